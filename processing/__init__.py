@@ -1,0 +1,1 @@
+"""QGIS Processing adapters: one module per algorithm, all thin wrappers around ``core``."""

@@ -1,0 +1,169 @@
+"""Shared plumbing for ChangeLens algorithms: progress, errors, layer paths and styles."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, TypeVar
+
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterRasterLayer,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.errors import CancelledError, ChangeLensError, NotARasterError
+from ..core.progress import Progress
+from ..core.raster import open_raster
+from ..core.styles import sidecar_path
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ICON_DIR = os.path.join(PLUGIN_DIR, "icons")
+
+T = TypeVar("T")
+
+
+def icon(name: str) -> QIcon:
+    """An SVG icon shipped in ``icons/``, loaded by path."""
+    return QIcon(os.path.join(ICON_DIR, name))
+
+
+def feedback_progress(feedback: QgsProcessingFeedback | None) -> Progress:
+    """A core progress callback that drives ``feedback`` and reports its cancel state."""
+
+    def progress(fraction: float) -> bool:
+        if feedback is None:
+            return True
+        feedback.setProgress(100.0 * fraction)
+        return not feedback.isCanceled()
+
+    return progress
+
+
+def feedback_log(feedback: QgsProcessingFeedback | None) -> Callable[[str], None]:
+    """A core log sink writing to the algorithm log."""
+
+    def log(message: str) -> None:
+        if feedback is not None:
+            feedback.pushInfo(message)
+
+    return log
+
+
+def run_core(call: Callable[[], T]) -> T:
+    """Run a core function, turning its errors into one clear Processing error."""
+    try:
+        return call()
+    except CancelledError as exc:
+        raise QgsProcessingException("The run was cancelled; no output was written.") from exc
+    except ChangeLensError as exc:
+        raise QgsProcessingException(str(exc)) from exc
+
+
+def raster_path(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext, label: str
+) -> str:
+    """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read."""
+    layer = alg.parameterAsRasterLayer(parameters, name, context)
+    if layer is None or not layer.isValid():
+        value = parameters.get(name)
+        raise QgsProcessingException(f"The {label} ('{value}') could not be opened as a raster layer.")
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"The {label} comes from the '{layer.providerType()}' provider; ChangeLens needs a raster file "
+            "(GeoTIFF, JP2, VRT, ...): export the layer to a file first."
+        )
+    return layer.source()
+
+
+def optional_band(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> int | None:
+    """A band parameter's value, or None when the user left it empty (detect from descriptions)."""
+    if parameters.get(name) in (None, "", 0, "0"):
+        return None
+    bands = alg.parameterAsInts(parameters, name, context)
+    return bands[0] if bands and bands[0] > 0 else None
+
+
+def optional_output(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> str | None:
+    """A raster destination's path, or None when the user chose to skip it."""
+    value = parameters.get(name)
+    if value is None or value == "":
+        return None
+    path = alg.parameterAsOutputLayer(parameters, name, context)
+    return path or None
+
+
+class StyleFromSidecar(QgsProcessingLayerPostProcessorInterface):
+    """Applies the ``.qml`` written next to an output when the desktop loads it."""
+
+    _alive: list[StyleFromSidecar] = []
+
+    def __init__(self, layer_name: str) -> None:
+        super().__init__()
+        self.layer_name = layer_name
+
+    @classmethod
+    def create(cls, layer_name: str) -> StyleFromSidecar:
+        """A post-processor kept alive for as long as QGIS may call it."""
+        processor = cls(layer_name)
+        cls._alive.append(processor)
+        return processor
+
+    def postProcessLayer(
+        self,
+        layer: QgsMapLayer,
+        context: QgsProcessingContext,  # noqa: N802 - Qt API
+        feedback: QgsProcessingFeedback,
+    ) -> None:
+        if isinstance(layer, QgsRasterLayer):
+            qml = sidecar_path(layer.source())
+            if os.path.exists(qml):
+                layer.loadNamedStyle(qml)
+                layer.triggerRepaint()
+        layer.setName(self.layer_name)
+
+
+def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | None, str]]) -> None:
+    """Ask the desktop to style each output it loads from its sidecar; no-op under ``qgis_process``."""
+    for path, name in outputs.values():
+        if path and context.willLoadLayerOnCompletion(path):
+            context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleFromSidecar.create(name))
+
+
+class ChangeLensAlgorithm(QgsProcessingAlgorithm):
+    """Common identity for ChangeLens algorithms (group, icon, instance creation)."""
+
+    def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802 - Qt API
+        return type(self)()
+
+    def icon(self) -> QIcon:
+        return icon("changelens.svg")
+
+    def helpUrl(self) -> str:  # noqa: N802 - Qt API
+        return "https://github.com/changelens/changelens#readme"
+
+    def checkParameterValues(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,  # noqa: N802
+    ) -> tuple[bool, str]:
+        """Name the input that is not a raster, before QGIS reports a vague 'not found'."""
+        for definition in self.parameterDefinitions():
+            if not isinstance(definition, QgsProcessingParameterRasterLayer):
+                continue
+            value = parameters.get(definition.name())
+            if isinstance(value, str) and os.path.isfile(value):
+                try:
+                    open_raster(value)
+                except NotARasterError:
+                    return False, f"{definition.description()}: '{value}' is not a raster file GDAL can read."
+        return super().checkParameterValues(parameters, context)

@@ -1,0 +1,195 @@
+"""Processing algorithm: burn severity (dNBR, RdNBR, RBR and USGS classes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ..core.burn import DEFAULT_BREAKS, BurnSeverityConfig, BurnSeverityOutputs, run_burn_severity
+from ..core.grid import RESAMPLING
+from ..core.sensors import RADIOMETRY_CHOICES
+from .base import (
+    ChangeLensAlgorithm,
+    feedback_log,
+    feedback_progress,
+    optional_band,
+    optional_output,
+    raster_path,
+    run_core,
+    style_outputs,
+)
+
+
+class BurnSeverityAlgorithm(ChangeLensAlgorithm):
+    """dNBR from pre- and post-fire NIR/SWIR2, classified with the USGS severity breaks."""
+
+    PRE = "PRE"
+    POST = "POST"
+    PRE_NIR_BAND = "PRE_NIR_BAND"
+    PRE_SWIR2_BAND = "PRE_SWIR2_BAND"
+    POST_NIR_BAND = "POST_NIR_BAND"
+    POST_SWIR2_BAND = "POST_SWIR2_BAND"
+    RADIOMETRY = "RADIOMETRY"
+    SCALE = "SCALE"
+    OFFSET = "OFFSET"
+    RESAMPLING = "RESAMPLING"
+    BREAKS = "BREAKS"
+    OUTPUT_DNBR = "OUTPUT_DNBR"
+    OUTPUT_SEVERITY = "OUTPUT_SEVERITY"
+    OUTPUT_RDNBR = "OUTPUT_RDNBR"
+    OUTPUT_RBR = "OUTPUT_RBR"
+    BURNED_AREA_HA = "BURNED_AREA_HA"
+    VALID_AREA_HA = "VALID_AREA_HA"
+
+    def name(self) -> str:
+        return "burnseverity"
+
+    def displayName(self) -> str:  # noqa: N802 - Qt API
+        return "Burn severity (dNBR)"
+
+    def group(self) -> str:
+        return "Burned area"
+
+    def groupId(self) -> str:  # noqa: N802 - Qt API
+        return "burned"
+
+    def shortHelpString(self) -> str:  # noqa: N802 - Qt API
+        return (
+            "Maps burn severity from a pre-fire and a post-fire image (Sentinel-2, Landsat 8/9 or any "
+            "image with NIR and SWIR2 bands).<br><br>"
+            "NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR = NBR<sub>pre</sub> - NBR<sub>post</sub>. "
+            "Optional outputs: RdNBR = dNBR / sqrt(|NBR<sub>pre</sub>|) and RBR = dNBR / (NBR<sub>pre</sub> + 1.001), "
+            "all unscaled (multiply by 1000 for the values often quoted in the literature).<br><br>"
+            "Severity classes (USGS / UN-SPIDER, Key &amp; Benson) on dNBR: enhanced regrowth high (&le; -0.251), "
+            "enhanced regrowth low, unburned, low (&gt; 0.099), moderate-low (&gt; 0.269), moderate-high "
+            "(&gt; 0.439) and high (&gt; 0.659).<br><br>"
+            "<b>Bands</b>: left empty, the NIR band (Sentinel-2 B8A, else B8; Landsat SR_B5) and SWIR2 band "
+            "(Sentinel-2 B12; Landsat SR_B7) are found from the band descriptions; a band you pick wins.<br>"
+            "<b>Reflectance</b>: automatic uses the band's own scale/offset, the product metadata, or the "
+            "value range; pick the Sentinel-2 baseline 04.00 option when your L2A file still holds the +1000 "
+            "offset. The log states which bands and conversion were used.<br>"
+            "The post-fire image is resampled onto the pre-fire grid (any CRS, pixel size or extent); the "
+            "outputs cover the area both images share. No data in either date stays no data."
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
+        self.addParameter(QgsProcessingParameterRasterLayer(self.PRE, "Pre-fire image"))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.POST, "Post-fire image"))
+        for name, label, parent in (
+            (self.PRE_NIR_BAND, "Pre-fire NIR band (empty: detect)", self.PRE),
+            (self.PRE_SWIR2_BAND, "Pre-fire SWIR2 band (empty: detect)", self.PRE),
+            (self.POST_NIR_BAND, "Post-fire NIR band (empty: detect)", self.POST),
+            (self.POST_SWIR2_BAND, "Post-fire SWIR2 band (empty: detect)", self.POST),
+        ):
+            self.addParameter(QgsProcessingParameterBand(name, label, None, parent, optional=True))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.RADIOMETRY, "Reflectance conversion", [label for _key, label in RADIOMETRY_CHOICES], defaultValue=0
+            )
+        )
+        advanced = [
+            QgsProcessingParameterNumber(
+                self.SCALE,
+                "Custom scale (reflectance = value x scale + offset)",
+                QgsProcessingParameterNumber.Double,
+                1.0,
+            ),
+            QgsProcessingParameterNumber(self.OFFSET, "Custom offset", QgsProcessingParameterNumber.Double, 0.0),
+            QgsProcessingParameterEnum(
+                self.RESAMPLING,
+                "Resampling of the post-fire image onto the pre-fire grid",
+                list(RESAMPLING),
+                defaultValue=RESAMPLING.index("bilinear"),
+            ),
+            QgsProcessingParameterString(
+                self.BREAKS,
+                "Severity class breaks on dNBR (6 increasing values)",
+                ",".join(f"{b:g}" for b in DEFAULT_BREAKS),
+            ),
+        ]
+        for param in advanced:
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_DNBR, "dNBR"))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_SEVERITY, "Burn severity classes"))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(self.OUTPUT_RDNBR, "RdNBR", optional=True, createByDefault=False)
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(self.OUTPUT_RBR, "RBR", optional=True, createByDefault=False)
+        )
+        self.addOutput(QgsProcessingOutputNumber(self.BURNED_AREA_HA, "Burned area, low severity or worse (ha)"))
+        self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data on both dates (ha)"))
+
+    def _config(self, parameters: dict[str, Any], context: QgsProcessingContext) -> BurnSeverityConfig:
+        text = self.parameterAsString(parameters, self.BREAKS, context)
+        try:
+            breaks = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
+            return BurnSeverityConfig(
+                pre_nir_band=optional_band(self, parameters, self.PRE_NIR_BAND, context),
+                pre_swir2_band=optional_band(self, parameters, self.PRE_SWIR2_BAND, context),
+                post_nir_band=optional_band(self, parameters, self.POST_NIR_BAND, context),
+                post_swir2_band=optional_band(self, parameters, self.POST_SWIR2_BAND, context),
+                radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
+                custom_scale=self.parameterAsDouble(parameters, self.SCALE, context),
+                custom_offset=self.parameterAsDouble(parameters, self.OFFSET, context),
+                resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
+                breaks=breaks,
+            )
+        except ValueError as exc:
+            raise QgsProcessingException(
+                f"Severity breaks '{text}' are not valid: give 6 increasing numbers separated by commas."
+            ) from exc
+
+    def processAlgorithm(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,  # noqa: N802
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        config = self._config(parameters, context)
+        pre = raster_path(self, parameters, self.PRE, context, "pre-fire image")
+        post = raster_path(self, parameters, self.POST, context, "post-fire image")
+        outputs = BurnSeverityOutputs(
+            dnbr=optional_output(self, parameters, self.OUTPUT_DNBR, context),
+            severity=optional_output(self, parameters, self.OUTPUT_SEVERITY, context),
+            rdnbr=optional_output(self, parameters, self.OUTPUT_RDNBR, context),
+            rbr=optional_output(self, parameters, self.OUTPUT_RBR, context),
+        )
+        result = run_core(
+            lambda: run_burn_severity(pre, post, outputs, config, feedback_progress(feedback), feedback_log(feedback))
+        )
+        rows = result.stats.rows()
+        for row in rows:
+            feedback.pushInfo(f"{row['class_name']}: {row['area_ha']:.2f} ha ({row['percent']:.1f} %)")
+        burned = sum(r["area_ha"] for r in rows if r["class_id"] >= 4)
+        style_outputs(
+            context,
+            {
+                self.OUTPUT_DNBR: (outputs.dnbr, "dNBR"),
+                self.OUTPUT_SEVERITY: (outputs.severity, "Burn severity"),
+                self.OUTPUT_RDNBR: (outputs.rdnbr, "RdNBR"),
+                self.OUTPUT_RBR: (outputs.rbr, "RBR"),
+            },
+        )
+        return {
+            self.OUTPUT_DNBR: outputs.dnbr,
+            self.OUTPUT_SEVERITY: outputs.severity,
+            self.OUTPUT_RDNBR: outputs.rdnbr,
+            self.OUTPUT_RBR: outputs.rbr,
+            self.BURNED_AREA_HA: burned,
+            self.VALID_AREA_HA: sum(r["area_ha"] for r in rows),
+        }

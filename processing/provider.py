@@ -1,0 +1,32 @@
+"""The ChangeLens Processing provider (id ``changelens``)."""
+
+from __future__ import annotations
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .base import icon
+from .burn_severity import BurnSeverityAlgorithm
+
+
+class ChangeLensProvider(QgsProcessingProvider):
+    """Registers every ChangeLens algorithm under one provider."""
+
+    def id(self) -> str:
+        return "changelens"
+
+    def name(self) -> str:
+        return "ChangeLens"
+
+    def longName(self) -> str:  # noqa: N802 - Qt API
+        return "ChangeLens: change, burn, flood and landslide mapping"
+
+    def icon(self) -> QIcon:
+        return icon("changelens.svg")
+
+    def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 - Qt API
+        return ["tif"]
+
+    def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
+        for algorithm in (BurnSeverityAlgorithm(),):
+            self.addAlgorithm(algorithm)

@@ -1,0 +1,33 @@
+"""The plugin zip holds runtime files only and qgis_process finds the unpacked plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from qgis_process_runner import QGIS_PROCESS, enable_plugin, environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_zip_unpacked_into_fresh_plugin_folder_is_found(tmp_path) -> None:  # noqa: ANN001
+    target = tmp_path / "changelens.zip"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), str(target)], check=True, cwd=ROOT)
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        plugins = tmp_path / "plugins"
+        archive.extractall(plugins)
+    assert "changelens/metadata.txt" in names and "changelens/core/burn.py" in names
+    assert "changelens/icons/changelens.svg" in names
+    assert not [n for n in names if n.startswith(("changelens/tests/", "changelens/training/", "changelens/.ci/"))]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    env = environment(tmp_path / "profile", plugins)
+    enable_plugin(env)
+    listing = subprocess.run([QGIS_PROCESS, "list"], env=env, capture_output=True, text=True, timeout=120).stdout
+    assert "changelens:burnseverity" in listing
+    help_text = subprocess.run(
+        [QGIS_PROCESS, "help", "changelens:burnseverity"], env=env, capture_output=True, text=True, timeout=120
+    ).stdout
+    assert "OUTPUT_SEVERITY" in help_text

@@ -1,0 +1,62 @@
+"""The plugin loads headless (qgis_process style) and with an iface, and unloads cleanly."""
+
+from __future__ import annotations
+
+import changelens
+from qgis.core import QgsApplication
+
+
+def test_class_factory_and_init_processing_without_iface(qgis_app) -> None:  # noqa: ANN001
+    registry = QgsApplication.processingRegistry()
+    before = registry.providerById("changelens")
+    plugin = changelens.classFactory(None)
+    if before is not None:
+        registry.removeProvider(before)
+    plugin.initProcessing()
+    provider = registry.providerById("changelens")
+    assert provider is not None and provider.name() == "ChangeLens"
+    assert registry.algorithmById("changelens:burnseverity") is not None
+    plugin.unload()
+    assert registry.providerById("changelens") is None
+
+
+class RecordingIface:
+    """Wraps pytest-qgis's iface and records what the plugin adds to the toolbar and menus."""
+
+    def __init__(self, iface) -> None:  # noqa: ANN001
+        self._iface = iface
+        self.toolbar: list = []
+        self.menus: list[tuple[str, object]] = []
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._iface, name)
+
+    def addToolBarIcon(self, action) -> None:  # noqa: ANN001, N802
+        self.toolbar.append(action)
+
+    def removeToolBarIcon(self, action) -> None:  # noqa: ANN001, N802
+        self.toolbar.remove(action)
+
+    def addPluginToRasterMenu(self, menu: str, action) -> None:  # noqa: ANN001, N802
+        self.menus.append((menu, action))
+
+    def removePluginRasterMenu(self, menu: str, action) -> None:  # noqa: ANN001, N802
+        self.menus.remove((menu, action))
+
+
+def test_init_gui_adds_button_and_menu_and_unload_removes_them(qgis_iface, qgis_app) -> None:  # noqa: ANN001
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("changelens")
+    if existing is not None:
+        registry.removeProvider(existing)
+    iface = RecordingIface(qgis_iface)
+    plugin = changelens.classFactory(iface)
+    plugin.initGui()
+    assert registry.providerById("changelens") is not None
+    assert len(iface.toolbar) == 1 and iface.menus == [("&ChangeLens", iface.toolbar[0])]
+    action = iface.toolbar[0]
+    assert action.text() == "ChangeLens" and not action.icon().isNull()
+    plugin.unload()
+    assert iface.toolbar == [] and iface.menus == []
+    assert plugin.actions == [] and plugin.provider is None
+    assert registry.providerById("changelens") is None

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepare everything `make test` needs: QGIS (from apt, on Debian/Ubuntu as root) and the test venv.
+set -euo pipefail
+VENV="${1:-.venv}"
+SYS_PY=/usr/bin/python3
+
+have_qgis() { "$SYS_PY" -c "import qgis.core" >/dev/null 2>&1 && command -v qgis_process.bin >/dev/null 2>&1; }
+
+if ! have_qgis; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing QGIS from apt..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      qgis python3-qgis qgis-providers gdal-bin python3-gdal xvfb >/dev/null
+  else
+    echo "QGIS with Python bindings is missing: install qgis, python3-qgis, qgis-providers, gdal-bin, python3-gdal (as root: apt-get install ...)." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$SYS_PY" -m venv --system-site-packages "$VENV"
+fi
+constraints="$(mktemp)"
+trap 'rm -f "$constraints"' EXIT
+# Keep the system numpy so QGIS and onnxruntime share one numpy.
+echo "numpy==$("$SYS_PY" -c 'import numpy; print(numpy.__version__)')" > "$constraints"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$constraints" -r requirements-test.txt

@@ -1,0 +1,1 @@
+"""Dialogs and panels: they only gather choices and call Processing algorithms."""
