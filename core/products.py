@@ -1,0 +1,28 @@
+"""What a classified run produced: the hand-off to polygons, statistics and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .classes import ClassScheme
+from .engine import ClassStats
+
+
+@dataclass(frozen=True)
+class MapProduct:
+    """A classified raster plus what explains it (driving measure, threshold, inputs, parameters).
+
+    Every classifying method returns one, so that shared output code can polygonise it,
+    tabulate class areas and write the report the same way for every algorithm.
+    """
+
+    title: str
+    class_raster: str
+    scheme: ClassScheme
+    stats: ClassStats
+    measure_raster: str | None = None
+    measure_name: str = ""
+    threshold: float | None = None
+    inputs: tuple[tuple[str, str], ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+    seconds: float = 0.0
