@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test lint package bench clean
+.PHONY: test lint package bench clean models check-models
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -13,6 +13,15 @@ $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 ## Run the whole test suite headless (installs QGIS and the venv when missing).
 test: $(VENV)/.ready
 	$(VENV)/bin/pytest -q tests
+
+## Bundled ONNX models load, validate, match their cards' sha256 and map a known fixture (in `make test`).
+check-models: $(VENV)/.ready
+	$(VENV)/bin/pytest -q tests/test_bundled_models.py
+
+## Retrain all bundled models from scratch on CPU (torch in .venv-train; DATA=<shared data folder>).
+DATA ?= ../shared/data
+models:
+	bash training/make_models.sh $(abspath $(DATA))
 
 ## Static checks.
 lint: $(VENV)/.ready

@@ -1,0 +1,113 @@
+"""Every bundled model loads, carries valid metadata, matches the sha256 in its card, fits the size
+budget and maps an obvious synthetic case correctly (``make check-models``; no torch needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+BUNDLED = sorted(MODELS.glob("*.onnx"))
+MAX_MODEL_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 15 * 1024 * 1024
+REQUIRED = ("name", "task", "classes", "input_layout", "inputs", "preprocessing", "tile_size", "tile_overlap", "pixel_size_m", "output", "version", "licence", "training_data")
+
+
+def _meta(path: Path) -> dict:
+    model = onnx.load(str(path), load_external_data=False)
+    return {p.key: json.loads(p.value) for p in model.metadata_props}
+
+
+def _run(path: Path, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x[None].astype(np.float32)})[0][0, 0]
+
+
+def _square(h: int = 96) -> np.ndarray:
+    m = np.zeros((h, h), bool)
+    m[32:64, 32:64] = True
+    return m
+
+
+def _speckled(rng: np.random.Generator, db: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(10 ** (db / 10) * rng.gamma(4.4, 1 / 4.4, db.shape))
+
+
+def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic input in the model's units with one obvious changed square, and its truth."""
+    rng = np.random.default_rng(7)
+    sq = _square()
+    noise = rng.normal(0, 0.005, (2, 96, 96))
+    if name.startswith("burned_s2"):
+        pre = np.stack([np.full((96, 96), 0.30), np.full((96, 96), 0.12)]) + noise
+        post = pre + np.where(sq, 1.0, 0.0) * np.array([-0.16, 0.12])[:, None, None]
+        return np.concatenate([pre, post]) * 10000, sq
+    if name == "flood_s1":
+        before = _speckled(rng, np.full((96, 96), -9.0))
+        after = _speckled(rng, np.where(sq, -22.0, -9.0))
+        return np.stack([before, after]), sq
+    if name == "flood_s1_after":
+        return _speckled(rng, np.where(sq, -22.0, -9.0))[None], sq
+    if name.startswith("change_s2"):
+        veg = np.array([0.04, 0.07, 0.05, 0.35, 0.2, 0.1])[:, None, None] * np.ones((6, 96, 96))
+        built = np.array([0.15, 0.16, 0.18, 0.2, 0.28, 0.24])[:, None, None]
+        t2 = np.where(sq[None], built, veg)
+        return np.concatenate([veg, t2]) * 10000, sq
+    raise AssertionError(f"no fixture for bundled model {name}: add one")
+
+
+def test_models_are_bundled_within_budget() -> None:
+    assert BUNDLED, "no bundled models in models/"
+    sizes = {p.name: p.stat().st_size for p in BUNDLED}
+    assert all(s <= MAX_MODEL_BYTES for s in sizes.values()), sizes
+    assert sum(sizes.values()) <= MAX_TOTAL_BYTES, sizes
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_card_hash_matches(path: Path) -> None:
+    card = path.with_suffix(".md")
+    assert card.is_file(), f"model card {card.name} missing"
+    found = re.search(r"sha256:\s*`?([0-9a-f]{64})", card.read_text())
+    assert found, f"{card.name} states no sha256"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == found.group(1)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_metadata_is_complete(path: Path) -> None:
+    meta = _meta(path)
+    missing = [k for k in REQUIRED if k not in meta]
+    assert not missing, missing
+    assert meta["name"] == path.stem
+    classes = meta["classes"]
+    assert [c["value"] for c in classes] == list(range(len(classes)))
+    assert sum(bool(c["background"]) for c in classes) == 1
+    assert set(meta["preprocessing"]) == set(meta["inputs"][0]["bands"])
+    assert 0.0 < meta["output"]["threshold"] < 1.0
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    per_date = len(meta["inputs"][0]["bands"]) * len(meta["inputs"][0]["dates"])
+    assert session.get_inputs()[0].shape[1] == per_date
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_model_maps_obvious_case(path: Path) -> None:
+    meta = _meta(path)
+    x, truth = _fixture(path.stem)
+    scale = meta["preprocessing"][meta["inputs"][0]["bands"][0]].get("scale", 1.0)
+    prob = _run(path, x * scale)
+    assert prob.shape == truth.shape
+    assert np.all((prob >= 0) & (prob <= 1))
+    pred = prob > meta["output"]["threshold"]
+    inner, outer = truth.copy(), ~truth
+    inner[:34, :] = inner[62:, :] = False  # away from the square's edges
+    inner[:, :34] = inner[:, 62:] = False
+    outer[24:72, 24:72] = False
+    assert pred[inner].mean() > 0.9, f"changed square found on {pred[inner].mean():.0%} of its pixels"
+    assert pred[outer].mean() < 0.05, f"{pred[outer].mean():.0%} false alarms on unchanged ground"

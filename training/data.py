@@ -1,0 +1,146 @@
+"""Training samples per task: real patches from the caches plus simulated pairs.
+
+Each sampler returns ``(x, y)`` numpy arrays: ``x`` (C, P, P) float32 with the two dates
+concatenated on channels (or one date), ``y`` (P, P) uint8 with 255 = ignore.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+
+import numpy as np
+
+import simulate as sim
+
+CACHE = pathlib.Path(__file__).resolve().parent / "cache"
+OSCD_CITIES = ("abudhabi", "aguasclaras", "beihai", "bercy", "hongkong", "nantes", "paris", "pisa", "rennes", "saclay_e")
+BURN_EVENTS = ("1-12_20200824", "1-7_20200817", "10TH_20240624", "4-3_PUMA_20210624", "4-8_20200817", "CLEAR_20240626", "DOVE_20241019")
+Sample = tuple[np.ndarray, np.ndarray]
+
+
+def load_oscd(city: str) -> dict[str, np.ndarray]:
+    z = np.load(CACHE / f"oscd_{city}.npz")
+    return {k: np.nan_to_num(z[k]) if k != "label" else z[k] for k in ("t1", "t2", "label")}
+
+
+def load_burned(event: str, kind: str = "prepost") -> dict[str, np.ndarray]:
+    z = np.load(CACHE / f"burned_{kind}_{event}.npz")
+    return {k: z[k] for k in z.files}
+
+
+def optical_backgrounds() -> list[np.ndarray]:
+    """Real single-date S2 backgrounds (6 bands): OSCD first dates and the eo-learn scenes."""
+    out = [load_oscd(c)["t1"] for c in OSCD_CITIES]
+    out += list(np.load(CACHE / "eolearn.npz")["scenes"])
+    return out
+
+
+def crop(rng: np.random.Generator, arrays: list[np.ndarray], p: int) -> list[np.ndarray]:
+    h, w = arrays[0].shape[-2:]
+    pad_h, pad_w = max(0, p - h), max(0, p - w)
+    if pad_h or pad_w:
+        arrays = [np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, pad_h), (0, pad_w)], mode="reflect") for a in arrays]
+        h, w = arrays[0].shape[-2:]
+    y, x = rng.integers(0, h - p + 1), rng.integers(0, w - p + 1)
+    return [a[..., y : y + p, x : x + p] for a in arrays]
+
+
+def dihedral(rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> Sample:
+    k = rng.integers(4)
+    x, y = np.rot90(x, k, (-2, -1)), np.rot90(y, k, (-2, -1))
+    if rng.random() < 0.5:
+        x, y = x[..., ::-1], y[..., ::-1]
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+# --- burned_s2: [pre B8, pre B12, post B8, post B12] reflectance -------------------------------
+
+
+def burned_sampler(train_events: list[str], p: int, sim_frac: float) -> Callable[[np.random.Generator], Sample]:
+    real = [load_burned(e) for e in train_events]
+    backs = optical_backgrounds()
+
+    def sample(rng: np.random.Generator) -> Sample:
+        if not real or rng.random() < sim_frac:
+            back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
+            pre, post, y = sim.simulate_burn(rng, back)
+            x = np.concatenate([pre[[sim.NIR, sim.SWIR2]], post[[sim.NIR, sim.SWIR2]]])
+        else:
+            ev = real[rng.integers(len(real))]
+            pre, post, y = crop(rng, [ev["pre"], ev["post"], ev["label"]], p)
+            gain = rng.uniform(0.8, 1.2, (2, 1, 1))
+            pre = pre * gain * rng.uniform(0.92, 1.08, (2, 1, 1))
+            post = post * gain * rng.uniform(0.92, 1.08, (2, 1, 1))
+            if rng.random() < 0.3:
+                post = sim.shift(np.nan_to_num(post), rng, 1.0)
+            x = np.concatenate([pre, post])
+            x = x + rng.normal(0, 0.003, x.shape)
+            y = y.copy()
+            y[~np.isfinite(x).all(0)] = 255
+        return dihedral(rng, np.nan_to_num(x).astype(np.float32), y)
+
+    return sample
+
+
+# --- flood_s1: one polarisation, before/after (or after only), any radiometric form ------------
+
+
+def flood_sampler(p: int, after_only: bool) -> Callable[[np.random.Generator], Sample]:
+    backs = optical_backgrounds() + [load_oscd(c)["t2"] for c in OSCD_CITIES]
+
+    def sample(rng: np.random.Generator) -> Sample:
+        back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
+        before, after, flood, water = sim.simulate_flood(rng, back)
+        if after_only:
+            return dihedral(rng, after[None], water)
+        return dihedral(rng, np.stack([before, after]), flood)
+
+    return sample
+
+
+# --- change_s2: OSCD 6 bands, two dates ---------------------------------------------------------
+
+
+def change_sampler(train_cities: list[str], p: int, sim_frac: float) -> Callable[[np.random.Generator], Sample]:
+    real = [load_oscd(c) for c in train_cities]
+    weights = np.array([max(1, int((r["label"] == 1).sum())) for r in real], float)
+    weights = weights / weights.sum()
+    backs = optical_backgrounds()
+
+    def sample(rng: np.random.Generator) -> Sample:
+        if rng.random() < sim_frac:
+            back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
+            t1, t2, y = simulate_builtup(rng, back)
+        else:
+            c = real[rng.choice(len(real), p=weights)]
+            # Bias crops toward change pixels (1-4 % of OSCD).
+            for _ in range(5):
+                t1, t2, y = crop(rng, [c["t1"], c["t2"], c["label"]], p)
+                if (y == 1).any() or rng.random() < 0.3:
+                    break
+            gain = rng.uniform(0.85, 1.15, (6, 1, 1))
+            t1 = t1 * gain * rng.uniform(0.93, 1.07, (6, 1, 1))
+            t2 = t2 * gain * rng.uniform(0.93, 1.07, (6, 1, 1))
+            if rng.random() < 0.5:
+                t1, t2 = (t2, t1) if rng.random() < 0.2 else (t1, t2)
+        x = np.concatenate([t1, t2]) + rng.normal(0, 0.003, (12, p, p))
+        return dihedral(rng, x.astype(np.float32), y.copy())
+
+    return sample
+
+
+def simulate_builtup(rng: np.random.Generator, back: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New built-up / construction: compact rectangles turn bright in visible/SWIR, NIR lower."""
+    _, h, w = back.shape
+    t1 = sim.date_nuisance(rng, back, 0.3)
+    t2 = sim.date_nuisance(rng, back, rng.uniform(0.3, 1.0))
+    y = np.zeros((h, w), np.uint8)
+    if rng.random() < 0.8:
+        m = sim.rect_mask(rng, h, w, rng.integers(1, 12), (2, 12))
+        target = np.array([rng.uniform(0.08, 0.2), rng.uniform(0.08, 0.2), rng.uniform(0.08, 0.22), rng.uniform(0.1, 0.25), rng.uniform(0.15, 0.35), rng.uniform(0.12, 0.3)], np.float32)
+        mix = rng.uniform(0.5, 1.0)
+        t2 = np.where(m[None], (1 - mix) * t2 + mix * target[:, None, None] * rng.uniform(0.9, 1.1, (6, h, w)), t2)
+        y = m.astype(np.uint8)
+    t2 = sim.shift(t2, rng, 1.0) if rng.random() < 0.5 else t2
+    return t1, t2.astype(np.float32), y

@@ -1,0 +1,68 @@
+"""Export trained weights to ONNX with metadata and sigmoid output; print size and sha256.
+
+    .venv-train/bin/python training/export.py --task burned_s2 --run runs/burned_s2_final --threshold 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pathlib
+
+import onnx
+import torch
+
+import metadata
+import tasks
+from nets import WithSigmoid
+from train import build
+
+MODELS = pathlib.Path(__file__).resolve().parents[1] / "models"
+
+
+def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: str, dest: pathlib.Path) -> str:
+    net = build(task)
+    net.load_state_dict(torch.load(weights, map_location="cpu"))
+    net.eval()
+    channels = len(task.bands) * (2 if task.two_dates else 1)
+    dummy = torch.zeros(1, channels, 64, 64)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        WithSigmoid(net),
+        dummy,
+        str(dest),
+        input_names=["input"],
+        output_names=["probability"],
+        dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "probability": {0: "batch", 2: "height", 3: "width"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    model = onnx.load(str(dest))
+    del model.metadata_props[:]
+    for k, v in metadata.build_metadata(task, threshold, version).items():
+        model.metadata_props.add(key=k, value=v)
+    model.producer_name = "changelens-training"
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dest))
+    return hashlib.sha256(dest.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--out", default="")
+    args = ap.parse_args()
+    task = tasks.TASKS[args.task]
+    run = pathlib.Path(args.run)
+    if not run.is_absolute():
+        run = pathlib.Path(__file__).resolve().parent / run
+    dest = pathlib.Path(args.out) if args.out else MODELS / f"{task.name}.onnx"
+    digest = export(task, run / "weights.pt", args.threshold, args.version, dest)
+    print(f"{dest} {dest.stat().st_size} bytes sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Small Siamese U-Nets for two-date change maps (and a single-date variant), CPU-sized.
+
+A shared encoder sees each date; every skip carries the signed feature difference (after - before)
+and the after features, so the decoder knows both *that* and *how* a pixel changed (burn versus
+regrowth). The graph takes one tensor with the two dates concatenated on channels
+``[B, 2*C, H, W]`` and returns a probability ``[B, 1, H, W]`` (sigmoid inside), so the exported
+ONNX file is self-contained: fixed per-band standardisation, optional per-tile normalisation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Encoder(nn.Module):
+    def __init__(self, cin: int, widths: tuple[int, ...]) -> None:
+        super().__init__()
+        chans = (cin, *widths)
+        self.blocks = nn.ModuleList(_block(chans[i], chans[i + 1]) for i in range(len(widths)))
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        for i, blk in enumerate(self.blocks):
+            x = blk(x if i == 0 else self.pool(x))
+            feats.append(x)
+        return feats
+
+
+class Decoder(nn.Module):
+    def __init__(self, skip_chans: tuple[int, ...], widths: tuple[int, ...]) -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.blocks = nn.ModuleList()
+        n = len(widths)
+        for i in range(n - 2, -1, -1):
+            self.blocks.append(_block(widths[i + 1] + skip_chans[i], widths[i]))
+        self.bottom = _block(skip_chans[-1], widths[-1])
+        self.head = nn.Conv2d(widths[0], 1, 1)
+
+    def forward(self, skips: list[torch.Tensor]) -> torch.Tensor:
+        x = self.bottom(skips[-1])
+        for blk, skip in zip(self.blocks, reversed(skips[:-1])):
+            x = blk(torch.cat([self.up(x), skip], 1))
+        return self.head(x)
+
+
+class Standardise(nn.Module):
+    """Fixed per-band (x - mean) / std, or per-tile per-channel standardisation when ``per_tile``."""
+
+    def __init__(self, mean: list[float], std: list[float], per_tile: bool = False, ratio: bool = False) -> None:
+        super().__init__()
+        self.ratio = ratio
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.per_tile = per_tile
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nan_to_num(x, nan=0.0)
+        if self.ratio:
+            # Gain-invariant normalised difference of the first two bands (NBR for NIR/SWIR2).
+            nd = (x[:, :1] - x[:, 1:2]) / (x[:, :1].abs() + x[:, 1:2].abs() + 1e-3)
+            return torch.cat([(x - self.mean) / self.std, 3.0 * nd], 1)
+        if self.per_tile:
+            m = x.mean(dim=(2, 3), keepdim=True)
+            s = torch.sqrt(((x - m) ** 2).mean(dim=(2, 3), keepdim=True) + 1e-6)
+            return (x - m) / s
+        return (x - self.mean) / self.std
+
+
+class SiamUNet(nn.Module):
+    """Two dates concatenated on channels -> change probability."""
+
+    def __init__(
+        self,
+        bands: int,
+        widths: tuple[int, ...] = (16, 32, 64),
+        mean: list[float] | None = None,
+        std: list[float] | None = None,
+        per_tile: bool = False,
+        ratio: bool = False,
+    ) -> None:
+        super().__init__()
+        self.bands = bands
+        self.norm = Standardise(mean or [0.0] * bands, std or [1.0] * bands, per_tile, ratio)
+        self.encoder = Encoder(bands + int(ratio), widths)
+        self.decoder = Decoder(tuple(2 * w for w in widths), widths)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.norm(x[:, : self.bands])
+        b = self.norm(x[:, self.bands :])
+        fa, fb = self.encoder(a), self.encoder(b)
+        skips = [torch.cat([b_ - a_, b_], 1) for a_, b_ in zip(fa, fb)]
+        return self.decoder(skips)
+
+
+class UNet(nn.Module):
+    """Single-date segmentation (after-only mode)."""
+
+    def __init__(
+        self,
+        bands: int,
+        widths: tuple[int, ...] = (16, 32, 64),
+        mean: list[float] | None = None,
+        std: list[float] | None = None,
+        per_tile: bool = False,
+        ratio: bool = False,
+    ) -> None:
+        super().__init__()
+        self.norm = Standardise(mean or [0.0] * bands, std or [1.0] * bands, per_tile, ratio)
+        self.encoder = Encoder(bands + int(ratio), widths)
+        self.decoder = Decoder(widths, widths)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(self.norm(x)))
+
+
+class WithSigmoid(nn.Module):
+    """Export wrapper: logits -> probabilities."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(x))
+
+
+def n_params(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

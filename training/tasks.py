@@ -1,0 +1,85 @@
+"""Task definitions: model shape, sampler, held-out evaluation data. One place for each model's facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import data
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    bands: tuple[str, ...]  # per date
+    two_dates: bool
+    widths: tuple[int, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    per_tile: bool
+    patch_px: int
+    batch: int
+    sim_frac: float
+    pixel_size_m: float
+    ratio: bool = False
+    groups: tuple[str, ...] = field(default_factory=tuple)  # validation groups (events/cities)
+
+
+TASKS = {
+    "burned_s2": Task("burned_s2", ("B08", "B12"), True, (8, 16, 32), (0.25, 0.18), (0.1, 0.1), False, 64, 16, 0.4, 20.0, True, data.BURN_EVENTS),
+    "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0),
+    "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0),
+    "change_s2": Task(
+        "change_s2",
+        ("B02", "B03", "B04", "B08", "B11", "B12"),
+        True,
+        (16, 32, 64),
+        (0.12, 0.11, 0.11, 0.22, 0.2, 0.15),
+        (0.06, 0.06, 0.07, 0.08, 0.08, 0.08),
+        False,
+        64,
+        16,
+        0.25,
+        10.0,
+        False,
+        data.OSCD_CITIES,
+    ),
+}
+
+
+def sampler(task: Task, holdout: list[str]):
+    train_groups = [g for g in task.groups if g not in holdout]
+    if task.name == "burned_s2":
+        return data.burned_sampler(train_groups, task.patch_px, task.sim_frac)
+    if task.name == "flood_s1":
+        return data.flood_sampler(task.patch_px, after_only=False)
+    if task.name == "flood_s1_after":
+        return data.flood_sampler(task.patch_px, after_only=True)
+    if task.name == "change_s2":
+        return data.change_sampler(train_groups, task.patch_px, task.sim_frac)
+    raise KeyError(task.name)
+
+
+def eval_cases(task: Task, holdout: list[str]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(case id, x (C,H,W), label (H,W) with 255 ignore) for the held-out groups."""
+    out = []
+    if task.name == "burned_s2":
+        for e in holdout:
+            z = data.load_burned(e)
+            out.append((e, np.concatenate([z["pre"], z["post"]]), z["label"]))
+    elif task.name == "change_s2":
+        for c in holdout:
+            z = data.load_oscd(c)
+            out.append((c, np.concatenate([z["t1"], z["t2"]]), z["label"]))
+    elif task.name in ("flood_s1", "flood_s1_after"):
+        z = np.load(data.CACHE / "ombria_eval.npz")
+        for i, sid in enumerate(z["ids"]):
+            b, a = z["before"][i].astype(np.float32), z["after"][i].astype(np.float32)
+            x = np.stack([b, a]) if task.two_dates else a[None]
+            out.append((f"ombria_{sid}", x, z["label"][i]))
+        if not task.two_dates:
+            s = np.load(data.CACHE / "s1f11_Spain_7370579.npz")
+            out.append(("s1f11_VV", s["s1"][:1], s["label"]))
+            out.append(("s1f11_VH", s["s1"][1:], s["label"]))
+    return out

@@ -1,0 +1,116 @@
+"""Train one model (optionally with held-out groups), log progress, save weights and metrics.
+
+    nice -n 10 .venv-train/bin/python training/train.py --task burned_s2 --holdout DOVE_20241019 --steps 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import tasks
+from nets import SiamUNet, UNet, n_params
+
+RUNS = pathlib.Path(__file__).resolve().parent / "runs"
+
+
+def build(task: tasks.Task) -> torch.nn.Module:
+    cls = SiamUNet if task.two_dates else UNet
+    return cls(len(task.bands), task.widths, list(task.mean), list(task.std), task.per_tile, task.ratio)
+
+
+def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    valid = (y != 255).float()
+    t = (y == 1).float()
+    bce = (F.binary_cross_entropy_with_logits(logits, t, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
+    p = torch.sigmoid(logits) * valid
+    dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + (t * valid).sum() + 1)
+    return bce + 0.5 * dice
+
+
+@torch.no_grad()
+def predict(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    """Whole-image probability (pads to a multiple of 8 by reflection)."""
+    net.eval()
+    c, h, w = x.shape
+    ph, pw = (-h) % 8, (-w) % 8
+    xp = np.pad(np.nan_to_num(x), ((0, 0), (0, ph), (0, pw)), mode="reflect")
+    prob = torch.sigmoid(net(torch.from_numpy(xp[None].astype(np.float32)))).numpy()[0, 0]
+    return prob[:h, :w]
+
+
+def counts(pred: np.ndarray, label: np.ndarray) -> tuple[int, int, int]:
+    v = label != 255
+    t = label == 1
+    return int((pred & t & v).sum()), int((pred & ~t & v).sum()), int((~pred & t & v).sum())
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / max(1, 2 * tp + fp + fn)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", required=True, choices=sorted(tasks.TASKS))
+    ap.add_argument("--holdout", default="", help="comma-separated groups never trained on")
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    task = tasks.TASKS[args.task]
+    holdout = [h for h in args.holdout.split(",") if h]
+    sample = tasks.sampler(task, holdout)
+    net = build(task).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
+    out = RUNS / f"{task.name}{'_' + args.tag if args.tag else ''}"
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{task.name}: {n_params(net)} parameters, holdout={holdout}", flush=True)
+    t0 = time.time()
+    run_loss = 0.0
+    for step in range(1, args.steps + 1):
+        batch = [sample(rng) for _ in range(task.batch)]
+        x = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32)).to(memory_format=torch.channels_last)
+        y = torch.from_numpy(np.stack([b[1] for b in batch]))[:, None]
+        net.train()
+        loss = loss_fn(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        run_loss = 0.95 * run_loss + 0.05 * loss.item() if step > 1 else loss.item()
+        if step % 25 == 0:
+            print(f"step {step} loss {run_loss:.4f} {time.time() - t0:.0f}s", flush=True)
+    train_s = time.time() - t0
+    result = {"task": task.name, "holdout": holdout, "steps": args.steps, "seed": args.seed, "train_s": round(train_s, 1), "params": n_params(net)}
+    cases = tasks.eval_cases(task, holdout)
+    if cases:
+        per = {}
+        for thr in (0.3, 0.4, 0.5, 0.6):
+            tot = np.zeros(3, int)
+            for cid, x, lab in cases:
+                c = counts(predict(net, x) > thr, lab)
+                tot += c
+                if thr == 0.5:
+                    per[cid] = round(f1(*c), 4)
+            result[f"pooled_f1@{thr}"] = round(f1(*tot), 4)
+            result[f"counts@{thr}"] = tot.tolist()
+        result["per_case_f1@0.5"] = per
+    torch.save(net.state_dict(), out / "weights.pt")
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
