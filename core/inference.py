@@ -51,6 +51,7 @@ class InferenceConfig:
     batch_size: int = 4
     resample_to_model: bool = False
     resampling: str = "bilinear"
+    band_numbers: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -63,6 +64,8 @@ class InferenceConfig:
             raise ParameterError("The tile overlap must be 0 or more pixels.")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ParameterError("The threshold must be a probability between 0 and 1.")
+        if self.band_numbers is not None and any(b < 1 for b in self.band_numbers):
+            raise ParameterError("Band numbers start at 1.")
         if self.resampling not in RESAMPLING:
             raise ParameterError(f"Unknown resampling '{self.resampling}'; use one of {', '.join(RESAMPLING)}.")
 
@@ -95,7 +98,18 @@ def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> Mo
     return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
 
 
-def _band_indices(meta: ModelMeta, ds: gdal.Dataset, label: str, model: str) -> list[int]:
+def _band_indices(
+    meta: ModelMeta, ds: gdal.Dataset, label: str, model: str, numbers: tuple[int, ...] | None
+) -> list[int]:
+    if numbers is not None:
+        if len(numbers) != len(meta.bands):
+            raise ParameterError(
+                f"Model '{model}' needs {len(meta.bands)} band(s) ({', '.join(b.band for b in meta.bands)}) "
+                f"but {len(numbers)} band number(s) were given."
+            )
+        if max(numbers) > ds.RasterCount:
+            raise BandNotFoundError(f"The {label} has {ds.RasterCount} band(s); band {max(numbers)} does not exist.")
+        return list(numbers)
     indices: list[int] = []
     missing: list[str] = []
     for prep in meta.bands:
@@ -108,7 +122,7 @@ def _band_indices(meta: ModelMeta, ds: gdal.Dataset, label: str, model: str) -> 
         known = ", ".join(n or f"#{i}" for i, n in enumerate(band_descriptions(ds), start=1))
         raise BandNotFoundError(
             f"The {label} lacks band(s) {', '.join(missing)} that model '{model}' needs (its bands: {known}); "
-            "set the band descriptions (e.g. with gdal_edit.py -bands or 'Translate') or use an image with these bands."
+            "give the band numbers to use in the parameters, or use an image whose band descriptions name them."
         )
     return indices
 
@@ -150,7 +164,7 @@ def prepare_inputs(
             f"Model '{model}' takes {meta.dates} image(s) ({' and '.join(labels)}) but {len(images)} were given."
         )
     datasets = [open_raster(path) for path in images]
-    indices = [_band_indices(meta, ds, label, model) for ds, label in zip(datasets, labels)]
+    indices = [_band_indices(meta, ds, label, model, config.band_numbers) for ds, label in zip(datasets, labels)]
     if len(datasets) == 1:
         grid, views = grid_of(datasets[0]), [datasets[0]]
     else:
@@ -295,7 +309,7 @@ def run_model(
     meta = _apply_overrides(meta, config, label)
     io = check_graph(meta, session, label)
     log(meta.summary())
-    inputs = prepare_inputs(meta, images, config, label, log)
+    inputs = prepare_inputs(meta, images, config, meta.name, log)
     stats = ClassStats(meta.scheme)
     with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
         tiles = _stream(meta, io, session, inputs, out, stats, config.batch_size, label, progress)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -27,14 +28,28 @@ _PROVIDER = {key: provider for key, _label, provider in DEVICES}
 _LABEL = {key: label for key, label, _provider in DEVICES}
 
 
+def python_executable() -> str:
+    """The Python interpreter of this process (inside QGIS ``sys.executable`` may be QGIS itself)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if os.name == "nt":
+        candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "bin", "python.exe")]
+    else:
+        candidates = [
+            os.path.join(sys.exec_prefix, "bin", f"python{version}"),
+            os.path.join(sys.exec_prefix, "bin", "python3"),
+        ]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    return sys.executable or "python3"
+
+
 def pip_command() -> str:
-    """The pip command that installs into the Python running this code (QGIS's Python inside QGIS)."""
-    exe = sys.executable or ""
-    if not os.path.basename(exe).lower().startswith("python"):
-        name = "python.exe" if os.name == "nt" else os.path.join("bin", "python3")
-        candidate = os.path.join(sys.exec_prefix, name)
-        exe = candidate if os.path.exists(candidate) else "python3"
-    return f'"{exe}" -m pip install onnxruntime'
+    """The pip command that installs onnxruntime for the Python running this code."""
+    flags = ""
+    if os.path.exists(os.path.join(sysconfig.get_paths()["stdlib"], "EXTERNALLY-MANAGED")):
+        flags = " --user --break-system-packages"  # Debian/Ubuntu system Python (PEP 668)
+    return f'"{python_executable()}" -m pip install{flags} onnxruntime'
 
 
 def import_onnxruntime() -> Any:

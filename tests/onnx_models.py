@@ -49,14 +49,14 @@ def base_metadata(**changes: Any) -> dict[str, Any]:
 
 
 def identity_model(
-    path: Path | str, channels: int = 2, metadata: dict[str, Any] | None = None, tile: Any = None
+    path: Path | str, channels: int = 2, metadata: dict[str, Any] | None = None, tile: Any = None, bare: bool = False
 ) -> str:
-    """Output = input ``[N, C, H, W]`` (each band becomes one class score)."""
+    """Output = input ``[N, C, H, W]`` (each band becomes one class score); ``bare``: no metadata."""
     shape = [None, channels, tile, tile]
     graph = helper.make_graph(
         [helper.make_node("Identity", ["x"], ["y"])], "identity", [_value("x", shape)], [_value("y", shape)]
     )
-    return _save(graph, path, base_metadata() if metadata is None else metadata)
+    return _save(graph, path, None if bare else base_metadata() if metadata is None else metadata)
 
 
 def layout_model(path: Path | str, layout: str, metadata: dict[str, Any]) -> str:
