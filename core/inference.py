@@ -309,6 +309,8 @@ def run_model(
     meta = _apply_overrides(meta, config, label)
     io = check_graph(meta, session, label)
     log(meta.summary())
+    if meta.ignored_keys:
+        log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
     inputs = prepare_inputs(meta, images, config, meta.name, log)
     stats = ClassStats(meta.scheme)
     with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:

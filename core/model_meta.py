@@ -131,6 +131,7 @@ class ModelMeta:
     training_data: str = ""
     description: str = ""
     source: str = "changelens"
+    ignored_keys: tuple[str, ...] = ()
 
     @property
     def dates(self) -> int:
@@ -173,7 +174,9 @@ def decode_props(props: Mapping[str, str], label: str) -> dict[str, Any]:
     return out
 
 
-def _number(doc: Mapping[str, Any], key: str, label: str, default: Any = None, positive: bool = False) -> Any:
+def _number(
+    doc: Mapping[str, Any], key: str, label: str, default: Any = None, positive: bool = False, where: str = ""
+) -> Any:
     value = doc.get(key, default)
     if value is None:
         return None
@@ -181,11 +184,11 @@ def _number(doc: Mapping[str, Any], key: str, label: str, default: Any = None, p
         try:
             value = float(value)
         except ValueError:
-            raise _fail(label, f"'{key}' must be a number (got '{value}').") from None
+            raise _fail(label, f"{where}'{key}' must be a number (got '{value}').") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(label, f"'{key}' must be a number (got {value!r}).")
+        raise _fail(label, f"{where}'{key}' must be a number (got {value!r}).")
     if positive and value <= 0:
-        raise _fail(label, f"'{key}' must be greater than 0 (got {value!r}).")
+        raise _fail(label, f"{where}'{key}' must be greater than 0 (got {value!r}).")
     return value
 
 
@@ -253,18 +256,28 @@ def _prep(band: str, spec: Mapping[str, Any], label: str) -> BandPrep:
     db = spec.get("db", False)
     if not isinstance(db, bool):
         raise _fail(label, f"band '{band}': 'db' must be true or false.")
-    scale = _number(spec, "scale", f"{label}' band '{band}", 1.0)
+    where = f"band '{band}': "
+    scale = _number(spec, "scale", label, 1.0, where=where)
     if scale == 0:
         raise _fail(label, f"band '{band}': 'scale' must not be 0.")
     return BandPrep(
         band,
         float(scale),
-        float(_number(spec, "offset", f"{label}' band '{band}", 0.0)),
+        float(_number(spec, "offset", label, 0.0, where=where)),
         db,
         clip,
-        float(_number(spec, "mean", f"{label}' band '{band}", 0.0)),
-        float(_number(spec, "std", f"{label}' band '{band}", 1.0, positive=True)),
+        float(_number(spec, "mean", label, 0.0, where=where)),
+        float(_number(spec, "std", label, 1.0, positive=True, where=where)),
     )
+
+
+def _canonical(name: str) -> str:
+    """``B4`` == ``B04`` == ``b04`` (GDAL's band naming rules when GDAL is importable)."""
+    try:
+        from .raster import canonical_band_name
+    except ImportError:  # the metadata tool under a Python without GDAL
+        return name.strip().upper()
+    return canonical_band_name(name)
 
 
 def _bands(doc: Mapping[str, Any], label: str) -> tuple[BandPrep, ...]:
@@ -272,7 +285,7 @@ def _bands(doc: Mapping[str, Any], label: str) -> tuple[BandPrep, ...]:
     if not isinstance(raw, list) or not raw:
         raise _fail(label, '\'bands\' must list the bands each image provides, e.g. ["B04", "B08"].')
     names = [_band_name(b, label) for b in raw]
-    if len({n.upper() for n in names}) != len(names):
+    if len({_canonical(n) for n in names}) != len(names):
         raise _fail(label, f"'bands' lists a band twice ({', '.join(names)}).")
     prep = doc.get("preprocessing", {})
     if isinstance(prep, list):
@@ -281,14 +294,14 @@ def _bands(doc: Mapping[str, Any], label: str) -> tuple[BandPrep, ...]:
         return tuple(_prep(n, p, label) for n, p in zip(names, prep))
     if not isinstance(prep, dict):
         raise _fail(label, "'preprocessing' must be an object keyed by band name (\"*\" = every band) or a list.")
-    by_name = {str(k).upper(): v for k, v in prep.items()}
-    extra = set(by_name) - {n.upper() for n in names} - {"*"}
+    by_name = {_canonical(str(k)): v for k, v in prep.items()}
+    extra = set(by_name) - {_canonical(n) for n in names} - {"*"}
     if extra:
         raise _fail(label, f"'preprocessing' names band(s) not in 'bands': {', '.join(sorted(extra))}.")
     out = []
     for name in names:
         spec = dict(by_name.get("*", {}))
-        spec.update(by_name.get(name.upper(), {}))
+        spec.update(by_name.get(_canonical(name), {}))
         out.append(_prep(name, spec, label))
     return tuple(out)
 
@@ -313,9 +326,6 @@ def _changelens(doc: Mapping[str, Any], label: str) -> ModelMeta:
     if doc.get(SCHEMA_KEY) != SCHEMA_VERSION:
         found = doc.get(SCHEMA_KEY)
         raise _fail(label, f"'{SCHEMA_KEY}' is {found!r}; this ChangeLens reads version {SCHEMA_VERSION}.")
-    unknown = set(doc) - set(KNOWN_KEYS)
-    if unknown:
-        raise _fail(label, f"unknown key(s) {', '.join(sorted(unknown))} (see models/README.md for the schema).")
     layout = _choice(doc, "layout", label, LAYOUTS, "single")
     input_names = doc.get("input_names", [])
     if not isinstance(input_names, list) or not all(isinstance(n, str) for n in input_names):
@@ -358,6 +368,7 @@ def _changelens(doc: Mapping[str, Any], label: str) -> ModelMeta:
         license=str(text["license"]),
         training_data=str(text["training_data"]),
         description=str(text["description"]),
+        ignored_keys=tuple(sorted(set(doc) - set(KNOWN_KEYS))),
     )
 
 
@@ -445,6 +456,9 @@ def read_model_metadata(path: str, input_channels: int | None = None) -> ModelMe
 def document_to_props(document: Mapping[str, Any], label: str = "model") -> dict[str, str]:
     """Validate a metadata document and encode each value as JSON (the ``metadata_props`` form)."""
     doc = dict(document)
+    unknown = sorted(set(doc) - set(KNOWN_KEYS))
+    if unknown:
+        raise _fail(label, f"unknown key(s) {', '.join(unknown)} (see models/README.md for the schema).")
     doc.setdefault(SCHEMA_KEY, SCHEMA_VERSION)
     props = {key: json.dumps(value) for key, value in doc.items()}
     parse_metadata(props, label)
