@@ -11,6 +11,7 @@ width, never on the raster height. All-no-data tiles are skipped.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -32,7 +33,7 @@ from .raster import BandReader, band_descriptions, find_band_by_name, open_raste
 from .runtime import device_label, get_session
 from .sensors import choose_radiometry, detect_sensor
 from .styles import qml_pseudocolor
-from .tiling import tile_starts, tile_weights
+from .tiling import tile_starts, weights_1d
 from .windows import Window
 from .writer import OutputSet, RasterOutput, bounded_gdal_cache
 
@@ -210,12 +211,15 @@ def _read_tile(meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: in
     """Model-ready values ``[dates, bands, tile, tile]`` (padded) and the valid mask of ``window``."""
     out = np.zeros((meta.dates, meta.channels_per_date, tile, tile), dtype=np.float32)
     valid = np.ones((window.height, window.width), dtype=bool)
+    fill = np.float32(meta.fill_value)
     for d, (readers, stats) in enumerate(zip(inputs.readers, inputs.stats)):
         for b, (reader, prep, (mean, std)) in enumerate(zip(readers, meta.bands, stats)):
             values = prep.apply(reader.read(window), mean, std)
             finite = np.isfinite(values)
-            valid &= finite
-            out[d, b, : window.height, : window.width] = np.where(finite, values, np.float32(meta.fill_value))
+            if not finite.all():
+                valid &= finite
+                values[~finite] = fill
+            out[d, b, : window.height, : window.width] = values
     return out, valid
 
 
@@ -397,10 +401,23 @@ def _run_batch(
     raw = session.run([io.output], feed(meta, io, stacked))[0]
     probs = probabilities(meta, raw, label, meta.tile_size_px)
     for p, (_values, window) in zip(probs, batch):
-        weights = tile_weights(
-            meta.tile_size_px, meta.tile_overlap_px, window.row_off, window.col_off, grid.height_px, grid.width_px
-        )
-        acc.add(p, weights, window)
+        acc.add(p, _weights(meta, window, grid), window)
+
+
+def _weights(meta: ModelMeta, window: Window, grid: Grid) -> np.ndarray:
+    """Blending weights of a tile; at most nine variants (edges), so they are cached."""
+    first_row, last_row = window.row_off == 0, window.row_off + meta.tile_size_px >= grid.height_px
+    first_col, last_col = window.col_off == 0, window.col_off + meta.tile_size_px >= grid.width_px
+    return _cached_weights(meta.tile_size_px, meta.tile_overlap_px, first_row, last_row, first_col, last_col)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_weights(
+    tile: int, overlap: int, first_row: bool, last_row: bool, first_col: bool, last_col: bool
+) -> np.ndarray:
+    weights = np.outer(weights_1d(tile, overlap, first_row, last_row), weights_1d(tile, overlap, first_col, last_col))
+    weights.flags.writeable = False
+    return weights
 
 
 def _write_rows(

@@ -91,18 +91,24 @@ class BandPrep:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = 10.0 * np.log10(np.maximum(out, np.float32(1e-6)), dtype=np.float32)
         if self.clip is not None:
-            np.clip(out, self.clip[0], self.clip[1], out=out)
+            np.maximum(out, np.float32(self.clip[0]), out=out)
+            np.minimum(out, np.float32(self.clip[1]), out=out)
         return out
 
     def apply(self, values: np.ndarray, mean: float | None = None, std: float | None = None) -> np.ndarray:
-        """The model-ready values; ``mean``/``std`` override the fixed ones (per-scene normalisation)."""
-        out = self.scaled(values)
+        """The model-ready values (in place); ``mean``/``std`` override the fixed ones (per-scene normalisation)."""
         m = self.mean if mean is None else mean
         s = self.std if std is None else std
-        if m != 0.0:
-            out -= np.float32(m)
-        if s != 1.0:
-            out /= np.float32(s)
+        if self.db or self.clip is not None:
+            out = self.scaled(values)
+            gain, bias = 1.0 / s, -m / s
+        else:  # one fused affine pass: (v * scale + offset - mean) / std
+            out = values
+            gain, bias = self.scale / s, (self.offset - m) / s
+        if gain != 1.0:
+            out *= np.float32(gain)
+        if bias != 0.0:
+            out += np.float32(bias)
         return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime  # noqa: F401 - the real package, imported before anything can shadow it
 import pytest
 from changelens.core.errors import ModelFileError, ModelMetadataError
 from changelens.core.model_meta import document_to_props, parse_metadata, read_model_metadata, write_metadata
@@ -190,3 +191,49 @@ def test_weights_discard_the_outer_quarter_of_the_overlap() -> None:
     assert (w[:2] == 0).all() and (w[:, -2:] == 0).all() and w[16, 16] == 1
     edge = tile_weights(32, 8, 0, 0, 200, 200)  # the top-left tile keeps full weight on the raster edges
     assert edge[0, 0] == 1 and edge[0, -1] == 0
+
+
+def _open_cd_standin(path: Path) -> str:
+    """Same interface as an open-cd export: 'input' [N, 6, H, W] -> 'output' logits [N, 2, H, W].
+
+    Logit 1 = sum over RGB of (after - before) in normalised units; logit 0 = 0.
+    """
+    w = np.zeros((2, 6, 1, 1), np.float32)
+    w[1, :3, 0, 0], w[1, 3:, 0, 0] = -1.0, 1.0
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Conv", ["input", "w"], ["output"])],
+        "opencd_standin",
+        [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, [None, 6, None, None])],
+        [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, [None, 2, None, None])],
+        [onnx.numpy_helper.from_array(w, "w")],
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_readme_worked_example(tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.inference import InferenceOutputs, run_model
+    from rasters import read, write_raster
+
+    text = (ROOT / "models" / "README.md").read_text()
+    block = text.split("<!-- worked-example:open-cd -->", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    card = tmp_path / "card.json"
+    card.write_text(block)
+    model = _open_cd_standin(tmp_path / "changer_levir.onnx")
+    out = tmp_path / "changer_levir_changelens.onnx"
+    done = _tool("set", model, "--json", str(card), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    before = np.full((3, 40, 40), 100, np.uint8)
+    after = before.copy()
+    after[:, 10:20, 10:30] = 200
+    gt = (0.0, 0.5, 0.0, 0.0, 0.0, -0.5)
+    a = write_raster(tmp_path / "a.tif", before, geotransform=gt)
+    b = write_raster(tmp_path / "b.tif", after, geotransform=gt)
+    product = run_model(str(out), [a, b], InferenceOutputs(str(tmp_path / "c.tif"), str(tmp_path / "p.tif")))
+    classes = read(product.class_raster)
+    assert (classes[10:20, 10:30] == 1).all() and classes.sum() == 200
+    logit = sum(100.0 / s for s in (58.395, 57.12, 57.375))
+    assert read(product.measure_raster)[15, 15] == pytest.approx(1 / (1 + np.exp(-logit)), abs=1e-6)
+    assert product.title == "ChangerEx R18, LEVIR-CD (open-cd)"
