@@ -22,7 +22,7 @@ import numpy as np
 from osgeo import gdal
 
 from .engine import ClassStats
-from .errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
+from .errors import BandNotFoundError, EmptyDataError, InputError, ModelError, ParameterError
 from .grid import RESAMPLING, Grid, align_many, grid_of, pixel_area_rows_m2, warp_to_grid
 from .model_graph import GraphIO, check_graph, feed, input_channels, probabilities
 from .model_meta import ModelMeta, read_model_metadata, with_overrides
@@ -312,13 +312,14 @@ def run_model(
     meta = read_model_metadata(model_path, input_channels(session))
     meta = _apply_overrides(meta, config, label)
     io = check_graph(meta, session, label)
+    batch_size = min(config.batch_size, io.max_batch or config.batch_size)
     log(meta.summary())
     if meta.ignored_keys:
         log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
     inputs = prepare_inputs(meta, images, config, meta.name, log)
     stats = ClassStats(meta.scheme)
     with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
-        tiles = _stream(meta, io, session, inputs, out, stats, config.batch_size, label, progress)
+        tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
     names = DATE_LABELS[meta.dates]
     return MapProduct(
@@ -398,8 +399,14 @@ def _run_batch(
     label: str,
 ) -> None:
     stacked = np.stack([values for values, _w in batch])
-    raw = session.run([io.output], feed(meta, io, stacked))[0]
-    probs = probabilities(meta, raw, label, meta.tile_size_px)
+    try:
+        raw = session.run([io.output], feed(meta, io, stacked))[0]
+    except Exception as exc:  # onnxruntime's own exception types
+        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelError(
+            f"onnxruntime failed on a tile of model '{label}' ({text}); check the model's metadata."
+        ) from exc
+    probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
     for p, (_values, window) in zip(probs, batch):
         acc.add(p, _weights(meta, window, grid), window)
 

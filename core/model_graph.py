@@ -20,6 +20,7 @@ class GraphIO:
     inputs: tuple[str, ...]
     input_dtype: Any
     output: str
+    max_batch: int | None = None
 
 
 def _dims(shape: Any) -> list[Any]:
@@ -82,11 +83,19 @@ def check_graph(meta: ModelMeta, session: Any, label: str) -> GraphIO:
     output = meta.output_name or outputs[0]
     if output not in outputs:
         raise ModelMetadataError(f"Model '{label}' has no output named '{output}' (its outputs: {', '.join(outputs)}).")
-    return GraphIO(tuple(names), dtype, output)
+    batch_dims = [_dims(inputs[n].shape)[0] for n in names if _dims(inputs[n].shape)]
+    fixed = [d for d in batch_dims if isinstance(d, int) and d > 0]
+    return GraphIO(tuple(names), dtype, output, min(fixed) if fixed else None)
 
 
 def feed(meta: ModelMeta, io: GraphIO, batch: np.ndarray) -> dict[str, np.ndarray]:
-    """Model inputs for a batch shaped ``[n, dates, bands, tile, tile]`` in the metadata's layout."""
+    """Model inputs for a batch shaped ``[n, dates, bands, tile, tile]`` in the metadata's layout.
+
+    A model exported with a fixed batch size gets exactly that many tiles (zero tiles pad the last batch).
+    """
+    if io.max_batch is not None and batch.shape[0] < io.max_batch:
+        pad = np.zeros((io.max_batch - batch.shape[0], *batch.shape[1:]), dtype=batch.dtype)
+        batch = np.concatenate([batch, pad])
     n, dates, bands, h, w = batch.shape
     data = batch.astype(io.input_dtype, copy=False)
     if meta.layout == "stacked":

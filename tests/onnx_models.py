@@ -49,10 +49,15 @@ def base_metadata(**changes: Any) -> dict[str, Any]:
 
 
 def identity_model(
-    path: Path | str, channels: int = 2, metadata: dict[str, Any] | None = None, tile: Any = None, bare: bool = False
+    path: Path | str,
+    channels: int = 2,
+    metadata: dict[str, Any] | None = None,
+    tile: Any = None,
+    bare: bool = False,
+    batch: Any = None,
 ) -> str:
     """Output = input ``[N, C, H, W]`` (each band becomes one class score); ``bare``: no metadata."""
-    shape = [None, channels, tile, tile]
+    shape = [batch, channels, tile, tile]
     graph = helper.make_graph(
         [helper.make_node("Identity", ["x"], ["y"])], "identity", [_value("x", shape)], [_value("y", shape)]
     )

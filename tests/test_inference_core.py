@@ -208,6 +208,15 @@ def test_metadata_that_disagrees_with_the_graph(tmp_path) -> None:  # noqa: ANN0
         )
 
 
+@pytest.mark.parametrize("batch", [1, 2])
+def test_models_exported_with_a_fixed_batch_size(tmp_path, batch) -> None:  # noqa: ANN001
+    img = RNG.random((2, 40, 70)).astype(np.float32)  # 2 x 3 tiles: the last batch of 2 is padded
+    raster = write_raster(tmp_path / "img.tif", img, descriptions=["B4", "B8"])
+    model = identity_model(tmp_path / "m.onnx", batch=batch)
+    product = run_model(model, [raster], _outputs(tmp_path), InferenceConfig(batch_size=4))
+    assert np.allclose(read(product.measure_raster), img[1], atol=1e-6)
+
+
 def test_bad_overrides(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(ParameterError):
         InferenceConfig(threshold=1.5)

@@ -3,7 +3,7 @@
     python tools/bench_inference.py --out build/bench.json [--size 4096] [--rss-sizes 2048 8192] [--device cpu]
 
 Every measurement runs in its own subprocess (fresh session, isolated peak RSS from
-``getrusage``). Writes/merges the key ``inference`` into the JSON file ``--out`` and
+``getrusage``). Writes/merges the key ``inference`` (``--key``) into the JSON file ``--out`` and
 prints a table. Numbers depend on the machine and on its load: the JSON records both.
 """
 
@@ -184,6 +184,7 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--workdir", default="")
+    parser.add_argument("--key", default="inference", help="JSON key to write (e.g. inference_cuda)")
     parser.add_argument("--worker", choices=sorted(WORKERS))
     for name in ("--model", "--before", "--after", "--tag"):
         parser.add_argument(name, default="", help=argparse.SUPPRESS)
@@ -254,7 +255,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(out.read_text()) if out.exists() and out.stat().st_size else {}
-    data["inference"] = result
+    data[args.key] = result
     out.write_text(json.dumps(data, indent=2))
     _table(result)
     return 0
