@@ -35,6 +35,7 @@ package:
 OUT ?= build/bench.json
 bench: $(VENV)/.ready
 	$(PY) tools/bench_dnbr.py --out $(OUT)
+	nice -n 10 $(PY) tools/bench_inference.py --out $(OUT)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .plugin_path

@@ -7,6 +7,8 @@ from qgis.PyQt.QtGui import QIcon
 
 from .base import icon
 from .burn_severity import BurnSeverityAlgorithm
+from .model_metadata import EditModelMetadataAlgorithm
+from .run_model import RunModelAlgorithm
 
 
 class ChangeLensProvider(QgsProcessingProvider):
@@ -28,5 +30,9 @@ class ChangeLensProvider(QgsProcessingProvider):
         return ["tif"]
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
-        for algorithm in (BurnSeverityAlgorithm(),):
+        for algorithm in (
+            BurnSeverityAlgorithm(),
+            RunModelAlgorithm(),
+            EditModelMetadataAlgorithm(),
+        ):
             self.addAlgorithm(algorithm)

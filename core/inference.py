@@ -1,0 +1,441 @@
+"""Run an ONNX segmentation or change model over rasters of any size, tile row by tile row.
+
+The images are aligned on the first one's grid (optionally resampled to the model's
+pixel size), their bands are found by description from the model metadata and
+prepared as it says, and overlapping tiles go through onnxruntime in batches.
+Class probabilities are blended with :mod:`tiling` weights into accumulators that
+hold one band of tiles only: as soon as the rows above the next tile row are final
+they are classified and written, so memory depends on the tile size and raster
+width, never on the raster height. All-no-data tiles are skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from .engine import ClassStats
+from .errors import BandNotFoundError, EmptyDataError, InputError, ModelError, ParameterError
+from .grid import RESAMPLING, Grid, align_many, grid_of, pixel_area_rows_m2, warp_to_grid
+from .model_graph import GraphIO, check_graph, feed, input_channels, probabilities
+from .model_meta import ModelMeta, read_model_metadata, with_overrides
+from .pair import Log, no_log
+from .products import MapProduct
+from .progress import Progress, no_progress, report
+from .raster import BandReader, band_descriptions, find_band_by_name, open_raster
+from .runtime import device_label, get_session
+from .sensors import choose_radiometry, detect_sensor
+from .styles import qml_pseudocolor
+from .tiling import tile_starts, weights_1d
+from .windows import Window
+from .writer import OutputSet, RasterOutput, bounded_gdal_cache
+
+DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """Run-time choices; None means 'as the model metadata says'."""
+
+    device: str = "cpu"
+    threads: int = 0
+    tile_size_px: int | None = None
+    tile_overlap_px: int | None = None
+    threshold: float | None = None
+    batch_size: int = 4
+    resample_to_model: bool = False
+    resampling: str = "bilinear"
+    band_numbers: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ParameterError("The batch size must be 1 or more.")
+        if self.threads < 0:
+            raise ParameterError("The thread count must be 0 (automatic) or more.")
+        if self.tile_size_px is not None and self.tile_size_px < 8:
+            raise ParameterError("The tile size must be at least 8 pixels.")
+        if self.tile_overlap_px is not None and self.tile_overlap_px < 0:
+            raise ParameterError("The tile overlap must be 0 or more pixels.")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ParameterError("The threshold must be a probability between 0 and 1.")
+        if self.band_numbers is not None and any(b < 1 for b in self.band_numbers):
+            raise ParameterError("Band numbers start at 1.")
+        if self.resampling not in RESAMPLING:
+            raise ParameterError(f"Unknown resampling '{self.resampling}'; use one of {', '.join(RESAMPLING)}.")
+
+
+@dataclass(frozen=True)
+class InferenceOutputs:
+    """Output paths: the class raster and an optional probability raster."""
+
+    classes: str
+    probability: str | None = None
+
+
+@dataclass
+class PreparedInputs:
+    """Readers per (date, band) on one grid, with the per-band preparation."""
+
+    grid: Grid
+    readers: list[list[BandReader]]
+    stats: list[list[tuple[float | None, float | None]]]
+    datasets: tuple[Any, ...]
+
+
+def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> ModelMeta:
+    tile = config.tile_size_px or meta.tile_size_px
+    overlap = config.tile_overlap_px if config.tile_overlap_px is not None else min(meta.tile_overlap_px, tile // 2)
+    if overlap * 2 > tile:
+        raise ParameterError(f"The tile overlap ({overlap} px) must be at most half the tile size ({tile} px).")
+    if config.threshold is not None and meta.class_count != 2:
+        raise ParameterError(f"A threshold applies to two-class models only; model '{label}' has {meta.class_count}.")
+    return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
+
+
+def _band_indices(
+    meta: ModelMeta, ds: gdal.Dataset, label: str, model: str, numbers: tuple[int, ...] | None
+) -> list[int]:
+    if numbers is not None:
+        if len(numbers) != len(meta.bands):
+            raise ParameterError(
+                f"Model '{model}' needs {len(meta.bands)} band(s) ({', '.join(b.band for b in meta.bands)}) "
+                f"but {len(numbers)} band number(s) were given."
+            )
+        if max(numbers) > ds.RasterCount:
+            raise BandNotFoundError(f"The {label} has {ds.RasterCount} band(s); band {max(numbers)} does not exist.")
+        return list(numbers)
+    indices: list[int] = []
+    missing: list[str] = []
+    for prep in meta.bands:
+        index = prep.index if prep.index is not None else find_band_by_name(ds, prep.band)
+        if index is None or index > ds.RasterCount:
+            missing.append(prep.band)
+        else:
+            indices.append(index)
+    if missing:
+        known = ", ".join(n or f"#{i}" for i, n in enumerate(band_descriptions(ds), start=1))
+        raise BandNotFoundError(
+            f"The {label} lacks band(s) {', '.join(missing)} that model '{model}' needs (its bands: {known}); "
+            "give the band numbers to use in the parameters, or use an image whose band descriptions name them."
+        )
+    return indices
+
+
+def _model_grid(grid: Grid, pixel_size_m: float) -> Grid:
+    """``grid``'s extent with square pixels of ``pixel_size_m`` metres (approximate for geographic CRSs)."""
+    srs = grid.srs()
+    if srs is None:
+        raise InputError("The image has no coordinate reference system, so it cannot be resampled to metres.")
+    xmin, ymin, xmax, ymax = grid.bounds
+    if srs.IsGeographic():
+        lat = math.radians((ymin + ymax) / 2.0)
+        step_x = pixel_size_m / (111320.0 * max(math.cos(lat), 1e-6))
+        step_y = pixel_size_m / 110574.0
+    else:
+        step_x = step_y = pixel_size_m / (srs.GetLinearUnits() or 1.0)
+    width = max(int(round((xmax - xmin) / step_x)), 1)
+    height = max(int(round((ymax - ymin) / step_y)), 1)
+    return Grid(grid.crs_wkt, (xmin, step_x, 0.0, ymax, 0.0, -step_y), width, height)
+
+
+def _pixel_size_m(grid: Grid) -> float | None:
+    srs = grid.srs()
+    if srs is None:
+        return None
+    if srs.IsGeographic():
+        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2.0)
+        return grid.pixel_width * 111320.0 * math.cos(lat)
+    return grid.pixel_width * (srs.GetLinearUnits() or 1.0)
+
+
+def prepare_inputs(
+    meta: ModelMeta, images: Sequence[str], config: InferenceConfig, model: str, log: Log = no_log
+) -> PreparedInputs:
+    """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked."""
+    labels = DATE_LABELS[meta.dates]
+    if len(images) != meta.dates:
+        raise InputError(
+            f"Model '{model}' takes {meta.dates} image(s) ({' and '.join(labels)}) but {len(images)} were given."
+        )
+    datasets = [open_raster(path) for path in images]
+    indices = [_band_indices(meta, ds, label, model, config.band_numbers) for ds, label in zip(datasets, labels)]
+    if len(datasets) == 1:
+        grid, views = grid_of(datasets[0]), [datasets[0]]
+    else:
+        grid, ref_view, others = align_many(datasets[0], datasets[1:], config.resampling)
+        views = [ref_view, *others]
+    native = _pixel_size_m(grid)
+    if meta.pixel_size_m and native and abs(native / meta.pixel_size_m - 1.0) > 0.05:
+        if config.resample_to_model:
+            grid = _model_grid(grid, meta.pixel_size_m)
+            views = [warp_to_grid(view, grid, config.resampling) for view in views]
+            log(f"Inputs resampled ({config.resampling}) from {native:.3g} m to the model's {meta.pixel_size_m:g} m.")
+        else:
+            log(
+                f"Warning: the image has {native:.3g} m pixels but the model was trained at {meta.pixel_size_m:g} m; "
+                "tick 'resample to the model's pixel size' if results look wrong."
+            )
+    readers: list[list[BandReader]] = []
+    stats: list[list[tuple[float | None, float | None]]] = []
+    for ds, view, idx, label in zip(datasets, views, indices, labels):
+        profile = detect_sensor(ds)
+        rads = [choose_radiometry(ds, i, profile, "auto") if meta.values == "reflectance" else None for i in idx]
+        date_readers = [BandReader(ds, i, view, rad) for i, rad in zip(idx, rads)]
+        readers.append(date_readers)
+        used = ", ".join(f"{p.band} = band {i} ({r.name})" for p, i, r in zip(meta.bands, idx, date_readers))
+        source = date_readers[0].radiometry.source if meta.values == "reflectance" else "values as stored"
+        log(f"{label}: {used}; {source}.")
+        stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
+    log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
+    return PreparedInputs(grid, readers, stats, tuple(datasets) + tuple(views))
+
+
+def _scene_stats(meta: ModelMeta, reader: BandReader, prep: Any, label: str) -> tuple[float | None, float | None]:
+    if meta.normalization != "per_scene":
+        return None, None
+    sample = prep.scaled(reader.sample(1024).astype(np.float32))
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        raise EmptyDataError(f"The {label}'s band {prep.band} holds no valid pixel.")
+    return float(sample.mean()), max(float(sample.std()), 1e-6)
+
+
+def _read_tile(meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model-ready values ``[dates, bands, tile, tile]`` (padded) and the valid mask of ``window``."""
+    out = np.zeros((meta.dates, meta.channels_per_date, tile, tile), dtype=np.float32)
+    valid = np.ones((window.height, window.width), dtype=bool)
+    fill = np.float32(meta.fill_value)
+    for d, (readers, stats) in enumerate(zip(inputs.readers, inputs.stats)):
+        for b, (reader, prep, (mean, std)) in enumerate(zip(readers, meta.bands, stats)):
+            values = prep.apply(reader.read(window), mean, std)
+            finite = np.isfinite(values)
+            if not finite.all():
+                valid &= finite
+                values[~finite] = fill
+            out[d, b, : window.height, : window.width] = values
+    return out, valid
+
+
+class _RowAccumulator:
+    """Blended probabilities, weights and the valid mask for the rows one band of tiles covers."""
+
+    def __init__(self, classes: int, tile: int, width: int) -> None:
+        self.prob = np.zeros((classes, tile, width), dtype=np.float32)
+        self.weight = np.zeros((tile, width), dtype=np.float32)
+        self.valid = np.zeros((tile, width), dtype=bool)
+        self.row0 = 0
+
+    def add(self, probs: np.ndarray, weights: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        cols = slice(window.col_off, window.col_end)
+        w = weights[: window.height, : window.width]
+        self.prob[:, rows, cols] += probs[:, : window.height, : window.width] * w
+        self.weight[rows, cols] += w
+
+    def mark_valid(self, valid: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        self.valid[rows, window.col_off : window.col_end] |= valid
+
+    def pop(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Blended probabilities and the 'has data' mask of the first ``count`` rows; the buffer moves down."""
+        weight = self.weight[:count]
+        has = (weight > 0) & self.valid[:count]
+        probs = self.prob[:, :count] / np.where(weight > 0, weight, np.float32(1.0))
+        for buf in (self.prob, self.weight, self.valid):
+            _shift_rows(buf, count)
+        self.row0 += count
+        return probs, has
+
+
+def _shift_rows(buf: np.ndarray, count: int) -> None:
+    """Move rows (second-to-last axis) up by ``count`` and clear the freed rows at the bottom."""
+    rows = buf.shape[-2]
+    if count < rows:
+        buf[..., : rows - count, :] = buf[..., count:, :]
+    buf[..., max(rows - count, 0) :, :] = 0
+
+
+def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
+    if meta.threshold is not None:
+        classes = (probs[1] >= np.float32(meta.threshold)).astype(np.uint8)
+    else:
+        classes = np.argmax(probs, axis=0).astype(np.uint8)
+    classes[~has] = meta.scheme.nodata
+    return classes
+
+
+def _measure(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
+    measure = probs[1].copy() if meta.class_count == 2 else probs.max(axis=0)
+    measure[~has] = np.nan
+    return measure
+
+
+def measure_name(meta: ModelMeta) -> str:
+    """What the probability raster holds."""
+    if meta.class_count == 2:
+        return f"probability of {meta.scheme.classes[1].name}"
+    return "probability of the predicted class"
+
+
+def _outputs(meta: ModelMeta, outputs: InferenceOutputs) -> dict[str, RasterOutput | None]:
+    title = measure_name(meta)
+    style = qml_pseudocolor([(0.0, "#f7f7f7", "0"), (0.5, "#fdae61", "0.5"), (1.0, "#d7191c", "1")], 0.0, 1.0)
+    return {
+        "classes": RasterOutput(outputs.classes, "Byte", meta.scheme.nodata, f"{meta.name}: classes", meta.scheme),
+        "probability": outputs.probability and RasterOutput(outputs.probability, description=title, qml=style) or None,
+    }
+
+
+def run_model(
+    model_path: str,
+    images: Sequence[str],
+    outputs: InferenceOutputs,
+    config: InferenceConfig = InferenceConfig(),
+    progress: Progress = no_progress,
+    log: Log = no_log,
+) -> MapProduct:
+    """Classify ``images`` (one, or before and after) with the ONNX model at ``model_path``."""
+    started = time.perf_counter()
+    label = os.path.basename(model_path)
+    session, reused = get_session(model_path, config.device, config.threads)
+    log(
+        f"onnxruntime providers: {', '.join(session.get_providers())} (device: {device_label(config.device)}, "
+        f"threads: {config.threads or 'automatic'}{', cached session' if reused else ''})."
+    )
+    meta = read_model_metadata(model_path, input_channels(session))
+    meta = _apply_overrides(meta, config, label)
+    io = check_graph(meta, session, label)
+    batch_size = min(config.batch_size, io.max_batch or config.batch_size)
+    log(meta.summary())
+    if meta.ignored_keys:
+        log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
+    inputs = prepare_inputs(meta, images, config, meta.name, log)
+    stats = ClassStats(meta.scheme)
+    with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
+        tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+    log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
+    names = DATE_LABELS[meta.dates]
+    return MapProduct(
+        title=meta.name,
+        class_raster=outputs.classes,
+        scheme=meta.scheme,
+        stats=stats,
+        measure_raster=outputs.probability,
+        measure_name=measure_name(meta),
+        threshold=meta.threshold,
+        inputs=tuple(zip(names, (str(p) for p in images))),
+        parameters=(
+            ("model", label),
+            ("model version", meta.version or "?"),
+            ("device", f"{device_label(config.device)} ({', '.join(session.get_providers())})"),
+            ("tile size (px)", str(meta.tile_size_px)),
+            ("tile overlap (px)", str(meta.tile_overlap_px)),
+            ("threshold", "argmax" if meta.threshold is None else f"{meta.threshold:g}"),
+        ),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _stream(
+    meta: ModelMeta,
+    io: GraphIO,
+    session: Any,
+    inputs: PreparedInputs,
+    out: OutputSet,
+    stats: ClassStats,
+    batch_size: int,
+    label: str,
+    progress: Progress,
+) -> tuple[int, int]:
+    """The tile-row loop; returns (tiles run, tiles skipped)."""
+    grid = inputs.grid
+    tile, overlap = meta.tile_size_px, meta.tile_overlap_px
+    rows = tile_starts(grid.height_px, tile, overlap)
+    cols = tile_starts(grid.width_px, tile, overlap)
+    acc = _RowAccumulator(meta.class_count, tile, grid.width_px)
+    run = skipped = 0
+    report(progress, 0.0)
+    with bounded_gdal_cache():
+        for k, row in enumerate(rows):
+            batch: list[tuple[np.ndarray, Window]] = []
+            for col in cols:
+                window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
+                values, valid = _read_tile(meta, inputs, window, tile)
+                acc.mark_valid(valid, window)
+                if not valid.any():
+                    skipped += 1
+                    continue
+                batch.append((values, window))
+                if len(batch) == batch_size:
+                    _run_batch(meta, io, session, batch, acc, grid, label)
+                    run += len(batch)
+                    batch = []
+                    report(progress, (k + col / grid.width_px) / len(rows))
+            if batch:
+                _run_batch(meta, io, session, batch, acc, grid, label)
+                run += len(batch)
+            end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
+            row0 = acc.row0
+            probs, has = acc.pop(end - row0)
+            _write_rows(meta, out, stats, grid, probs, has, row0)
+            report(progress, (k + 1) / len(rows))
+    return run, skipped
+
+
+def _run_batch(
+    meta: ModelMeta,
+    io: GraphIO,
+    session: Any,
+    batch: list[tuple[np.ndarray, Window]],
+    acc: _RowAccumulator,
+    grid: Grid,
+    label: str,
+) -> None:
+    stacked = np.stack([values for values, _w in batch])
+    try:
+        raw = session.run([io.output], feed(meta, io, stacked))[0]
+    except Exception as exc:  # onnxruntime's own exception types
+        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelError(
+            f"onnxruntime failed on a tile of model '{label}' ({text}); check the model's metadata."
+        ) from exc
+    probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
+    for p, (_values, window) in zip(probs, batch):
+        acc.add(p, _weights(meta, window, grid), window)
+
+
+def _weights(meta: ModelMeta, window: Window, grid: Grid) -> np.ndarray:
+    """Blending weights of a tile; at most nine variants (edges), so they are cached."""
+    first_row, last_row = window.row_off == 0, window.row_off + meta.tile_size_px >= grid.height_px
+    first_col, last_col = window.col_off == 0, window.col_off + meta.tile_size_px >= grid.width_px
+    return _cached_weights(meta.tile_size_px, meta.tile_overlap_px, first_row, last_row, first_col, last_col)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_weights(
+    tile: int, overlap: int, first_row: bool, last_row: bool, first_col: bool, last_col: bool
+) -> np.ndarray:
+    weights = np.outer(weights_1d(tile, overlap, first_row, last_row), weights_1d(tile, overlap, first_col, last_col))
+    weights.flags.writeable = False
+    return weights
+
+
+def _write_rows(
+    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, row0: int
+) -> None:
+    count = probs.shape[1]
+    if count == 0:
+        return
+    window = Window(0, row0, grid.width_px, count)
+    classes = _classify(meta, probs, has)
+    out.write("classes", window, classes)
+    if "probability" in out:
+        out.write("probability", window, _measure(meta, probs, has))
+    stats.add(classes, pixel_area_rows_m2(grid, row0, count))
