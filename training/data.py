@@ -10,12 +10,30 @@ import pathlib
 from collections.abc import Callable
 
 import numpy as np
-
 import simulate as sim
 
 CACHE = pathlib.Path(__file__).resolve().parent / "cache"
-OSCD_CITIES = ("abudhabi", "aguasclaras", "beihai", "bercy", "hongkong", "nantes", "paris", "pisa", "rennes", "saclay_e")
-BURN_EVENTS = ("1-12_20200824", "1-7_20200817", "10TH_20240624", "4-3_PUMA_20210624", "4-8_20200817", "CLEAR_20240626", "DOVE_20241019")
+OSCD_CITIES = (
+    "abudhabi",
+    "aguasclaras",
+    "beihai",
+    "bercy",
+    "hongkong",
+    "nantes",
+    "paris",
+    "pisa",
+    "rennes",
+    "saclay_e",
+)
+BURN_EVENTS = (
+    "1-12_20200824",
+    "1-7_20200817",
+    "10TH_20240624",
+    "4-3_PUMA_20210624",
+    "4-8_20200817",
+    "CLEAR_20240626",
+    "DOVE_20241019",
+)
 Sample = tuple[np.ndarray, np.ndarray]
 
 
@@ -70,8 +88,8 @@ def burned_sampler(train_events: list[str], p: int, sim_frac: float) -> Callable
             ev = real[rng.integers(len(real))]
             pre, post, y = crop(rng, [ev["pre"], ev["post"], ev["label"]], p)
             gain = rng.uniform(0.8, 1.2, (2, 1, 1))
-            pre = pre * gain * rng.uniform(0.92, 1.08, (2, 1, 1))
-            post = post * gain * rng.uniform(0.92, 1.08, (2, 1, 1))
+            pre = pre * gain * rng.uniform(0.88, 1.12, (2, 1, 1))
+            post = post * gain * rng.uniform(0.88, 1.12, (2, 1, 1))
             if rng.random() < 0.3:
                 post = sim.shift(np.nan_to_num(post), rng, 1.0)
             x = np.concatenate([pre, post])
@@ -94,7 +112,9 @@ def flood_sampler(p: int, after_only: bool) -> Callable[[np.random.Generator], S
         before, after, flood, water = sim.simulate_flood(rng, back)
         if after_only:
             return dihedral(rng, after[None], water)
-        return dihedral(rng, np.stack([before, after]), flood)
+        # 0 dry, 1 water before and after (permanent), 2 new water (flooded).
+        y = np.where(flood == 1, 2, np.where(water == 1, 1, 0)).astype(np.uint8)
+        return dihedral(rng, np.stack([before, after]), y)
 
     return sample
 
@@ -119,9 +139,11 @@ def change_sampler(train_cities: list[str], p: int, sim_frac: float) -> Callable
                 t1, t2, y = crop(rng, [c["t1"], c["t2"], c["label"]], p)
                 if (y == 1).any() or rng.random() < 0.3:
                     break
+            # Shared gain and an additive path-radiance term (L1C vs L2A) falling from blue to SWIR.
             gain = rng.uniform(0.85, 1.15, (6, 1, 1))
-            t1 = t1 * gain * rng.uniform(0.93, 1.07, (6, 1, 1))
-            t2 = t2 * gain * rng.uniform(0.93, 1.07, (6, 1, 1))
+            haze = rng.uniform(-0.03, 0.03) * np.array([1.0, 0.8, 0.6, 0.3, 0.1, 0.05])[:, None, None]
+            t1 = t1 * gain * rng.uniform(0.93, 1.07, (6, 1, 1)) + haze
+            t2 = t2 * gain * rng.uniform(0.93, 1.07, (6, 1, 1)) + haze
             if rng.random() < 0.5:
                 t1, t2 = (t2, t1) if rng.random() < 0.2 else (t1, t2)
         x = np.concatenate([t1, t2]) + rng.normal(0, 0.003, (12, p, p))
@@ -138,7 +160,17 @@ def simulate_builtup(rng: np.random.Generator, back: np.ndarray) -> tuple[np.nda
     y = np.zeros((h, w), np.uint8)
     if rng.random() < 0.8:
         m = sim.rect_mask(rng, h, w, rng.integers(1, 12), (2, 12))
-        target = np.array([rng.uniform(0.08, 0.2), rng.uniform(0.08, 0.2), rng.uniform(0.08, 0.22), rng.uniform(0.1, 0.25), rng.uniform(0.15, 0.35), rng.uniform(0.12, 0.3)], np.float32)
+        target = np.array(
+            [
+                rng.uniform(0.08, 0.2),
+                rng.uniform(0.08, 0.2),
+                rng.uniform(0.08, 0.22),
+                rng.uniform(0.1, 0.25),
+                rng.uniform(0.15, 0.35),
+                rng.uniform(0.12, 0.3),
+            ],
+            np.float32,
+        )
         mix = rng.uniform(0.5, 1.0)
         t2 = np.where(m[None], (1 - mix) * t2 + mix * target[:, None, None] * rng.uniform(0.9, 1.1, (6, h, w)), t2)
         y = m.astype(np.uint8)

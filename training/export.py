@@ -1,6 +1,6 @@
 """Export trained weights to ONNX with metadata and sigmoid output; print size and sha256.
 
-    .venv-train/bin/python training/export.py --task burned_s2 --run runs/burned_s2_final --threshold 0.5
+.venv-train/bin/python training/export.py --task burned_s2 --run runs/burned_s2_final --threshold 0.5
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ import argparse
 import hashlib
 import pathlib
 
-import onnx
-import torch
-
 import metadata
+import onnx
 import tasks
-from nets import WithSigmoid
+import torch
+from nets import WithActivation
 from train import build
 
 MODELS = pathlib.Path(__file__).resolve().parents[1] / "models"
@@ -23,24 +22,30 @@ MODELS = pathlib.Path(__file__).resolve().parents[1] / "models"
 def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: str, dest: pathlib.Path) -> str:
     net = build(task)
     net.load_state_dict(torch.load(weights, map_location="cpu"))
+    # Per-tile standardisation was the training stand-in for the runtime's per-scene
+    # normalisation (metadata "normalization": "per_scene"): the exported graph leaves it out.
+    if hasattr(net, "norm"):
+        net.norm.per_tile = False
     net.eval()
     channels = len(task.bands) * (2 if task.two_dates else 1)
     dummy = torch.zeros(1, channels, 64, 64)
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        WithSigmoid(net),
+        WithActivation(net, task.classes),
         dummy,
         str(dest),
         input_names=["input"],
         output_names=["probability"],
-        dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "probability": {0: "batch", 2: "height", 3: "width"}},
+        dynamic_axes={
+            "input": {0: "batch", 2: "height", 3: "width"},
+            "probability": {0: "batch", 2: "height", 3: "width"},
+        },
         opset_version=17,
         dynamo=False,
     )
     model = onnx.load(str(dest))
     del model.metadata_props[:]
-    for k, v in metadata.build_metadata(task, threshold, version).items():
-        model.metadata_props.add(key=k, value=v)
+    metadata.apply(model, task, threshold, version)
     model.producer_name = "changelens-training"
     onnx.checker.check_model(model)
     onnx.save(model, str(dest))

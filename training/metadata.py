@@ -1,59 +1,105 @@
 """The ONNX metadata of every bundled model, built in one place from the task definition.
 
-Values are JSON (stored in ``metadata_props``); the schema is the plugin's (models/README.md).
+The document follows the plugin's schema (``models/README.md``) and is written and validated by
+the plugin's own ``core.model_meta.write_metadata``.
 """
 
 from __future__ import annotations
 
-import json
+import pathlib
+import sys
+from typing import Any
 
 import tasks
 
-LICENCE = "CC-BY-4.0"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from core.model_meta import write_metadata  # noqa: E402  (the repository's core, QGIS-free)
+
 CLASSES = {
-    "burned_s2": [("unburned", "#00000000", True), ("burned", "#d7301f", False)],
-    "flood_s1": [("not flooded", "#00000000", True), ("flooded", "#2b83ba", False)],
-    "flood_s1_after": [("dry", "#00000000", True), ("water", "#2b83ba", False)],
-    "change_s2": [("no change", "#00000000", True), ("change", "#e31a1c", False)],
+    "burned_s2": [("unburned", "#d9d9d9"), ("burned", "#d7301f")],
+    "flood_s1": [("dry", "#d9d9d9"), ("permanent water", "#a6cee3"), ("flooded", "#1f4e9c")],
+    "flood_s1_after": [("dry", "#d9d9d9"), ("water", "#2b83ba")],
+    "change_s2": [("no change", "#d9d9d9"), ("change", "#e31a1c")],
+}
+TASK_KIND = {
+    "burned_s2": "burned_area",
+    "flood_s1": "flood",
+    "flood_s1_after": "flood",
+    "change_s2": "change_detection",
+}
+TITLES = {
+    "burned_s2": "Burned area, Sentinel-2 pre/post (NIR + SWIR2)",
+    "flood_s1": "Flood extent, Sentinel-1 before/after (one polarisation)",
+    "flood_s1_after": "Open water, one Sentinel-1 image (one polarisation)",
+    "change_s2": "Land-cover and built-up change, Sentinel-2 two dates",
 }
 DESCRIPTIONS = {
-    "burned_s2": "Burned area from pre- and post-fire Sentinel-2 (NIR B08 or B8A, SWIR2 B12).",
-    "flood_s1": "Flood extent (new water) from Sentinel-1 before/after, one polarisation (VV or VH).",
-    "flood_s1_after": "Open water from one Sentinel-1 image, one polarisation (VV or VH).",
-    "change_s2": "Land-cover / built-up change from two Sentinel-2 dates (L1C or L2A).",
+    "burned_s2": (
+        "Burned area from pre- and post-fire Sentinel-2 L2A/L1C: NIR (B08; map B8A to it if that is what "
+        "you have) and SWIR2 (B12), 20 m."
+    ),
+    "flood_s1": (
+        "Dry land, permanent water (dark before and after) and flooded land (new water) from a Sentinel-1 "
+        "image before and one after a flood; one polarisation (VV, or map VH to it). Accepts dB, linear or "
+        "contrast-stretched 8-bit images: every image is standardised by its own mean and std."
+    ),
+    "flood_s1_after": (
+        "Open water (flood plus permanent water) in one Sentinel-1 image; one polarisation (VV, or map VH to "
+        "it). Accepts dB or contrast-stretched 8-bit images (per-scene standardisation)."
+    ),
+    "change_s2": ("Change between two Sentinel-2 dates (trained on OSCD urban change, L1C): B02 B03 B04 B08 B11 B12."),
 }
+SIM_SAR = (
+    "Simulation only: gamma speckle (3.5-5.5 looks) SAR rendered from OSCD (CC-BY-4.0) and eo-learn (MIT) "
+    "Sentinel-2 backgrounds"
+)
 TRAINING_DATA = {
-    "burned_s2": "burned/prepost (7 California fires, Copernicus Sentinel data, CAL FIRE perimeters) + simulated burns on OSCD and eo-learn Sentinel-2 backgrounds",
-    "flood_s1": "simulated Sentinel-1 (gamma speckle, 3.5-5.5 looks) on OSCD and eo-learn Sentinel-2 backgrounds (CC-BY-4.0, MIT)",
-    "flood_s1_after": "simulated Sentinel-1 (gamma speckle, 3.5-5.5 looks) on OSCD and eo-learn Sentinel-2 backgrounds (CC-BY-4.0, MIT)",
-    "change_s2": "OSCD (Daudt et al. 2018, CC-BY-4.0), 10 cities + simulated construction on OSCD/eo-learn backgrounds",
+    "burned_s2": (
+        "burned/prepost: 7 California fires (Copernicus Sentinel-2 L2A, CAL FIRE perimeters) + seeded "
+        "simulated burns on OSCD (CC-BY-4.0) and eo-learn (MIT) Sentinel-2 backgrounds; see models/burned_s2.md"
+    ),
+    "flood_s1": f"{SIM_SAR}; see models/flood_s1.md",
+    "flood_s1_after": f"{SIM_SAR}; see models/flood_s1_after.md",
+    "change_s2": "OSCD, Daudt et al. 2018 (CC-BY-4.0), 10 cities + seeded simulated construction; see card",
 }
 
 
-def build_metadata(task: tasks.Task, threshold: float, version: str, extra: dict | None = None) -> dict[str, str]:
-    """Return ``metadata_props`` (str -> JSON str) for one exported model."""
+def build_document(task: tasks.Task, threshold: float, version: str) -> dict[str, Any]:
+    """The metadata document of one model (validated when written)."""
     optical = task.name.endswith("_s2")
-    if optical:
-        band_pre = {"scale": 0.0001, "offset": 0.0, "units": "reflectance", "clip": [0.0, 1.5]}
-    else:
-        band_pre = {"units": "any: dB, linear power, amplitude or 8-bit stretched", "per_scene_normalisation": "in graph (per tile, per date)"}
-    dates = ["before", "after"] if task.two_dates else ["after"]
-    meta = {
+    doc: dict[str, Any] = {
         "name": task.name,
-        "description": DESCRIPTIONS[task.name],
-        "task": "change" if task.two_dates else "segmentation",
-        "classes": [{"value": i, "name": n, "color": c, "background": bg} for i, (n, c, bg) in enumerate(CLASSES[task.name])],
-        "input_layout": "two_dates_concat" if task.two_dates else "single",
-        "inputs": [{"name": "input", "dates": dates, "bands": list(task.bands)}],
-        "preprocessing": {b: band_pre for b in task.bands},
-        "tile_size": 256,
-        "tile_overlap": 32,
+        "task": TASK_KIND[task.name],
+        "description": f"{TITLES[task.name]}. {DESCRIPTIONS[task.name]}",
+        # Permanent water is a background class: it is mapped but not counted as flood area.
+        "classes": [
+            {"name": n, "color": c, "background": n in ("dry", "permanent water") or i == 0}
+            for i, (n, c) in enumerate(CLASSES[task.name])
+        ],
+        "layout": "concat" if task.two_dates else "single",
+        "bands": list(task.bands),
+        "tile_size_px": 256,
+        "tile_overlap_px": 32,
         "pixel_size_m": task.pixel_size_m,
-        "output": {"kind": "probability", "activation": "sigmoid", "channels": 1, "threshold": threshold},
+        "output": {"kind": "probabilities", "activation": "none"},
         "version": version,
-        "licence": LICENCE,
+        "license": "CC-BY-4.0",
         "training_data": TRAINING_DATA[task.name],
+        "url": f"models/{task.name}.md",
     }
-    if extra:
-        meta.update(extra)
-    return {k: json.dumps(v) for k, v in meta.items()}
+    if task.classes == 1:
+        doc["threshold"] = threshold
+    if optical:
+        # Reflectance 0..1; the fixed standardisation lives inside the graph.
+        doc["values"] = "reflectance"
+        doc["preprocessing"] = {"*": {"clip": [0.0, 1.5]}}
+    else:
+        doc["values"] = "stored"
+        doc["normalization"] = "per_scene"
+        doc["preprocessing"] = {"*": {"mean": 0.0, "std": 1.0}}
+    return doc
+
+
+def apply(model: Any, task: tasks.Task, threshold: float, version: str) -> None:
+    """Write the validated document into an ``onnx.ModelProto`` in place."""
+    write_metadata(model, build_document(task, threshold, version))

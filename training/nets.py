@@ -40,7 +40,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, skip_chans: tuple[int, ...], widths: tuple[int, ...]) -> None:
+    def __init__(self, skip_chans: tuple[int, ...], widths: tuple[int, ...], classes: int = 1) -> None:
         super().__init__()
         self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
         self.blocks = nn.ModuleList()
@@ -48,7 +48,7 @@ class Decoder(nn.Module):
         for i in range(n - 2, -1, -1):
             self.blocks.append(_block(widths[i + 1] + skip_chans[i], widths[i]))
         self.bottom = _block(skip_chans[-1], widths[-1])
-        self.head = nn.Conv2d(widths[0], 1, 1)
+        self.head = nn.Conv2d(widths[0], classes, 1)
 
     def forward(self, skips: list[torch.Tensor]) -> torch.Tensor:
         x = self.bottom(skips[-1])
@@ -91,12 +91,13 @@ class SiamUNet(nn.Module):
         std: list[float] | None = None,
         per_tile: bool = False,
         ratio: bool = False,
+        classes: int = 1,
     ) -> None:
         super().__init__()
         self.bands = bands
         self.norm = Standardise(mean or [0.0] * bands, std or [1.0] * bands, per_tile, ratio)
         self.encoder = Encoder(bands + int(ratio), widths)
-        self.decoder = Decoder(tuple(2 * w for w in widths), widths)
+        self.decoder = Decoder(tuple(2 * w for w in widths), widths, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = self.norm(x[:, : self.bands])
@@ -127,16 +128,48 @@ class UNet(nn.Module):
         return self.decoder(self.encoder(self.norm(x)))
 
 
-class WithSigmoid(nn.Module):
-    """Export wrapper: logits -> probabilities."""
+class WithActivation(nn.Module):
+    """Export wrapper: logits -> probabilities (sigmoid for one channel, softmax otherwise)."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: nn.Module, classes: int) -> None:
         super().__init__()
         self.net = net
+        self.classes = classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.net(x))
+        logits = self.net(x)
+        return torch.sigmoid(logits) if self.classes == 1 else torch.softmax(logits, 1)
 
 
 def n_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
+
+
+class BurnUNet(nn.Module):
+    """Early-fusion U-Net on gain-invariant burn features of [pre NIR, pre SWIR2, post NIR, post SWIR2].
+
+    Features: log-ratios post/pre of NIR and SWIR2, NBR before and after, dNBR. The ratios make
+    the model indifferent to a per-band gain (calibration, illumination) shared by both dates.
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32)) -> None:
+        super().__init__()
+        self.encoder = Encoder(5, widths)
+        self.decoder = Decoder(widths, widths)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nan_to_num(x, nan=0.0).clamp(min=1e-3)
+        pre_n, pre_s, post_n, post_s = x[:, 0:1], x[:, 1:2], x[:, 2:3], x[:, 3:4]
+        nbr_pre = (pre_n - pre_s) / (pre_n + pre_s)
+        nbr_post = (post_n - post_s) / (post_n + post_s)
+        feats = torch.cat(
+            [
+                3.0 * torch.log(post_n / pre_n),
+                3.0 * torch.log(post_s / pre_s),
+                2.0 * nbr_pre,
+                2.0 * nbr_post,
+                4.0 * (nbr_pre - nbr_post),
+            ],
+            1,
+        )
+        return self.decoder(self.encoder(feats))

@@ -25,7 +25,9 @@ SAR_WATER_VV_DB = (-25.0, -17.0)
 SAR_LOOKS = (3.5, 5.5)
 
 
-def smooth_field(rng: np.random.Generator, h: int, w: int, scale_px: float, aniso: float = 1.0, angle: float = 0.0) -> np.ndarray:
+def smooth_field(
+    rng: np.random.Generator, h: int, w: int, scale_px: float, aniso: float = 1.0, angle: float = 0.0
+) -> np.ndarray:
     """Gaussian random field (zero mean, unit std) with correlation length ``scale_px``."""
     noise = rng.standard_normal((h, w))
     fy = np.fft.fftfreq(h)[:, None]
@@ -47,7 +49,9 @@ def blur(x: np.ndarray, scale_px: float) -> np.ndarray:
     return np.real(np.fft.ifft2(np.fft.fft2(x) * g))
 
 
-def blob_mask(rng: np.random.Generator, h: int, w: int, frac: float, scale_px: float, aniso: float = 1.0, angle: float = 0.0) -> np.ndarray:
+def blob_mask(
+    rng: np.random.Generator, h: int, w: int, frac: float, scale_px: float, aniso: float = 1.0, angle: float = 0.0
+) -> np.ndarray:
     """Irregular regions covering about ``frac`` of the area (fire fronts, flood plains)."""
     f = smooth_field(rng, h, w, scale_px, aniso, angle) + 0.3 * smooth_field(rng, h, w, scale_px / 4)
     return f > np.quantile(f, 1 - frac)
@@ -110,7 +114,9 @@ def simulate_burn(rng: np.random.Generator, pre: np.ndarray) -> tuple[np.ndarray
     pre_n = date_nuisance(rng, pre, strength=0.3)
     label = np.zeros((h, w), np.uint8)
     if rng.random() < 0.85:
-        region = blob_mask(rng, h, w, rng.uniform(0.05, 0.5), rng.uniform(6, 30), rng.uniform(1, 2.5), rng.uniform(0, np.pi))
+        region = blob_mask(
+            rng, h, w, rng.uniform(0.05, 0.5), rng.uniform(6, 30), rng.uniform(1, 2.5), rng.uniform(0, np.pi)
+        )
         veg = ndvi(pre) > rng.uniform(0.1, 0.3)
         islands = blob_mask(rng, h, w, rng.uniform(0.0, 0.15), rng.uniform(2, 5))
         burnt = region & veg & ~islands
@@ -180,12 +186,19 @@ def simulate_flood(rng: np.random.Generator, img: np.ndarray) -> tuple[np.ndarra
     else:
         water_db = rng.uniform(*SAR_WATER_VV_DB)
     if rng.random() < 0.3:
-        water = water | blob_mask(rng, h, w, rng.uniform(0.01, 0.1), rng.uniform(3, 12), rng.uniform(1, 4), rng.uniform(0, np.pi))
+        # Low-contrast water (wind, shallow water with emergent vegetation): only 3-7 dB darker.
+        water_db = float(np.median(base)) - rng.uniform(3, 7)
+    if rng.random() < 0.3:
+        water = water | blob_mask(
+            rng, h, w, rng.uniform(0.01, 0.1), rng.uniform(3, 12), rng.uniform(1, 4), rng.uniform(0, np.pi)
+        )
     before = np.where(water, water_db + rng.normal(0, 1.0, (h, w)), base)
     flood = np.zeros((h, w), bool)
     if rng.random() < 0.85:
         near = blur(water.astype(float), rng.uniform(5, 20))
-        f = smooth_field(rng, h, w, rng.uniform(6, 25), rng.uniform(1, 3), rng.uniform(0, np.pi)) + rng.uniform(0, 4) * near / (near.max() + 1e-6)
+        f = smooth_field(rng, h, w, rng.uniform(6, 25), rng.uniform(1, 3), rng.uniform(0, np.pi)) + rng.uniform(
+            0, 4
+        ) * near / (near.max() + 1e-6)
         flood = (f > np.quantile(f, 1 - rng.uniform(0.03, 0.6))) & ~water
     after_base = base + rng.normal(0, rng.uniform(0.2, 1.5)) + rng.uniform(0, 2) * smooth_field(rng, h, w, 20)
     after = np.where(water | flood, water_db + rng.uniform(-2, 3) + rng.normal(0, 1.0, (h, w)), after_base)
@@ -195,4 +208,9 @@ def simulate_flood(rng: np.random.Generator, img: np.ndarray) -> tuple[np.ndarra
         wet = blob_mask(rng, h, w, rng.uniform(0.05, 0.3), 15) & ~flood
         after = np.where(wet, after - rng.uniform(1, 3), after)
     kind = str(rng.choice(SAR_FORMS, p=[0.35, 0.4, 0.15, 0.1]))  # both dates come in the same form
-    return sar_render(rng, before, kind), sar_render(rng, after, kind), flood.astype(np.uint8), (flood | water).astype(np.uint8)
+    return (
+        sar_render(rng, before, kind),
+        sar_render(rng, after, kind),
+        flood.astype(np.uint8),
+        (flood | water).astype(np.uint8),
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import data
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -23,18 +22,33 @@ class Task:
     sim_frac: float
     pixel_size_m: float
     ratio: bool = False
+    classes: int = 1  # 1 = one sigmoid channel (two classes); K > 1 = softmax over K classes
     groups: tuple[str, ...] = field(default_factory=tuple)  # validation groups (events/cities)
 
 
 TASKS = {
-    "burned_s2": Task("burned_s2", ("B08", "B12"), True, (8, 16, 32), (0.25, 0.18), (0.1, 0.1), False, 64, 16, 0.4, 20.0, True, data.BURN_EVENTS),
-    "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0),
+    "burned_s2": Task(
+        "burned_s2",
+        ("B08", "B12"),
+        True,
+        (8, 16, 32),
+        (0.25, 0.18),
+        (0.1, 0.1),
+        False,
+        64,
+        16,
+        0.3,
+        20.0,
+        True,
+        data.BURN_EVENTS,
+    ),
+    "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0, False, 3),
     "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0),
     "change_s2": Task(
         "change_s2",
         ("B02", "B03", "B04", "B08", "B11", "B12"),
         True,
-        (16, 32, 64),
+        (12, 24, 48),
         (0.12, 0.11, 0.11, 0.22, 0.2, 0.15),
         (0.06, 0.06, 0.07, 0.08, 0.08, 0.08),
         False,

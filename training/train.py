@@ -1,6 +1,6 @@
 """Train one model (optionally with held-out groups), log progress, save weights and metrics.
 
-    nice -n 10 .venv-train/bin/python training/train.py --task burned_s2 --holdout DOVE_20241019 --steps 400
+nice -n 10 .venv-train/bin/python training/train.py --task burned_s2 --holdout DOVE_20241019 --steps 400
 """
 
 from __future__ import annotations
@@ -11,21 +11,31 @@ import pathlib
 import time
 
 import numpy as np
+import tasks
 import torch
 import torch.nn.functional as F
-
-import tasks
-from nets import SiamUNet, UNet, n_params
+from nets import BurnUNet, SiamUNet, UNet, n_params
 
 RUNS = pathlib.Path(__file__).resolve().parent / "runs"
 
 
 def build(task: tasks.Task) -> torch.nn.Module:
-    cls = SiamUNet if task.two_dates else UNet
-    return cls(len(task.bands), task.widths, list(task.mean), list(task.std), task.per_tile, task.ratio)
+    if task.name == "burned_s2":
+        return BurnUNet(task.widths)
+    if task.two_dates:
+        return SiamUNet(
+            len(task.bands), task.widths, list(task.mean), list(task.std), task.per_tile, task.ratio, task.classes
+        )
+    return UNet(len(task.bands), task.widths, list(task.mean), list(task.std), task.per_tile, task.ratio)
 
 
 def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if logits.shape[1] > 1:
+        ce = F.cross_entropy(logits, y[:, 0].long(), ignore_index=255)
+        valid = (y != 255).float()
+        p = torch.softmax(logits, 1)[:, 1:].sum(1, keepdim=True) * valid
+        t = ((y >= 1) & (y != 255)).float()
+        return ce + 0.5 * (1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1))
     valid = (y != 255).float()
     t = (y == 1).float()
     bce = (F.binary_cross_entropy_with_logits(logits, t, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
@@ -41,8 +51,11 @@ def predict(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     c, h, w = x.shape
     ph, pw = (-h) % 8, (-w) % 8
     xp = np.pad(np.nan_to_num(x), ((0, 0), (0, ph), (0, pw)), mode="reflect")
-    prob = torch.sigmoid(net(torch.from_numpy(xp[None].astype(np.float32)))).numpy()[0, 0]
-    return prob[:h, :w]
+    logits = net(torch.from_numpy(xp[None].astype(np.float32)))
+    if logits.shape[1] > 1:
+        # Multi-class: probability of "anything but class 0" (water of any kind for flood_s1).
+        return (1 - torch.softmax(logits, 1)[0, 0]).numpy()[:h, :w]
+    return torch.sigmoid(logits).numpy()[0, 0][:h, :w]
 
 
 def counts(pred: np.ndarray, label: np.ndarray) -> tuple[int, int, int]:
@@ -93,20 +106,26 @@ def main() -> None:
         if step % 25 == 0:
             print(f"step {step} loss {run_loss:.4f} {time.time() - t0:.0f}s", flush=True)
     train_s = time.time() - t0
-    result = {"task": task.name, "holdout": holdout, "steps": args.steps, "seed": args.seed, "train_s": round(train_s, 1), "params": n_params(net)}
+    result = {
+        "task": task.name,
+        "holdout": holdout,
+        "steps": args.steps,
+        "seed": args.seed,
+        "train_s": round(train_s, 1),
+        "params": n_params(net),
+    }
     cases = tasks.eval_cases(task, holdout)
     if cases:
-        per = {}
+        probs = [(cid, predict(net, x), lab) for cid, x, lab in cases]
+        result["per_case_f1@0.5"] = {
+            cid: round(f1(*counts(p > 0.5, lab)), 4) for cid, p, lab in probs if len(probs) <= 12
+        }
         for thr in (0.3, 0.4, 0.5, 0.6):
             tot = np.zeros(3, int)
-            for cid, x, lab in cases:
-                c = counts(predict(net, x) > thr, lab)
-                tot += c
-                if thr == 0.5:
-                    per[cid] = round(f1(*c), 4)
+            for _, p, lab in probs:
+                tot += counts(p > thr, lab)
             result[f"pooled_f1@{thr}"] = round(f1(*tot), 4)
-            result[f"counts@{thr}"] = tot.tolist()
-        result["per_case_f1@0.5"] = per
+            result[f"pooled_iou@{thr}"] = round(tot[0] / max(1, tot.sum()), 4)
     torch.save(net.state_dict(), out / "weights.pt")
     (out / "result.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result), flush=True)
