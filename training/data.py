@@ -104,10 +104,25 @@ def burned_sampler(train_events: list[str], p: int, sim_frac: float) -> Callable
 # --- flood_s1: one polarisation, before/after (or after only), any radiometric form ------------
 
 
-def flood_sampler(p: int, after_only: bool) -> Callable[[np.random.Generator], Sample]:
+S1F11_TRAIN_COLS = 256  # Sen1Floods11 chip: columns [0, 256) train, [256, 512) are held out for scoring
+
+
+def flood_sampler(p: int, after_only: bool, real_frac: float = 0.0) -> Callable[[np.random.Generator], Sample]:
     backs = optical_backgrounds() + [load_oscd(c)["t2"] for c in OSCD_CITIES]
+    chip = np.load(CACHE / "s1f11_Spain_7370579.npz")
+    chip_s1, chip_label = chip["s1"][:, :, :S1F11_TRAIN_COLS], chip["label"][:, :S1F11_TRAIN_COLS]
 
     def sample(rng: np.random.Generator) -> Sample:
+        if after_only and rng.random() < real_frac:
+            # Real Sen1Floods11 (left half only), VV or VH, as dB or as a stretched 8-bit image.
+            band = rng.integers(2)
+            db, y = crop(rng, [chip_s1[band], chip_label], p)
+            db = np.nan_to_num(db, nan=float(np.nanmedian(db)))
+            kind = str(rng.choice(("db", "db8")))
+            if kind == "db8":
+                lo, hi = np.quantile(db, [rng.uniform(0, 0.02), rng.uniform(0.98, 1.0)])
+                db = np.round(np.clip((db - lo) / (hi - lo + 1e-9), 0, 1) * 255)
+            return dihedral(rng, db[None].astype(np.float32), y.copy())
         back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
         before, after, flood, water = sim.simulate_flood(rng, back)
         if after_only:

@@ -124,10 +124,13 @@ def eval_ombria(args: argparse.Namespace, work: str) -> dict:
 
 
 def eval_water(args: argparse.Namespace, work: str) -> dict:
-    """Sen1Floods11 hand-labelled chip: all water in one S1 image, VV and VH."""
+    """Sen1Floods11 hand-labelled chip: all water in one S1 image, VV and VH, scored on the held-out
+    right half (columns 256-511; the left half may train flood_s1_after)."""
     out = {}
     for chip in sorted((DATA / "flood" / "sen1floods11").iterdir()):
-        z = np.load(CACHE / f"s1f11_{chip.name}.npz")
+        z = dict(np.load(CACHE / f"s1f11_{chip.name}.npz"))
+        z["label"] = z["label"].copy()
+        z["label"][:, :256] = 255
         for band, name in ((1, "VV"), (2, "VH")):
             pred = predict(args.models, [str(chip / "S1Hand.tif")], str(chip / "S1Hand.tif"), work, (band,)) == 1
             cm, cb = bl.counts(pred, z["label"]), bl.counts(bl.dark_water_otsu(z["s1"][band - 1]), z["label"])

@@ -39,11 +39,11 @@ TASKS = {
         16,
         0.3,
         20.0,
-        True,
-        data.BURN_EVENTS,
+        ratio=True,
+        groups=data.BURN_EVENTS,
     ),
     "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0, False, 3),
-    "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0),
+    "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 0.7, 10.0),
     "change_s2": Task(
         "change_s2",
         ("B02", "B03", "B04", "B08", "B11", "B12"),
@@ -56,8 +56,7 @@ TASKS = {
         16,
         0.25,
         10.0,
-        False,
-        data.OSCD_CITIES,
+        groups=data.OSCD_CITIES,
     ),
 }
 
@@ -69,7 +68,7 @@ def sampler(task: Task, holdout: list[str]):
     if task.name == "flood_s1":
         return data.flood_sampler(task.patch_px, after_only=False)
     if task.name == "flood_s1_after":
-        return data.flood_sampler(task.patch_px, after_only=True)
+        return data.flood_sampler(task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac)
     if task.name == "change_s2":
         return data.change_sampler(train_groups, task.patch_px, task.sim_frac)
     raise KeyError(task.name)
