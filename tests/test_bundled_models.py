@@ -18,7 +18,7 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 BUNDLED = sorted(MODELS.glob("*.onnx"))
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
-CARD_FIELDS = ("version", "license", "training_data", "pixel_size_m", "threshold", "description")
+CARD_FIELDS = ("version", "license", "training_data", "pixel_size_m", "description", "url")
 
 
 def _doc(path: Path) -> dict:
@@ -32,10 +32,18 @@ def _run(path: Path, x: np.ndarray) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: x[None].astype(np.float32)})[0][0]
 
 
-def _square(h: int = 96) -> np.ndarray:
-    m = np.zeros((h, h), bool)
-    m[32:64, 32:64] = True
+def _square(size: int, lo: int, hi: int) -> np.ndarray:
+    m = np.zeros((size, size), bool)
+    m[lo:hi, lo:hi] = True
     return m
+
+
+def _texture(rng: np.random.Generator, size: int, scale_px: float) -> np.ndarray:
+    """Smooth zero-mean unit-variance field: a stand-in for natural variation of the ground."""
+    f = np.fft.fftfreq(size)
+    g = np.exp(-2 * (np.pi * scale_px) ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    r = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((size, size))) * g))
+    return (r - r.mean()) / r.std()
 
 
 def _speckled(rng: np.random.Generator, db: np.ndarray) -> np.ndarray:
@@ -43,14 +51,16 @@ def _speckled(rng: np.random.Generator, db: np.ndarray) -> np.ndarray:
 
 
 def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A synthetic input in the model's units with one obvious changed square, and its truth."""
+    """A synthetic input in stored units (S2 DN = reflectance x 10000, S1 dB) with one obvious
+    changed square on textured ground, and its truth."""
     rng = np.random.default_rng(7)
-    sq = _square()
-    noise = rng.normal(0, 0.005, (2, 96, 96))
     if name.startswith("burned_s2"):
-        pre = np.stack([np.full((96, 96), 0.30), np.full((96, 96), 0.12)]) + noise
-        post = pre + np.where(sq, 1.0, 0.0) * np.array([-0.16, 0.12])[:, None, None]
-        return np.concatenate([pre, post]) * 10000, sq
+        # A 1.3 km scar (64 px at 20 m) in vegetation: NIR x0.55, SWIR2 x1.3 (typical moderate burn).
+        sq = _square(128, 32, 96)
+        pre = np.stack([0.28 + 0.05 * _texture(rng, 128, 3), 0.15 + 0.03 * _texture(rng, 128, 3)])
+        post = np.where(sq[None], pre * np.array([0.55, 1.3])[:, None, None], pre * 0.97)
+        return (np.concatenate([pre, post]) + rng.normal(0, 0.004, (4, 128, 128))) * 10000, sq
+    sq = _square(96, 32, 64)
     if name == "flood_s1":
         before = _speckled(rng, np.full((96, 96), -9.0))
         after = _speckled(rng, np.where(sq, -22.0, -9.0))
@@ -58,10 +68,10 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
     if name == "flood_s1_after":
         return _speckled(rng, np.where(sq, -22.0, -9.0))[None], sq
     if name.startswith("change_s2"):
-        veg = np.array([0.04, 0.07, 0.05, 0.35, 0.2, 0.1])[:, None, None] * np.ones((6, 96, 96))
-        built = np.array([0.15, 0.16, 0.18, 0.2, 0.28, 0.24])[:, None, None]
+        veg = np.array([0.04, 0.07, 0.05, 0.35, 0.2, 0.1])[:, None, None] * (1 + 0.1 * _texture(rng, 96, 2))
+        built = np.array([0.15, 0.16, 0.18, 0.2, 0.28, 0.24])[:, None, None] * np.ones((6, 96, 96))
         t2 = np.where(sq[None], built, veg)
-        return np.concatenate([veg, t2]) * 10000, sq
+        return (np.concatenate([veg, t2]) + rng.normal(0, 0.004, (12, 96, 96))) * 10000, sq
     raise AssertionError(f"no fixture for bundled model {name}: add one")
 
 
@@ -90,7 +100,8 @@ def test_metadata_validates(path: Path) -> None:
     meta = read_model_metadata(str(path), input_channels(session))  # raises on any schema error
     check_graph(meta, session, path.name)  # inputs/outputs agree with layout, bands and tile size
     assert meta.source == "changelens" and meta.name == path.stem
-    assert meta.class_count == 2 and meta.threshold is not None
+    # Two-class models carry their decision threshold; multi-class ones use argmax.
+    assert (meta.threshold is not None) == (meta.class_count == 2)
     missing = [k for k in CARD_FIELDS if k not in _doc(path)]
     assert not missing, f"{path.name} lacks {missing}"
 
@@ -111,9 +122,11 @@ def test_model_maps_obvious_case(path: Path) -> None:
     else:  # argmax; the changed class is the last one (flood_s1: dry, permanent water, flooded)
         np.testing.assert_allclose(prob.sum(0), 1.0, atol=1e-4)
         pred = prob.argmax(0) == prob.shape[0] - 1
-    inner, outer = truth.copy(), ~truth
-    inner[:34, :] = inner[62:, :] = False  # away from the square's edges
-    inner[:, :34] = inner[:, 62:] = False
-    outer[24:72, 24:72] = False
-    assert pred[inner].mean() > 0.9, f"changed square found on {pred[inner].mean():.0%} of its pixels"
+    rows = np.nonzero(truth)[0]
+    lo, hi = rows.min(), rows.max() + 1  # the square's extent (same for columns)
+    inner = np.zeros_like(truth)
+    inner[lo + 4 : hi - 4, lo + 4 : hi - 4] = True  # away from the blurred edges
+    outer = np.ones_like(truth)
+    outer[lo - 8 : hi + 8, lo - 8 : hi + 8] = False
+    assert pred[inner].mean() > 0.75, f"changed square found on {pred[inner].mean():.0%} of its pixels"
     assert pred[outer].mean() < 0.05, f"{pred[outer].mean():.0%} false alarms on unchanged ground"
