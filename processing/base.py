@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterRasterLayer,
     QgsRasterLayer,
 )
@@ -146,7 +147,19 @@ def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | 
 
 
 class ChangeLensAlgorithm(QgsProcessingAlgorithm):
-    """Common identity for ChangeLens algorithms (group, icon, instance creation)."""
+    """Common identity for ChangeLens algorithms (group, icon, instance creation).
+
+    ``PARAMETER_HELP`` maps a parameter name to its help text (units, default, accepted values);
+    :meth:`addParameter` attaches it, so the toolbox, the modeler and ``qgis_process help`` show it.
+    """
+
+    PARAMETER_HELP: dict[str, str] = {}
+
+    def addParameter(self, definition: QgsProcessingParameterDefinition, createOutput: bool = True) -> bool:  # noqa: N802, N803
+        text = self.PARAMETER_HELP.get(definition.name())
+        if text and not definition.help():
+            definition.setHelp(text)
+        return super().addParameter(definition, createOutput)
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802 - Qt API
         return type(self)()
