@@ -20,6 +20,7 @@ class ChangeLensPlugin:
         self.iface = iface
         self.provider: ChangeLensProvider | None = None
         self.actions: list[QAction] = []
+        self.context_actions: list = []
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS plugin API
         """Register the Processing provider once."""
@@ -37,6 +38,16 @@ class ChangeLensPlugin:
         self.iface.addToolBarIcon(action)
         self.iface.addPluginToRasterMenu(MENU, action)
         self.actions.append(action)
+        self._add_workflow_actions()
+
+    def _add_workflow_actions(self) -> None:
+        """Let the Processing Toolbox open shipped workflows in the Model Designer."""
+        from processing.gui.ProviderActions import ProviderContextMenuActions
+
+        from .ui.workflow_actions import EditWorkflowAction
+
+        self.context_actions = [EditWorkflowAction()]
+        ProviderContextMenuActions.registerProviderContextMenuActions(self.context_actions)
 
     def open_main(self) -> None:
         """Open the burn severity dialog (the first ChangeLens tool)."""
@@ -51,6 +62,11 @@ class ChangeLensPlugin:
             self.iface.removePluginRasterMenu(MENU, action)
             action.deleteLater()
         self.actions.clear()
+        if self.context_actions:
+            from processing.gui.ProviderActions import ProviderContextMenuActions
+
+            ProviderContextMenuActions.deregisterProviderContextMenuActions(self.context_actions)
+            self.context_actions = []
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
