@@ -6,9 +6,7 @@ from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .base import icon
-from .batch_pairs import ManyPairsAlgorithm
 from .burn_severity import BurnSeverityAlgorithm
-from .workflows import WORKFLOW_DIR, load_workflows
 
 
 class ChangeLensProvider(QgsProcessingProvider):
@@ -33,24 +31,33 @@ class ChangeLensProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 - Qt API
         return ["tif"]
 
-    def unload(self) -> None:
-        QgsApplication.processingRegistry().providerAdded.disconnect(self._provider_added)
-
-    def _provider_added(self, provider_id: str) -> None:
-        """Reload the workflows once their child algorithms can be found in the registry."""
-        if provider_id == self.id() or any(not w.canExecute()[0] for w in self._workflows()):
-            self.refreshAlgorithms()
-
-    def _workflows(self) -> list:
-        return [a for a in self.algorithms() if a.groupId() == "workflows" and a.name() != "manypairs"]
-
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
-        for algorithm in (BurnSeverityAlgorithm(), ManyPairsAlgorithm()):
+        for algorithm in (BurnSeverityAlgorithm(),):
             self.addAlgorithm(algorithm)
+
+        self._load_workflows()
+
+    # -- workflows and batch runs ----------------------------------------------------------------
+
+    def _load_workflows(self) -> None:
+        """The many-pairs runner and the shipped ``.model3`` workflows (group "Workflows")."""
+        from .batch_pairs import ManyPairsAlgorithm
+        from .workflows import WORKFLOW_DIR, load_workflows
+
+        self.addAlgorithm(ManyPairsAlgorithm())
         if QgsApplication.processingRegistry().providerById(self.id()) is not self:
-            return  # loaded again by _provider_added, when child algorithms resolve
+            return  # loaded again by _provider_added, once their child algorithms can be found
         workflows, problems = load_workflows(WORKFLOW_DIR, {a.name() for a in self.algorithms()})
         for workflow in workflows:
             self.addAlgorithm(workflow)
         for problem in problems:
             QgsMessageLog.logMessage(problem, "ChangeLens", Qgis.Warning)
+
+    def _provider_added(self, provider_id: str) -> None:
+        """Reload the workflows when ChangeLens (or a provider a workflow waits for) is registered."""
+        waiting = [a for a in self.algorithms() if a.groupId() == "workflows" and not a.canExecute()[0]]
+        if provider_id == self.id() or waiting:
+            self.refreshAlgorithms()
+
+    def unload(self) -> None:
+        QgsApplication.processingRegistry().providerAdded.disconnect(self._provider_added)
