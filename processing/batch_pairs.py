@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 import uuid
 from typing import Any
 
 from qgis.core import (
-    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
@@ -21,17 +19,14 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingModelAlgorithm,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
-    QgsProcessingOutputRasterLayer,
     QgsProcessingOutputString,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProcessingUtils,
     QgsWkbTypes,
@@ -41,18 +36,15 @@ from qgis.PyQt.QtCore import QVariant
 from ..core.batch import (
     SUMMARY_FIELDS,
     ScenePair,
-    class_areas,
     discover_pairs,
-    is_classified,
     read_pair_list,
-    safe_name,
     summary_rows,
     unique_names,
     write_summary_csv,
 )
 from .base import ChangeLensAlgorithm, run_core
+from .batch_child import PairFeedback, class_rows, input_names, resolve_algorithm, run_pair, run_parameters
 
-CLASS_AREAS = "CLASS_AREAS"  # per-class areas (JSON rows) returned by classifying algorithms
 _FIELD_TYPES = {
     "class_id": QVariant.Int,
     "pixels": QVariant.LongLong,
@@ -60,70 +52,6 @@ _FIELD_TYPES = {
     "percent": QVariant.Double,
     "seconds": QVariant.Double,
 }
-
-
-class _PairFeedback(QgsProcessingFeedback):
-    """Feedback for one pair's child run: progress and log go to the batch, errors are held back.
-
-    A failed pair is reported by the batch as one clear line; the child's own error lines
-    are only replayed (as warnings) when the pair nevertheless succeeded.
-    """
-
-    def __init__(self, parent: QgsProcessingFeedback) -> None:
-        super().__init__()
-        self.parent_feedback = parent
-        self.errors: list[str] = []
-        self.progressChanged.connect(parent.setProgress)
-        parent.canceled.connect(self.cancel)
-        if parent.isCanceled():
-            self.cancel()
-
-    def close(self) -> None:
-        """Stop listening to the batch's cancel signal."""
-        self.parent_feedback.canceled.disconnect(self.cancel)
-
-    def setProgressText(self, text: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.setProgressText(text)
-
-    def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803 - Qt API
-        self.errors.append(error)
-
-    def pushInfo(self, info: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.pushInfo(info)
-
-    def pushWarning(self, warning: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.pushWarning(warning)
-
-    def pushDebugInfo(self, info: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.pushDebugInfo(info)
-
-    def pushCommandInfo(self, info: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.pushCommandInfo(info)
-
-    def pushConsoleInfo(self, info: str) -> None:  # noqa: N802 - Qt API
-        self.parent_feedback.pushConsoleInfo(info)
-
-
-def _role_of(parameter_name: str) -> str | None:
-    """``PRE``, ``before_image``, ``DATE1`` -> "before"; ``POST``, ``after``, ``DATE2`` -> "after"."""
-    tokens = set(re.split(r"[^a-z0-9]+", parameter_name.lower()))
-    if tokens & {"pre", "before", "date1", "t1"}:
-        return "before"
-    if tokens & {"post", "after", "date2", "t2"}:
-        return "after"
-    return None
-
-
-def _output_file_name(definition: QgsProcessingParameterDefinition) -> str:
-    """``OUTPUT_SEVERITY`` -> ``severity.tif``; model outputs ``child:Flood extent`` -> ``flood_extent.tif``."""
-    name = definition.name().split(":")[-1]
-    if name.upper().startswith("OUTPUT_") and len(name) > 7:
-        name = name[7:]
-    stem = safe_name(name).lower()
-    if isinstance(definition, QgsProcessingParameterFolderDestination):
-        return stem
-    extension = definition.defaultFileExtension() if hasattr(definition, "defaultFileExtension") else ""
-    return f"{stem}.{extension}" if extension else stem
 
 
 class ManyPairsAlgorithm(ChangeLensAlgorithm):
@@ -309,9 +237,13 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         self, parameters: dict[str, Any], context: QgsProcessingContext
     ) -> tuple[QgsProcessingAlgorithm, dict[str, Any], str, str]:
         """The algorithm to run, its extra parameters and the names of its before/after inputs, checked."""
-        alg = self._algorithm(self.parameterAsString(parameters, self.ALGORITHM, context))
+        alg = resolve_algorithm(self.parameterAsString(parameters, self.ALGORITHM, context), self.id())
         extra = self._extra(parameters, context)
-        before, after = self._inputs(alg, parameters, context)
+        before, after = input_names(
+            alg,
+            self.parameterAsString(parameters, self.BEFORE_PARAMETER, context).strip(),
+            self.parameterAsString(parameters, self.AFTER_PARAMETER, context).strip(),
+        )
         known = {d.name() for d in alg.parameterDefinitions()}
         unknown = sorted(set(extra) - known)
         if unknown:
@@ -329,23 +261,6 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                     f"{value!r} is not a valid value for {name} ({definition.description()}) of '{alg.id()}'."
                 )
         return alg, extra, before, after
-
-    def _algorithm(self, text: str) -> QgsProcessingAlgorithm:
-        text = text.strip()
-        if text.lower().endswith(".model3"):
-            model = QgsProcessingModelAlgorithm()
-            if not os.path.isfile(text) or not model.fromFile(text):
-                raise QgsProcessingException(f"The workflow file '{text}' does not exist or is not a valid model.")
-            return model
-        alg_id = text if ":" in text else f"changelens:{text}"
-        alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
-        if alg is None:
-            provider = QgsApplication.processingRegistry().providerById("changelens")
-            known = ", ".join(sorted(a.id() for a in provider.algorithms())) if provider else ""
-            raise QgsProcessingException(f"There is no algorithm '{alg_id}'; ChangeLens offers: {known}.")
-        if alg.id() == self.id():
-            raise QgsProcessingException("The many-pairs run cannot run itself: pick a mapping algorithm.")
-        return alg
 
     def _extra(self, parameters: dict[str, Any], context: QgsProcessingContext) -> dict[str, Any]:
         raw = parameters.get(self.PARAMETERS)
@@ -365,33 +280,6 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             raise QgsProcessingException('The extra parameters must be a JSON object such as {"MIN_AREA_M2": 500}.')
         return value
 
-    def _inputs(
-        self, alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
-    ) -> tuple[str, str]:
-        names = [d.name() for d in alg.parameterDefinitions()]
-        rasters = [d.name() for d in alg.parameterDefinitions() if isinstance(d, QgsProcessingParameterRasterLayer)]
-        by_role = {role: [r for r in rasters if _role_of(r) == role] for role in ("before", "after")}
-        if len(by_role["before"]) == 1 and len(by_role["after"]) == 1:
-            rasters = by_role["before"] + by_role["after"]
-        chosen = []
-        for key, position in ((self.BEFORE_PARAMETER, 0), (self.AFTER_PARAMETER, 1)):
-            name = self.parameterAsString(parameters, key, context).strip()
-            if name and name not in names:
-                raise QgsProcessingException(
-                    f"'{alg.id()}' has no parameter '{name}'; its parameters are: {', '.join(names)}."
-                )
-            if not name:
-                if len(rasters) < 2:
-                    raise QgsProcessingException(
-                        f"'{alg.id()}' does not take two raster inputs (before and after): pick another algorithm "
-                        "or name the parameters that receive the images."
-                    )
-                name = rasters[position]
-            chosen.append(name)
-        if chosen[0] == chosen[1]:
-            raise QgsProcessingException("The before and after images must go to two different parameters.")
-        return chosen[0], chosen[1]
-
     def _pairs(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list[ScenePair]:
         folder = self.parameterAsFile(parameters, self.INPUT_FOLDER, context)
         list_path = self.parameterAsFile(parameters, self.PAIR_LIST, context)
@@ -407,62 +295,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             )
         return unique_names(pairs)
 
-    @staticmethod
-    def _run_parameters(
-        alg: QgsProcessingAlgorithm, extra: dict[str, Any], before: str, after: str, pair: ScenePair, folder: str
-    ) -> dict[str, Any]:
-        params = dict(extra)
-        params[before], params[after] = pair.before, pair.after
-        for definition in alg.destinationParameterDefinitions():
-            name = definition.name()
-            if name in extra:
-                value = extra[name]
-                if value in (None, "", False):
-                    params[name] = None
-                    continue
-                file_name = os.path.basename(str(value)) if isinstance(value, str) else _output_file_name(definition)
-                if file_name == QgsProcessing.TEMPORARY_OUTPUT:
-                    file_name = _output_file_name(definition)
-            else:
-                optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
-                if optional and not definition.createByDefault():
-                    continue
-                file_name = _output_file_name(definition)
-            params[name] = os.path.join(folder, file_name)
-        return params
-
     # -- run ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _class_rows(alg: QgsProcessingAlgorithm, results: dict[str, Any]) -> list[dict[str, object]]:
-        """Class areas from the child's results, else computed from its first class raster."""
-        text = results.get(CLASS_AREAS)
-        if isinstance(text, str) and text.strip():
-            try:
-                rows = json.loads(text)
-                if isinstance(rows, list):
-                    return rows
-            except json.JSONDecodeError:
-                pass
-        for output in alg.outputDefinitions():
-            path = results.get(output.name())
-            if isinstance(output, QgsProcessingOutputRasterLayer) and isinstance(path, str) and is_classified(path):
-                return class_areas(path)
-        return []
-
-    def _run_pair(
-        self,
-        alg: QgsProcessingAlgorithm,
-        params: dict[str, Any],
-        context: QgsProcessingContext,
-        feedback: _PairFeedback,
-    ) -> dict[str, Any]:
-        import processing
-
-        results = processing.run(alg, params, feedback=feedback, context=context, is_child_algorithm=True)
-        if results is None:
-            raise QgsProcessingException("the algorithm returned no results")
-        return results
 
     def _summary_sink(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[Any, str, QgsFields]:
         fields = QgsFields()
@@ -508,14 +341,14 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 continue
             feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
             started = time.perf_counter()
-            child = _PairFeedback(multi)
+            child = PairFeedback(multi)
             try:
                 if pair.problem:
                     raise QgsProcessingException(pair.problem)
                 os.makedirs(folder, exist_ok=True)
-                params = self._run_parameters(alg, extra, before, after, pair, folder)
-                results = self._run_pair(alg, params, context, child)
-                classes = self._class_rows(alg, results)
+                params = run_parameters(alg, extra, before, after, pair, folder)
+                results = run_pair(alg, params, context, child)
+                classes = class_rows(alg, results)
             except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
                 message = " ".join(str(exc).replace("Unable to execute algorithm", "").split()) or type(exc).__name__
                 status = "cancelled" if feedback.isCanceled() else "failed"
