@@ -271,3 +271,28 @@ def test_qgis_process_job(qgis_process_env, tmp_path, route) -> None:  # noqa: A
     assert [r["status"] for r in rows if r["pair"] == "broken"] == ["failed"]
     tifs = {f for f in os.listdir(tmp_path / "out" / "fire_a") if f.endswith(".tif")}
     assert tifs == {"dnbr.tif", "rdnbr.tif", "severity.tif"}
+
+
+def test_runs_a_workflow_file_on_each_pair(provider, tmp_path) -> None:  # noqa: ANN001
+    """A model (.model3) runs per pair: its inputs are found by name, its outputs land in the pair folders."""
+    from test_workflows import _burn_table_model
+
+    import processing
+
+    model_path = tmp_path / "severity_table.model3"
+    assert _burn_table_model().toFile(str(model_path))
+    scenes = _scenes(tmp_path)
+    result = processing.run(
+        ALG,
+        {
+            "INPUT_FOLDER": str(scenes),
+            "ALGORITHM": str(model_path),
+            "OUTPUT_FOLDER": str(tmp_path / "out"),
+            "OUTPUT_SUMMARY": "TEMPORARY_OUTPUT",
+        },
+    )
+    assert (result["SUCCEEDED"], result["FAILED"]) == (2, 1)
+    assert np.bincount(read(tmp_path / "out" / "b" / "severity.tif").ravel(), minlength=8)[7] == 8
+    rows = _summary(result["SUMMARY_CSV"])
+    high = {r["pair"]: float(r["area_ha"]) for r in rows if r["class"] == "High severity"}
+    assert high == pytest.approx({"a": 0.24, "b": 0.08})
