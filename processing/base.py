@@ -22,6 +22,7 @@ from ..core.errors import CancelledError, ChangeLensError, NotARasterError
 from ..core.progress import Progress
 from ..core.raster import open_raster
 from ..core.styles import sidecar_path
+from .parameter_help import parameter_help
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ICON_DIR = os.path.join(PLUGIN_DIR, "icons")
@@ -149,16 +150,16 @@ def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | 
 class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     """Common identity for ChangeLens algorithms (group, icon, instance creation).
 
-    ``PARAMETER_HELP`` maps a parameter name to its help text (units, default, accepted values);
-    :meth:`addParameter` attaches it, so the toolbox, the modeler and ``qgis_process help`` show it.
+    ``PARAMETER_HELP`` maps a parameter name to what it means; :meth:`addParameter` attaches it
+    followed by the values, default and range read from the definition, so the toolbox, the
+    modeler and ``qgis_process help`` show them for every parameter.
     """
 
     PARAMETER_HELP: dict[str, str] = {}
 
     def addParameter(self, definition: QgsProcessingParameterDefinition, createOutput: bool = True) -> bool:  # noqa: N802, N803
-        text = self.PARAMETER_HELP.get(definition.name())
-        if text and not definition.help():
-            definition.setHelp(text)
+        if not definition.help():
+            definition.setHelp(parameter_help(definition, self.PARAMETER_HELP.get(definition.name(), "")))
         return super().addParameter(definition, createOutput)
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802 - Qt API

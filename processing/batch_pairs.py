@@ -71,6 +71,23 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     _PATHS = (INPUT_FOLDER, PAIR_LIST, OUTPUT_FOLDER, OUTPUT_SUMMARY)
+    PARAMETER_HELP = {
+        JOB: 'Fills the other parameters from a JSON file {"inputs": {...}}; a value you set directly wins. '
+        "Relative paths are relative to the job file. QGIS 3.22's qgis_process cannot read JSON from stdin, so "
+        "this runs the same file: qgis_process run changelens:manypairs -- JOB=job.json",
+        INPUT_FOLDER: "Sub-folders holding pre/before/t1/date1 and post/after/t2/date2 rasters, or sibling "
+        "<name>_pre / <name>_post files.",
+        PAIR_LIST: "One before,after[,name] line per pair; relative paths are relative to the list file. "
+        "Used together with the folder when both are given.",
+        ALGORITHM: "An algorithm or workflow id (the 'changelens:' prefix may be left out) or a .model3 file.",
+        PARAMETERS: 'Parameters of the chosen algorithm by name, e.g. {"MIN_AREA_M2": 500}; an output set to '
+        "null is skipped, an output given a file name keeps it.",
+        BEFORE_PARAMETER: "Name of the chosen algorithm's parameter for the before image.",
+        AFTER_PARAMETER: "Name of the chosen algorithm's parameter for the after image.",
+        OUTPUT_FOLDER: "Each pair's outputs go to <folder>/<pair>/; summary.csv is written here too.",
+        OUTPUT_SUMMARY: "One row per pair and class: pair, status, class_id, class, pixels, area_ha, percent, "
+        "seconds, folder, error.",
+    }
 
     def name(self) -> str:
         return "manypairs"
@@ -119,17 +136,11 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             optional=True,
             fileFilter="Job files (*.json)",
         )
-        job.setHelp(
-            "Fills the parameters below from a JSON file; a value you set directly wins. Relative paths are "
-            "relative to the job file. Lets QGIS 3.22, whose qgis_process cannot read JSON from stdin, run "
-            "the same file: qgis_process run changelens:manypairs -- JOB=job.json"
-        )
         job.setFlags(job.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(job)
         folder = QgsProcessingParameterFile(
             self.INPUT_FOLDER, "Folder of scene pairs", QgsProcessingParameterFile.Folder, optional=True
         )
-        folder.setHelp("Sub-folders with pre/post (before/after) rasters, or <name>_pre / <name>_post files.")
         self.addParameter(folder)
         pair_list = QgsProcessingParameterFile(
             self.PAIR_LIST,
@@ -138,17 +149,14 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             optional=True,
             fileFilter="Pair lists (*.csv *.txt);;All files (*.*)",
         )
-        pair_list.setHelp("Relative paths are relative to the list file. Used together with the folder if both given.")
         self.addParameter(pair_list)
         algorithm = QgsProcessingParameterString(
             self.ALGORITHM, "Algorithm or workflow to run (id or .model3 path)", "changelens:burnseverity"
         )
-        algorithm.setHelp("Default: changelens:burnseverity. The 'changelens:' prefix may be left out.")
         self.addParameter(algorithm)
         extra = QgsProcessingParameterString(
             self.PARAMETERS, "Extra parameters for every run (JSON object)", "{}", multiLine=True, optional=True
         )
-        extra.setHelp('Parameter names as in the chosen algorithm, e.g. {"MIN_AREA_M2": 500}. Default: none.')
         self.addParameter(extra)
         for name, label in (
             (

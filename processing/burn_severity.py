@@ -32,10 +32,6 @@ from .base import (
     style_outputs,
 )
 
-_RESAMPLING_HELP = (
-    "Stable values: " + "; ".join(f"{i} = {name}" for i, name in enumerate(RESAMPLING)) + ". Default: 1 (bilinear)."
-)
-
 
 class BurnSeverityAlgorithm(ChangeLensAlgorithm):
     """dNBR from pre- and post-fire NIR/SWIR2, classified with the USGS severity breaks."""
@@ -58,25 +54,21 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
     BURNED_AREA_HA = "BURNED_AREA_HA"
     VALID_AREA_HA = "VALID_AREA_HA"
     PARAMETER_HELP = {
-        PRE: "Pre-fire image with NIR and SWIR2 bands (GeoTIFF, JP2, VRT ...). Its grid is the output grid.",
-        POST: "Post-fire image with NIR and SWIR2 bands; any CRS, pixel size or extent overlapping the pre-fire image.",
-        PRE_NIR_BAND: "Band number; empty (default) finds B8A/B8 (Sentinel-2) or SR_B5 (Landsat) from band names.",
-        PRE_SWIR2_BAND: "Band number; empty (default) finds B12 (Sentinel-2) or SR_B7 (Landsat) from band names.",
-        POST_NIR_BAND: "Band number; empty (default) finds B8A/B8 (Sentinel-2) or SR_B5 (Landsat) from band names.",
-        POST_SWIR2_BAND: "Band number; empty (default) finds B12 (Sentinel-2) or SR_B7 (Landsat) from band names.",
-        RADIOMETRY: "How pixel values become reflectance (0-1). Stable values: "
-        + "; ".join(f"{i} = {label}" for i, (_key, label) in enumerate(RADIOMETRY_CHOICES))
-        + ". Default: 0.",
-        SCALE: "Used only with the custom conversion: reflectance = value x scale + offset. Default: 1.",
-        OFFSET: "Used only with the custom conversion (reflectance units). Default: 0.",
-        RESAMPLING: _RESAMPLING_HELP,
-        BREAKS: "Six increasing dNBR values (unscaled) separating the seven classes. Default: "
-        + ", ".join(f"{b:g}" for b in DEFAULT_BREAKS)
-        + " (USGS / UN-SPIDER).",
-        OUTPUT_DNBR: "Float32 GeoTIFF of dNBR (unscaled; NaN = no data) on the pre-fire grid.",
-        OUTPUT_SEVERITY: "Byte GeoTIFF of severity classes 1-7 (0 = no data) with colours and class names.",
-        OUTPUT_RDNBR: "Optional Float32 RdNBR = dNBR / sqrt(|NBR pre|). Skipped by default.",
-        OUTPUT_RBR: "Optional Float32 RBR = dNBR / (NBR pre + 1.001). Skipped by default.",
+        PRE: "Pre-fire image with NIR and SWIR2 bands; its grid (CRS, pixels) is the output grid.",
+        POST: "Post-fire image with NIR and SWIR2 bands; any CRS, pixel size or extent overlapping the pre-fire one.",
+        PRE_NIR_BAND: "NIR: Sentinel-2 B8A, else B8; Landsat SR_B5.",
+        PRE_SWIR2_BAND: "SWIR2: Sentinel-2 B12; Landsat SR_B7.",
+        POST_NIR_BAND: "NIR: Sentinel-2 B8A, else B8; Landsat SR_B5.",
+        POST_SWIR2_BAND: "SWIR2: Sentinel-2 B12; Landsat SR_B7.",
+        RADIOMETRY: "How pixel values become reflectance (0-1); the log states the conversion used.",
+        SCALE: "Used only with the custom conversion: reflectance = value x scale + offset.",
+        OFFSET: "Used only with the custom conversion (reflectance units).",
+        RESAMPLING: "How the post-fire image is resampled onto the pre-fire grid.",
+        BREAKS: "Six increasing dNBR values (unscaled) between the seven classes; the default is USGS / UN-SPIDER.",
+        OUTPUT_DNBR: "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.",
+        OUTPUT_SEVERITY: "Severity classes 1-7 as Byte (0 = no data).",
+        OUTPUT_RDNBR: "RdNBR = dNBR / sqrt(|NBR pre|), Float32.",
+        OUTPUT_RBR: "RBR = dNBR / (NBR pre + 1.001), Float32.",
     }
 
     def name(self) -> str:

@@ -18,6 +18,7 @@ from qgis.core import (
     QgsProcessingModelParameter,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
 from rasters import read, write_raster
@@ -139,11 +140,20 @@ def test_edit_action_opens_the_model_designer(provider, tmp_path, monkeypatch) -
         dialog.close()
 
 
-def test_burn_severity_parameters_are_modeler_ready(provider) -> None:  # noqa: ANN001
-    alg = QgsApplication.processingRegistry().algorithmById("changelens:burnseverity")
-    missing = [d.name() for d in alg.parameterDefinitions() if not d.help()]
-    assert missing == []
-    enums = {d.name(): d.options() for d in alg.parameterDefinitions() if isinstance(d, QgsProcessingParameterEnum)}
+def test_every_algorithm_is_modeler_ready(provider) -> None:  # noqa: ANN001
+    """Help on every parameter (defaults, values, files); outputs named OUTPUT_*; enum values pinned."""
+    algorithms = [a for a in provider.algorithms() if not isinstance(a, QgsProcessingModelAlgorithm)]
+    assert {"burnseverity", "manypairs"} <= {a.name() for a in algorithms}
+    for alg in algorithms:
+        for definition in alg.parameterDefinitions():
+            where = f"{alg.id()} {definition.name()}"
+            assert definition.help(), where
+            if isinstance(definition, (QgsProcessingParameterEnum, QgsProcessingParameterNumber)):
+                assert "Default: " in definition.help(), where
+        if alg.name() != "manypairs":
+            assert all(d.name().startswith("OUTPUT_") for d in alg.destinationParameterDefinitions()), alg.id()
+    burn = provider.algorithm("burnseverity")
+    enums = {d.name(): d.options() for d in burn.parameterDefinitions() if isinstance(d, QgsProcessingParameterEnum)}
     # Enum values are indexes stored in models and scripts: these lists may only grow at the end.
     assert enums["RESAMPLING"] == ["nearest", "bilinear", "cubic", "average"]
     assert [o.split(" ")[0] for o in enums["RADIOMETRY"]] == [
@@ -154,9 +164,7 @@ def test_burn_severity_parameters_are_modeler_ready(provider) -> None:  # noqa: 
         "Values",
         "Custom",
     ]
-    assert "Default: 1 (bilinear)" in alg.parameterDefinition("RESAMPLING").help()
-    names = [d.name() for d in alg.destinationParameterDefinitions()]
-    assert all(n.startswith("OUTPUT_") for n in names)
+    assert "3 = average. Default: 1 (bilinear)." in burn.parameterDefinition("RESAMPLING").help()
 
 
 @pytest.mark.parametrize("route", ["processing", "reloaded"])

@@ -1,0 +1,80 @@
+"""Parameter help that states what the modeler and ``qgis_process`` users need: values, defaults, files.
+
+Every ChangeLens parameter gets a help text made of the algorithm's own explanation (if any)
+followed by facts read from the definition itself, so they cannot drift from the code: the
+stable numeric values of a choice, the default, the allowed range, what an empty band means and
+what an output file is.
+"""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingDestinationParameter,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
+)
+
+_UNBOUNDED = 1e300
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _facts(definition: QgsProcessingParameterDefinition) -> str:
+    optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+    default = definition.defaultValue()
+    if isinstance(definition, QgsProcessingParameterEnum):
+        options = definition.options()
+        values = "; ".join(f"{i} = {label}" for i, label in enumerate(options))
+        text = f"Values (stable: new ones are only appended): {values}."
+        if isinstance(default, int) and 0 <= default < len(options):
+            text += f" Default: {default} ({options[default]})."
+        return text
+    if isinstance(definition, QgsProcessingParameterBoolean):
+        return f"Default: {'yes' if default else 'no'}."
+    if isinstance(definition, QgsProcessingParameterNumber):
+        parts = [f"Default: {_number(default)}" if default is not None else "No default"]
+        low, high = definition.minimum(), definition.maximum()
+        if low > -_UNBOUNDED and high < _UNBOUNDED:
+            parts.append(f"from {_number(low)} to {_number(high)}")
+        elif low > -_UNBOUNDED:
+            parts.append(f"at least {_number(low)}")
+        elif high < _UNBOUNDED:
+            parts.append(f"at most {_number(high)}")
+        return ", ".join(parts) + "."
+    if isinstance(definition, QgsProcessingParameterBand):
+        return "Band number (1 = first band); empty (default): found from the band descriptions."
+    if isinstance(definition, QgsProcessingParameterString):
+        return f'Default: "{default}".' if default else "Default: empty."
+    if isinstance(definition, QgsProcessingParameterRasterLayer):
+        return "A raster file GDAL reads (GeoTIFF, JP2, VRT ...)." + (" Optional." if optional else "")
+    if isinstance(definition, QgsProcessingDestinationParameter):
+        if isinstance(definition, QgsProcessingParameterRasterDestination):
+            kind = "GeoTIFF written with its style (colour table, class names, .qml)"
+        elif isinstance(definition, (QgsProcessingParameterVectorDestination, QgsProcessingParameterFeatureSink)):
+            kind = "Vector or table file, any OGR format (GeoPackage or CSV by default)"
+        elif isinstance(definition, QgsProcessingParameterFileDestination):
+            kind = f"File ({definition.fileFilter()})" if definition.fileFilter() else "File"
+        else:
+            kind = "Output"
+        if optional and not definition.createByDefault():
+            return f"{kind}. Skipped unless you give a path."
+        if optional:
+            return f"{kind}. Written by default; leave it empty to skip it."
+        return f"{kind}."
+    return ""
+
+
+def parameter_help(definition: QgsProcessingParameterDefinition, explanation: str = "") -> str:
+    """The help text of ``definition``: ``explanation`` then the facts read from the definition."""
+    return " ".join(part for part in (explanation.strip(), _facts(definition)) if part)
