@@ -16,7 +16,9 @@ from html import escape
 from typing import Sequence
 
 from .classes import ClassInfo, ClassScheme
-from .errors import OutputError
+from .errors import ChangeLensError, OutputError
+from .raster import open_raster
+from .sensors import detect_sensor, find_role
 
 
 @dataclass(frozen=True)
@@ -296,3 +298,19 @@ def write_report(path: str, html: str) -> None:
         if os.path.exists(temp):
             os.remove(temp)
         raise OutputError(f"Cannot write the report '{path}': {exc}") from exc
+
+
+def display_bands(path: str) -> tuple[int, ...] | None:
+    """Bands for a readable preview: true colour (red, green, blue), else SWIR2/NIR/red false colour,
+    else one band (NIR, else the first) in grey; None when the file cannot be read."""
+    try:
+        ds = open_raster(path)
+    except ChangeLensError:
+        return None
+    profile = detect_sensor(ds)
+    for roles in (("red", "green", "blue"), ("swir2", "nir", "red"), ("nir",)):
+        try:
+            return tuple(find_role(ds, profile, role, None, "image") for role in roles)
+        except ChangeLensError:
+            continue
+    return (1,)

@@ -1,0 +1,259 @@
+"""Shared outputs of every classifying algorithm: polygons, clean-up, statistics table and report.
+
+An algorithm calls :func:`add_map_outputs` in ``initAlgorithm`` and, after writing its class
+raster, :func:`write_map_outputs` with the :class:`MapProduct` it produced. Files carry their
+styles (GeoPackage ``layer_styles``, ``.qml`` sidecars), so ``qgis_process`` runs are styled
+too; desktop runs also get their loaded layers named and styled by post-processors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterVectorDestination,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtXml import QDomDocument
+
+from ..core.products import MapProduct
+from ..core.report import ReportContent, build_report, write_report
+from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
+from ..core.vectorstyle import qml_categorized
+from .base import feedback_log, feedback_progress, run_core
+from .preview import render_previews
+
+OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
+MIN_AREA_M2 = "MIN_AREA_M2"
+FILL_HOLES = "FILL_HOLES"
+SIMPLIFY_TOLERANCE = "SIMPLIFY_TOLERANCE"
+EIGHT_CONNECTED = "EIGHT_CONNECTED"
+INCLUDE_BACKGROUND = "INCLUDE_BACKGROUND"
+OUTPUT_STATS = "OUTPUT_STATS"
+OUTPUT_REPORT = "OUTPUT_REPORT"
+CLASS_AREAS = "CLASS_AREAS"
+POLYGON_COUNT = "POLYGON_COUNT"
+MAPPED_AREA_HA = "MAPPED_AREA_HA"
+
+
+def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
+    """Add the polygon, clean-up, statistics and report parameters (and result outputs) to ``alg``."""
+    alg.addParameter(
+        QgsProcessingParameterVectorDestination(
+            OUTPUT_POLYGONS,
+            f"Polygons (class, area, perimeter, mean {measure_name})",
+            QgsProcessing.TypeVectorPolygon,
+            optional=True,
+            createByDefault=True,
+        )
+    )
+    mmu = QgsProcessingParameterNumber(
+        MIN_AREA_M2,
+        "Minimum mapping unit (m²; smaller regions merge into their largest neighbour, 0 = off)",
+        QgsProcessingParameterNumber.Double,
+        0.0,
+        minValue=0.0,
+    )
+    alg.addParameter(mmu)
+    advanced = [
+        QgsProcessingParameterBoolean(FILL_HOLES, "Fill holes inside polygons", False),
+        QgsProcessingParameterNumber(
+            SIMPLIFY_TOLERANCE,
+            "Polygon simplification tolerance (map units; 0 = exact pixel edges)",
+            QgsProcessingParameterNumber.Double,
+            0.0,
+            minValue=0.0,
+        ),
+        QgsProcessingParameterBoolean(EIGHT_CONNECTED, "Connect regions through pixel corners (8-connectivity)", False),
+        QgsProcessingParameterBoolean(
+            INCLUDE_BACKGROUND, "Also make polygons for background classes (e.g. unburned, no change)", False
+        ),
+    ]
+    for param in advanced:
+        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        alg.addParameter(param)
+    alg.addParameter(
+        QgsProcessingParameterVectorDestination(
+            OUTPUT_STATS, "Area statistics table", QgsProcessing.TypeVector, optional=True, createByDefault=True
+        )
+    )
+    alg.addParameter(
+        QgsProcessingParameterFileDestination(
+            OUTPUT_REPORT, "Report (HTML)", "HTML files (*.html)", optional=True, createByDefault=True
+        )
+    )
+    alg.addOutput(QgsProcessingOutputString(CLASS_AREAS, "Area per class (JSON)"))
+    alg.addOutput(QgsProcessingOutputNumber(POLYGON_COUNT, "Number of polygons"))
+    alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))
+
+
+def _destination(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> str | None:
+    value = parameters.get(name)
+    if value is None or value == "":
+        return None
+    path = alg.parameterAsOutputLayer(parameters, name, context)
+    if not path:
+        return None
+    if path.startswith("memory:") or "|" in path or path.startswith(("ogr:", "postgres:", "postgis:")):
+        raise QgsProcessingException(
+            f"'{path}' cannot be written by ChangeLens: save the {name.lower().replace('_', ' ')} to a file "
+            "(.gpkg, .shp, .geojson, .csv ...)."
+        )
+    return path
+
+
+def _report_path(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+    value = parameters.get(OUTPUT_REPORT)
+    if value is None or value == "":
+        return None
+    return alg.parameterAsFileOutput(parameters, OUTPUT_REPORT, context) or None
+
+
+class _StyleVector(QgsProcessingLayerPostProcessorInterface):
+    """Names a loaded output layer and applies a QML style to it (desktop runs only)."""
+
+    _alive: list[_StyleVector] = []
+
+    def __init__(self, layer_name: str, qml: str | None) -> None:
+        super().__init__()
+        self.layer_name = layer_name
+        self.qml = qml
+
+    @classmethod
+    def create(cls, layer_name: str, qml: str | None) -> _StyleVector:
+        processor = cls(layer_name, qml)
+        cls._alive.append(processor)
+        return processor
+
+    def postProcessLayer(
+        self,
+        layer: QgsMapLayer,
+        context: QgsProcessingContext,  # noqa: N802 - Qt API
+        feedback: QgsProcessingFeedback,
+    ) -> None:
+        if self.qml and isinstance(layer, QgsVectorLayer):
+            document = QDomDocument()
+            document.setContent(self.qml)
+            layer.importNamedStyle(document)
+            layer.triggerRepaint()
+        layer.setName(self.layer_name)
+
+
+def _style_loaded(context: QgsProcessingContext, path: str | None, name: str, qml: str | None) -> None:
+    if path and context.willLoadLayerOnCompletion(path):
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(_StyleVector.create(name, qml))
+
+
+def _config(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> PolygonConfig:
+    return run_core(
+        lambda: PolygonConfig(
+            min_area_m2=alg.parameterAsDouble(parameters, MIN_AREA_M2, context),
+            fill_holes=alg.parameterAsBoolean(parameters, FILL_HOLES, context),
+            simplify_tolerance=alg.parameterAsDouble(parameters, SIMPLIFY_TOLERANCE, context),
+            eight_connected=alg.parameterAsBoolean(parameters, EIGHT_CONNECTED, context),
+            include_background=alg.parameterAsBoolean(parameters, INCLUDE_BACKGROUND, context),
+        )
+    )
+
+
+def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
+    return (
+        ("Minimum mapping unit", f"{config.min_area_m2:g} m²" if config.min_area_m2 else "off"),
+        ("Fill holes", "yes" if config.fill_holes else "no"),
+        ("Simplification", f"{config.simplify_tolerance:g} map units" if config.simplify_tolerance else "off"),
+        ("Connectivity", "8 (through corners)" if config.eight_connected else "4 (edges only)"),
+        ("Background classes as polygons", "yes" if config.include_background else "no"),
+    )
+
+
+def write_map_outputs(
+    alg: QgsProcessingAlgorithm,
+    parameters: dict[str, Any],
+    context: QgsProcessingContext,
+    feedback: QgsProcessingFeedback,
+    product: MapProduct,
+) -> dict[str, Any]:
+    """Sieve, polygonise, tabulate and report ``product``; returns the result-dictionary entries.
+
+    When a minimum mapping unit is set, the class raster is sieved in place and
+    ``product.stats`` then describes the sieved raster.
+    """
+    started = time.perf_counter()
+    config = _config(alg, parameters, context)
+    polygons = _destination(alg, parameters, OUTPUT_POLYGONS, context)
+    table = _destination(alg, parameters, OUTPUT_STATS, context)
+    report = _report_path(alg, parameters, context)
+    feedback.setProgressText("Polygons and area statistics")
+    result: MapResult = run_core(
+        lambda: make_map_outputs(
+            product, MapOutputs(polygons, table), config, feedback_progress(feedback), feedback_log(feedback)
+        )
+    )
+    rows = result.rows()
+    polygon_count = sum(result.polygon_counts.values())
+    if polygons:
+        feedback.pushInfo(f"{polygon_count} polygons written to {polygons}.")
+    if report:
+        if feedback.isCanceled():
+            raise QgsProcessingException("The run was cancelled; the report was not written.")
+        feedback.setProgressText("Report")
+        images = render_previews(product, result.polygons)
+        content = ReportContent(
+            title=product.title,
+            measure_name=product.measure_name,
+            scheme=product.scheme,
+            rows=tuple(rows),
+            polygonised=result.polygonised_classes,
+            threshold=product.threshold,
+            breaks=product.breaks,
+            histogram=result.histogram,
+            maps=tuple(images),
+            inputs=product.inputs,
+            parameters=product.parameters + _config_pairs(config),
+            outputs=tuple(
+                (label, path)
+                for label, path in (
+                    ("Class raster", product.class_raster),
+                    (product.measure_name or "Measure", product.measure_raster),
+                    ("Polygons", result.polygons),
+                    ("Area statistics", result.stats_table),
+                    ("Report", report),
+                )
+                if path
+            ),
+            seconds_classify=product.seconds,
+            seconds_outputs=time.perf_counter() - started,
+            polygons_written=bool(result.polygons),
+        )
+        run_core(lambda: write_report(report, build_report(content)))
+        feedback.pushInfo(f"Report written to {report}.")
+    classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
+    _style_loaded(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
+    _style_loaded(context, result.stats_table, f"{product.title} areas", None)
+    mapped = sum(float(r["area_ha"]) for r in rows if not product.scheme.by_value(int(r["class_id"])).background)
+    return {
+        OUTPUT_POLYGONS: result.polygons,
+        OUTPUT_STATS: result.stats_table,
+        OUTPUT_REPORT: report if report and os.path.exists(report) else None,
+        CLASS_AREAS: json.dumps(rows),
+        POLYGON_COUNT: polygon_count,
+        MAPPED_AREA_HA: mapped,
+    }
