@@ -357,9 +357,9 @@ def _measure_reader(product: MapProduct, grid: Grid) -> BandReader | None:
     if not product.measure_raster:
         return None
     ds = open_raster(product.measure_raster)
-    if not grid_of(ds).same_as(grid):
-        ds = warp_to_grid(ds, grid, "bilinear")
-    return BandReader(ds, 1)
+    if grid_of(ds).same_as(grid):
+        return BandReader(ds, 1)
+    return BandReader(ds, 1, warp_to_grid(ds, grid, "bilinear"))
 
 
 @dataclass
@@ -498,14 +498,15 @@ def _write_polygons(
         fid, class_id = source.GetFID(), source.GetField(0)
         feature = ogr.Feature(defn)
         feature.SetGeometry(geometry)
-        feature.SetField("class_id", class_id)
-        feature.SetField("class_name", names.get(class_id, str(class_id)))
-        feature.SetField("pixels", int(zonal.pixels[fid]) if fid < len(zonal.pixels) else 0)
-        feature.SetField("area_ha", metric.area_m2(geometry) / 1e4)
-        feature.SetField("perimeter_m", metric.perimeter_m(geometry))
+        # By position: formats with short names (Shapefile) launder them (perimeter_m -> perimeter_).
+        feature.SetField(0, class_id)
+        feature.SetField(1, names.get(class_id, str(class_id)))
+        feature.SetField(2, int(zonal.pixels[fid]) if fid < len(zonal.pixels) else 0)
+        feature.SetField(3, metric.area_m2(geometry) / 1e4)
+        feature.SetField(4, metric.perimeter_m(geometry))
         mean = zonal.mean(fid)
         if mean is not None:
-            feature.SetField(mean_name, mean)
+            feature.SetField(5, mean)
         layer.CreateFeature(feature)
         result.polygon_counts[class_id] = result.polygon_counts.get(class_id, 0) + 1
     if transactions:
