@@ -131,12 +131,14 @@ def histogram_svg(content: ReportContent, width: int = 1120, height: int = 280) 
     x = lambda v: left + (v - lo) / (hi - lo) * plot_w  # noqa: E731
     y = lambda c: top + plot_h - c / peak * plot_h  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for frac in (0.25, 0.5, 0.75, 1.0):
-        yy = y(peak * frac)
+    for level in _nice_ticks(0, peak, 4):
+        if level <= 0 or level != int(level):
+            continue
+        yy = y(level)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e4e7eb"/>')
         parts.append(
             f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#627d98">'
-            f"{peak * frac:,.0f}</text>"
+            f"{level:,.0f}</text>"
         )
     for i, count in enumerate(hist.counts):
         a, b = hist.edges[i], hist.edges[i + 1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from qgis.core import (
     QgsContrastEnhancement,
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsCoordinateTransformContext,
     QgsMapLayer,
     QgsMapRendererCustomPainterJob,
     QgsMapSettings,
@@ -28,13 +30,20 @@ PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700
 
 
-def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], extent: QgsRectangle) -> None:
-    """Show ``bands`` (RGB or one grey band) with a 2-98 % cumulative-cut stretch over the mapped extent."""
+def _cut(layer: QgsRasterLayer, band: int, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> tuple:
+    """The 2-98 % cumulative cut of ``band`` over ``extent`` (given in ``crs``)."""
+    if layer.crs() != crs:
+        transform = QgsCoordinateTransform(crs, layer.crs(), QgsCoordinateTransformContext())
+        extent = transform.transformBoundingBox(extent)
+    return layer.dataProvider().cumulativeCut(band, 0.02, 0.98, extent, 250000)
+
+
+def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], limits: list[tuple[float, float]]) -> None:
+    """Show ``bands`` (RGB or one grey band) stretched linearly between ``limits`` (one pair per band)."""
     provider = layer.dataProvider()
     enhancements = []
-    for band in bands:
+    for band, (low, high) in zip(bands, limits):
         enhancement = QgsContrastEnhancement(provider.dataType(band))
-        low, high = provider.cumulativeCut(band, 0.02, 0.98, extent, 250000)
         enhancement.setMinimumValue(low)
         enhancement.setMaximumValue(high if high > low else low + 1)
         enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
@@ -49,6 +58,17 @@ def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], extent: QgsRectang
     renderer.setGreenContrastEnhancement(enhancements[1])
     renderer.setBlueContrastEnhancement(enhancements[2])
     layer.setRenderer(renderer)
+
+
+def _style_inputs(layers: list[QgsRasterLayer], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> None:
+    """Stretch before and after alike (per band position), so that what changed looks changed."""
+    chosen = [display_bands(layer.source()) or (1,) for layer in layers]
+    if len({len(bands) for bands in chosen}) != 1:
+        chosen = [(bands[0],) for bands in chosen]
+    cuts = [[_cut(layer, band, extent, crs) for band in bands] for layer, bands in zip(layers, chosen)]
+    limits = [(min(c[i][0] for c in cuts), max(c[i][1] for c in cuts)) for i in range(len(chosen[0]))]
+    for layer, bands in zip(layers, chosen):
+        _stretched(layer, bands, limits)
 
 
 def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> bytes:
@@ -84,15 +104,11 @@ def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str
     if not result.isValid():
         return []
     extent, crs = result.extent(), result.crs()
-    images: list[tuple[str, bytes]] = []
-    for label, path in product.inputs[:2]:
-        layer = QgsRasterLayer(path, label, "gdal")
-        if not layer.isValid():
-            continue
-        bands = display_bands(path)
-        if bands is not None:
-            _stretched(layer, bands, extent)
-        images.append((label, _png([layer], extent, crs)))
+    inputs = [(label, QgsRasterLayer(path, label, "gdal")) for label, path in product.inputs[:2]]
+    inputs = [(label, layer) for label, layer in inputs if layer.isValid()]
+    if inputs:
+        _style_inputs([layer for _label, layer in inputs], extent, crs)
+    images = [(label, _png([layer], extent, crs)) for label, layer in inputs]
     layers: list[QgsMapLayer] = [result]
     outline = None
     if polygons:

@@ -18,9 +18,9 @@ def burn_scene(folder: Path, rows: int = 90, cols: int = 120, seed: int = 7) -> 
     """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
-    texture = 0.03 * np.sin(xx / 7.0) * np.cos(yy / 9.0) + rng.normal(0, 0.008, (rows, cols))
-    veg = {"B2": 0.04, "B3": 0.07, "B4": 0.05, "B8": 0.38, "B12": 0.10}
-    burnt = {"B2": 0.06, "B3": 0.07, "B4": 0.09, "B8": 0.12, "B12": 0.28}
+    texture = 0.015 * np.sin(xx / 11.0) * np.cos(yy / 13.0) + rng.normal(0, 0.003, (rows, cols))
+    veg = {"B2": 0.03, "B3": 0.065, "B4": 0.035, "B8": 0.38, "B12": 0.10}
+    burnt = {"B2": 0.035, "B3": 0.04, "B4": 0.05, "B8": 0.10, "B12": 0.26}
     pre = np.stack([(veg[b] + texture * (3 if b == "B8" else 1)) for b in S2_BANDS])
     r = np.sqrt(((xx - cols * 0.45) / (cols * 0.28)) ** 2 + ((yy - rows * 0.5) / (rows * 0.32)) ** 2)
     weight = np.clip(1.3 - r, 0, 1)  # 1 in the core, fading to 0 at the rim
