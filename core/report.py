@@ -137,8 +137,7 @@ def histogram_svg(content: ReportContent, width: int = 1120, height: int = 280) 
         yy = y(level)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e4e7eb"/>')
         parts.append(
-            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#627d98">'
-            f"{level:,.0f}</text>"
+            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#627d98">{level:,.0f}</text>'
         )
     for i, count in enumerate(hist.counts):
         a, b = hist.edges[i], hist.edges[i + 1]

@@ -33,7 +33,7 @@ from .base import (
     run_core,
     style_outputs,
 )
-from .outputs import add_map_outputs, write_map_outputs
+from .outputs import add_map_outputs, map_outputs_help, write_map_outputs
 
 
 class BurnSeverityAlgorithm(ChangeLensAlgorithm):
@@ -85,7 +85,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
             "value range; pick the Sentinel-2 baseline 04.00 option when your L2A file still holds the +1000 "
             "offset. The log states which bands and conversion were used.<br>"
             "The post-fire image is resampled onto the pre-fire grid (any CRS, pixel size or extent); the "
-            "outputs cover the area both images share. No data in either date stays no data."
+            "outputs cover the area both images share. No data in either date stays no data." + map_outputs_help("dNBR")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API

@@ -34,7 +34,7 @@ from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.products import MapProduct
 from ..core.report import ReportContent, build_report, write_report
-from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
+from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs, measure_field_name
 from ..core.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, run_core
 from .preview import render_previews
@@ -50,6 +50,23 @@ OUTPUT_REPORT = "OUTPUT_REPORT"
 CLASS_AREAS = "CLASS_AREAS"
 POLYGON_COUNT = "POLYGON_COUNT"
 MAPPED_AREA_HA = "MAPPED_AREA_HA"
+
+
+def map_outputs_help(measure_name: str) -> str:
+    """The help paragraph every algorithm appends to describe the shared outputs."""
+    return (
+        "<br><br><b>Polygons</b>: one feature per connected region of a mapped class (background classes only "
+        f"when asked) with class_id, class_name, pixels, area_ha (ellipsoidal for geographic CRSs), perimeter_m "
+        f"and {measure_field_name(measure_name)}; GeoPackage by default (its style is stored in the file), any OGR "
+        "format by extension (.shp, .geojson, .fgb ... with a .qml style next to it).<br>"
+        "<b>Minimum mapping unit</b>: regions smaller than this area (m²) merge into their largest neighbour, in "
+        "the class raster too, so raster and polygon areas agree. Optional hole filling (then area_ha includes "
+        "the holes) and simplification (map units; neighbouring polygons may then overlap slightly).<br>"
+        "<b>Area statistics</b>: pixels, area_ha, percent, polygons and mean measure per class (CSV by default); "
+        "also in the CLASS_AREAS result (JSON).<br>"
+        "<b>Report</b>: one self-contained HTML page with before/after/result maps, legend, area table, "
+        f"histogram of {measure_name} with the threshold, inputs, parameters and run time."
+    )
 
 
 def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
