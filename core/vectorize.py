@@ -49,6 +49,7 @@ gdal.UseExceptions()
 ogr.UseExceptions()
 
 HISTOGRAM_BINS = 60
+RASTERIZE_CACHE_BYTES = 48 << 20  # GDAL rasterizes in chunks as large as its block cache
 _VECTOR_DRIVERS = {
     ".gpkg": "GPKG",
     ".shp": "ESRI Shapefile",
@@ -192,12 +193,14 @@ def make_map_outputs(
             if outputs.polygons:
                 staged = os.path.join(work, "out", os.path.basename(outputs.polygons))
                 os.makedirs(os.path.dirname(staged))
-                _write_polygons(regions, staged, driver, product, classes, config, zonal, result, grid)
-                report(progress, 0.97)
+                _write_polygons(
+                    regions, staged, driver, product, classes, config, zonal, result, grid, part(0.75, 0.98)
+                )
             if outputs.stats_table:
                 staged_table = os.path.join(work, "table", os.path.basename(outputs.stats_table))
                 os.makedirs(os.path.dirname(staged_table))
                 _write_stats(staged_table, product, result)
+            report(progress, 0.99)
             class_ds = labels = measure = None
             # Commit: the sieved class raster, the polygons and the table move into place together.
             if sieved is not None:
@@ -207,7 +210,7 @@ def make_map_outputs(
             if outputs.stats_table:
                 result.stats_table = _move_all(os.path.dirname(staged_table), outputs.stats_table)
         _refresh(product.stats, result.stats)
-        report(progress, 1.0)
+        progress(1.0)  # outputs are in place: too late to cancel
         return result
     finally:
         class_ds = labels = measure = None
@@ -329,16 +332,17 @@ def _label_raster(regions: str, grid: Grid, path: str, progress: Progress) -> gd
     dst.SetGeoTransform(grid.geotransform)
     dst.SetProjection(grid.crs_wkt)
     cancelled: list[bool] = []
-    with _cancellable(cancelled):
-        gdal.Rasterize(
-            dst,
-            regions,
-            options=gdal.RasterizeOptions(
-                SQLStatement="SELECT fid + 0 AS rid, geom FROM regions",
-                attribute="rid",
-                callback=_gdal_callback(progress, cancelled),
-            ),
-        )
+    # RasterizeLayer streams features chunk by chunk; gdal.Rasterize would first load every geometry.
+    src = ogr.Open(regions)
+    layer = src.ExecuteSQL("SELECT fid + 0 AS rid, geom FROM regions")
+    try:
+        with _cancellable(cancelled), bounded_gdal_cache(RASTERIZE_CACHE_BYTES):
+            gdal.RasterizeLayer(
+                dst, [1], layer, options=["ATTRIBUTE=rid"], callback=_gdal_callback(progress, cancelled)
+            )
+    finally:
+        src.ReleaseResultSet(layer)
+        src = None
     dst.FlushCache()
     return dst
 
@@ -463,6 +467,7 @@ def _write_polygons(
     zonal: _Zonal,
     result: MapResult,
     grid: Grid,
+    progress: Progress,
 ) -> None:
     src = ogr.Open(regions)
     src_layer = src.GetLayerByName("regions")
@@ -486,7 +491,10 @@ def _write_polygons(
     if transactions:
         out.StartTransaction()
     defn = layer.GetLayerDefn()
-    for source in src_layer:
+    total = max(src_layer.GetFeatureCount(), 1)
+    for done, source in enumerate(src_layer):
+        if done % 2000 == 0:
+            report(progress, done / total)
         geometry = source.GetGeometryRef()
         if geometry is None or geometry.IsEmpty():
             continue
@@ -552,7 +560,10 @@ def _move_all(staging: str, final: str) -> str:
     if os.path.exists(final) and os.path.isfile(final):
         os.remove(final)
     for name in os.listdir(staging):
-        os.replace(os.path.join(staging, name), os.path.join(folder, name))
+        target = os.path.join(folder, name)
+        if os.path.isfile(target):
+            os.remove(target)
+        shutil.move(os.path.join(staging, name), target)  # another file system falls back to a copy
     if not os.path.exists(final):
         raise OutputError(f"The output '{final}' was not written.")
     return final

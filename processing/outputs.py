@@ -218,12 +218,15 @@ def write_map_outputs(
     polygons = _destination(alg, parameters, OUTPUT_POLYGONS, context)
     table = _destination(alg, parameters, OUTPUT_STATS, context)
     report = _report_path(alg, parameters, context)
-    feedback.setProgressText("Polygons and area statistics")
-    result: MapResult = run_core(
-        lambda: make_map_outputs(
-            product, MapOutputs(polygons, table), config, feedback_progress(feedback), feedback_log(feedback)
+    if polygons or table or report or config.min_area_m2 > 0:
+        feedback.setProgressText("Polygons and area statistics")
+        result: MapResult = run_core(
+            lambda: make_map_outputs(
+                product, MapOutputs(polygons, table), config, feedback_progress(feedback), feedback_log(feedback)
+            )
         )
-    )
+    else:  # nothing to write: the classification's own statistics answer
+        result = MapResult(product.stats, polygonised_classes=())
     rows = result.rows()
     polygon_count = sum(result.polygon_counts.values())
     if polygons:
