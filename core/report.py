@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
+from osgeo import gdal
+
 from .classes import ClassInfo, ClassScheme
 from .errors import ChangeLensError, OutputError
 from .raster import open_raster
@@ -299,6 +301,17 @@ def write_report(path: str, html: str) -> None:
         if os.path.exists(temp):
             os.remove(temp)
         raise OutputError(f"Cannot write the report '{path}': {exc}") from exc
+
+
+def preview_source(path: str, folder: str, name: str) -> str | None:
+    """A VRT view of ``path`` in ``folder`` for the map renderer, so that statistics it computes
+    (``.aux.xml``) land in ``folder`` and never next to the user's input file; None if unreadable."""
+    target = os.path.join(folder, f"{name}.vrt")
+    try:
+        gdal.Translate(target, path, format="VRT")
+    except RuntimeError:
+        return None
+    return target
 
 
 def display_bands(path: str) -> tuple[int, ...] | None:

@@ -38,12 +38,12 @@ from .grid import Grid, grid_of, pixel_area_rows_m2, warp_to_grid
 from .pair import Log, no_log
 from .products import MapProduct
 from .progress import Progress, no_progress, report, sub_progress
-from .raster import BandReader, open_raster
+from .raster import BandReader, bounded_gdal_cache, open_raster
 from .report import Histogram
 from .tables import write_table
 from .vectorstyle import qml_categorized, sld_categorized, vector_sidecar_path, write_gpkg_default_style
 from .windows import Window, block_windows, count_blocks
-from .writer import TILE_PX, bounded_gdal_cache
+from .writer import TILE_PX
 
 gdal.UseExceptions()
 ogr.UseExceptions()

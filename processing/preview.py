@@ -6,6 +6,8 @@ from the Processing worker thread: layers are created here, never added to a pro
 
 from __future__ import annotations
 
+import tempfile
+
 from qgis.core import (
     QgsContrastEnhancement,
     QgsCoordinateReferenceSystem,
@@ -24,7 +26,7 @@ from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
 
 from ..core.products import MapProduct
-from ..core.report import display_bands
+from ..core.report import display_bands, preview_source
 
 PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700
@@ -60,9 +62,12 @@ def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], limits: list[tuple
     layer.setRenderer(renderer)
 
 
-def _style_inputs(layers: list[QgsRasterLayer], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> None:
+def _style_inputs(
+    inputs: list[tuple[str, QgsRasterLayer]], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
+) -> None:
     """Stretch before and after alike (per band position), so that what changed looks changed."""
-    chosen = [display_bands(layer.source()) or (1,) for layer in layers]
+    layers = [layer for _path, layer in inputs]
+    chosen = [display_bands(path) or (1,) for path, _layer in inputs]
     if len({len(bands) for bands in chosen}) != 1:
         chosen = [(bands[0],) for bands in chosen]
     cuts = [[_cut(layer, band, extent, crs) for band in bands] for layer, bands in zip(layers, chosen)]
@@ -104,11 +109,17 @@ def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str
     if not result.isValid():
         return []
     extent, crs = result.extent(), result.crs()
-    inputs = [(label, QgsRasterLayer(path, label, "gdal")) for label, path in product.inputs[:2]]
-    inputs = [(label, layer) for label, layer in inputs if layer.isValid()]
-    if inputs:
-        _style_inputs([layer for _label, layer in inputs], extent, crs)
-    images = [(label, _png([layer], extent, crs)) for label, layer in inputs]
+    with tempfile.TemporaryDirectory(prefix="changelens-preview-") as folder:
+        inputs = []
+        for i, (label, path) in enumerate(product.inputs[:2]):
+            view = preview_source(path, folder, f"input{i}")
+            layer = QgsRasterLayer(view, label, "gdal") if view else None
+            if layer is not None and layer.isValid():
+                inputs.append((label, path, layer))
+        if inputs:
+            _style_inputs([(path, layer) for _label, path, layer in inputs], extent, crs)
+        images = [(label, _png([layer], extent, crs)) for label, _path, layer in inputs]
+        inputs.clear()
     layers: list[QgsMapLayer] = [result]
     outline = None
     if polygons:

@@ -151,3 +151,16 @@ def test_qgis_process_outputs_and_gpkg_style(qgis_process_env, tmp_path) -> None
     assert categories[4].symbol().color().name() == "#fff70b"
     assert categories[7].symbol().symbolLayer(0).strokeColor().name() != categories[7].symbol().color().name()
     project.clear()
+
+
+def test_desktop_run_loads_styled_polygons(provider, qgis_iface, tmp_path) -> None:  # noqa: ANN001
+    import processing
+
+    pre, post = burn_scene(tmp_path)
+    QgsProject.instance().removeAllMapLayers()
+    processing.runAndLoadResults(ALG, {"PRE": pre, "POST": post, **_outputs(tmp_path, "desk")})
+    layers = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
+    polygons = layers["Burn severity (dNBR) polygons"]
+    assert polygons.renderer().type() == "categorizedSymbol" and len(polygons.renderer().categories()) == 4
+    assert "Burn severity (dNBR) areas" in layers
+    QgsProject.instance().removeAllMapLayers()
