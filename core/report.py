@@ -19,7 +19,7 @@ from osgeo import gdal
 
 from .classes import ClassInfo, ClassScheme
 from .errors import ChangeLensError, OutputError
-from .raster import open_raster
+from .raster import find_band_by_name, open_raster
 from .sensors import detect_sensor, find_role
 
 
@@ -321,6 +321,9 @@ def display_bands(path: str) -> tuple[int, ...] | None:
         ds = open_raster(path)
     except ChangeLensError:
         return None
+    tci = tuple(find_band_by_name(ds, name) for name in ("TCI_R", "TCI_G", "TCI_B"))
+    if all(tci):
+        return tci  # type: ignore[return-value]
     profile = detect_sensor(ds)
     for roles in (("red", "green", "blue"), ("swir2", "nir", "red"), ("nir",)):
         try:

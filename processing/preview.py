@@ -71,6 +71,11 @@ def _style_inputs(
     if len({len(bands) for bands in chosen}) != 1:
         chosen = [(bands[0],) for bands in chosen]
     cuts = [[_cut(layer, band, extent, crs) for band in bands] for layer, bands in zip(layers, chosen)]
+    highs = [max(abs(c[i][1]) for c in cuts) / max(min(abs(c[i][1]) for c in cuts), 1e-12) for i in range(len(cuts[0]))]
+    if max(highs) > 4:  # different value scales (e.g. reflectance x 10000 and 8-bit TCI): stretch each alone
+        for layer, bands, own in zip(layers, chosen, cuts):
+            _stretched(layer, bands, own)
+        return
     limits = [(min(c[i][0] for c in cuts), max(c[i][1] for c in cuts)) for i in range(len(chosen[0]))]
     for layer, bands in zip(layers, chosen):
         _stretched(layer, bands, limits)
