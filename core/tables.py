@@ -24,6 +24,13 @@ def _kind(values: Sequence[object]) -> int:
     return ogr.OFTString
 
 
+def check_table_path(path: str) -> None:
+    """Raise :class:`OutputError` unless ``path`` has a table format this module writes."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in ("", ".csv", ".txt") and ext not in _TABLE_DRIVERS:
+        raise OutputError(f"Cannot write a table to '{path}': use .csv, .gpkg, .xlsx or .ods.")
+
+
 def write_table(path: str, rows: Sequence[Mapping[str, object]]) -> None:
     """Write ``rows`` (same keys in each) to ``path``; the format follows the extension (CSV by default)."""
     if not rows:
@@ -37,8 +44,7 @@ def write_table(path: str, rows: Sequence[Mapping[str, object]]) -> None:
             for row in rows:
                 writer.writerow(["" if row[c] is None else _text(row[c]) for c in columns])
         return
-    if ext not in _TABLE_DRIVERS:
-        raise OutputError(f"Cannot write a table to '{path}': use .csv, .gpkg, .xlsx or .ods.")
+    check_table_path(path)
     ds = ogr.GetDriverByName(_TABLE_DRIVERS[ext]).CreateDataSource(path)
     layer = ds.CreateLayer(os.path.splitext(os.path.basename(path))[0], geom_type=ogr.wkbNone)
     for column in columns:

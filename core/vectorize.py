@@ -40,7 +40,7 @@ from .products import MapProduct
 from .progress import Progress, no_progress, report, sub_progress
 from .raster import BandReader, bounded_gdal_cache, open_raster
 from .report import Histogram
-from .tables import write_table
+from .tables import check_table_path, write_table
 from .vectorstyle import qml_categorized, sld_categorized, vector_sidecar_path, write_gpkg_default_style
 from .windows import Window, block_windows, count_blocks
 from .writer import TILE_PX
@@ -142,6 +142,16 @@ def _check_destination(path: str) -> None:
         raise OutputError(f"The output folder '{folder}' is not writable.")
 
 
+def check_map_outputs(outputs: MapOutputs) -> None:
+    """Refuse unusable destinations before any work (folder missing or read-only, unknown format)."""
+    if outputs.polygons:
+        _check_destination(outputs.polygons)
+        vector_driver(outputs.polygons)
+    if outputs.stats_table:
+        _check_destination(outputs.stats_table)
+        check_table_path(outputs.stats_table)
+
+
 def _polygonised(product: MapProduct, config: PolygonConfig) -> tuple[ClassInfo, ...]:
     return tuple(c for c in product.scheme.classes if config.include_background or not c.background)
 
@@ -154,11 +164,8 @@ def make_map_outputs(
     log: Log = no_log,
 ) -> MapResult:
     """Sieve (optional), polygonise, measure and tabulate ``product``; all outputs appear only on success."""
-    if outputs.polygons:
-        _check_destination(outputs.polygons)
-        driver = vector_driver(outputs.polygons)
-    if outputs.stats_table:
-        _check_destination(outputs.stats_table)
+    check_map_outputs(outputs)
+    driver = vector_driver(outputs.polygons) if outputs.polygons else ""
     class_ds = open_raster(product.class_raster)
     grid = grid_of(class_ds)
     classes = _polygonised(product, config)

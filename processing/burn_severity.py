@@ -33,7 +33,7 @@ from .base import (
     run_core,
     style_outputs,
 )
-from .outputs import add_map_outputs, map_outputs_help, write_map_outputs
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class BurnSeverityAlgorithm(ChangeLensAlgorithm):
@@ -177,6 +177,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
     ) -> dict[str, Any]:
         started = time.perf_counter()
         config = self._config(parameters, context)
+        check_map_outputs(self, parameters, context)
         pre = raster_path(self, parameters, self.PRE, context, "pre-fire image")
         post = raster_path(self, parameters, self.POST, context, "post-fire image")
         outputs = BurnSeverityOutputs(

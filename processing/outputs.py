@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -35,6 +36,7 @@ from qgis.PyQt.QtXml import QDomDocument
 from ..core.products import MapProduct
 from ..core.report import ReportContent, build_report, write_report
 from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs, measure_field_name
+from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, run_core
 from .preview import render_previews
@@ -135,6 +137,26 @@ def _destination(
             "(.gpkg, .shp, .geojson, .csv ...)."
         )
     return path
+
+
+def _explicit_path(value: Any) -> str | None:
+    """A destination the user typed (not a temporary output), read without creating anything."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue()
+    if not isinstance(value, str) or not value or value == QgsProcessing.TEMPORARY_OUTPUT:
+        return None
+    return value
+
+
+def check_map_outputs(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> None:
+    """Refuse bad clean-up values and unusable destinations before the algorithm starts its work."""
+    _config(alg, parameters, context)
+    polygons = _explicit_path(parameters.get(OUTPUT_POLYGONS))
+    table = _explicit_path(parameters.get(OUTPUT_STATS))
+    run_core(lambda: check_outputs(MapOutputs(polygons, table)))
+    report = _explicit_path(parameters.get(OUTPUT_REPORT))
+    if report and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
+        raise QgsProcessingException(f"The report folder '{os.path.dirname(report)}' does not exist.")
 
 
 def _report_path(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:

@@ -164,3 +164,27 @@ def test_desktop_run_loads_styled_polygons(provider, qgis_iface, tmp_path) -> No
     assert polygons.renderer().type() == "categorizedSymbol" and len(polygons.renderer().categories()) == 4
     assert "Burn severity (dNBR) areas" in layers
     QgsProject.instance().removeAllMapLayers()
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("OUTPUT_POLYGONS", "missing_folder/p.gpkg", "does not exist"),
+        ("OUTPUT_POLYGONS", "p.xyz", "Cannot tell which vector format"),
+        ("OUTPUT_STATS", "areas.pdf", "Cannot write a table"),
+        ("MIN_AREA_M2", -5, "MIN_AREA_M2"),
+    ],
+)
+def test_bad_outputs_fail_before_any_work(provider, tmp_path, param, value, message) -> None:  # noqa: ANN001
+    import os
+
+    from qgis.core import QgsProcessingException
+
+    import processing
+
+    pre, post = burn_scene(tmp_path)
+    params = {"PRE": pre, "POST": post, **_outputs(tmp_path)}
+    params[param] = str(tmp_path / value) if isinstance(value, str) else value
+    with pytest.raises(QgsProcessingException, match=message):
+        processing.run(ALG, params)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(("dnbr", "severity", "p."))]
