@@ -8,6 +8,8 @@ too; desktop runs also get their loaded layers named and styled by post-processo
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import time
@@ -39,6 +41,7 @@ from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outp
 from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, run_core
+from .pdf_report import write_pdf_report
 from .preview import render_previews
 
 OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
@@ -49,6 +52,7 @@ EIGHT_CONNECTED = "EIGHT_CONNECTED"
 INCLUDE_BACKGROUND = "INCLUDE_BACKGROUND"
 OUTPUT_STATS = "OUTPUT_STATS"
 OUTPUT_REPORT = "OUTPUT_REPORT"
+OUTPUT_REPORT_PDF = "OUTPUT_REPORT_PDF"
 CLASS_AREAS = "CLASS_AREAS"
 POLYGON_COUNT = "POLYGON_COUNT"
 MAPPED_AREA_HA = "MAPPED_AREA_HA"
@@ -67,7 +71,8 @@ def map_outputs_help(measure_name: str) -> str:
         "<b>Area statistics</b>: pixels, area_ha, percent, polygons and mean measure per class (CSV by default); "
         "also in the CLASS_AREAS result (JSON).<br>"
         "<b>Report</b>: one self-contained HTML page with before/after/result maps, legend, area table, "
-        f"histogram of {measure_name} with the threshold, inputs, parameters and run time."
+        f"histogram of {measure_name} with the threshold, inputs, parameters and run time; optionally the same "
+        "as an A4 PDF (advanced)."
     )
 
 
@@ -117,6 +122,11 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
             OUTPUT_REPORT, "Report (HTML)", "HTML files (*.html)", optional=True, createByDefault=True
         )
     )
+    pdf = QgsProcessingParameterFileDestination(
+        OUTPUT_REPORT_PDF, "Report (PDF, A4)", "PDF files (*.pdf)", optional=True, createByDefault=False
+    )
+    pdf.setFlags(pdf.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    alg.addParameter(pdf)
     alg.addOutput(QgsProcessingOutputString(CLASS_AREAS, "Area per class (JSON)"))
     alg.addOutput(QgsProcessingOutputNumber(POLYGON_COUNT, "Number of polygons"))
     alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))
@@ -154,16 +164,19 @@ def check_map_outputs(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], c
     polygons = _explicit_path(parameters.get(OUTPUT_POLYGONS))
     table = _explicit_path(parameters.get(OUTPUT_STATS))
     run_core(lambda: check_outputs(MapOutputs(polygons, table)))
-    report = _explicit_path(parameters.get(OUTPUT_REPORT))
-    if report and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
-        raise QgsProcessingException(f"The report folder '{os.path.dirname(report)}' does not exist.")
+    for name in (OUTPUT_REPORT, OUTPUT_REPORT_PDF):
+        report = _explicit_path(parameters.get(name))
+        if report and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
+            raise QgsProcessingException(f"The report folder '{os.path.dirname(report)}' does not exist.")
 
 
-def _report_path(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
-    value = parameters.get(OUTPUT_REPORT)
+def _file_path(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> str | None:
+    value = parameters.get(name)
     if value is None or value == "":
         return None
-    return alg.parameterAsFileOutput(parameters, OUTPUT_REPORT, context) or None
+    return alg.parameterAsFileOutput(parameters, name, context) or None
 
 
 class _StyleVector(QgsProcessingLayerPostProcessorInterface):
@@ -239,8 +252,9 @@ def write_map_outputs(
     config = _config(alg, parameters, context)
     polygons = _destination(alg, parameters, OUTPUT_POLYGONS, context)
     table = _destination(alg, parameters, OUTPUT_STATS, context)
-    report = _report_path(alg, parameters, context)
-    if polygons or table or report or config.min_area_m2 > 0:
+    report = _file_path(alg, parameters, OUTPUT_REPORT, context)
+    pdf = _file_path(alg, parameters, OUTPUT_REPORT_PDF, context)
+    if polygons or table or report or pdf or config.min_area_m2 > 0:
         feedback.setProgressText("Polygons and area statistics")
         result: MapResult = run_core(
             lambda: make_map_outputs(
@@ -253,7 +267,7 @@ def write_map_outputs(
     polygon_count = sum(result.polygon_counts.values())
     if polygons:
         feedback.pushInfo(f"{polygon_count} polygons written to {polygons}.")
-    if report:
+    if report or pdf:
         if feedback.isCanceled():
             raise QgsProcessingException("The run was cancelled; the report was not written.")
         feedback.setProgressText("Report")
@@ -278,6 +292,7 @@ def write_map_outputs(
                     ("Polygons", result.polygons),
                     ("Area statistics", result.stats_table),
                     ("Report", report),
+                    ("Report (PDF)", pdf),
                 )
                 if path
             ),
@@ -285,8 +300,14 @@ def write_map_outputs(
             seconds_outputs=time.perf_counter() - started,
             polygons_written=bool(result.polygons),
         )
-        run_core(lambda: write_report(report, build_report(content)))
-        feedback.pushInfo(f"Report written to {report}.")
+        created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        content = dataclasses.replace(content, created=created)
+        if report:
+            run_core(lambda: write_report(report, build_report(content)))
+            feedback.pushInfo(f"Report written to {report}.")
+        if pdf:
+            run_core(lambda: write_pdf_report(pdf, content, created))
+            feedback.pushInfo(f"PDF report written to {pdf}.")
     classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
     _style_loaded(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
     _style_loaded(context, result.stats_table, f"{product.title} areas", None)
@@ -295,6 +316,7 @@ def write_map_outputs(
         OUTPUT_POLYGONS: result.polygons,
         OUTPUT_STATS: result.stats_table,
         OUTPUT_REPORT: report if report and os.path.exists(report) else None,
+        OUTPUT_REPORT_PDF: pdf if pdf and os.path.exists(pdf) else None,
         CLASS_AREAS: json.dumps(rows),
         POLYGON_COUNT: polygon_count,
         MAPPED_AREA_HA: mapped,

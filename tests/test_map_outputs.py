@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -51,6 +52,7 @@ def _outputs(tmp_path, name: str = "p") -> dict:  # noqa: ANN001
         "OUTPUT_POLYGONS": str(tmp_path / f"{name}.gpkg"),
         "OUTPUT_STATS": str(tmp_path / f"{name}.csv"),
         "OUTPUT_REPORT": str(tmp_path / f"{name}.html"),
+        "OUTPUT_REPORT_PDF": str(tmp_path / f"{name}.pdf"),
     }
 
 
@@ -76,6 +78,9 @@ def test_processing_run_raster_polygons_table_report(provider, tmp_path) -> None
     html = open(result["OUTPUT_REPORT"], encoding="utf-8").read()
     assert html.count("data:image/png;base64,") == 3 and "threshold 0.099" in html
     assert 'src="http' not in html and "<script" not in html  # one self-contained file
+    pdf = open(result["OUTPUT_REPORT_PDF"], "rb").read()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1
+    assert len(pdf) > 50_000  # the three map images are embedded
 
 
 def test_minimum_mapping_unit_sieves_the_class_raster(provider, tmp_path) -> None:  # noqa: ANN001
