@@ -254,7 +254,13 @@ def write_map_outputs(
     table = _destination(alg, parameters, OUTPUT_STATS, context)
     report = _file_path(alg, parameters, OUTPUT_REPORT, context)
     pdf = _file_path(alg, parameters, OUTPUT_REPORT_PDF, context)
-    if polygons or table or report or pdf or config.min_area_m2 > 0:
+    wanted = polygons or table or report or pdf or config.min_area_m2 > 0
+    if wanted and not product.class_raster:
+        raise QgsProcessingException(
+            "Polygons, area statistics, the minimum mapping unit and the report are made from the class raster: "
+            "keep the class raster output (a temporary file is fine)."
+        )
+    if wanted:
         feedback.setProgressText("Polygons and area statistics")
         result: MapResult = run_core(
             lambda: make_map_outputs(
