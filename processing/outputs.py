@@ -8,7 +8,6 @@ too; desktop runs also get their loaded layers named and styled by post-processo
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -236,6 +235,55 @@ def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _write_reports(
+    product: MapProduct,
+    result: MapResult,
+    config: PolygonConfig,
+    report: str | None,
+    pdf: str | None,
+    started: float,
+    feedback: QgsProcessingFeedback,
+) -> None:
+    """Render the map previews and write the HTML and/or PDF report."""
+    if feedback.isCanceled():
+        raise QgsProcessingException("The run was cancelled; the report was not written.")
+    feedback.setProgressText("Report")
+    images = render_previews(product, result.polygons)
+    outputs = (
+        ("Class raster", product.class_raster),
+        (product.measure_name or "Measure", product.measure_raster),
+        ("Polygons", result.polygons),
+        ("Area statistics", result.stats_table),
+        ("Report", report),
+        ("Report (PDF)", pdf),
+    )
+    created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    content = ReportContent(
+        title=product.title,
+        measure_name=product.measure_name,
+        scheme=product.scheme,
+        rows=tuple(result.rows()),
+        polygonised=result.polygonised_classes,
+        threshold=product.threshold,
+        breaks=product.breaks,
+        histogram=result.histogram,
+        maps=tuple(images),
+        inputs=product.inputs,
+        parameters=product.parameters + _config_pairs(config),
+        outputs=tuple((label, path) for label, path in outputs if path),
+        seconds_classify=product.seconds,
+        seconds_outputs=time.perf_counter() - started,
+        polygons_written=bool(result.polygons),
+        created=created,
+    )
+    if report:
+        run_core(lambda: write_report(report, build_report(content)))
+        feedback.pushInfo(f"Report written to {report}.")
+    if pdf:
+        run_core(lambda: write_pdf_report(pdf, content, created))
+        feedback.pushInfo(f"PDF report written to {pdf}.")
+
+
 def write_map_outputs(
     alg: QgsProcessingAlgorithm,
     parameters: dict[str, Any],
@@ -274,46 +322,7 @@ def write_map_outputs(
     if polygons:
         feedback.pushInfo(f"{polygon_count} polygons written to {polygons}.")
     if report or pdf:
-        if feedback.isCanceled():
-            raise QgsProcessingException("The run was cancelled; the report was not written.")
-        feedback.setProgressText("Report")
-        images = render_previews(product, result.polygons)
-        content = ReportContent(
-            title=product.title,
-            measure_name=product.measure_name,
-            scheme=product.scheme,
-            rows=tuple(rows),
-            polygonised=result.polygonised_classes,
-            threshold=product.threshold,
-            breaks=product.breaks,
-            histogram=result.histogram,
-            maps=tuple(images),
-            inputs=product.inputs,
-            parameters=product.parameters + _config_pairs(config),
-            outputs=tuple(
-                (label, path)
-                for label, path in (
-                    ("Class raster", product.class_raster),
-                    (product.measure_name or "Measure", product.measure_raster),
-                    ("Polygons", result.polygons),
-                    ("Area statistics", result.stats_table),
-                    ("Report", report),
-                    ("Report (PDF)", pdf),
-                )
-                if path
-            ),
-            seconds_classify=product.seconds,
-            seconds_outputs=time.perf_counter() - started,
-            polygons_written=bool(result.polygons),
-        )
-        created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        content = dataclasses.replace(content, created=created)
-        if report:
-            run_core(lambda: write_report(report, build_report(content)))
-            feedback.pushInfo(f"Report written to {report}.")
-        if pdf:
-            run_core(lambda: write_pdf_report(pdf, content, created))
-            feedback.pushInfo(f"PDF report written to {pdf}.")
+        _write_reports(product, result, config, report, pdf, started, feedback)
     classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
     _style_loaded(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
     _style_loaded(context, result.stats_table, f"{product.title} areas", None)
