@@ -21,47 +21,34 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from typing import Iterator
 
-import numpy as np
 from osgeo import gdal, ogr
 
 from .classes import ClassInfo
-from .engine import BLOCK_HEIGHT_PX, ClassStats
+from .engine import ClassStats
 from .errors import CancelledError, OutputError, ParameterError
-from .geometry import GroundMetric, pixel_area_at_centre_m2, simplified, without_holes
-from .grid import Grid, grid_of, pixel_area_rows_m2, warp_to_grid
+from .geometry import pixel_area_at_centre_m2
+from .grid import Grid, grid_of
 from .pair import Log, no_log
+from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
 from .progress import Progress, no_progress, report, sub_progress
-from .raster import BandReader, bounded_gdal_cache, open_raster
+from .raster import bounded_gdal_cache, open_raster
 from .report import Histogram
 from .tables import check_table_path, write_table
-from .vectorstyle import qml_categorized, sld_categorized, vector_sidecar_path, write_gpkg_default_style
-from .windows import Window, block_windows, count_blocks
 from .writer import TILE_PX
+from .zonal import measure_reader, zonal_pass
+
+__all__ = ["MapOutputs", "MapResult", "PolygonConfig", "check_map_outputs", "make_map_outputs", "measure_field_name"]
 
 gdal.UseExceptions()
 ogr.UseExceptions()
 
-HISTOGRAM_BINS = 60
 RASTERIZE_CACHE_BYTES = 48 << 20  # GDAL rasterizes in chunks as large as its block cache
-_VECTOR_DRIVERS = {
-    ".gpkg": "GPKG",
-    ".shp": "ESRI Shapefile",
-    ".geojson": "GeoJSON",
-    ".json": "GeoJSON",
-    ".fgb": "FlatGeobuf",
-    ".sqlite": "SQLite",
-    ".kml": "KML",
-    ".gml": "GML",
-    ".tab": "MapInfo File",
-    ".mif": "MapInfo File",
-}
 
 
 @dataclass(frozen=True)
@@ -112,26 +99,6 @@ class MapResult:
             }
             for row in self.stats.rows()
         ]
-
-
-def measure_field_name(measure_name: str) -> str:
-    """``mean_<measure>`` as a portable field name (e.g. ``mean_dnbr``)."""
-    slug = re.sub(r"[^0-9a-z]+", "_", measure_name.lower()).strip("_")
-    return f"mean_{slug or 'value'}"
-
-
-def vector_driver(path: str) -> str:
-    """The OGR driver for an output path, from its extension."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext in _VECTOR_DRIVERS:
-        return _VECTOR_DRIVERS[ext]
-    for i in range(ogr.GetDriverCount()):
-        driver = ogr.GetDriver(i)
-        meta = driver.GetMetadata() or {}
-        if meta.get("DCAP_VECTOR") == "YES" and meta.get("DCAP_CREATE") == "YES":
-            if ext.lstrip(".") in (meta.get("DMD_EXTENSIONS") or "").split():
-                return driver.GetName()
-    raise OutputError(f"Cannot tell which vector format to write for '{path}': use .gpkg, .shp, .geojson or .fgb.")
 
 
 def _check_destination(path: str) -> None:
@@ -194,14 +161,24 @@ def make_map_outputs(
                 count = _polygonize(class_ds, grid, classes, regions, config.eight_connected, part(0.2, 0.5))
                 log(f"{count} regions polygonised.")
                 labels = _label_raster(regions, grid, os.path.join(work, "labels.tif"), part(0.5, 0.6))
-            measure = _measure_reader(product, grid)
+            measure = measure_reader(product, grid)
             max_fid = _max_fid(regions) if outputs.polygons else 0
-            zonal = _zonal_pass(class_ds, labels, max_fid, measure, grid, product, result, part(0.6, 0.75))
+            zonal = zonal_pass(class_ds, labels, max_fid, measure, grid, product, result.stats, part(0.6, 0.75))
+            result.class_means, result.histogram = zonal.class_means, zonal.histogram
             if outputs.polygons:
                 staged = os.path.join(work, "out", os.path.basename(outputs.polygons))
                 os.makedirs(os.path.dirname(staged))
-                _write_polygons(
-                    regions, staged, driver, product, classes, config, zonal, result, grid, part(0.75, 0.98)
+                result.polygon_counts = write_polygons(
+                    regions,
+                    staged,
+                    driver,
+                    product,
+                    classes,
+                    config.fill_holes,
+                    config.simplify_tolerance,
+                    zonal,
+                    grid,
+                    part(0.75, 0.98),
                 )
             if outputs.stats_table:
                 staged_table = os.path.join(work, "table", os.path.basename(outputs.stats_table))
@@ -362,178 +339,6 @@ def _max_fid(regions: str) -> int:
         return int(feature.GetField(0) or 0) if feature is not None else 0
     finally:
         src.ReleaseResultSet(result)
-
-
-def _measure_reader(product: MapProduct, grid: Grid) -> BandReader | None:
-    if not product.measure_raster:
-        return None
-    ds = open_raster(product.measure_raster)
-    if grid_of(ds).same_as(grid):
-        return BandReader(ds, 1)
-    return BandReader(ds, 1, warp_to_grid(ds, grid, "bilinear"))
-
-
-@dataclass
-class _Zonal:
-    """Per-region pixel counts and measure sums (index = polygon feature id)."""
-
-    pixels: np.ndarray
-    sums: np.ndarray
-    valid: np.ndarray
-
-    def mean(self, fid: int) -> float | None:
-        if fid >= len(self.valid) or self.valid[fid] == 0:
-            return None
-        return float(self.sums[fid] / self.valid[fid])
-
-
-def _histogram_range(reader: BandReader, product: MapProduct) -> tuple[float, float] | None:
-    sample = reader.sample(512)
-    if sample.size == 0:
-        return None
-    lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
-    marks = [v for v in (product.threshold, *product.breaks) if v is not None and math.isfinite(v)]
-    if product.threshold is not None:
-        lo, hi = min(lo, product.threshold), max(hi, product.threshold)
-    inside = [v for v in marks if lo <= v <= hi]
-    if inside:
-        lo, hi = min(lo, *inside), max(hi, *inside)
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    pad = 0.02 * (hi - lo)
-    return lo - pad, hi + pad
-
-
-def _zonal_pass(
-    class_ds: gdal.Dataset,
-    labels: gdal.Dataset | None,
-    max_fid: int,
-    measure: BandReader | None,
-    grid: Grid,
-    product: MapProduct,
-    result: MapResult,
-    progress: Progress,
-) -> _Zonal:
-    n = max_fid + 1
-    zonal = _Zonal(np.zeros(n, np.int64), np.zeros(n, np.float64), np.zeros(n, np.int64))
-    class_sums, class_valid = np.zeros(256), np.zeros(256, np.int64)
-    span = _histogram_range(measure, product) if measure is not None else None
-    edges = np.linspace(span[0], span[1], HISTOGRAM_BINS + 1) if span else None
-    counts = np.zeros(HISTOGRAM_BINS, np.int64)
-    block_w = min(grid.width_px, 4096)
-    total = count_blocks(grid.width_px, grid.height_px, block_w, BLOCK_HEIGHT_PX)
-    for done, w in enumerate(block_windows(grid.width_px, grid.height_px, block_w, BLOCK_HEIGHT_PX), start=1):
-        cls = _read(class_ds, w).astype(np.intp)
-        result.stats.add(cls, pixel_area_rows_m2(grid, w.row_off, w.height))
-        values = measure.read(w) if measure is not None else None
-        finite = np.isfinite(values) if values is not None else None
-        if labels is not None:
-            lab = _read(labels, w).astype(np.intp).ravel()
-            zonal.pixels += np.bincount(lab, minlength=n)[:n]
-            if values is not None:
-                ok = finite.ravel() & (lab > 0)
-                zonal.sums += np.bincount(lab[ok], weights=values.ravel()[ok], minlength=n)[:n]
-                zonal.valid += np.bincount(lab[ok], minlength=n)[:n]
-        if values is not None:
-            c = cls[finite]
-            class_sums += np.bincount(c, weights=values[finite], minlength=256)[:256]
-            class_valid += np.bincount(c, minlength=256)[:256]
-            if edges is not None:
-                counts += np.histogram(np.clip(values[finite], edges[0], edges[-1]), bins=edges)[0]
-        report(progress, done / total)
-    if measure is not None:
-        result.class_means = {
-            c.value: (float(class_sums[c.value] / class_valid[c.value]) if class_valid[c.value] else None)
-            for c in product.scheme.classes
-        }
-        if edges is not None:
-            result.histogram = Histogram(tuple(float(e) for e in edges), tuple(int(k) for k in counts))
-    return zonal
-
-
-def _read(ds: gdal.Dataset, w: Window) -> np.ndarray:
-    return ds.GetRasterBand(1).ReadAsArray(w.col_off, w.row_off, w.width, w.height)
-
-
-def _field(name: str, kind: int, width: int = 0, precision: int = 0) -> ogr.FieldDefn:
-    definition = ogr.FieldDefn(name, kind)
-    if width:
-        definition.SetWidth(width)
-    if precision:
-        definition.SetPrecision(precision)
-    return definition
-
-
-def _write_polygons(
-    regions: str,
-    path: str,
-    driver: str,
-    product: MapProduct,
-    classes: tuple[ClassInfo, ...],
-    config: PolygonConfig,
-    zonal: _Zonal,
-    result: MapResult,
-    grid: Grid,
-    progress: Progress,
-) -> None:
-    src = ogr.Open(regions)
-    src_layer = src.GetLayerByName("regions")
-    srs = grid.srs()
-    out = ogr.GetDriverByName(driver).CreateDataSource(path)
-    name = os.path.splitext(os.path.basename(path))[0]
-    layer = out.CreateLayer(name, srs, ogr.wkbMultiPolygon)
-    mean_name = measure_field_name(product.measure_name)
-    for definition in (
-        _field("class_id", ogr.OFTInteger),
-        _field("class_name", ogr.OFTString, 80),
-        _field("pixels", ogr.OFTInteger64),
-        _field("area_ha", ogr.OFTReal, 18, 6),
-        _field("perimeter_m", ogr.OFTReal, 18, 3),
-        _field(mean_name, ogr.OFTReal, 18, 6),
-    ):
-        layer.CreateField(definition)
-    names = {c.value: c.name for c in classes}
-    metric = GroundMetric(srs)
-    transactions = out.TestCapability(ogr.ODsCTransactions)
-    if transactions:
-        out.StartTransaction()
-    defn = layer.GetLayerDefn()
-    total = max(src_layer.GetFeatureCount(), 1)
-    for done, source in enumerate(src_layer):
-        if done % 2000 == 0:
-            report(progress, done / total)
-        geometry = source.GetGeometryRef()
-        if geometry is None or geometry.IsEmpty():
-            continue
-        if config.fill_holes:
-            geometry = without_holes(geometry)
-        if config.simplify_tolerance > 0:
-            geometry = simplified(geometry, config.simplify_tolerance)
-        geometry = ogr.ForceToMultiPolygon(geometry)
-        fid, class_id = source.GetFID(), source.GetField(0)
-        feature = ogr.Feature(defn)
-        feature.SetGeometry(geometry)
-        # By position: formats with short names (Shapefile) launder them (perimeter_m -> perimeter_).
-        feature.SetField(0, class_id)
-        feature.SetField(1, names.get(class_id, str(class_id)))
-        feature.SetField(2, int(zonal.pixels[fid]) if fid < len(zonal.pixels) else 0)
-        feature.SetField(3, metric.area_m2(geometry) / 1e4)
-        feature.SetField(4, metric.perimeter_m(geometry))
-        mean = zonal.mean(fid)
-        if mean is not None:
-            feature.SetField(5, mean)
-        layer.CreateFeature(feature)
-        result.polygon_counts[class_id] = result.polygon_counts.get(class_id, 0) + 1
-    if transactions:
-        out.CommitTransaction()
-    out = src = None
-    qml = qml_categorized(classes)
-    if driver == "GPKG":
-        sld = sld_categorized(classes, name)
-        write_gpkg_default_style(path, name, qml, sld, f"{product.title}: classes by class_id")
-    else:
-        with open(vector_sidecar_path(path), "w", encoding="utf-8") as handle:
-            handle.write(qml)
 
 
 def _write_stats(path: str, product: MapProduct, result: MapResult) -> None:
