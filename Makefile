@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test lint package bench clean
+.PHONY: test lint package bench clean eval demo
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -26,6 +26,12 @@ package:
 OUT ?= build/bench.json
 bench: $(VENV)/.ready
 	$(PY) tools/bench_dnbr.py --out $(OUT)
+
+## Score the algorithms through QGIS Processing on labelled real data. DATA=<root> OUT=<file.json>
+DATA ?= ../shared/data
+EVAL_OUT ?= build/eval.json
+eval: $(VENV)/.ready
+	nice -n 10 $(PY) tools/eval/run.py --data $(DATA) --out $(if $(filter command line,$(origin OUT)),$(OUT),$(EVAL_OUT))
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .plugin_path
