@@ -35,8 +35,8 @@ CHANGE = ClassScheme(
     nodata=0,
 )
 NORMALISATIONS = (
-    ("date", "Z-score per band, each date with its own mean and spread"),
-    ("reference", "Z-score per band with date 1's mean and spread"),
+    ("date", "Z-score per band, each date with its own median and spread (MAD)"),
+    ("reference", "Z-score per band with date 1's median and spread (MAD)"),
     ("none", "None (raw differences)"),
 )
 PIF_QUANTILE = 0.3
@@ -110,6 +110,14 @@ def _pick_bands(ds1, ds2, wanted: Sequence[str]) -> list[tuple[int, int, str]]: 
     return [(i, i, names1[i - 1] or f"band {i}") for i in range(1, ds1.RasterCount + 1)]
 
 
+def robust_location_spread(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band median and normal-consistent MAD: changed pixels (a minority) barely move them."""
+    median = np.median(samples, axis=1)
+    mad = 1.4826 * np.median(np.abs(samples - median[:, None]), axis=1)
+    fallback = samples.std(axis=1)
+    return median, np.where(mad > 0, mad, fallback)
+
+
 def fit_model(s1: np.ndarray, s2: np.ndarray, config: CvaConfig) -> BandModel:
     """Normalisation (and optional radiometric normalisation) from paired samples (bands x pixels)."""
     n = s1.shape[0]
@@ -132,8 +140,8 @@ def fit_model(s1: np.ndarray, s2: np.ndarray, config: CvaConfig) -> BandModel:
     s2 = s2 * gain2[:, None] + offset2[:, None]
     if config.normalisation == "none":
         return BandModel(np.ones(n), np.zeros(n), gain2, offset2, notes)
-    mu1, sd1 = s1.mean(axis=1), s1.std(axis=1)
-    mu2, sd2 = (mu1, sd1) if config.normalisation == "reference" else (s2.mean(axis=1), s2.std(axis=1))
+    mu1, sd1 = robust_location_spread(s1)
+    mu2, sd2 = (mu1, sd1) if config.normalisation == "reference" else robust_location_spread(s2)
     sd1 = np.where(sd1 > 0, sd1, 1.0)
     sd2 = np.where(sd2 > 0, sd2, 1.0)
     return BandModel(1.0 / sd1, -mu1 / sd1, gain2 / sd2, (offset2 - mu2) / sd2, notes)
