@@ -120,7 +120,7 @@ def s2_native_resolution_m(name: str) -> int | None:
 
 
 def s2_level(ds: gdal.Dataset) -> str | None:
-    """"L1C" or "L2A" from product metadata or bands (SCL means L2A; B10 means L1C), else None."""
+    """ "L1C" or "L2A" from product metadata or bands (SCL means L2A; B10 means L1C), else None."""
     for domain in ("", "IMAGERY", "xml:SENTINEL2"):
         items = ds.GetMetadata(domain) or {}
         if not isinstance(items, dict):

@@ -51,8 +51,9 @@ def start_qgis():  # noqa: ANN201 - returns the QgsApplication
 
 def run_method(dataset: Dataset, method: Method, work_root: Path) -> dict[str, object]:
     """Run one method on every case of a dataset and pool the counts."""
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     counts = Counts()
     seconds = 0.0
