@@ -33,5 +33,9 @@ EVAL_OUT ?= build/eval.json
 eval: $(VENV)/.ready
 	nice -n 10 $(PY) tools/eval/run.py --data $(DATA) --out $(if $(filter command line,$(origin OUT)),$(OUT),$(EVAL_OUT))
 
+## Generate a seeded before/after scene, run every algorithm with qgis_process.bin, write demo-output/.
+demo: $(VENV)/.ready
+	$(PY) tools/demo/run_demo.py --out demo-output
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache .plugin_path

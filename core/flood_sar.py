@@ -248,7 +248,12 @@ def _thresholds(config: SarFloodConfig, sampler, change: bool, unit: str, log: L
     else:
         out = {"water_after": automatic_threshold(after, method)}
         if change:
-            out["water_before"] = automatic_threshold(sampler.values("before"), method)
+            # Calibrated data: water has the same backscatter on both dates, and the after image (with the
+            # flood) holds the larger water class, so its threshold serves both. Display images are stretched
+            # per image and need their own.
+            out["water_before"] = (
+                automatic_threshold(sampler.values("before"), method) if unit == "DN" else out["water_after"]
+            )
             out["change"] = min(automatic_threshold(sampler.values("ratio"), method), 0.0)
     if change:
         median = float(np.median(after))

@@ -109,7 +109,8 @@ def source_dnbr_row(dataset: Dataset) -> dict[str, object] | None:
             continue
         from eval.scoring import label_on_grid
 
-        dnbr = gdal.Open(path).GetRasterBand(1).ReadAsArray().astype("float64")
+        ds = gdal.Open(path)  # keep the dataset alive while its band is read
+        dnbr = ds.GetRasterBand(1).ReadAsArray().astype("float64")
         label, nodata = label_on_grid(case.label, path)
         valid = np.isfinite(dnbr) & ((label != nodata) if nodata is not None else True)
         counts.add(dnbr > 0.1, label == 1, valid)
