@@ -38,4 +38,4 @@ demo: $(VENV)/.ready
 	$(PY) tools/demo/run_demo.py --out demo-output
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache .plugin_path
+	rm -rf build .pytest_cache .ruff_cache .plugin_path demo-output
