@@ -54,16 +54,16 @@ def label_on_grid(label_path: str, reference_path: str) -> tuple[np.ndarray, flo
         raise ValueError(f"{label_path} and {reference_path} differ in size and are not georeferenced")
     gt = ref.GetGeoTransform()
     bounds = (gt[0], gt[3] + gt[5] * ref.RasterYSize, gt[0] + gt[1] * ref.RasterXSize, gt[3])
+    first = gdal.Translate("", lab, format="VRT", bandList=[1]) if lab.RasterCount > 1 else lab
     warped = gdal.Warp(
         "",
-        lab,
+        first,
         format="MEM",
         outputBounds=bounds,
         width=ref.RasterXSize,
         height=ref.RasterYSize,
         dstSRS=ref.GetProjection(),
         resampleAlg="near",
-        bandList=[1],
         dstNodata=nodata if nodata is not None else 255,
     )
     return warped.GetRasterBand(1).ReadAsArray(), nodata if nodata is not None else 255
