@@ -27,7 +27,7 @@ from .raster import BandReader, BandSpec, find_band_by_name, open_raster, resolv
 from .sar import detect_scale, speckle_filter, to_db
 from .styles import diverging_stops, qml_pseudocolor
 from .terrain import slope_reader
-from .threshold import automatic_threshold, method_label
+from .threshold import Sampler, automatic_threshold, method_label
 from .windows import HaloWindow
 from .writer import OutputSet, RasterOutput
 
@@ -157,11 +157,15 @@ def run_sar_flood(
         grid = grid_of(after_ds)
         readers = {f"{p}_after": BandReader(after_ds, after_bands[p]) for p in common}
     filt = _filter_name(config, scale)
+    if filt == "refined_lee" and scale == "display8":
+        log("Refined Lee needs calibrated intensities; the 8-bit display image is filtered with a focal median.")
+        filt = "median"
     size = config.window_px if filt != "none" else 1
     halo = size // 2
     unit = "DN" if scale == "display8" else "dB"
     pols = " and ".join(p.upper() for p in common) if common != ["single"] else "the single band"
-    log(f"Polarisation used: {pols} (mean of {unit} values when both); speckle filter: {filt} {size}x{size}.")
+    how = f" (mean of the {unit} values)" if len(common) > 1 else ""
+    log(f"Polarisation used: {pols}{how}; speckle filter: {filt} {size}x{size}.")
 
     def date_measure(arrays: Mapping[str, np.ndarray], hw: HaloWindow, date: str) -> np.ndarray:
         layers = [
@@ -237,7 +241,7 @@ def run_sar_flood(
     )
 
 
-def _thresholds(config: SarFloodConfig, sampler, change: bool, unit: str, log: Log) -> dict[str, float]:
+def _thresholds(config: SarFloodConfig, sampler: Sampler, change: bool, unit: str, log: Log) -> dict[str, float]:
     """Water and change thresholds: automatic on the whole-raster sample, or the user's."""
     method = config.threshold_method
     after = sampler.values("after")
@@ -254,7 +258,10 @@ def _thresholds(config: SarFloodConfig, sampler, change: bool, unit: str, log: L
             out["water_before"] = (
                 automatic_threshold(sampler.values("before"), method) if unit == "DN" else out["water_after"]
             )
-            out["change"] = min(automatic_threshold(sampler.values("ratio"), method), 0.0)
+            drop = automatic_threshold(sampler.values("ratio"), method)
+            if drop > 0.0:
+                log(f"The automatic change threshold ({drop:.2f} {unit}) is not a decrease; 0 is used.")
+            out["change"] = min(drop, 0.0)
     if change:
         median = float(np.median(after))
         out["relaxed_water_after"] = out["water_after"] + 0.5 * max(median - out["water_after"], 0.0)

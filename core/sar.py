@@ -221,7 +221,7 @@ def _filter(db: np.ndarray, method: str, size: int, scale: str) -> np.ndarray:
         return median_filter(db, size)
     if method == "refined_lee":
         if scale == "display8":
-            return median_filter(db, size)
+            raise ParameterError("Refined Lee needs calibrated backscatter; use the median filter on display images.")
         with np.errstate(over="ignore"):
             intensity = np.power(10.0, db.astype(np.float64) / 10.0)
         filtered = refined_lee(intensity, size)
