@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsRasterLayer
 from qgis_process_runner import run_algorithm
-from rasters import read, write_raster
+from rasters import WGS84, read, write_raster
 
 S2 = ["B2", "B3", "B4", "B8", "B11"]
 # Reflectance x 10000 of blue, green, red, NIR, SWIR1.
@@ -195,3 +195,17 @@ def test_qgis_process_run(qgis_process_env, tmp_path, alg) -> None:  # noqa: ANN
     assert code == 0, log
     assert payload is not None and os.path.exists(payload["results"]["OUTPUT"])
     assert "ha (" in log and os.path.exists(str(tmp_path / "o.qml"))
+
+
+def test_flood_area_uses_ellipsoidal_pixel_areas_in_geographic_crs(provider, tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.grid import grid_of, pixel_area_rows_m2
+    from changelens.core.raster import open_raster
+
+    water = np.full((2, 20, 20), -8.0, np.float32)
+    water[:, 10:, :] = -25.0  # southern half is water
+    gt = (10.0, 0.001, 0.0, 60.0, 0.0, -0.001)  # ~55 x 111 m pixels at 60 degrees north
+    after = write_raster(tmp_path / "a.tif", water, epsg=WGS84, geotransform=gt, descriptions=["VV", "VH"])
+    out = _run("sarflood", {"AFTER": after, "FILTER": 3, "OUTPUT": str(tmp_path / "f.tif")})
+    rows = pixel_area_rows_m2(grid_of(open_raster(after)), 10, 10)
+    assert out["FLOODED_AREA_HA"] == pytest.approx(20 * rows.sum() / 1e4, rel=1e-9)
+    assert 20 * rows.sum() / 1e4 == pytest.approx(200 * 55.7 * 111.4 / 1e4, rel=0.02)
