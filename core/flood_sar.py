@@ -103,7 +103,10 @@ def _sar_bands(
     return use
 
 
-def _open_date(path: str, label: str, vv: BandSpec | None, vh: BandSpec | None, cfg: SarFloodConfig, log: Log):
+def _open_date(
+    path: str, label: str, vv: BandSpec | None, vh: BandSpec | None, cfg: SarFloodConfig, log: Log
+) -> tuple[gdal.Dataset, dict[str, int], str]:
+    """Open one date, find its polarisation bands and check (or detect) their scale."""
     ds = open_raster(path)
     bands = _sar_bands(ds, label, vv, vh, cfg.polarisation)
     scales = {}
