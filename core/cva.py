@@ -1,9 +1,9 @@
 """Change vector analysis: per-band differences of two dates, magnitude, direction and a threshold.
 
-Bands are normalised per band (z-score with each date's own mean and spread, or
-with date 1's), optionally after relative radiometric normalisation of date 2
-onto date 1 (linear fit per band over pseudo-invariant pixels: the lowest
-change magnitudes). Statistics and the automatic threshold come from a
+Bands are normalised per band (z-score with date 1's median and spread, or with
+each date's own), optionally after relative radiometric normalisation of date 2
+onto date 1 (mean and spread matched per band over pseudo-invariant pixels:
+the lowest change magnitudes). Statistics and the automatic threshold come from a
 regular sample of the whole raster.
 """
 
@@ -35,8 +35,8 @@ CHANGE = ClassScheme(
     nodata=0,
 )
 NORMALISATIONS = (
-    ("date", "Z-score per band, each date with its own median and spread (MAD)"),
-    ("reference", "Z-score per band with date 1's median and spread (MAD)"),
+    ("date", "Z-score per band, each date with its own median and spread (MAD): removes gain between dates"),
+    ("reference", "Z-score per band with date 1's median and spread (MAD), the same scale for both dates"),
     ("none", "None (raw differences)"),
 )
 PIF_QUANTILE = 0.3
@@ -47,7 +47,7 @@ class CvaConfig:
     """Bands (names or 1-based indices; empty = all shared bands), normalisation and threshold."""
 
     bands: tuple[str, ...] = ()
-    normalisation: str = "date"
+    normalisation: str = "reference"
     radiometric_normalisation: bool = False
     threshold_method: str = "otsu"
     user_threshold: float = 2.0
@@ -124,15 +124,19 @@ def fit_model(s1: np.ndarray, s2: np.ndarray, config: CvaConfig) -> BandModel:
     notes = []
     gain2, offset2 = np.ones(n), np.zeros(n)
     if config.radiometric_normalisation:
-        mu, sd = s1.mean(axis=1), s1.std(axis=1) + 1e-12
-        z1 = (s1 - mu[:, None]) / sd[:, None]
-        z2 = (s2 - s2.mean(axis=1)[:, None]) / (s2.std(axis=1)[:, None] + 1e-12)
+        # Pseudo-invariant pixels: the lowest change magnitudes once each date is put on its own robust
+        # scale (so a gain or offset between the dates does not hide them); then date 2 is matched to
+        # date 1 band by band on their mean and spread (no regression dilution from noise in date 2).
+        (m1, d1), (m2, d2) = robust_location_spread(s1), robust_location_spread(s2)
+        z1 = (s1 - m1[:, None]) / d1[:, None]
+        z2 = (s2 - m2[:, None]) / d2[:, None]
         mag = np.sqrt(((z2 - z1) ** 2).sum(axis=0))
         pif = mag <= np.quantile(mag, PIF_QUANTILE)
         for b in range(n):
             x, y = s2[b, pif], s1[b, pif]
-            slope, intercept = np.polyfit(x, y, 1) if np.ptp(x) > 0 else (1.0, float(y.mean() - x.mean()))
-            gain2[b], offset2[b] = slope, intercept
+            spread = x.std()
+            gain2[b] = y.std() / spread if spread > 0 else 1.0
+            offset2[b] = y.mean() - gain2[b] * x.mean()
         notes.append(
             f"Relative radiometric normalisation of date 2 onto date 1 over {int(pif.sum())} pseudo-invariant "
             f"sample pixels: gains {', '.join(f'{g:.3f}' for g in gain2)}."

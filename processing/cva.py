@@ -68,15 +68,16 @@ class CvaAlgorithm(ChangeLensAlgorithm):
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (
             "Maps change between two images of any sensor with the same bands.<br><br>"
-            "Each band is normalised (z-score per date by default, which removes overall brightness and "
-            "contrast differences between the dates), the per-band differences form a change vector, and its "
+            "Each band is normalised (by default with date 1's median and spread, the same scale for both "
+            "dates; or each date with its own, which also removes overall brightness and contrast "
+            "differences), the per-band differences form a change vector, and its "
             "length (magnitude) is thresholded: Kittler-Illingworth (default) or Otsu on a sample of the whole "
             "image, or your value (in standard deviations). With two bands the direction (degrees, 0 = band 1 "
             "increases) tells change types apart.<br>"
             "<b>Bands</b>: a comma-separated list of band names or numbers (e.g. B2,B3,B4,B8); empty = every "
             "band both images share by name (or all bands when unnamed).<br>"
             "<b>Radiometric normalisation</b> (optional): date 2 is first fitted to date 1 band by band "
-            "(linear regression over pseudo-invariant pixels, the 30 % with the least change).<br>"
+            "(mean and spread matched over pseudo-invariant pixels, the 30 % with the least change).<br>"
             "<b>Smoothing</b>: a focal median of the magnitude (odd window, 1 = none) removes isolated pixels."
         )
 
@@ -105,7 +106,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                     self.NORMALISATION,
                     "Per-band normalisation",
                     [label for _k, label in NORMALISATIONS],
-                    defaultValue=0,
+                    defaultValue=[k for k, _l in NORMALISATIONS].index("reference"),
                 ),
                 QgsProcessingParameterBoolean(
                     self.RADIOMETRIC, "Relative radiometric normalisation of date 2 (pseudo-invariant pixels)", False

@@ -127,6 +127,7 @@ def test_cva_magnitude_direction_and_threshold(provider, tmp_path) -> None:  # n
         {
             "DATE1": a,
             "DATE2": b,
+            "NORMALISATION": 0,  # each date on its own scale
             "SMOOTH": 1,
             "OUTPUT": str(tmp_path / "c.tif"),
             "OUTPUT_MAGNITUDE": str(tmp_path / "m.tif"),

@@ -19,6 +19,7 @@ from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter
 
 PANEL_PX = 330
 TITLE_PX = 26
+LEGEND_PX = 44
 COLUMNS = 4
 
 
@@ -61,6 +62,23 @@ def _render(layers: list[QgsRasterLayer], extent) -> QImage:  # noqa: ANN001 - Q
     return job.renderedImage()
 
 
+def _legend(painter: QPainter, layer: QgsRasterLayer, x: int, y: int) -> None:
+    """Colour swatches and class names of a paletted layer, wrapped over the panel width."""
+    renderer = layer.renderer()
+    if renderer is None or renderer.type() != "paletted":
+        return
+    metrics = painter.fontMetrics()
+    cx, cy = x + 6, y + 4
+    for item in renderer.classes():
+        width = 14 + metrics.horizontalAdvance(item.label) + 10
+        if cx + width > x + PANEL_PX:
+            cx, cy = x + 6, cy + 16
+        painter.fillRect(cx, cy + 2, 10, 10, item.color)
+        painter.setPen(QColor("black"))
+        painter.drawText(cx + 14, cy + 11, item.label)
+        cx += width
+
+
 def build_project(inputs: dict[str, str], results: list[tuple[str, str]], out: Path) -> tuple[Path, Path]:
     """Save ``changelens-demo.qgz`` and ``changelens-demo.png`` in ``out``."""
     app = QgsApplication([], False)
@@ -81,15 +99,18 @@ def build_project(inputs: dict[str, str], results: list[tuple[str, str]], out: P
     panels = [("Before (Sentinel-2-like)", [before]), ("After (cloud at lower left)", [after]), ("Terrain", [hill])]
     panels += [(layer.name(), [layer]) for layer in outputs]
     rows = -(-len(panels) // COLUMNS)
-    sheet = QImage(COLUMNS * PANEL_PX, rows * (PANEL_PX + TITLE_PX), QImage.Format_ARGB32)
+    cell_h = TITLE_PX + PANEL_PX + LEGEND_PX
+    sheet = QImage(COLUMNS * PANEL_PX, rows * cell_h, QImage.Format_ARGB32)
     sheet.fill(QColor("white"))
     painter = QPainter(sheet)
-    painter.setFont(QFont("DejaVu Sans", 10))
     for i, (title, layers) in enumerate(panels):
-        x, y = (i % COLUMNS) * PANEL_PX, (i // COLUMNS) * (PANEL_PX + TITLE_PX)
+        x, y = (i % COLUMNS) * PANEL_PX, (i // COLUMNS) * cell_h
+        painter.setFont(QFont("DejaVu Sans", 10))
         painter.setPen(QColor("black"))
         painter.drawText(QRectF(x, y, PANEL_PX, TITLE_PX), Qt.AlignCenter, title)
         painter.drawImage(x, y + TITLE_PX, _render(layers, after.extent()))
+        painter.setFont(QFont("DejaVu Sans", 7))
+        _legend(painter, layers[-1], x, y + TITLE_PX + PANEL_PX)
     painter.end()
     png = out / "changelens-demo.png"
     sheet.save(str(png))

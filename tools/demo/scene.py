@@ -67,6 +67,7 @@ def fractal(rng: np.random.Generator, n: int, octaves: int = 5) -> np.ndarray:
         x = np.linspace(0, cells, n)
         i = np.minimum(x.astype(int), cells - 1)
         f = x - i
+        f = f * f * (3 - 2 * f)  # smoothstep: no creases between cells
         rows = grid[i] * (1 - f)[:, None] + grid[i + 1] * f[:, None]
         layer = rows[:, i] * (1 - f)[None, :] + rows[:, i + 1] * f[None, :]
         out += layer / 2**k
