@@ -42,6 +42,16 @@ def _child(
     child.setDescription(child_id)
     for name, source in sources.items():
         child.addParameterSources(name, [source])
+    # Like the Model Designer, write every other parameter's default into the child.
+    for definition in QgsApplication.processingRegistry().algorithmById(alg_id).parameterDefinitions():
+        if (
+            definition.name() not in sources
+            and not definition.isDestination()
+            and definition.defaultValue() is not None
+        ):
+            child.addParameterSources(
+                definition.name(), [QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())]
+            )
     return child
 
 
@@ -194,3 +204,60 @@ def test_model_context_runs(provider, tmp_path, route) -> None:  # noqa: ANN001
     )
     assert np.bincount(read(tmp_path / "sev.tif").ravel(), minlength=8)[7] == 16
     assert result["CHILD_RESULTS"]["burn"]["BURNED_AREA_HA"] == pytest.approx(0.16)
+
+
+def _assessment_model() -> QgsProcessingModelAlgorithm:
+    """Initial and extended burn assessments, then change vectors on their two dNBR rasters.
+
+    Delayed effects (trees that die in the year after the fire) show as dNBR change between the
+    initial assessment (weeks after) and the extended one (a year after): ChangeLens output chained
+    into a ChangeLens input.
+    """
+    model = QgsProcessingModelAlgorithm("Delayed burn effects", "Tests", "tests")
+    for name, label in (("pre", "Pre-fire"), ("initial", "Weeks after"), ("extended", "A year after")):
+        model.addModelParameter(QgsProcessingParameterRasterLayer(name, label), QgsProcessingModelParameter(name))
+    param = QgsProcessingModelChildParameterSource.fromModelParameter
+    from_child = QgsProcessingModelChildParameterSource.fromChildOutput
+    first = _child("changelens:burnseverity", "first", {"PRE": param("pre"), "POST": param("initial")})
+    second = _child("changelens:burnseverity", "second", {"PRE": param("pre"), "POST": param("extended")})
+    delayed = _child(
+        "changelens:cva",
+        "delayed",
+        {
+            "DATE1": from_child("first", "OUTPUT_DNBR"),
+            "DATE2": from_child("second", "OUTPUT_DNBR"),
+            "NORMALISATION": QgsProcessingModelChildParameterSource.fromStaticValue(2),  # raw dNBR differences
+        },
+    )
+    _output(delayed, "change", "OUTPUT")
+    for child in (first, second, delayed):
+        model.addChildAlgorithm(child)
+    return model
+
+
+def test_model_chaining_changelens_algorithms_saved_reloaded_and_run(provider, tmp_path) -> None:  # noqa: ANN001
+    import processing
+
+    rng = np.random.default_rng(3)
+    pre = np.stack([np.full((40, 40), 4000.0), np.full((40, 40), 1000.0)]) + rng.normal(0, 30, (2, 40, 40))
+    initial, extended = pre.copy(), pre.copy()
+    initial[:, :20] = extended[:, :20] = np.array([1500.0, 2500.0])[:, None, None]  # burned at once
+    extended[:, 25:35, 5:35] = np.array([1500.0, 2500.0])[:, None, None]  # died within the year
+    paths = {
+        name: write_raster(tmp_path / f"{name}.tif", data.astype(np.float32), descriptions=["B8", "B12"])
+        for name, data in (("pre", pre), ("initial", initial), ("extended", extended))
+    }
+    path = str(tmp_path / "delayed.model3")
+    assert _assessment_model().toFile(path)
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(path) and model.validate()[0]
+    assert [c.algorithmId() for c in sorted(model.childAlgorithms().values(), key=lambda c: c.childId())] == [
+        "changelens:cva",
+        "changelens:burnseverity",
+        "changelens:burnseverity",
+    ]
+    result = processing.run(model, {**paths, "delayed:change": str(tmp_path / "delayed.tif")})
+    change = read(result["delayed:change"]) == 2
+    assert change[25:35, 5:35].mean() > 0.95  # the delayed mortality
+    assert change[:20].mean() < 0.02 and change[36:].mean() < 0.02  # burned at once, or never
+    assert result["CHILD_RESULTS"]["first"]["BURNED_AREA_HA"] == pytest.approx(800 * 100 / 1e4, rel=0.01)
