@@ -13,10 +13,12 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
+    QgsDistanceArea,
     QgsMapLayer,
     QgsMapRendererCustomPainterJob,
     QgsMapSettings,
     QgsMultiBandColorRenderer,
+    QgsPointXY,
     QgsRasterLayer,
     QgsRectangle,
     QgsSingleBandGrayRenderer,
@@ -108,6 +110,18 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     return bytes(data)
 
 
+def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str:
+    """Ground size of the mapped extent and its CRS, e.g. ``3.2 x 2.1 km, EPSG:32633``."""
+    distance = QgsDistanceArea()
+    distance.setSourceCrs(crs, QgsCoordinateTransformContext())
+    distance.setEllipsoid(crs.ellipsoidAcronym() or "WGS84")
+    mid_y, mid_x = extent.center().y(), extent.center().x()
+    width = distance.measureLine(QgsPointXY(extent.xMinimum(), mid_y), QgsPointXY(extent.xMaximum(), mid_y))
+    height = distance.measureLine(QgsPointXY(mid_x, extent.yMinimum()), QgsPointXY(mid_x, extent.yMaximum()))
+    unit, scale = ("km", 1000.0) if max(width, height) >= 2000 else ("m", 1.0)
+    return f"{width / scale:.3g} x {height / scale:.3g} {unit}, {crs.authid() or 'unknown CRS'}"
+
+
 def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str, bytes]]:
     """PNG previews of the first two inputs (before, after) and of the result, on the result's extent."""
     result = QgsRasterLayer(product.class_raster, "result", "gdal")
@@ -132,5 +146,6 @@ def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str
         if outline.isValid():
             layers.insert(0, outline)
     caption = f"Result: {product.title}" + (" with polygons" if outline is not None and outline.isValid() else "")
+    caption += f" · {_extent_text(extent, crs)}"
     images.append((caption, _png(layers, extent, crs)))
     return images
