@@ -30,6 +30,7 @@ from .base import (
     style_outputs,
 )
 from .common import advanced, choice, optional_raster, report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class SarFloodAlgorithm(ChangeLensAlgorithm):
@@ -85,6 +86,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
             "own grid, are never flooded.<br>"
             "VV and VH are found from band descriptions; both are averaged (in dB) when present. The log states "
             "the bands, scale, filter and thresholds, and the area of each class."
+            + map_outputs_help("log-ratio or backscatter")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -137,6 +139,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_MEASURE, "Log-ratio (or after backscatter)", optional=True, createByDefault=True
             )
         )
+        add_map_outputs(self, "log-ratio or backscatter")
         self.addOutput(QgsProcessingOutputNumber(self.FLOODED_AREA_HA, "Flooded area (ha)"))
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, "Threshold used"))
 
@@ -147,6 +150,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         p, c = parameters, context
+        check_map_outputs(self, p, c)
         config = run_core(
             lambda: SarFloodConfig(
                 before_vv_band=optional_band(self, p, self.BEFORE_VV_BAND, c),
@@ -175,11 +179,13 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
                 before, after, outputs, dem, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c, {self.OUTPUT: (outputs.classes, "Flood extent"), self.OUTPUT_MEASURE: (outputs.measure, "SAR measure")}
         )
         return {
+            **entries,
             self.OUTPUT: outputs.classes,
             self.OUTPUT_MEASURE: outputs.measure,
             self.FLOODED_AREA_HA: areas.get("Flooded", 0.0),
