@@ -248,7 +248,7 @@ def _write_reports(
     if feedback.isCanceled():
         raise QgsProcessingException("The run was cancelled; the report was not written.")
     feedback.setProgressText("Report")
-    images = render_previews(product, result.polygons)
+    images = render_previews(product, result.polygons, sum(result.polygon_counts.values()))
     outputs = (
         ("Class raster", product.class_raster),
         (product.measure_name or "Measure", product.measure_raster),
@@ -317,6 +317,11 @@ def write_map_outputs(
         )
     else:  # nothing to write: the classification's own statistics answer
         result = MapResult(product.stats, polygonised_classes=())
+    if (polygons or report or pdf) and not product.measure_raster:
+        feedback.pushInfo(
+            f"The {product.measure_name or 'driving measure'} output was skipped: polygons and the report "
+            "have no mean values or histogram. Keep that output to get them."
+        )
     rows = result.rows()
     polygon_count = sum(result.polygon_counts.values())
     if polygons:

@@ -32,6 +32,7 @@ from ..core.report import display_bands, preview_source
 
 PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700
+MAX_OUTLINED_POLYGONS = 20000  # beyond this, outlines blur into noise at preview size and take long to draw
 
 
 def _cut(layer: QgsRasterLayer, band: int, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> tuple:
@@ -122,7 +123,7 @@ def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str
     return f"{width / scale:.3g} x {height / scale:.3g} {unit}, {crs.authid() or 'unknown CRS'}"
 
 
-def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str, bytes]]:
+def render_previews(product: MapProduct, polygons: str | None, polygon_count: int = 0) -> list[tuple[str, bytes]]:
     """PNG previews of the first two inputs (before, after) and of the result, on the result's extent."""
     result = QgsRasterLayer(product.class_raster, "result", "gdal")
     if not result.isValid():
@@ -141,7 +142,7 @@ def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str
         inputs.clear()
     layers: list[QgsMapLayer] = [result]
     outline = None
-    if polygons:
+    if polygons and polygon_count <= MAX_OUTLINED_POLYGONS:
         outline = QgsVectorLayer(polygons, "polygons", "ogr")
         if outline.isValid():
             layers.insert(0, outline)
