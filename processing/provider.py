@@ -31,6 +31,10 @@ class ChangeLensProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 - Qt API
         return ["tif"]
 
+    def defaultVectorFileExtension(self, hasGeometry: bool = True) -> str:  # noqa: N802, N803 - Qt API
+        """GeoPackage for layers, CSV for tables without geometry (area statistics)."""
+        return "gpkg" if hasGeometry else "csv"
+
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
         for algorithm in (
             BurnSeverityAlgorithm(),
