@@ -1,0 +1,400 @@
+"""The ChangeLens dock: from two loaded images to a styled map in one click.
+
+The panel only gathers choices; the work is done by the Processing algorithm named in
+``ui/tasks.py``, run in the background by :class:`ui.runner.AlgorithmRun`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from qgis.core import Qgis, QgsMapLayerProxyModel, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer
+from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar
+from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QDesktopServices, QStandardItemModel
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .bands import BandMapping
+from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
+from .tasks import AFTER, BEFORE, METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
+from .tasks import task_unavailable_reason as task_reason
+
+NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
+
+
+def _disable_item(combo: QComboBox, index: int, reason: str) -> None:
+    """Grey out one entry of ``combo`` and explain why in its tooltip."""
+    model = combo.model()
+    if isinstance(model, QStandardItemModel):
+        item = model.item(index)
+        item.setEnabled(False)
+        item.setToolTip(reason)
+
+
+class ChangeLensPanel(QWidget):
+    """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
+
+    models_requested = pyqtSignal()
+    doctor_requested = pyqtSignal()
+
+    def __init__(
+        self,
+        message_bar: QgsMessageBar | None = None,
+        project: QgsProject | None = None,
+        methods: tuple[MethodSpec, ...] = METHODS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("changelens_panel")
+        self.project = project or QgsProject.instance()
+        self.methods = methods
+        self.run: AlgorithmRun | None = None
+        self.last_layers: list = []
+        self.last_report: str | None = None
+        self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl
+        self.dialogs: list = []
+        layout = QVBoxLayout(self)
+        self.own_bar = QgsMessageBar(self)
+        self.own_bar.setVisible(message_bar is None)
+        self.message_bar = message_bar or self.own_bar
+        layout.addWidget(self.own_bar)
+        layout.addWidget(self._build_task_box())
+        layout.addWidget(self._build_inputs_box())
+        layout.addWidget(self._build_bands_box())
+        layout.addWidget(self._build_options_box())
+        layout.addWidget(self._build_output_box())
+        layout.addLayout(self._build_run_row())
+        layout.addStretch(1)
+        self._fill_tasks()
+        self._task_changed()
+
+    # ----- construction
+    def _build_task_box(self) -> QGroupBox:
+        box = QGroupBox("1. What do you want to map?")
+        form = QFormLayout(box)
+        self.task_combo = QComboBox(objectName="changelens_task")
+        self.task_combo.currentIndexChanged.connect(self._task_changed)
+        self.task_help = QLabel(objectName="changelens_task_help", wordWrap=True)
+        self.method_combo = QComboBox(objectName="changelens_method")
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_card = QLabel(objectName="changelens_method_card", wordWrap=True)
+        self.method_card.setTextFormat(Qt.RichText)
+        form.addRow("Task", self.task_combo)
+        form.addRow(self.task_help)
+        form.addRow("Method", self.method_combo)
+        form.addRow(self.method_card)
+        return box
+
+    def _raster_combo(self, name: str, allow_empty: bool = False) -> QgsMapLayerComboBox:
+        combo = QgsMapLayerComboBox(objectName=name)
+        combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        combo.setExcludedProviders(NOT_FILE_PROVIDERS)
+        combo.setAllowEmptyLayer(allow_empty)
+        if allow_empty:
+            combo.setLayer(None)
+        return combo
+
+    def _build_inputs_box(self) -> QGroupBox:
+        box = QGroupBox("2. Images (layers of this project)")
+        form = QFormLayout(box)
+        self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
+        self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
+        self.dem_combo = self._raster_combo("changelens_dem", allow_empty=True)
+        self.dem_label = QLabel("DEM")
+        self.before_combo.layerChanged.connect(lambda layer: self._layer_changed(BEFORE, layer))
+        self.after_combo.layerChanged.connect(lambda layer: self._layer_changed(AFTER, layer))
+        self.dem_combo.layerChanged.connect(lambda _layer: self._update_state())
+        form.addRow("Before", self.before_combo)
+        form.addRow("After", self.after_combo)
+        form.addRow(self.dem_label, self.dem_combo)
+        return box
+
+    def _build_bands_box(self) -> QGroupBox:
+        self.bands_box = QGroupBox("3. Sensor and bands")
+        layout = QVBoxLayout(self.bands_box)
+        self.band_mapping = BandMapping()
+        self.band_mapping.changed.connect(self._update_state)
+        layout.addWidget(self.band_mapping)
+        return self.bands_box
+
+    def _build_options_box(self) -> QGroupBox:
+        box = QGroupBox("4. Options")
+        form = QFormLayout(box)
+        self.radiometry_combo = QComboBox(objectName="changelens_radiometry")
+        self.radiometry_label = QLabel("Reflectance")
+        self.device_combo = QComboBox(objectName="changelens_device")
+        self.device_label = QLabel("Device")
+        self.mmu_spin = QgsDoubleSpinBox(objectName="changelens_mmu")
+        self.mmu_spin.setRange(0, 1e9)
+        self.mmu_spin.setDecimals(0)
+        self.mmu_spin.setSingleStep(100)
+        self.mmu_spin.setSuffix(" m²")
+        self.mmu_spin.setClearValue(0)
+        self.mmu_label = QLabel("Minimum mapping unit")
+        form.addRow(self.radiometry_label, self.radiometry_combo)
+        form.addRow(self.device_label, self.device_combo)
+        form.addRow(self.mmu_label, self.mmu_spin)
+        return box
+
+    def _build_output_box(self) -> QGroupBox:
+        box = QGroupBox("5. Outputs")
+        layout = QVBoxLayout(box)
+        self.temporary_radio = QRadioButton("Temporary files (gone when QGIS closes)", objectName="changelens_temp")
+        self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
+        self.folder_widget = QgsFileWidget(objectName="changelens_folder")
+        self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
+        self.temporary_radio.setChecked(True)
+        self.folder_widget.setEnabled(False)
+        self.folder_radio.toggled.connect(self.folder_widget.setEnabled)
+        self.folder_radio.toggled.connect(lambda _on: self._update_state())
+        self.folder_widget.fileChanged.connect(lambda _path: self._update_state())
+        for widget in (self.temporary_radio, self.folder_radio, self.folder_widget):
+            layout.addWidget(widget)
+        return box
+
+    def _build_run_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run", objectName="changelens_run")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.start_run)
+        self.cancel_button = QPushButton("Cancel", objectName="changelens_cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.processing_button = QPushButton("Open in Processing…", objectName="changelens_processing")
+        self.processing_button.setToolTip("Open the full algorithm dialog with these choices filled in.")
+        self.processing_button.clicked.connect(self.open_in_processing)
+        for button in (self.run_button, self.cancel_button, self.processing_button):
+            row.addWidget(button)
+        self.progress = QProgressBar(objectName="changelens_progress")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.status = QLabel(objectName="changelens_status", wordWrap=True)
+        column.addLayout(row)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        return column
+
+    # ----- state
+    def _fill_tasks(self) -> None:
+        for index, task in enumerate(TASKS):
+            reason = task_reason(task.key, self.methods)
+            self.task_combo.addItem(task.label if reason is None else f"{task.label} (not available)", task.key)
+            if reason is not None:
+                _disable_item(self.task_combo, index, f"Not available: {reason}.")
+        first = next((i for i, t in enumerate(TASKS) if task_reason(t.key, self.methods) is None), 0)
+        self.task_combo.setCurrentIndex(first)
+
+    def current_task(self) -> str:
+        """The key of the chosen task."""
+        return self.task_combo.currentData() or TASKS[0].key
+
+    def current_method(self) -> MethodSpec | None:
+        """The chosen method, or None when the task has none that can run."""
+        method = self.method_combo.currentData()
+        return method if isinstance(method, MethodSpec) and unavailable_reason(method) is None else None
+
+    def _task_changed(self) -> None:
+        task = next(t for t in TASKS if t.key == self.current_task())
+        reason = task_reason(task.key, self.methods)
+        self.task_help.setText(task.help if reason is None else f"{task.help}<br><i>Not available: {reason}.</i>")
+        self.method_combo.blockSignals(True)
+        self.method_combo.clear()
+        for index, method in enumerate(methods_for(task.key, self.methods)):
+            why = unavailable_reason(method)
+            self.method_combo.addItem(method.label if why is None else f"{method.label} (not available)", method)
+            if why is not None:
+                _disable_item(self.method_combo, index, f"Not available: {why}.")
+        self.method_combo.blockSignals(False)
+        self._method_changed()
+
+    def _method_changed(self) -> None:
+        method = self.current_method()
+        self.method_card.setText(method.summary if method else "")
+        self.band_mapping.configure(method.roles if method else ())
+        self.bands_box.setVisible(bool(method and method.roles))
+        self.dem_label.setVisible(bool(method and method.dem))
+        self.dem_combo.setVisible(bool(method and method.dem))
+        self._fill_radiometry(method)
+        self._fill_devices(method)
+        supported = bool(method and method.min_area_m2)
+        self.mmu_spin.setEnabled(supported)
+        self.mmu_spin.setToolTip(
+            "Regions smaller than this area are removed from the classes and polygons."
+            if supported
+            else "This method does not offer a minimum mapping unit yet."
+        )
+        self._update_state()
+
+    def _fill_radiometry(self, method: MethodSpec | None) -> None:
+        self.radiometry_combo.clear()
+        algorithm = registered_algorithm(method) if method and method.radiometry else None
+        definition = algorithm.parameterDefinition(method.radiometry) if algorithm else None
+        shown = isinstance(definition, QgsProcessingParameterEnum)
+        if shown:
+            self.radiometry_combo.addItems(definition.options())
+            self.radiometry_combo.setCurrentIndex(int(definition.defaultValue() or 0))
+        self.radiometry_combo.setVisible(shown)
+        self.radiometry_label.setVisible(shown)
+
+    def _fill_devices(self, method: MethodSpec | None) -> None:
+        self.device_combo.clear()
+        shown = bool(method and method.device)
+        self.device_combo.addItem("CPU", "CPU")
+        self.device_combo.setEnabled(shown)
+        self.device_combo.setToolTip("" if shown else "Index methods run on the CPU.")
+
+    def _layer_changed(self, date: str, layer: Any) -> None:
+        self.band_mapping.set_layer(date, layer if isinstance(layer, QgsRasterLayer) else None)
+        self._update_state()
+
+    def blocking_reason(self) -> str | None:
+        """Why Run cannot start now (None when it can)."""
+        method = self.current_method()
+        if method is None:
+            return task_reason(self.current_task(), self.methods) or "Choose a method."
+        if method.before and self.before_combo.currentLayer() is None:
+            return "Choose the before image."
+        if self.after_combo.currentLayer() is None:
+            return "Choose the after image."
+        if method.before and self.before_combo.currentLayer() is self.after_combo.currentLayer():
+            return "The before and after images are the same layer: choose two different dates."
+        if method.dem and self.dem_combo.currentLayer() is None:
+            return "Choose a DEM (elevation raster)."
+        missing = self.band_mapping.missing()
+        if missing:
+            return f"Choose the band for: {', '.join(missing)}."
+        if self.folder_radio.isChecked() and not self.folder_widget.filePath():
+            return "Choose the output folder, or use temporary files."
+        return None
+
+    def _update_state(self) -> None:
+        running = self.run is not None
+        reason = self.blocking_reason()
+        self.run_button.setEnabled(reason is None and not running)
+        self.processing_button.setEnabled(self.current_method() is not None and not running)
+        if not running:
+            self.status.setText(reason or "Ready.")
+
+    def choices(self) -> RunChoices:
+        """The current choices as plain values."""
+        method = self.current_method()
+        before, after, dem = (c.currentLayer() for c in (self.before_combo, self.after_combo, self.dem_combo))
+        return RunChoices(
+            before_layer=before.id() if before else None,
+            after_layer=after.id() if after else None,
+            dem_layer=dem.id() if dem and method and method.dem else None,
+            bands=self.band_mapping.bands(),
+            radiometry=self.radiometry_combo.currentIndex() if self.radiometry_combo.isVisible() else None,
+            min_area_m2=self.mmu_spin.value() if self.mmu_spin.isEnabled() else None,
+            device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
+            output_folder=self.folder_widget.filePath() or None if self.folder_radio.isChecked() else None,
+            run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
+        )
+
+    # ----- actions
+    def notify(self, text: str, level: Qgis.MessageLevel = Qgis.Info, duration: int = 8) -> None:
+        """One sentence in the message bar (errors stay until dismissed)."""
+        self.message_bar.pushMessage("ChangeLens", text, level, 0 if level == Qgis.Critical else duration)
+
+    def start_run(self) -> None:
+        """Start the chosen algorithm in the background."""
+        reason = self.blocking_reason()
+        method = self.current_method()
+        if reason is not None or method is None or self.run is not None:
+            self.notify(reason or "A run is already in progress.", Qgis.Warning)
+            return
+        algorithm = registered_algorithm(method)
+        parameters = build_parameters(method, algorithm, self.choices())
+        after = self.after_combo.currentLayer()
+        title = f"{method.label.split(' (')[0]}: {after.name()} ({time.strftime('%H:%M:%S')})"
+        run = AlgorithmRun(method, algorithm, parameters, self.project, title, self)
+        problem = run.check()
+        if problem:
+            self.notify(problem, Qgis.Critical)
+            return
+        self.run = run
+        run.progress.connect(lambda value: self.progress.setValue(int(value)))
+        run.succeeded.connect(self._succeeded)
+        run.failed.connect(self._failed)
+        run.cancelled.connect(self._cancelled)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(f"Running {method.label}…")
+        self._update_state()
+        run.start()
+
+    def cancel_run(self) -> None:
+        """Stop the run; the algorithm removes its partial outputs."""
+        if self.run is not None:
+            self.status.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+            self.run.cancel()
+
+    def _finish(self, status: str) -> None:
+        self.run = None
+        self.cancel_button.setEnabled(False)
+        self._update_state()
+        self.status.setText(status)
+
+    def _succeeded(self, layers: list, results: dict) -> None:
+        run = self.run
+        self.last_layers = layers
+        self.last_report = report_path(run.algorithm, results) if run else None
+        names = ", ".join(layer.name() for layer in layers) or "no map layers"
+        self.progress.setValue(100)
+        self._finish(f"Done: added {names} to the 'ChangeLens' group.")
+        self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", Qgis.Success)
+        if self.last_report:
+            self.open_url(QUrl.fromLocalFile(self.last_report))
+
+    def _failed(self, message: str) -> None:
+        self.progress.setValue(0)
+        self._finish(f"Failed: {message}")
+        self.notify(message, Qgis.Critical)
+
+    def _cancelled(self) -> None:
+        self.progress.setValue(0)
+        self._finish("Cancelled; no output was written.")
+        self.notify("The run was cancelled; no output was written.", Qgis.Info)
+
+    def open_in_processing(self) -> Any:
+        """Open the full algorithm dialog, prefilled with the panel's choices (non-modal)."""
+        from processing import createAlgorithmDialog
+
+        method = self.current_method()
+        if method is None:
+            return None
+        parameters = build_parameters(method, registered_algorithm(method), self.choices(), for_dialog=True)
+        dialog = createAlgorithmDialog(method.algorithm_id, parameters)
+        if dialog is not None:
+            self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+            dialog.show()
+        return dialog
+
+
+class ChangeLensDock(QDockWidget):
+    """The dock that holds the panel (scrollable, so it fits small screens)."""
+
+    def __init__(self, message_bar: QgsMessageBar | None = None, parent: QWidget | None = None) -> None:
+        super().__init__("ChangeLens", parent)
+        self.setObjectName("ChangeLensDock")
+        self.panel = ChangeLensPanel(message_bar, parent=self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.panel)
+        self.setWidget(scroll)

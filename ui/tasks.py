@@ -1,0 +1,133 @@
+"""What the panel can run: tasks, and for each the methods (Processing algorithms) that serve it.
+
+One :class:`MethodSpec` entry per algorithm is all a new algorithm needs to appear in the
+panel: its id and the names of the parameters the panel fills (before/after images, DEM,
+band roles, reflectance, minimum mapping unit, model, device). Every other parameter
+keeps the algorithm's default; every destination parameter is written to the output
+folder or to a temporary file. An entry whose algorithm is not registered, or whose
+parameter names do not match the registered algorithm, is shown disabled with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qgis.core import QgsApplication, QgsProcessingAlgorithm
+
+BEFORE = "before"
+AFTER = "after"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A question a user brings: "what burned?", "what flooded?"."""
+
+    key: str
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
+class BandParam:
+    """A band parameter of an algorithm and the role it plays on one date (``nir`` of the before image)."""
+
+    parameter: str
+    date: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """How the panel drives one Processing algorithm (parameter names; None where it has none)."""
+
+    task: str
+    label: str
+    algorithm_id: str
+    after: str
+    before: str | None = None
+    dem: str | None = None
+    bands: tuple[BandParam, ...] = ()
+    radiometry: str | None = None
+    min_area_m2: str | None = None
+    model: str | None = None
+    device: str | None = None
+    summary: str = ""
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Band roles the method reads, in first-use order."""
+        return tuple(dict.fromkeys(b.role for b in self.bands))
+
+    def parameters(self) -> list[str]:
+        """Every parameter name this entry fills."""
+        names = [self.after, self.before, self.dem, self.radiometry, self.min_area_m2, self.model, self.device]
+        return [n for n in names if n] + [b.parameter for b in self.bands]
+
+    def band_parameter(self, date: str, role: str) -> str | None:
+        """The parameter that takes ``role`` of ``date``, if any."""
+        return next((b.parameter for b in self.bands if b.date == date and b.role == role), None)
+
+
+TASKS = (
+    Task("change", "Change detection", "Where did the surface change between the two dates?"),
+    Task("burn", "Burned area and burn severity", "What burned, and how badly (dNBR with USGS classes)?"),
+    Task("flood", "Flood extent", "What was flooded on the after date that was dry before?"),
+    Task("landslide", "Landslides", "Where did vegetation disappear on slopes (needs a DEM)?"),
+    Task("model", "Custom model (ONNX)", "Run an ONNX model from the model manager on one or two images."),
+)
+
+METHODS = (
+    MethodSpec(
+        task="burn",
+        label="dNBR index (USGS severity classes)",
+        algorithm_id="changelens:burnseverity",
+        before="PRE",
+        after="POST",
+        bands=(
+            BandParam("PRE_NIR_BAND", BEFORE, "nir"),
+            BandParam("PRE_SWIR2_BAND", BEFORE, "swir2"),
+            BandParam("POST_NIR_BAND", AFTER, "nir"),
+            BandParam("POST_SWIR2_BAND", AFTER, "swir2"),
+        ),
+        radiometry="RADIOMETRY",
+        summary="Index method: NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR classed with the USGS / UN-SPIDER breaks.",
+    ),
+)
+
+
+def task_by_key(key: str) -> Task:
+    """The task with ``key``."""
+    return next(t for t in TASKS if t.key == key)
+
+
+def methods_for(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> list[MethodSpec]:
+    """The methods that serve ``task``."""
+    return [m for m in methods if m.task == task]
+
+
+def registered_algorithm(method: MethodSpec) -> QgsProcessingAlgorithm | None:
+    """The registered algorithm behind ``method``, or None."""
+    return QgsApplication.processingRegistry().algorithmById(method.algorithm_id)
+
+
+def unavailable_reason(method: MethodSpec) -> str | None:
+    """Why ``method`` cannot run in this QGIS (None when it can)."""
+    algorithm = registered_algorithm(method)
+    if algorithm is None:
+        return f"the algorithm '{method.algorithm_id}' is not installed in this version of ChangeLens"
+    missing = [n for n in method.parameters() if algorithm.parameterDefinition(n) is None]
+    if missing:
+        return (
+            f"the panel does not match the algorithm '{method.algorithm_id}' "
+            f"(unknown parameter(s) {', '.join(missing)}); use it from the Processing Toolbox"
+        )
+    return None
+
+
+def task_unavailable_reason(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> str | None:
+    """Why no method of ``task`` can run (None when at least one can)."""
+    candidates = methods_for(task, methods)
+    if not candidates:
+        return "no ChangeLens algorithm for this task is installed yet"
+    reasons = [unavailable_reason(m) for m in candidates]
+    return None if any(r is None for r in reasons) else reasons[0]
