@@ -58,8 +58,6 @@ class ChangeLensPlugin:
             from .ui.panel import ChangeLensDock
 
             self.dock = ChangeLensDock(self.iface.messageBar(), self.iface.mainWindow())
-            self.dock.panel.models_requested.connect(self.open_models)
-            self.dock.panel.doctor_requested.connect(self.open_doctor)
             self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
             self.dock.visibilityChanged.connect(self._sync_action)
         self.dock.setVisible(visible)
@@ -74,10 +72,13 @@ class ChangeLensPlugin:
             self.actions[0].blockSignals(False)
 
     def open_models(self) -> None:
-        """The model manager (bundled and user ONNX models)."""
-        from .ui.models import ModelManagerDialog
+        """The model manager (bundled and user ONNX models); the panel follows its changes."""
+        from .ui.model_manager import ModelManagerDialog
 
-        ModelManagerDialog(self.iface.mainWindow()).exec_()
+        dialog = ModelManagerDialog(self.iface.mainWindow())
+        if self.dock is not None:
+            dialog.models_changed.connect(self.dock.panel.reload_methods)
+        dialog.exec_()
 
     def open_doctor(self) -> None:
         """The dependency doctor (onnxruntime for this QGIS)."""

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from qgis.core import Qgis, QgsMapLayerProxyModel, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer
 from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar
-from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QUrl
 from qgis.PyQt.QtGui import QDesktopServices, QStandardItemModel
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -28,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core.runtime_check import RuntimeStatus, onnxruntime_status
 from .bands import BandMapping
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
 from .tasks import AFTER, BEFORE, METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
@@ -48,20 +49,19 @@ def _disable_item(combo: QComboBox, index: int, reason: str) -> None:
 class ChangeLensPanel(QWidget):
     """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
 
-    models_requested = pyqtSignal()
-    doctor_requested = pyqtSignal()
-
     def __init__(
         self,
         message_bar: QgsMessageBar | None = None,
         project: QgsProject | None = None,
-        methods: tuple[MethodSpec, ...] = METHODS,
+        methods: tuple[MethodSpec, ...] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("changelens_panel")
         self.project = project or QgsProject.instance()
-        self.methods = methods
+        self.fixed_methods = methods
+        self.methods = methods or METHODS
+        self.runtime: RuntimeStatus | None = None
         self.run: AlgorithmRun | None = None
         self.last_layers: list = []
         self.last_report: str | None = None
@@ -78,9 +78,9 @@ class ChangeLensPanel(QWidget):
         layout.addWidget(self._build_options_box())
         layout.addWidget(self._build_output_box())
         layout.addLayout(self._build_run_row())
+        layout.addLayout(self._build_tools_row())
         layout.addStretch(1)
-        self._fill_tasks()
-        self._task_changed()
+        self.reload_methods()
 
     # ----- construction
     def _build_task_box(self) -> QGroupBox:
@@ -118,8 +118,9 @@ class ChangeLensPanel(QWidget):
         self.before_combo.layerChanged.connect(lambda layer: self._layer_changed(BEFORE, layer))
         self.after_combo.layerChanged.connect(lambda layer: self._layer_changed(AFTER, layer))
         self.dem_combo.layerChanged.connect(lambda _layer: self._update_state())
-        form.addRow("Before", self.before_combo)
-        form.addRow("After", self.after_combo)
+        self.before_label, self.after_label = QLabel("Before"), QLabel("After")
+        form.addRow(self.before_label, self.before_combo)
+        form.addRow(self.after_label, self.after_combo)
         form.addRow(self.dem_label, self.dem_combo)
         return box
 
@@ -189,7 +190,35 @@ class ChangeLensPanel(QWidget):
         column.addWidget(self.status)
         return column
 
+    def _build_tools_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.models_button = QPushButton("Models…", objectName="changelens_models_button")
+        self.models_button.setToolTip("Bundled and imported ONNX models, their cards; import your own.")
+        self.models_button.clicked.connect(self.open_models)
+        self.doctor_button = QPushButton("Dependencies…", objectName="changelens_doctor_button")
+        self.doctor_button.setToolTip("Check or install onnxruntime for this QGIS; copy diagnostics.")
+        self.doctor_button.clicked.connect(self.open_doctor)
+        row.addWidget(self.models_button)
+        row.addWidget(self.doctor_button)
+        row.addStretch(1)
+        return row
+
     # ----- state
+    def reload_methods(self) -> None:
+        """Re-read the method table and the installed models (after an import or removal)."""
+        if self.fixed_methods is None:
+            from .models import list_models, model_methods
+
+            self.methods = METHODS + model_methods(list_models())
+        task = self.task_combo.currentData()
+        self.task_combo.blockSignals(True)
+        self.task_combo.clear()
+        self._fill_tasks()
+        if task is not None and task_reason(task, self.methods) is None:
+            self.task_combo.setCurrentIndex(self.task_combo.findData(task))
+        self.task_combo.blockSignals(False)
+        self._task_changed()
+
     def _fill_tasks(self) -> None:
         for index, task in enumerate(TASKS):
             reason = task_reason(task.key, self.methods)
@@ -227,6 +256,9 @@ class ChangeLensPanel(QWidget):
         self.method_card.setText(method.summary if method else "")
         self.band_mapping.configure(method.roles if method else ())
         self.bands_box.setVisible(bool(method and method.roles))
+        self.before_label.setVisible(not method or bool(method.before))
+        self.before_combo.setVisible(not method or bool(method.before))
+        self.after_label.setText("After" if not method or method.before else "Image")
         self.dem_label.setVisible(bool(method and method.dem))
         self.dem_combo.setVisible(bool(method and method.dem))
         self._fill_radiometry(method)
@@ -252,11 +284,25 @@ class ChangeLensPanel(QWidget):
         self.radiometry_label.setVisible(shown)
 
     def _fill_devices(self, method: MethodSpec | None) -> None:
+        """Offer the algorithm's devices; those the installed onnxruntime lacks are greyed out."""
         self.device_combo.clear()
-        shown = bool(method and method.device)
-        self.device_combo.addItem("CPU", "CPU")
-        self.device_combo.setEnabled(shown)
-        self.device_combo.setToolTip("" if shown else "Index methods run on the CPU.")
+        algorithm = registered_algorithm(method) if method and method.device else None
+        definition = algorithm.parameterDefinition(method.device) if algorithm else None
+        if not isinstance(definition, QgsProcessingParameterEnum):
+            self.device_combo.addItem("CPU")
+            self.device_combo.setEnabled(False)
+            self.device_combo.setToolTip("Index methods run on the CPU.")
+            return
+        if self.runtime is None:
+            self.runtime = onnxruntime_status()
+        self.device_combo.setEnabled(True)
+        self.device_combo.setToolTip("Where the model runs; GPUs are listed when the installed onnxruntime has them.")
+        for index, label in enumerate(definition.options()):
+            self.device_combo.addItem(label, index)
+            provider = method.devices[index] if index < len(method.devices) else None
+            if provider is not None and provider not in self.runtime.providers:
+                _disable_item(self.device_combo, index, "Not offered by the installed onnxruntime.")
+        self.device_combo.setCurrentIndex(int(definition.defaultValue() or 0))
 
     def _layer_changed(self, date: str, layer: Any) -> None:
         self.band_mapping.set_layer(date, layer if isinstance(layer, QgsRasterLayer) else None)
@@ -267,6 +313,8 @@ class ChangeLensPanel(QWidget):
         method = self.current_method()
         if method is None:
             return task_reason(self.current_task(), self.methods) or "Choose a method."
+        if method.model and self.runtime is not None and not self.runtime.ok:
+            return "Models need onnxruntime, which is not usable here: click Dependencies… to install it."
         if method.before and self.before_combo.currentLayer() is None:
             return "Choose the before image."
         if self.after_combo.currentLayer() is None:
@@ -371,6 +419,25 @@ class ChangeLensPanel(QWidget):
         self.progress.setValue(0)
         self._finish("Cancelled; no output was written.")
         self.notify("The run was cancelled; no output was written.", Qgis.Info)
+
+    def open_models(self) -> Any:
+        """The model manager; the method lists follow its imports and removals."""
+        from .model_manager import ModelManagerDialog
+
+        dialog = ModelManagerDialog(self)
+        dialog.models_changed.connect(self.reload_methods)
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        return dialog
+
+    def open_doctor(self) -> Any:
+        """The dependency doctor."""
+        from .doctor import DoctorDialog
+
+        dialog = DoctorDialog(self)
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        return dialog
 
     def open_in_processing(self) -> Any:
         """Open the full algorithm dialog, prefilled with the panel's choices (non-modal)."""

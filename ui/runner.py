@@ -43,7 +43,8 @@ LOG_TAG = "ChangeLens"
 
 @dataclass(frozen=True)
 class RunChoices:
-    """What the user chose in the panel, as plain values (layers by id, bands 1-based, 0 = detect)."""
+    """What the user chose in the panel, as plain values (layers by id, bands 1-based with 0 = detect,
+    enum choices as indexes)."""
 
     before_layer: str | None
     after_layer: str | None
@@ -51,8 +52,7 @@ class RunChoices:
     bands: dict[tuple[str, str], int] = field(default_factory=dict)
     radiometry: int | None = None
     min_area_m2: float | None = None
-    model_path: str | None = None
-    device: str | None = None
+    device: int | None = None
     output_folder: str | None = None
     run_name: str = "changelens"
 
@@ -87,7 +87,7 @@ def build_parameters(
     optional = {
         method.radiometry: choices.radiometry,
         method.min_area_m2: choices.min_area_m2,
-        method.model: choices.model_path,
+        method.model: method.model_path or None,
         method.device: choices.device,
     }
     params.update({name: value for name, value in optional.items() if name and value is not None})

@@ -38,7 +38,11 @@ class BandParam:
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """How the panel drives one Processing algorithm (parameter names; None where it has none)."""
+    """How the panel drives one Processing algorithm (parameter names; None where it has none).
+
+    ``devices`` lists the execution provider behind each option of the ``device`` enum;
+    ``model_path`` is the model a model method runs.
+    """
 
     task: str
     label: str
@@ -51,6 +55,8 @@ class MethodSpec:
     min_area_m2: str | None = None
     model: str | None = None
     device: str | None = None
+    devices: tuple[str, ...] = ()
+    model_path: str = ""
     summary: str = ""
 
     @property
