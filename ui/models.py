@@ -82,7 +82,7 @@ class ModelEntry:
 def card_field(card: str, *names: str) -> str:
     """The value of a field in a model card: ``Name: value``, ``**Name**: value`` or ``| Name | value |``."""
     for name in names:
-        pattern = rf"^\s*(?:[-*]\s*)?(?:\*\*)?{name}(?:\*\*)?\s*(?::|\|)\s*(?:\*\*)?\s*(.+?)\s*\|?\s*$"
+        pattern = rf"^\s*(?:[-*|]\s*)?(?:\*\*)?{name}(?:\*\*)?\s*(?::|\|)\s*(?:\*\*)?\s*(.+?)\s*\|?\s*$"
         match = re.search(pattern, card, re.IGNORECASE | re.MULTILINE)
         if match and match.group(1).strip("|* "):
             return match.group(1).strip("|* ")
