@@ -6,9 +6,10 @@ scale/offset; values that are no data come back as NaN.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 import numpy as np
 from osgeo import gdal
@@ -172,15 +173,16 @@ class BandReader:
     def sample(self, max_side_px: int = 512) -> np.ndarray:
         """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side)."""
         width, height = self._band.XSize, self._band.YSize
-        raw = self._band.ReadAsArray(
-            0,
-            0,
-            width,
-            height,
-            buf_xsize=min(width, max_side_px),
-            buf_ysize=min(height, max_side_px),
-            resample_alg=gdal.GRIORA_NearestNeighbour,
-        )
+        with bounded_gdal_cache():
+            raw = self._band.ReadAsArray(
+                0,
+                0,
+                width,
+                height,
+                buf_xsize=min(width, max_side_px),
+                buf_ysize=min(height, max_side_px),
+                resample_alg=gdal.GRIORA_NearestNeighbour,
+            )
         data = raw.astype(np.float32)
         for value in self._nodata_values:
             data[raw == value] = np.nan
@@ -195,3 +197,14 @@ def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:
     for arr in arrays[1:]:
         mask &= np.isfinite(arr)
     return mask
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(max_bytes: int = 128 << 20) -> Iterator[None]:
+    """Cap GDAL's block cache during a run so memory does not grow with raster size."""
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(previous, max_bytes))
+    try:
+        yield
+    finally:
+        gdal.SetCacheMax(previous)
