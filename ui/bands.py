@@ -84,6 +84,8 @@ class BandMapping(QWidget):
         for column, date in enumerate(dates, start=1):
             self._grid.addWidget(QLabel(f"<b>{date.capitalize()}</b>"), 0, column)
             sensor = QComboBox()
+            sensor.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            sensor.setMinimumContentsLength(6)
             sensor.setObjectName(f"changelens_sensor_{date}")
             sensor.addItem("Detect from band names", DETECT)
             for key, profile in PROFILES.items():
@@ -102,6 +104,8 @@ class BandMapping(QWidget):
             self._grid.addWidget(QLabel(ROLE_LABELS.get(role, role.upper())), row, 0)
             for column, date in enumerate(dates, start=1):
                 combo = QgsRasterBandComboBox()
+                combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+                combo.setMinimumContentsLength(6)
                 combo.setObjectName(f"changelens_band_{date}_{role}")
                 combo.setShowNotSetOption(True, "Not found: choose a band")
                 combo.bandChanged.connect(lambda _b: self.changed.emit())

@@ -37,6 +37,21 @@ from .tasks import task_unavailable_reason as task_reason
 NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
 
 
+def narrow(combo: QComboBox) -> QComboBox:
+    """Let a combo box shrink to the dock's width; long entries are elided, full text in the popup."""
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
+def wrapping_form(box: QGroupBox) -> QFormLayout:
+    """A form whose fields move under their label when the dock is narrow."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+    return form
+
+
 def _disable_item(combo: QComboBox, index: int, reason: str) -> None:
     """Grey out one entry of ``combo`` and explain why in its tooltip."""
     model = combo.model()
@@ -72,24 +87,36 @@ class ChangeLensPanel(QWidget):
         self.own_bar.setVisible(message_bar is None)
         self.message_bar = message_bar or self.own_bar
         layout.addWidget(self.own_bar)
-        layout.addWidget(self._build_task_box())
-        layout.addWidget(self._build_inputs_box())
-        layout.addWidget(self._build_bands_box())
-        layout.addWidget(self._build_options_box())
-        layout.addWidget(self._build_output_box())
+        choices = QWidget()
+        column = QVBoxLayout(choices)
+        column.setContentsMargins(0, 0, 0, 0)
+        for box in (
+            self._build_task_box(),
+            self._build_inputs_box(),
+            self._build_bands_box(),
+            self._build_options_box(),
+            self._build_output_box(),
+        ):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea(objectName="changelens_scroll")  # the choices scroll; Run stays in view
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(choices)
+        layout.addWidget(scroll, 1)
         layout.addLayout(self._build_run_row())
         layout.addLayout(self._build_tools_row())
-        layout.addStretch(1)
         self.reload_methods()
 
     # ----- construction
     def _build_task_box(self) -> QGroupBox:
         box = QGroupBox("1. What do you want to map?")
-        form = QFormLayout(box)
-        self.task_combo = QComboBox(objectName="changelens_task")
+        form = wrapping_form(box)
+        self.task_combo = narrow(QComboBox(objectName="changelens_task"))
         self.task_combo.currentIndexChanged.connect(self._task_changed)
         self.task_help = QLabel(objectName="changelens_task_help", wordWrap=True)
-        self.method_combo = QComboBox(objectName="changelens_method")
+        self.method_combo = narrow(QComboBox(objectName="changelens_method"))
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.method_card = QLabel(objectName="changelens_method_card", wordWrap=True)
         self.method_card.setTextFormat(Qt.RichText)
@@ -101,6 +128,7 @@ class ChangeLensPanel(QWidget):
 
     def _raster_combo(self, name: str, allow_empty: bool = False) -> QgsMapLayerComboBox:
         combo = QgsMapLayerComboBox(objectName=name)
+        narrow(combo)
         combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
         combo.setExcludedProviders(NOT_FILE_PROVIDERS)
         combo.setAllowEmptyLayer(allow_empty)
@@ -110,7 +138,7 @@ class ChangeLensPanel(QWidget):
 
     def _build_inputs_box(self) -> QGroupBox:
         box = QGroupBox("2. Images (layers of this project)")
-        form = QFormLayout(box)
+        form = wrapping_form(box)
         self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
         self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
         self.dem_combo = self._raster_combo("changelens_dem", allow_empty=True)
@@ -134,10 +162,10 @@ class ChangeLensPanel(QWidget):
 
     def _build_options_box(self) -> QGroupBox:
         box = QGroupBox("4. Options")
-        form = QFormLayout(box)
-        self.radiometry_combo = QComboBox(objectName="changelens_radiometry")
+        form = wrapping_form(box)
+        self.radiometry_combo = narrow(QComboBox(objectName="changelens_radiometry"))
         self.radiometry_label = QLabel("Reflectance")
-        self.device_combo = QComboBox(objectName="changelens_device")
+        self.device_combo = narrow(QComboBox(objectName="changelens_device"))
         self.device_label = QLabel("Device")
         self.mmu_spin = QgsDoubleSpinBox(objectName="changelens_mmu")
         self.mmu_spin.setRange(0, 1e9)
@@ -154,7 +182,8 @@ class ChangeLensPanel(QWidget):
     def _build_output_box(self) -> QGroupBox:
         box = QGroupBox("5. Outputs")
         layout = QVBoxLayout(box)
-        self.temporary_radio = QRadioButton("Temporary files (gone when QGIS closes)", objectName="changelens_temp")
+        self.temporary_radio = QRadioButton("Temporary files", objectName="changelens_temp")
+        self.temporary_radio.setToolTip("Outputs are deleted when QGIS closes; save the layers you want to keep.")
         self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
         self.folder_widget = QgsFileWidget(objectName="changelens_folder")
         self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
@@ -176,10 +205,10 @@ class ChangeLensPanel(QWidget):
         self.cancel_button = QPushButton("Cancel", objectName="changelens_cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_run)
-        self.processing_button = QPushButton("Open in Processing…", objectName="changelens_processing")
-        self.processing_button.setToolTip("Open the full algorithm dialog with these choices filled in.")
+        self.processing_button = QPushButton("All options…", objectName="changelens_processing")
+        self.processing_button.setToolTip("Open in Processing: the full algorithm dialog with these choices filled in.")
         self.processing_button.clicked.connect(self.open_in_processing)
-        for button in (self.run_button, self.cancel_button, self.processing_button):
+        for button in (self.run_button, self.cancel_button):
             row.addWidget(button)
         self.progress = QProgressBar(objectName="changelens_progress")
         self.progress.setRange(0, 100)
@@ -192,15 +221,15 @@ class ChangeLensPanel(QWidget):
 
     def _build_tools_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
+        row.addWidget(self.processing_button)
         self.models_button = QPushButton("Models…", objectName="changelens_models_button")
         self.models_button.setToolTip("Bundled and imported ONNX models, their cards; import your own.")
         self.models_button.clicked.connect(self.open_models)
-        self.doctor_button = QPushButton("Dependencies…", objectName="changelens_doctor_button")
+        self.doctor_button = QPushButton("Doctor…", objectName="changelens_doctor_button")
         self.doctor_button.setToolTip("Check or install onnxruntime for this QGIS; copy diagnostics.")
         self.doctor_button.clicked.connect(self.open_doctor)
         row.addWidget(self.models_button)
         row.addWidget(self.doctor_button)
-        row.addStretch(1)
         return row
 
     # ----- state
@@ -265,6 +294,7 @@ class ChangeLensPanel(QWidget):
         self._fill_devices(method)
         supported = bool(method and method.min_area_m2)
         self.mmu_spin.setEnabled(supported)
+        self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
         self.mmu_spin.setToolTip(
             "Regions smaller than this area are removed from the classes and polygons."
             if supported
@@ -314,7 +344,7 @@ class ChangeLensPanel(QWidget):
         if method is None:
             return task_reason(self.current_task(), self.methods) or "Choose a method."
         if method.model and self.runtime is not None and not self.runtime.ok:
-            return "Models need onnxruntime, which is not usable here: click Dependencies… to install it."
+            return "Models need onnxruntime, which is not usable here: click Doctor… to install it."
         if method.before and self.before_combo.currentLayer() is None:
             return "Choose the before image."
         if self.after_combo.currentLayer() is None:
@@ -455,13 +485,11 @@ class ChangeLensPanel(QWidget):
 
 
 class ChangeLensDock(QDockWidget):
-    """The dock that holds the panel (scrollable, so it fits small screens)."""
+    """The dock that holds the panel."""
 
     def __init__(self, message_bar: QgsMessageBar | None = None, parent: QWidget | None = None) -> None:
         super().__init__("ChangeLens", parent)
         self.setObjectName("ChangeLensDock")
         self.panel = ChangeLensPanel(message_bar, parent=self)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.panel)
-        self.setWidget(scroll)
+        self.setWidget(self.panel)
+        self.setMinimumWidth(320)
