@@ -30,7 +30,7 @@ bench: $(VENV)/.ready
 ## Screenshots of the panel and of QGIS with a result, under Xvfb (build/screenshots/*.png).
 screenshots: $(VENV)/.ready
 	mkdir -p build/qgis-profile
-	CHANGELENS_SHOTS=build/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" qgis --noplugins --nologo \
+	QT_QPA_PLATFORM=xcb CHANGELENS_SHOTS=build/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" qgis --noplugins --nologo \
 		--noversioncheck --profiles-path build/qgis-profile --code tools/panel_screenshots.py
 	CHANGELENS_SHOTS=build/screenshots/offscreen $(PY) tools/panel_screenshots.py
 

@@ -85,13 +85,41 @@ def main() -> int:
     if not link.exists():
         link.symlink_to(ROOT, target_is_directory=True)
     enable_plugin(env)
-    ours = timed(["qgis_process.bin", "run", "changelens:burnseverity", "--",
-                  f"PRE={pre}", f"POST={post}", f"OUTPUT_DNBR={work / 'dnbr.tif'}",
-                  f"OUTPUT_SEVERITY={work / 'severity.tif'}"], env)
-    calc = timed(["gdal_calc.py", "--quiet", "--overwrite", "-A", str(pre), "--A_band=1", "-B", str(pre),
-                  "--B_band=2", "-C", str(post), "--C_band=1", "-D", str(post), "--D_band=2", "--type=Float32",
-                  "--calc=(A.astype(float)-B)/(A.astype(float)+B)-(C.astype(float)-D)/(C.astype(float)+D)",
-                  f"--outfile={work / 'dnbr_gdal_calc.tif'}"])
+    ours = timed(
+        [
+            "qgis_process.bin",
+            "run",
+            "changelens:burnseverity",
+            "--",
+            f"PRE={pre}",
+            f"POST={post}",
+            f"OUTPUT_DNBR={work / 'dnbr.tif'}",
+            f"OUTPUT_SEVERITY={work / 'severity.tif'}",
+        ],
+        env,
+    )
+    calc = timed(
+        [
+            "gdal_calc.py",
+            "--quiet",
+            "--overwrite",
+            "-A",
+            str(pre),
+            "--A_band=1",
+            "-B",
+            str(pre),
+            "--B_band=2",
+            "-C",
+            str(post),
+            "--C_band=1",
+            "-D",
+            str(post),
+            "--D_band=2",
+            "--type=Float32",
+            "--calc=(A.astype(float)-B)/(A.astype(float)+B)-(C.astype(float)-D)/(C.astype(float)+D)",
+            f"--outfile={work / 'dnbr_gdal_calc.tif'}",
+        ]
+    )
     ref_ds, got_ds = gdal.Open(str(work / "dnbr_gdal_calc.tif")), gdal.Open(str(work / "dnbr.tif"))
     ref = ref_ds.GetRasterBand(1).ReadAsArray(0, 0, 2048, 2048)
     got = got_ds.GetRasterBand(1).ReadAsArray(0, 0, 2048, 2048)

@@ -159,6 +159,7 @@ def offscreen() -> None:
     from qgis.PyQt.QtCore import QEventLoop, QSize
 
     app = QgsApplication([], True)
+    offscreen.app = app
     app.initQgis()
     import changelens
     from changelens.ui.panel import ChangeLensPanel
@@ -189,7 +190,7 @@ def offscreen() -> None:
 
     _drive(panel, before, after, OUT, shoot)
     loop.exec_()
-    app.exitQgis()
+    os._exit(0)  # skip QGIS 3.22's teardown, which can crash with live Python widgets
 
 
 if "qgis.utils" in sys.modules and getattr(sys.modules["qgis.utils"], "iface", None) is not None:
