@@ -1,0 +1,139 @@
+"""A new algorithm plugs into the panel with one MethodSpec: DEM, single image, MMU, devices, report."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingAlgorithm,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingProvider,
+    QgsProject,
+)
+from rasters import write_raster
+from test_panel import add_layer, group_layers, wait_for
+
+SEEN: list[dict] = []
+
+
+class FakeModelAlgorithm(QgsProcessingAlgorithm):
+    """Copies the image to OUTPUT and writes an HTML report; records what it was given."""
+
+    def name(self) -> str:
+        return "fake"
+
+    def displayName(self) -> str:  # noqa: N802
+        return "Fake"
+
+    def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
+        return FakeModelAlgorithm()
+
+    def initAlgorithm(self, config=None) -> None:  # noqa: ANN001, N802
+        self.addParameter(QgsProcessingParameterRasterLayer("IMAGE", "Image"))
+        self.addParameter(QgsProcessingParameterRasterLayer("DEM", "DEM"))
+        self.addParameter(QgsProcessingParameterNumber("MIN_AREA_M2", "MMU", QgsProcessingParameterNumber.Double, 0))
+        self.addParameter(QgsProcessingParameterEnum("DEVICE", "Device", ["CPU", "CUDA", "DirectML"], defaultValue=0))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Fake classes"))
+        self.addParameter(QgsProcessingParameterFileDestination("REPORT", "Report", "HTML files (*.html)"))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: ANN001, ANN201, N802
+        SEEN.append(dict(parameters))
+        image = self.parameterAsRasterLayer(parameters, "IMAGE", context).source()
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        report = self.parameterAsFileOutput(parameters, "REPORT", context)
+        shutil.copyfile(image, output)
+        with open(report, "w") as handle:
+            handle.write("<html><body>fake</body></html>")
+        return {"OUTPUT": output, "REPORT": report}
+
+
+class FakeProvider(QgsProcessingProvider):
+    def id(self) -> str:
+        return "paneltest"
+
+    def name(self) -> str:
+        return "Panel test"
+
+    def loadAlgorithms(self) -> None:  # noqa: N802
+        self.addAlgorithm(FakeModelAlgorithm())
+
+
+@pytest.fixture()
+def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
+    from changelens.ui.tasks import METHODS, MethodSpec
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("paneltest") is None:
+        fake_methods.provider = FakeProvider()
+        registry.addProvider(fake_methods.provider)
+    spec = MethodSpec(
+        task="landslide",
+        label="Fake landslide model",
+        algorithm_id="paneltest:fake",
+        after="IMAGE",
+        dem="DEM",
+        min_area_m2="MIN_AREA_M2",
+        device="DEVICE",
+        devices=("CPUExecutionProvider", "CUDAExecutionProvider", "DmlExecutionProvider"),
+        summary="Data: simulation · Accuracy: not stated · Licence: MIT",
+    )
+    wrong = MethodSpec(task="flood", label="Mismatched", algorithm_id="changelens:burnseverity", after="AFTER_IMAGE")
+    return METHODS + (spec, wrong)
+
+
+@pytest.fixture()
+def panel(fake_methods, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
+    from changelens.core.runtime_check import RuntimeStatus
+    from changelens.ui.panel import ChangeLensPanel
+
+    qgis_iface.messageBar().clear_messages()
+    widget = ChangeLensPanel(qgis_iface.messageBar(), methods=fake_methods)
+    widget.runtime = RuntimeStatus("ok", "1.0", ("CUDAExecutionProvider", "CPUExecutionProvider"))
+    widget.opened = []
+    widget.open_url = widget.opened.append
+    yield widget
+    widget.deleteLater()
+
+
+def test_mismatched_entry_is_disabled_with_reason(panel) -> None:  # noqa: ANN001
+    from changelens.ui.tasks import unavailable_reason
+
+    flood = panel.task_combo.findData("flood")
+    assert not panel.task_combo.model().item(flood).isEnabled()
+    reason = unavailable_reason(panel.methods[-1])
+    assert "unknown parameter(s) AFTER_IMAGE" in reason
+
+
+def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> None:  # noqa: ANN001
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))
+    assert panel.current_method().label == "Fake landslide model"
+    assert panel.method_card.text().startswith("Data: simulation")
+    assert panel.before_combo.isHidden() and panel.after_label.text() == "Image"
+    assert not panel.dem_combo.isHidden() and panel.bands_box.isHidden()
+    assert panel.mmu_spin.isEnabled()
+    devices = panel.device_combo
+    assert [devices.itemText(i) for i in range(devices.count())] == ["CPU", "CUDA", "DirectML"]
+    assert [devices.model().item(i).isEnabled() for i in range(3)] == [True, True, False]
+    image = add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image")
+    panel.after_combo.setLayer(image)
+    assert panel.status.text() == "Choose a DEM (elevation raster)." and not panel.run_button.isEnabled()
+    dem = add_layer(write_raster(tmp_path / "dem.tif", np.zeros((4, 4), np.float32)), "dem")
+    panel.dem_combo.setLayer(dem)
+    panel.mmu_spin.setValue(500)
+    devices.setCurrentIndex(1)
+    SEEN.clear()
+    panel.run_button.click()
+    wait_for(lambda: panel.run is None)
+    assert panel.status.text().startswith("Done"), panel.status.text()
+    (given,) = SEEN
+    assert given["IMAGE"] == image.id() and given["DEM"] == dem.id()
+    assert given["MIN_AREA_M2"] == 500 and given["DEVICE"] == 1
+    assert [layer.name() for layer in group_layers(QgsProject.instance())] == ["Fake classes"]
+    assert len(panel.opened) == 1 and panel.opened[0].toLocalFile().endswith(".html")
