@@ -173,6 +173,11 @@ def test_cancel_leaves_no_output(panel, tmp_path) -> None:  # noqa: ANN001
 
 
 def test_error_goes_to_message_bar_in_one_sentence(panel, tmp_path) -> None:  # noqa: ANN001
+    from qgis.core import QgsApplication
+
+    logged = []
+    log = QgsApplication.messageLog()
+    log.messageReceived.connect(lambda message, tag, level: logged.append((message, tag, level)))
     a, _ = burn_pair(tmp_path)
     far = np.full((len(S2), 6, 8), 1000, np.uint16)
     b = write_raster(tmp_path / "far.tif", far, descriptions=S2, geotransform=(900000.0, 10, 0, 100000.0, 0, -10))
@@ -186,6 +191,8 @@ def test_error_goes_to_message_bar_in_one_sentence(panel, tmp_path) -> None:  # 
     assert "overlap" in text.lower() and "\n" not in text
     assert panel.status.text().startswith("Failed:")
     assert group_layers(QgsProject.instance()) == []
+    details = [m for m, tag, level in logged if tag == "ChangeLens" and level == Qgis.Critical]
+    assert details and details[-1].startswith("Failed: dNBR index: far") and "changelens:burnseverity" in details[-1]
 
 
 def test_open_in_processing_prefills_dialog(panel, tmp_path, qgis_iface, monkeypatch) -> None:  # noqa: ANN001

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import numpy as np
 import pytest
 from qgis.core import (
     QgsApplication,
     QgsProcessingAlgorithm,
+    QgsProcessingException,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -54,6 +56,30 @@ class FakeModelAlgorithm(QgsProcessingAlgorithm):
         return {"OUTPUT": output, "REPORT": report}
 
 
+class SlowAlgorithm(QgsProcessingAlgorithm):
+    """Reports 10 % and then waits (up to 10 s) until it is cancelled, like a long run."""
+
+    def name(self) -> str:
+        return "slow"
+
+    def displayName(self) -> str:  # noqa: N802
+        return "Slow"
+
+    def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
+        return SlowAlgorithm()
+
+    def initAlgorithm(self, config=None) -> None:  # noqa: ANN001, N802
+        self.addParameter(QgsProcessingParameterRasterLayer("IMAGE", "Image"))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Never written"))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: ANN001, ANN201, N802
+        feedback.setProgress(10)
+        deadline = time.monotonic() + 10
+        while not feedback.isCanceled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise QgsProcessingException("The run was cancelled; no output was written.")
+
+
 class FakeProvider(QgsProcessingProvider):
     def id(self) -> str:
         return "paneltest"
@@ -63,6 +89,7 @@ class FakeProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:  # noqa: N802
         self.addAlgorithm(FakeModelAlgorithm())
+        self.addAlgorithm(SlowAlgorithm())
 
 
 @pytest.fixture()
@@ -85,7 +112,8 @@ def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
         summary="Data: simulation · Accuracy: not stated · Licence: MIT",
     )
     wrong = MethodSpec(task="flood", label="Mismatched", algorithm_id="changelens:burnseverity", after="AFTER_IMAGE")
-    return METHODS + (spec, wrong)
+    slow = MethodSpec(task="model", label="Slow", algorithm_id="paneltest:slow", after="IMAGE")
+    return METHODS + (spec, wrong, slow)
 
 
 @pytest.fixture()
@@ -107,7 +135,7 @@ def test_mismatched_entry_is_disabled_with_reason(panel) -> None:  # noqa: ANN00
 
     flood = panel.task_combo.findData("flood")
     assert not panel.task_combo.model().item(flood).isEnabled()
-    reason = unavailable_reason(panel.methods[-1])
+    reason = unavailable_reason(next(m for m in panel.methods if m.label == "Mismatched"))
     assert "unknown parameter(s) AFTER_IMAGE" in reason
 
 
@@ -137,3 +165,19 @@ def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> Non
     assert given["MIN_AREA_M2"] == 500 and given["DEVICE"] == 1
     assert [layer.name() for layer in group_layers(QgsProject.instance())] == ["Fake classes"]
     assert len(panel.opened) == 1 and panel.opened[0].toLocalFile().endswith(".html")
+
+
+def test_cancel_during_a_long_run_keeps_qgis_responsive(panel, tmp_path) -> None:  # noqa: ANN001
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("model"))
+    assert panel.current_method().label == "Slow"
+    image = add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image")
+    panel.after_combo.setLayer(image)
+    started = time.monotonic()
+    panel.run_button.click()
+    wait_for(lambda: panel.progress.value() == 10)  # the event loop runs while the algorithm works
+    assert panel.run is not None and panel.status.text() == "Running Slow…"
+    panel.cancel_button.click()
+    wait_for(lambda: panel.run is None)
+    assert time.monotonic() - started < 8
+    assert panel.status.text() == "Cancelled; no output was written." and panel.progress.value() == 0
+    assert group_layers(QgsProject.instance()) == []

@@ -15,15 +15,29 @@ def test_pooled_f1_on_burned_prepost(shared_data, qgis_process_env, tmp_path) ->
     tp = fp = fn = 0
     for event in events:
         out = tmp_path / f"{event.name}_dnbr.tif"
-        code, _payload, log = run_algorithm(qgis_process_env, "changelens:burnseverity", {
-            "PRE": event / "pre.tif", "POST": event / "post.tif", "OUTPUT_DNBR": out,
-            "OUTPUT_SEVERITY": tmp_path / f"{event.name}_sev.tif"})
+        code, _payload, log = run_algorithm(
+            qgis_process_env,
+            "changelens:burnseverity",
+            {
+                "PRE": event / "pre.tif",
+                "POST": event / "post.tif",
+                "OUTPUT_DNBR": out,
+                "OUTPUT_SEVERITY": tmp_path / f"{event.name}_sev.tif",
+            },
+        )
         assert code == 0, log
         dnbr_ds = gdal.Open(str(out))
         mask_ds = gdal.Open(str(event / "mask.tif"))
         # Read the mask on the output grid (the pre grid cropped to the overlap).
-        mask = gdal.Warp("", mask_ds, format="MEM", outputBounds=_bounds(dnbr_ds), width=dnbr_ds.RasterXSize,
-                         height=dnbr_ds.RasterYSize, resampleAlg="near").ReadAsArray()
+        mask = gdal.Warp(
+            "",
+            mask_ds,
+            format="MEM",
+            outputBounds=_bounds(dnbr_ds),
+            width=dnbr_ds.RasterXSize,
+            height=dnbr_ds.RasterYSize,
+            resampleAlg="near",
+        ).ReadAsArray()
         dnbr = dnbr_ds.ReadAsArray()
         valid = np.isfinite(dnbr)
         pred, truth = (dnbr > 0.1) & valid, (mask == 1) & valid
