@@ -137,7 +137,9 @@ def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  #
     out.mkdir()
     panel.folder_radio.setChecked(True)
     panel.folder_widget.setFilePath(str(out))
+    panel.radiometry_combo.setCurrentIndex(1)  # Sentinel-2 DN / 10000
     panel.run_button.click()
+    assert panel.run.parameters["RADIOMETRY"] == 1
     assert panel.run is not None and not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
     wait_for(lambda: panel.run is None)
     assert panel.status.text().startswith("Done"), panel.status.text()

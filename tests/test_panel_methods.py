@@ -113,7 +113,8 @@ def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
     )
     wrong = MethodSpec(task="flood", label="Mismatched", algorithm_id="changelens:burnseverity", after="AFTER_IMAGE")
     slow = MethodSpec(task="model", label="Slow", algorithm_id="paneltest:slow", after="IMAGE")
-    return METHODS + (spec, wrong, slow)
+    later = MethodSpec(task="landslide", label="Landslide index", algorithm_id="changelens:notyet", after="POST")
+    return METHODS + (later, spec, wrong, slow)
 
 
 @pytest.fixture()
@@ -141,7 +142,9 @@ def test_mismatched_entry_is_disabled_with_reason(panel) -> None:  # noqa: ANN00
 
 def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> None:  # noqa: ANN001
     panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))
-    assert panel.current_method().label == "Fake landslide model"
+    assert panel.current_method().label == "Fake landslide model"  # the first method that can run
+    assert not panel.method_combo.model().item(0).isEnabled()
+    assert "'changelens:notyet' is not installed" in panel.method_combo.model().item(0).toolTip()
     assert panel.method_card.text().startswith("Data: simulation")
     assert panel.before_combo.isHidden() and panel.after_label.text() == "Image"
     assert not panel.dem_combo.isHidden() and panel.bands_box.isHidden()
