@@ -19,6 +19,7 @@ from qgis.core import (
     QgsProcessingProvider,
     QgsProject,
 )
+from qgis.PyQt import sip
 from rasters import write_raster
 from test_panel import add_layer, group_layers, wait_for
 
@@ -128,7 +129,8 @@ def panel(fake_methods, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
     widget.opened = []
     widget.open_url = widget.opened.append
     yield widget
-    widget.deleteLater()
+    if not sip.isdeleted(widget):
+        widget.deleteLater()
 
 
 def test_mismatched_entry_is_disabled_with_reason(panel) -> None:  # noqa: ANN001
@@ -184,3 +186,18 @@ def test_cancel_during_a_long_run_keeps_qgis_responsive(panel, tmp_path) -> None
     assert time.monotonic() - started < 8
     assert panel.status.text() == "Cancelled; no output was written." and panel.progress.value() == 0
     assert group_layers(QgsProject.instance()) == []
+
+
+def test_closing_the_panel_during_a_run_is_safe(panel, tmp_path) -> None:  # noqa: ANN001
+    from changelens.ui.runner import AlgorithmRun
+    from qgis.PyQt.QtCore import QCoreApplication, QEvent
+
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("model"))
+    image = add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image")
+    panel.after_combo.setLayer(image)
+    panel.run_button.click()
+    wait_for(lambda: panel.progress.value() == 10)
+    panel.cancel_run()
+    panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    wait_for(lambda: not AlgorithmRun._active)

@@ -75,7 +75,6 @@ class ChangeLensPanel(PanelLayout):
         layout.addLayout(self._build_tools_row())
         self.reload_methods()
 
-    # ----- construction
     # ----- state
     def reload_methods(self) -> None:
         """Re-read the method table and the installed models (after an import or removal)."""
@@ -228,7 +227,7 @@ class ChangeLensPanel(PanelLayout):
             radiometry=self.radiometry_combo.currentIndex() if not self.radiometry_combo.isHidden() else None,
             min_area_m2=self.mmu_spin.value() if self.mmu_spin.isEnabled() else None,
             device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
-            output_folder=self.folder_widget.filePath() or None if self.folder_radio.isChecked() else None,
+            output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
             run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
         )
 
@@ -248,7 +247,7 @@ class ChangeLensPanel(PanelLayout):
         parameters = build_parameters(method, algorithm, self.choices())
         after = self.after_combo.currentLayer()
         title = f"{method.label.split(' (')[0]}: {after.name()} ({time.strftime('%H:%M:%S')})"
-        run = AlgorithmRun(method, algorithm, parameters, self.project, title, self)
+        run = AlgorithmRun(method, algorithm, parameters, self.project, title)
         problem = run.check()
         if problem:
             self.notify(problem, Qgis.Critical)

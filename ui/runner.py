@@ -149,6 +149,8 @@ class AlgorithmRun(QObject):
     succeeded = pyqtSignal(list, dict)
     failed = pyqtSignal(str)
     cancelled = pyqtSignal()
+    # Runs in flight: the task's thread uses their context and feedback even if the panel is closed.
+    _active: set[AlgorithmRun] = set()
 
     def __init__(
         self,
@@ -183,6 +185,7 @@ class AlgorithmRun(QObject):
         self.started = time.monotonic()
         self.task = QgsProcessingAlgRunnerTask(self.algorithm, self.parameters, self.context, self.feedback)
         self.task.executed.connect(self._executed)
+        AlgorithmRun._active.add(self)
         QgsApplication.taskManager().addTask(self.task)
 
     def cancel(self) -> None:
@@ -197,6 +200,7 @@ class AlgorithmRun(QObject):
         return "\n".join(self.feedback.lines)
 
     def _executed(self, successful: bool, results: dict) -> None:
+        AlgorithmRun._active.discard(self)
         seconds = time.monotonic() - self.started
         details = f"{self.title} ({self.method.algorithm_id}, {seconds:.1f} s)\n{self.log_text()}"
         if self.cancel_requested or self.feedback.isCanceled():
