@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -41,6 +43,7 @@ class FakeModelAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, config=None) -> None:  # noqa: ANN001, N802
         self.addParameter(QgsProcessingParameterRasterLayer("IMAGE", "Image"))
         self.addParameter(QgsProcessingParameterRasterLayer("DEM", "DEM"))
+        self.addParameter(QgsProcessingParameterFile("MODEL", "Model", extension="onnx", optional=True))
         self.addParameter(QgsProcessingParameterNumber("MIN_AREA_M2", "MMU", QgsProcessingParameterNumber.Double, 0))
         self.addParameter(QgsProcessingParameterEnum("DEVICE", "Device", ["CPU", "CUDA", "DirectML"], defaultValue=0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Fake classes"))
@@ -110,6 +113,8 @@ def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
         min_area_m2="MIN_AREA_M2",
         device="DEVICE",
         devices=("CPUExecutionProvider", "CUDAExecutionProvider", "DmlExecutionProvider"),
+        model="MODEL",
+        model_path=str(Path(__file__).parent / "no_such_model.onnx"),
         summary="Data: simulation · Accuracy: not stated · Licence: MIT",
     )
     wrong = MethodSpec(task="flood", label="Mismatched", algorithm_id="changelens:burnseverity", after="AFTER_IMAGE")
@@ -167,7 +172,7 @@ def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> Non
     assert panel.status.text().startswith("Done"), panel.status.text()
     (given,) = SEEN
     assert given["IMAGE"] == image.id() and given["DEM"] == dem.id()
-    assert given["MIN_AREA_M2"] == 500 and given["DEVICE"] == 1
+    assert given["MIN_AREA_M2"] == 500 and given["DEVICE"] == 1 and given["MODEL"].endswith("no_such_model.onnx")
     assert [layer.name() for layer in group_layers(QgsProject.instance())] == ["Fake classes"]
     assert len(panel.opened) == 1 and panel.opened[0].toLocalFile().endswith(".html")
 
@@ -201,3 +206,20 @@ def test_closing_the_panel_during_a_run_is_safe(panel, tmp_path) -> None:  # noq
     panel.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     wait_for(lambda: not AlgorithmRun._active)
+
+
+def test_missing_onnxruntime_opens_the_doctor_once_and_blocks_model_runs(panel, tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.runtime_check import RuntimeStatus
+
+    panel.runtime = RuntimeStatus("missing", error="onnxruntime is not installed for this Python")
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))
+    doctors = [d for d in panel.dialogs if d.objectName() == "changelens_doctor"]
+    assert len(doctors) == 1 and "not installed" in doctors[0].explanation.text()
+    image = add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image")
+    panel.after_combo.setLayer(image)
+    panel.dem_combo.setLayer(image)
+    assert not panel.run_button.isEnabled() and "Doctor" in panel.status.text()
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("burn"))
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))
+    assert len([d for d in panel.dialogs if d.objectName() == "changelens_doctor"]) == 1
+    doctors[0].close()

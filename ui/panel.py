@@ -43,6 +43,7 @@ class ChangeLensPanel(PanelLayout):
         self.fixed_methods = methods
         self.methods = methods or METHODS
         self.runtime: RuntimeStatus | None = None
+        self.doctor_shown = False
         self.run: AlgorithmRun | None = None
         self.last_layers: list = []
         self.last_report: str | None = None
@@ -139,6 +140,9 @@ class ChangeLensPanel(PanelLayout):
         self.dem_combo.setVisible(bool(method and method.dem))
         self._fill_radiometry(method)
         self._fill_devices(method)
+        if method and method.model and self.runtime is not None and not self.runtime.ok and not self.doctor_shown:
+            self.doctor_shown = True  # explain once per session, then the status line and Doctor… remain
+            self.open_doctor()
         supported = bool(method and method.min_area_m2)
         self.mmu_spin.setEnabled(supported)
         self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
@@ -165,6 +169,8 @@ class ChangeLensPanel(PanelLayout):
         self.device_combo.clear()
         algorithm = registered_algorithm(method) if method and method.device else None
         definition = algorithm.parameterDefinition(method.device) if algorithm else None
+        if method and method.model and self.runtime is None:
+            self.runtime = onnxruntime_status()
         if not isinstance(definition, QgsProcessingParameterEnum):
             self.device_combo.addItem("CPU")
             self.device_combo.setEnabled(False)
@@ -311,7 +317,7 @@ class ChangeLensPanel(PanelLayout):
         """The dependency doctor."""
         from .doctor import DoctorDialog
 
-        dialog = DoctorDialog(self)
+        dialog = DoctorDialog(self, status=self.runtime)
         self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
         dialog.show()
         return dialog
