@@ -9,7 +9,8 @@ Offscreen (no desktop; panel grab plus a map-canvas render)::
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/panel_screenshots.py
 
-Writes ``panel.png`` and ``qgis.png`` (desktop) or ``map.png`` (offscreen) into ``CHANGELENS_SHOTS``.
+Writes ``panel.png`` and ``qgis.png`` (desktop) or ``map.png``, ``doctor.png`` and ``models.png``
+(offscreen) into ``CHANGELENS_SHOTS``.
 """
 
 from __future__ import annotations
@@ -185,6 +186,10 @@ def offscreen() -> None:
         job.start()
         job.waitForFinished()
         job.renderedImage().save(str(OUT / "map.png"))
+        doctor = panel.open_doctor()
+        doctor.grab().save(str(OUT / "doctor.png"))
+        models = panel.open_models()
+        models.grab().save(str(OUT / "models.png"))
         (OUT / "status.txt").write_text(panel.status.text() + "\n")
         loop.quit()
 

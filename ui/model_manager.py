@@ -29,6 +29,7 @@ from .models import (
     EDIT_METADATA_ID,
     USER,
     ModelEntry,
+    bundled_dir,
     import_model,
     list_models,
     read_model,
@@ -125,7 +126,13 @@ class ModelManagerDialog(QDialog):
         self.remove_button.setEnabled(bool(entry and entry.origin == USER))
         self.describe_button.setEnabled(entry is not None)
         if entry is None:
-            self.card.clear()
+            bundled = next((f for f, origin in self.folders or () if origin == BUNDLED), None) or bundled_dir()
+            self.card.setMarkdown(
+                "A model is an `.onnx` file whose metadata says which bands it reads, how to scale them, its "
+                "tile size and its classes (see `models/README.md` in the plugin). A `<name>.md` file next to it "
+                "is shown here as its model card.\n\n"
+                f"Bundled models: `{bundled}`\n\nYour models: `{self._user_folder()}`"
+            )
             return
         head = f"# {entry.name}\n\n{entry.summary}\n\n" if entry.summary else f"# {entry.name}\n\n"
         problem = f"**Cannot run yet:** {entry.problem}\n\n" if entry.problem else ""
