@@ -120,15 +120,31 @@ def test_unnamed_bands_need_a_choice_and_sensor_can_be_forced(panel, tmp_path) -
     assert panel.band_mapping.bands()[("before", "nir")] == 0  # no B8 in this file
 
 
-def test_tasks_without_algorithm_are_disabled_with_reason(panel) -> None:  # noqa: ANN001
+def test_tasks_without_algorithm_are_disabled_with_reason(provider, qgis_iface, qgis_new_project) -> None:  # noqa: ANN001
+    from changelens.ui.panel import ChangeLensPanel
+    from changelens.ui.tasks import METHODS, MethodSpec
+
+    later = MethodSpec(task="flood", label="Flood", algorithm_id="changelens:not_there", after="AFTER")
+    panel = ChangeLensPanel(qgis_iface.messageBar(), methods=(METHODS[0], later))
     combo = panel.task_combo
-    flood = combo.findData("flood")
-    item = combo.model().item(flood)
-    assert not item.isEnabled() and "no ChangeLens algorithm for this task is installed" in item.toolTip()
+    flood, change = combo.findData("flood"), combo.findData("change")
+    assert not combo.model().item(flood).isEnabled()
+    assert "'changelens:not_there' is not installed" in combo.model().item(flood).toolTip()
+    assert "no ChangeLens algorithm for this task is installed" in combo.model().item(change).toolTip()
     assert combo.currentData() == "burn"
     combo.setCurrentIndex(flood)  # programmatic selection of a disabled task must not crash
     assert panel.current_method() is None and not panel.run_button.isEnabled()
     assert "Not available" in panel.task_help.text()
+    panel.deleteLater()
+
+
+def test_every_registered_method_matches_its_algorithm(provider) -> None:  # noqa: ANN001
+    """Table entries whose algorithm is installed must name its real parameters."""
+    from changelens.ui.tasks import METHODS, registered_algorithm, unavailable_reason
+
+    installed = [m for m in METHODS if registered_algorithm(m) is not None]
+    assert any(m.algorithm_id == "changelens:burnseverity" for m in installed)
+    assert {m.label: unavailable_reason(m) for m in installed} == {m.label: None for m in installed}
 
 
 def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  # noqa: ANN001
@@ -209,3 +225,19 @@ def test_open_in_processing_prefills_dialog(panel, tmp_path, qgis_iface, monkeyp
     assert params["PRE"] == pre.id() and params["POST"] == post.id()
     assert params["POST_NIR_BAND"] == 4 and params["PRE_SWIR2_BAND"] == 7
     dialog.close()
+
+
+def test_optional_roles_do_not_block(panel, tmp_path) -> None:  # noqa: ANN001
+    from changelens.ui.tasks import AFTER, BEFORE
+
+    names = ["B02", "B03", "B04", "B08", "B11", "B12"]  # Sentinel-2 without SCL
+    layer = add_layer(write_raster(tmp_path / "s2.tif", np.zeros((6, 2, 2), np.uint16), descriptions=names), "s2")
+    mapping = panel.band_mapping
+    mapping.configure(("green", "swir1", "scl"), optional=["swir1", "scl"])
+    mapping.set_layer(BEFORE, layer)
+    mapping.set_layer(AFTER, layer)
+    assert mapping.bands()[(AFTER, "green")] == 2 and mapping.bands()[(AFTER, "swir1")] == 5
+    assert mapping.bands()[(AFTER, "scl")] == 0 and mapping.missing() == []
+    assert mapping.combos[(AFTER, "scl")].itemText(0) == "None"
+    mapping.combos[(AFTER, "green")].setBand(-1)
+    assert mapping.missing() == ["after Green"]

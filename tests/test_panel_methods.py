@@ -120,7 +120,7 @@ def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
     wrong = MethodSpec(task="flood", label="Mismatched", algorithm_id="changelens:burnseverity", after="AFTER_IMAGE")
     slow = MethodSpec(task="model", label="Slow", algorithm_id="paneltest:slow", after="IMAGE")
     later = MethodSpec(task="landslide", label="Landslide index", algorithm_id="changelens:notyet", after="POST")
-    return METHODS + (later, spec, wrong, slow)
+    return METHODS[:1] + (later, spec, wrong, slow)
 
 
 @pytest.fixture()
@@ -223,3 +223,26 @@ def test_missing_onnxruntime_opens_the_doctor_once_and_blocks_model_runs(panel, 
     panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))
     assert len([d for d in panel.dialogs if d.objectName() == "changelens_doctor"]) == 1
     doctors[0].close()
+
+
+def test_optional_before_image_and_dem(fake_methods, qgis_iface, qgis_new_project, tmp_path) -> None:  # noqa: ANN001
+    from changelens.ui.panel import ChangeLensPanel
+    from changelens.ui.tasks import MethodSpec
+
+    spec = MethodSpec(
+        task="change",
+        label="Optional inputs",
+        algorithm_id="paneltest:fake",
+        before="DEM",
+        before_optional=True,
+        after="IMAGE",
+        dem="DEM",
+        dem_optional=True,
+    )
+    panel = ChangeLensPanel(qgis_iface.messageBar(), methods=(spec,))
+    assert panel.before_label.text() == "Before (optional)" and panel.dem_label.text() == "DEM (optional)"
+    image = add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image")
+    panel.after_combo.setLayer(image)
+    assert panel.blocking_reason() is None and panel.run_button.isEnabled()
+    assert not panel.mmu_spin.isEnabled() and panel.mmu_spin.text() == "n/a"
+    panel.deleteLater()

@@ -8,6 +8,7 @@ with "detect" would use. The user can pick another sensor profile or any band.
 from __future__ import annotations
 
 import re
+from typing import Collection
 
 from qgis.core import QgsRasterLayer
 from qgis.gui import QgsRasterBandComboBox
@@ -66,17 +67,20 @@ class BandMapping(QWidget):
         self._layers: dict[str, QgsRasterLayer | None] = {BEFORE: None, AFTER: None}
         self._dates: tuple[str, ...] = (BEFORE, AFTER)
         self._roles: tuple[str, ...] = ()
+        self._optional: set[str] = set()
         self.sensors: dict[str, QComboBox] = {}
         self.detected: dict[str, QLabel] = {}
         self.combos: dict[tuple[str, str], QgsRasterBandComboBox] = {}
 
-    def configure(self, roles: tuple[str, ...], dates: tuple[str, ...] = (BEFORE, AFTER)) -> None:
-        """Rebuild the grid for the roles a method reads."""
+    def configure(
+        self, roles: tuple[str, ...], dates: tuple[str, ...] = (BEFORE, AFTER), optional: Collection[str] = ()
+    ) -> None:
+        """Rebuild the grid for the roles a method reads; ``optional`` roles may stay unset."""
         while self._grid.count():
             widget = self._grid.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        self._roles, self._dates = roles, dates
+        self._roles, self._dates, self._optional = roles, dates, set(optional)
         self.sensors.clear()
         self.combos.clear()
         self.detected.clear()
@@ -101,13 +105,14 @@ class BandMapping(QWidget):
             self._grid.addWidget(detected, 2, column)
         self._grid.addWidget(QLabel("Sensor"), 1, 0)
         for row, role in enumerate(roles, start=3):
-            self._grid.addWidget(QLabel(ROLE_LABELS.get(role, role.upper())), row, 0)
+            label = ROLE_LABELS.get(role, role.upper())
+            self._grid.addWidget(QLabel(f"{label} (optional)" if role in self._optional else label), row, 0)
             for column, date in enumerate(dates, start=1):
                 combo = QgsRasterBandComboBox()
                 combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
                 combo.setMinimumContentsLength(6)
                 combo.setObjectName(f"changelens_band_{date}_{role}")
-                combo.setShowNotSetOption(True, "Not found: choose a band")
+                combo.setShowNotSetOption(True, "None" if role in self._optional else "Not found: choose a band")
                 combo.bandChanged.connect(lambda _b: self.changed.emit())
                 self.combos[(date, role)] = combo
                 self._grid.addWidget(combo, row, column)
@@ -155,5 +160,5 @@ class BandMapping(QWidget):
         return [
             f"{date} {ROLE_LABELS.get(role, role)}"
             for (date, role), combo in self.combos.items()
-            if self._layers.get(date) is not None and combo.currentBand() <= 0
+            if self._layers.get(date) is not None and combo.currentBand() <= 0 and role not in self._optional
         ]

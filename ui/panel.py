@@ -131,19 +131,25 @@ class ChangeLensPanel(PanelLayout):
     def _method_changed(self) -> None:
         method = self.current_method()
         self.method_card.setText(method.summary if method else "")
-        self.band_mapping.configure(method.roles if method else ())
+        self.band_mapping.configure(
+            method.roles if method else (),
+            optional={r for r in method.roles if method.role_optional(r)} if method else (),
+        )
         self.bands_box.setVisible(bool(method and method.roles))
         self.before_label.setVisible(not method or bool(method.before))
         self.before_combo.setVisible(not method or bool(method.before))
+        self.before_label.setText("Before (optional)" if method and method.before_optional else "Before")
         self.after_label.setText("After" if not method or method.before else "Image")
         self.dem_label.setVisible(bool(method and method.dem))
         self.dem_combo.setVisible(bool(method and method.dem))
+        self.dem_label.setText("DEM (optional)" if method and method.dem_optional else "DEM")
         self._fill_radiometry(method)
         self._fill_devices(method)
         if method and method.model and self.runtime is not None and not self.runtime.ok and not self.doctor_shown:
             self.doctor_shown = True  # explain once per session, then the status line and Doctor… remain
             self.open_doctor()
-        supported = bool(method and method.min_area_m2)
+        algorithm = registered_algorithm(method) if method and method.min_area_m2 else None
+        supported = bool(algorithm and algorithm.parameterDefinition(method.min_area_m2))
         self.mmu_spin.setEnabled(supported)
         self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
         self.mmu_spin.setToolTip(
@@ -198,13 +204,13 @@ class ChangeLensPanel(PanelLayout):
             return task_reason(self.current_task(), self.methods) or "Choose a method."
         if method.model and self.runtime is not None and not self.runtime.ok:
             return "Models need onnxruntime, which is not usable here: click Doctor… to install it."
-        if method.before and self.before_combo.currentLayer() is None:
+        if method.before and not method.before_optional and self.before_combo.currentLayer() is None:
             return "Choose the before image."
         if self.after_combo.currentLayer() is None:
             return "Choose the after image."
         if method.before and self.before_combo.currentLayer() is self.after_combo.currentLayer():
             return "The before and after images are the same layer: choose two different dates."
-        if method.dem and self.dem_combo.currentLayer() is None:
+        if method.dem and not method.dem_optional and self.dem_combo.currentLayer() is None:
             return "Choose a DEM (elevation raster)."
         missing = self.band_mapping.missing()
         if missing:

@@ -90,7 +90,13 @@ def build_parameters(
         method.model: method.model_path or None,
         method.device: choices.device,
     }
-    params.update({name: value for name, value in optional.items() if name and value is not None})
+    params.update(
+        {
+            name: value
+            for name, value in optional.items()
+            if name and value is not None and algorithm.parameterDefinition(name) is not None
+        }
+    )
     for definition in algorithm.destinationParameterDefinitions():
         destination_types = (
             QgsProcessingParameterRasterDestination,

@@ -34,12 +34,16 @@ class BandParam:
     parameter: str
     date: str
     role: str
+    optional: bool = False
 
 
 @dataclass(frozen=True)
 class MethodSpec:
     """How the panel drives one Processing algorithm (parameter names; None where it has none).
 
+    Images, DEM, model and bands must exist in the algorithm; ``radiometry``,
+    ``min_area_m2`` and ``device`` are features the panel offers only when the registered
+    algorithm has them (so an entry keeps working while algorithms gain options).
     ``devices`` lists the execution provider behind each option of the ``device`` enum;
     ``model_path`` is the model a model method runs.
     """
@@ -49,7 +53,9 @@ class MethodSpec:
     algorithm_id: str
     after: str
     before: str | None = None
+    before_optional: bool = False
     dem: str | None = None
+    dem_optional: bool = False
     bands: tuple[BandParam, ...] = ()
     radiometry: str | None = None
     min_area_m2: str | None = None
@@ -65,9 +71,13 @@ class MethodSpec:
         return tuple(dict.fromkeys(b.role for b in self.bands))
 
     def parameters(self) -> list[str]:
-        """Every parameter name this entry fills."""
-        names = [self.after, self.before, self.dem, self.radiometry, self.min_area_m2, self.model, self.device]
+        """The parameters the algorithm must have for this entry to work."""
+        names = [self.after, self.before, self.dem, self.model]
         return [n for n in names if n] + [b.parameter for b in self.bands]
+
+    def role_optional(self, role: str) -> bool:
+        """True when no band parameter of ``role`` is required."""
+        return all(b.optional for b in self.bands if b.role == role)
 
     def band_parameter(self, date: str, role: str) -> str | None:
         """The parameter that takes ``role`` of ``date``, if any."""
@@ -96,7 +106,77 @@ METHODS = (
             BandParam("POST_SWIR2_BAND", AFTER, "swir2"),
         ),
         radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA_M2",
         summary="Index method: NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR classed with the USGS / UN-SPIDER breaks.",
+    ),
+    MethodSpec(
+        task="flood",
+        label="Sentinel-1 log-ratio and automatic threshold",
+        algorithm_id="changelens:sarflood",
+        before="BEFORE",
+        before_optional=True,
+        after="AFTER",
+        dem="DEM",
+        dem_optional=True,
+        bands=(
+            BandParam("BEFORE_VV_BAND", BEFORE, "vv", optional=True),
+            BandParam("BEFORE_VH_BAND", BEFORE, "vh", optional=True),
+            BandParam("AFTER_VV_BAND", AFTER, "vv", optional=True),
+            BandParam("AFTER_VH_BAND", AFTER, "vh", optional=True),
+        ),
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: speckle filter, change of backscatter in dB and an automatic threshold; water "
+        "present before is permanent water; optional DEM masks steep slopes. Without a before image: dark water.",
+    ),
+    MethodSpec(
+        task="flood",
+        label="Optical water index (MNDWI / NDWI)",
+        algorithm_id="changelens:opticalflood",
+        before="BEFORE",
+        before_optional=True,
+        after="AFTER",
+        bands=(
+            BandParam("BEFORE_GREEN_BAND", BEFORE, "green"),
+            BandParam("BEFORE_OTHER_BAND", BEFORE, "swir1", optional=True),
+            BandParam("BEFORE_SCL_BAND", BEFORE, "scl", optional=True),
+            BandParam("AFTER_GREEN_BAND", AFTER, "green"),
+            BandParam("AFTER_OTHER_BAND", AFTER, "swir1", optional=True),
+            BandParam("AFTER_SCL_BAND", AFTER, "scl", optional=True),
+        ),
+        radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: MNDWI (green, SWIR1), or NDWI (green, NIR) when there is no SWIR1 band; automatic "
+        "threshold; Sentinel-2 SCL masks clouds; new water vs permanent water.",
+    ),
+    MethodSpec(
+        task="landslide",
+        label="NDVI drop on slopes",
+        algorithm_id="changelens:landslide",
+        before="BEFORE",
+        after="AFTER",
+        dem="DEM",
+        bands=(
+            BandParam("BEFORE_RED_BAND", BEFORE, "red"),
+            BandParam("BEFORE_NIR_BAND", BEFORE, "nir"),
+            BandParam("BEFORE_GREEN_BAND", BEFORE, "green", optional=True),
+            BandParam("AFTER_RED_BAND", AFTER, "red"),
+            BandParam("AFTER_NIR_BAND", AFTER, "nir"),
+            BandParam("AFTER_GREEN_BAND", AFTER, "green", optional=True),
+        ),
+        radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA",
+        summary="Index method: vegetation loss (NDVI drop) and brightening on slopes steeper than a threshold "
+        "computed from the DEM.",
+    ),
+    MethodSpec(
+        task="change",
+        label="Change vector analysis",
+        algorithm_id="changelens:cva",
+        before="DATE1",
+        after="DATE2",
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: per-band normalised difference vector between the dates; its magnitude is "
+        "thresholded automatically (Otsu). Uses every band both images share.",
     ),
 )
 
