@@ -175,14 +175,27 @@ def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  #
     assert (classes[:3] == 7).all() and (classes[3:] == 3).all()
 
 
-def test_cancel_leaves_no_output(panel, tmp_path) -> None:  # noqa: ANN001
-    set_pair(panel, tmp_path)
+def test_cancel_leaves_no_output(panel, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from changelens.ui.runner import AlgorithmRun
+    from qgis.PyQt.QtCore import Qt
+
+    start = AlgorithmRun.start
+
+    def start_then_cancel_at_first_progress(run) -> None:  # noqa: ANN001
+        # Cancel from the algorithm's own thread at its first progress report: always mid-run.
+        run.feedback.progressChanged.connect(lambda _value: run.feedback.cancel(), Qt.DirectConnection)
+        run.cancel_requested = True
+        start(run)
+
+    monkeypatch.setattr(AlgorithmRun, "start", start_then_cancel_at_first_progress)
+    a, b = burn_pair(tmp_path, rows=600)  # three 256-row blocks
+    panel.before_combo.setLayer(add_layer(a, "pre"))
+    panel.after_combo.setLayer(add_layer(b, "post"))
     out = tmp_path / "out"
     out.mkdir()
     panel.folder_radio.setChecked(True)
     panel.folder_widget.setFilePath(str(out))
     panel.start_run()
-    panel.cancel_button.click()
     wait_for(lambda: panel.run is None)
     assert panel.status.text() == "Cancelled; no output was written."
     assert group_layers(QgsProject.instance()) == []

@@ -209,7 +209,7 @@ class AlgorithmRun(QObject):
         AlgorithmRun._active.discard(self)
         seconds = time.monotonic() - self.started
         details = f"{self.title} ({self.method.algorithm_id}, {seconds:.1f} s)\n{self.log_text()}"
-        if self.cancel_requested or self.feedback.isCanceled():
+        if not successful and (self.cancel_requested or self.feedback.isCanceled()):
             QgsMessageLog.logMessage(f"Cancelled: {details}", LOG_TAG, Qgis.Info)
             self.cancelled.emit()
             return
