@@ -29,11 +29,3 @@ bench: $(VENV)/.ready
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .plugin_path
-
-## Screenshots of the panel and of QGIS with a result, under Xvfb (build/screenshots/*.png).
-.PHONY: screenshots
-screenshots: $(VENV)/.ready
-	mkdir -p build/qgis-profile
-	QT_QPA_PLATFORM=xcb CHANGELENS_SHOTS=build/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" qgis --noplugins \
-		--nologo --noversioncheck --profiles-path build/qgis-profile --code tools/panel_screenshots.py
-	CHANGELENS_SHOTS=build/screenshots/offscreen $(PY) tools/panel_screenshots.py
