@@ -38,6 +38,7 @@ def panel(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
 
     qgis_iface.messageBar().clear_messages()
     widget = ChangeLensPanel(qgis_iface.messageBar())
+    widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
     widget.opened = []
     widget.open_url = widget.opened.append
     yield widget
@@ -159,16 +160,20 @@ def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  #
     assert panel.run is not None and not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
     wait_for(lambda: panel.run is None)
     assert panel.status.text().startswith("Done"), panel.status.text()
-    layers = group_layers(QgsProject.instance())
-    assert [layer.name() for layer in layers] == ["Burn severity classes", "dNBR"]
-    severity, dnbr = layers
+    layers = {layer.name(): layer for layer in group_layers(QgsProject.instance())}
+    names = list(layers)
+    assert names[-2:] == ["Burn severity classes", "dNBR"]  # classes above the measure
+    severity, dnbr = layers["Burn severity classes"], layers["dNBR"]
+    if "Polygons" in layers:  # once the shared map outputs are in the algorithm
+        assert names.index("Polygons") == 0 and layers["Polygons"].renderer().type() == "categorizedSymbol"
+        assert len(panel.opened) == 1 and panel.opened[0].toLocalFile().endswith(".html")
     assert severity.renderer().type() == "paletted"
     assert severity.renderer().classes()[-1].label == "High severity"
     assert dnbr.renderer().type() == "singlebandpseudocolor"
-    assert all(layer.source().startswith(str(out)) for layer in layers)
+    assert all(layer.source().startswith(str(out)) for layer in layers.values())
     assert panel.progress.value() == 100
     success = panel.message_bar.get_messages(Qgis.Success)
-    assert success and "2 layer(s) added" in success[-1]
+    assert success and f"{len(layers)} layer(s) added" in success[-1]
     from changelens.core.raster import open_raster
 
     classes = open_raster(severity.source()).ReadAsArray()

@@ -110,7 +110,8 @@ def _wait_then(condition, action, timeout_s: float = 60.0) -> None:  # noqa: ANN
 
 
 def _drive(panel, before, after, folder: Path, done) -> None:  # noqa: ANN001
-    """Choose the demo layers, save outputs in ``folder``, press Run, then call ``done``."""
+    """Map burn severity from the demo layers, save outputs in ``folder``, press Run, then call ``done``."""
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("burn"))
     panel.before_combo.setLayer(before)
     panel.after_combo.setLayer(after)
     panel.folder_radio.setChecked(True)

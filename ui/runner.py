@@ -10,6 +10,7 @@ style by themselves, so the result is styled exactly as from the Toolbox or ``qg
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,8 +228,14 @@ class AlgorithmRun(QObject):
         self.succeeded.emit(layers, dict(results))
 
 
+def layer_name(description: str) -> str:
+    """A short layer name from a parameter description: "Polygons (class, area, ...)" -> "Polygons"."""
+    short = re.sub(r"\s*\([^)]*\)\s*$", "", description).strip()
+    return short or description
+
+
 def _layer_for(definition: Any, path: str) -> QgsMapLayer | None:
-    name = definition.description()
+    name = layer_name(definition.description())
     if isinstance(definition, QgsProcessingParameterRasterDestination):
         return QgsRasterLayer(path, name)
     if isinstance(definition, QgsProcessingParameterVectorDestination):
