@@ -8,6 +8,7 @@ from pathlib import Path
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from qgis.core import QgsApplication
 
 pytest.importorskip("changelens.core.model_meta", reason="the model runtime (issue 5) is not merged yet")
 
@@ -112,3 +113,48 @@ def test_import_rejects_a_file_that_is_not_a_model(manager, tmp_path) -> None:  
     assert manager.import_file(str(junk)) is None
     assert manager.message.text().startswith("Not imported:") and "ONNX" in manager.message.text()
     assert not (tmp_path / "user" / "junk.onnx").exists()
+
+
+def test_panel_runs_an_imported_model(qgis_iface, qgis_new_project, provider, folders, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """The imported model appears under its task and under Custom model, and runs end to end."""
+    import numpy as np
+    from changelens.ui import models
+    from changelens.ui.panel import ChangeLensPanel
+    from qgis.core import QgsProject, QgsRasterLayer
+    from rasters import read, write_raster
+    from test_panel import group_layers, wait_for
+
+    if QgsApplication.processingRegistry().algorithmById("changelens:runmodel") is None:
+        pytest.skip("the Run ONNX model algorithm is not registered")
+    user = tmp_path / "profile_models"
+    monkeypatch.setattr(models, "bundled_dir", lambda: folders[0][0])
+    monkeypatch.setattr(models, "user_dir", lambda create=False: str(user))
+    models.import_model(tiny_model(tmp_path / "flood.onnx", dict(METADATA, name="Tiny flood", task="flood")), str(user))
+    before = np.stack([np.full((16, 16), 4000, np.uint16), np.full((16, 16), 1000, np.uint16)])
+    before[1, :5] = 6000  # B12 > B08 on the top five rows: the model's logit for class 1 wins there
+    after = before.copy()
+    paths = [
+        write_raster(tmp_path / f"{n}.tif", a, descriptions=["B08", "B12"]) for n, a in (("b", before), ("a", after))
+    ]
+    layers = [QgsRasterLayer(p, n) for p, n in zip(paths, ("before", "after"))]
+    QgsProject.instance().addMapLayers(layers)
+    panel = ChangeLensPanel(qgis_iface.messageBar())
+    panel.open_url = lambda _url: None
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("flood"))
+    labels = [panel.method_combo.itemText(i) for i in range(panel.method_combo.count())]
+    assert "Model: Tiny flood" in labels
+    panel.method_combo.setCurrentIndex(labels.index("Model: Tiny flood"))
+    assert panel.method_card.text() == "Data: seeded simulation · Accuracy: not stated · Licence: CC-BY-4.0"
+    assert panel.device_combo.isEnabled() and panel.device_combo.currentText() == "CPU"
+    panel.before_combo.setLayer(layers[0])
+    panel.after_combo.setLayer(layers[1])
+    panel.run_button.click()
+    wait_for(lambda: panel.run is None)
+    assert panel.status.text().startswith("Done"), panel.status.text()
+    (classes,) = [layer for layer in group_layers(QgsProject.instance()) if layer.name() == "Classes"]
+    values = read(classes.source())
+    assert (values[:5] == 1).all() and (values[5:] == 0).all()
+    custom = panel.task_combo.findData("model")
+    panel.task_combo.setCurrentIndex(custom)
+    assert panel.current_method().label in ("Model: Tiny burned-area model", "Model: Tiny flood")
+    panel.deleteLater()
