@@ -92,6 +92,7 @@ def test_bands_detected_from_descriptions(panel, tmp_path, names, label, nir, sw
         ("after", "swir2"): swir2,
     }
     assert panel.blocking_reason() is None and panel.run_button.isEnabled()
+    assert panel.bands_box.title() == "3. Sensor and bands" and panel.device_combo.isHidden()
 
 
 def test_sentinel1_bands_and_user_choice(panel, tmp_path) -> None:  # noqa: ANN001

@@ -155,6 +155,12 @@ def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> Non
     assert panel.method_card.text().startswith("Data: simulation")
     assert panel.before_combo.isHidden() and panel.after_label.text() == "Image"
     assert not panel.dem_combo.isHidden() and panel.bands_box.isHidden()
+    assert [box.title() for box in panel.sections if not box.isHidden()] == [
+        "1. What do you want to map?",
+        "2. Images (layers of this project)",
+        "3. Options",
+        "4. Outputs",
+    ]
     assert panel.mmu_spin.isEnabled()
     devices = panel.device_combo
     assert [devices.itemText(i) for i in range(devices.count())] == ["CPU", "CUDA", "DirectML"]

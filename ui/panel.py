@@ -136,6 +136,7 @@ class ChangeLensPanel(PanelLayout):
             optional={r for r in method.roles if method.role_optional(r)} if method else (),
         )
         self.bands_box.setVisible(bool(method and method.roles))
+        self.number_sections()
         self.before_label.setVisible(not method or bool(method.before))
         self.before_combo.setVisible(not method or bool(method.before))
         self.before_label.setText("Before (optional)" if method and method.before_optional else "Before")
@@ -177,10 +178,11 @@ class ChangeLensPanel(PanelLayout):
         definition = algorithm.parameterDefinition(method.device) if algorithm else None
         if method and method.model and self.runtime is None:
             self.runtime = onnxruntime_status()
-        if not isinstance(definition, QgsProcessingParameterEnum):
-            self.device_combo.addItem("CPU")
-            self.device_combo.setEnabled(False)
-            self.device_combo.setToolTip("Index methods run on the CPU.")
+        shown = isinstance(definition, QgsProcessingParameterEnum)
+        self.device_combo.setVisible(shown)
+        self.device_label.setVisible(shown)
+        if not shown:
+            self.device_combo.setEnabled(False)  # index methods run on the CPU
             return
         if self.runtime is None:
             self.runtime = onnxruntime_status()

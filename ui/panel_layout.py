@@ -52,8 +52,21 @@ def disable_item(combo: QComboBox, index: int, reason: str) -> None:
 class PanelLayout(QWidget):
     """Builds the five choice groups, the Run row and the tools row; subclasses connect the behaviour."""
 
+    def _section(self, title: str) -> QGroupBox:
+        """A titled group, numbered by :meth:`number_sections` among the visible ones."""
+        box = QGroupBox(title)
+        box.setProperty("section_title", title)
+        self.sections = [*getattr(self, "sections", []), box]
+        return box
+
+    def number_sections(self) -> None:
+        """Number the groups the current method shows: 1. 2. 3. with no gaps."""
+        visible = [box for box in self.sections if not box.isHidden()]
+        for number, box in enumerate(visible, start=1):
+            box.setTitle(f"{number}. {box.property('section_title')}")
+
     def _build_task_box(self) -> QGroupBox:
-        box = QGroupBox("1. What do you want to map?")
+        box = self._section("What do you want to map?")
         form = wrapping_form(box)
         self.task_combo = narrow(QComboBox(objectName="changelens_task"))
         self.task_combo.currentIndexChanged.connect(self._task_changed)
@@ -79,7 +92,7 @@ class PanelLayout(QWidget):
         return combo
 
     def _build_inputs_box(self) -> QGroupBox:
-        box = QGroupBox("2. Images (layers of this project)")
+        box = self._section("Images (layers of this project)")
         form = wrapping_form(box)
         self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
         self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
@@ -95,7 +108,7 @@ class PanelLayout(QWidget):
         return box
 
     def _build_bands_box(self) -> QGroupBox:
-        self.bands_box = QGroupBox("3. Sensor and bands")
+        self.bands_box = self._section("Sensor and bands")
         layout = QVBoxLayout(self.bands_box)
         self.band_mapping = BandMapping()
         self.band_mapping.changed.connect(self._update_state)
@@ -103,7 +116,7 @@ class PanelLayout(QWidget):
         return self.bands_box
 
     def _build_options_box(self) -> QGroupBox:
-        box = QGroupBox("4. Options")
+        box = self._section("Options")
         form = wrapping_form(box)
         self.radiometry_combo = narrow(QComboBox(objectName="changelens_radiometry"))
         self.radiometry_label = QLabel("Reflectance")
@@ -122,7 +135,7 @@ class PanelLayout(QWidget):
         return box
 
     def _build_output_box(self) -> QGroupBox:
-        box = QGroupBox("5. Outputs")
+        box = self._section("Outputs")
         layout = QVBoxLayout(box)
         self.temporary_radio = QRadioButton("Temporary files", objectName="changelens_temp")
         self.temporary_radio.setToolTip("Outputs are deleted when QGIS closes; save the layers you want to keep.")
