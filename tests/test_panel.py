@@ -260,3 +260,15 @@ def test_optional_roles_do_not_block(panel, tmp_path) -> None:  # noqa: ANN001
     assert mapping.combos[(AFTER, "scl")].itemText(0) == "None"
     mapping.combos[(AFTER, "green")].setBand(-1)
     assert mapping.missing() == ["after Green"]
+
+
+def test_panel_reopens_on_the_last_task(panel, qgis_iface) -> None:  # noqa: ANN001
+    from changelens.ui.panel import ChangeLensPanel
+
+    combo = panel.task_combo
+    enabled = [combo.itemData(i) for i in range(combo.count()) if combo.model().item(i).isEnabled()]
+    for task in reversed(enabled):  # the last one, which is never the default when several can run
+        combo.setCurrentIndex(combo.findData(task))
+        again = ChangeLensPanel(qgis_iface.messageBar())
+        assert again.current_task() == task
+        again.deleteLater()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer
+from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
 from qgis.gui import QgsMessageBar
 from qgis.PyQt.QtCore import Qt, QUrl
 from qgis.PyQt.QtGui import QDesktopServices
@@ -25,6 +25,8 @@ from .panel_layout import PanelLayout, disable_item
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
 from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
 from .tasks import task_unavailable_reason as task_reason
+
+TASK_SETTING = "changelens/panel/task"
 
 
 class ChangeLensPanel(PanelLayout):
@@ -83,11 +85,11 @@ class ChangeLensPanel(PanelLayout):
             from .models import list_models, model_methods
 
             self.methods = METHODS + model_methods(list_models())
-        task = self.task_combo.currentData()
+        task = self.task_combo.currentData() or QgsSettings().value(TASK_SETTING, "", str)
         self.task_combo.blockSignals(True)
         self.task_combo.clear()
         self._fill_tasks()
-        if task is not None and task_reason(task, self.methods) is None:
+        if task and task_reason(task, self.methods) is None:
             self.task_combo.setCurrentIndex(self.task_combo.findData(task))
         self.task_combo.blockSignals(False)
         self._task_changed()
@@ -113,6 +115,8 @@ class ChangeLensPanel(PanelLayout):
     def _task_changed(self) -> None:
         task = next(t for t in TASKS if t.key == self.current_task())
         reason = task_reason(task.key, self.methods)
+        if reason is None:
+            QgsSettings().setValue(TASK_SETTING, task.key)  # the next session opens on the same task
         self.task_help.setText(task.help if reason is None else f"{task.help}<br><i>Not available: {reason}.</i>")
         self.method_combo.blockSignals(True)
         self.method_combo.clear()
