@@ -36,7 +36,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
-from .tasks import AFTER, BEFORE, MethodSpec
+from .tasks import MethodSpec
 
 GROUP_NAME = "ChangeLens"
 LOG_TAG = "ChangeLens"
@@ -114,11 +114,6 @@ def build_parameters(
         elif not for_dialog:
             params[definition.name()] = QgsProcessing.TEMPORARY_OUTPUT
     return params
-
-
-def date_label(date: str) -> str:
-    """'Before' / 'After' for messages."""
-    return {BEFORE: "Before", AFTER: "After"}.get(date, date)
 
 
 class LogFeedback(QgsProcessingFeedback):

@@ -79,10 +79,6 @@ class MethodSpec:
         """True when no band parameter of ``role`` is required."""
         return all(b.optional for b in self.bands if b.role == role)
 
-    def band_parameter(self, date: str, role: str) -> str | None:
-        """The parameter that takes ``role`` of ``date``, if any."""
-        return next((b.parameter for b in self.bands if b.date == date and b.role == role), None)
-
 
 TASKS = (
     Task("change", "Change detection", "Where did the surface change between the two dates?"),
@@ -179,11 +175,6 @@ METHODS = (
         "thresholded automatically (Otsu). Uses every band both images share.",
     ),
 )
-
-
-def task_by_key(key: str) -> Task:
-    """The task with ``key``."""
-    return next(t for t in TASKS if t.key == key)
 
 
 def methods_for(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> list[MethodSpec]:
