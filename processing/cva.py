@@ -149,7 +149,6 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         p, c = parameters, context
-        check_map_outputs(self, p, c)
         smooth = self.parameterAsInt(p, self.SMOOTH, c)
         if smooth % 2 == 0:
             raise QgsProcessingException(f"The smoothing window must be odd (1, 3, 5, ...), not {smooth}.")
@@ -172,10 +171,11 @@ class CvaAlgorithm(ChangeLensAlgorithm):
             magnitude=optional_output(self, p, self.OUTPUT_MAGNITUDE, c),
             direction=optional_output(self, p, self.OUTPUT_DIRECTION, c),
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_cva(date1, date2, outputs, config, feedback_progress(feedback), feedback_log(feedback))
         )
-        entries = write_map_outputs(self, p, c, feedback, product)
+        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
         areas = report_product(feedback, product)
         style_outputs(
             c,

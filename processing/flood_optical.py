@@ -152,7 +152,6 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         p, c = parameters, context
-        check_map_outputs(self, p, c)
         config = run_core(
             lambda: OpticalFloodConfig(
                 index=choice(self, p, self.INDEX, c, WATER_INDICES),
@@ -176,12 +175,13 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
         outputs = OpticalFloodOutputs(
             classes=optional_output(self, p, self.OUTPUT, c), index_after=optional_output(self, p, self.OUTPUT_INDEX, c)
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_optical_flood(
                 before, after, outputs, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
-        entries = write_map_outputs(self, p, c, feedback, product)
+        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
         areas = report_product(feedback, product)
         style_outputs(
             c, {self.OUTPUT: (outputs.classes, "Flood extent"), self.OUTPUT_INDEX: (outputs.index_after, "Water index")}

@@ -134,7 +134,6 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         p, c = parameters, context
-        check_map_outputs(self, p, c)
         band = {name.lower(): optional_band(self, p, name, c) for name, _l, _p in self.BAND_PARAMS}
         config = run_core(
             lambda: LandslideConfig(
@@ -156,12 +155,13 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
             classes=optional_output(self, p, self.OUTPUT, c),
             ndvi_drop=optional_output(self, p, self.OUTPUT_NDVI_DROP, c),
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_landslide(
                 before, after, dem, outputs, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
-        entries = write_map_outputs(self, p, c, feedback, product)
+        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
         areas = report_product(feedback, product)
         style_outputs(
             c,
