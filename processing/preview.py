@@ -119,8 +119,12 @@ def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str
     mid_y, mid_x = extent.center().y(), extent.center().x()
     width = distance.measureLine(QgsPointXY(extent.xMinimum(), mid_y), QgsPointXY(extent.xMaximum(), mid_y))
     height = distance.measureLine(QgsPointXY(mid_x, extent.yMinimum()), QgsPointXY(mid_x, extent.yMaximum()))
-    unit, scale = ("km", 1000.0) if max(width, height) >= 2000 else ("m", 1.0)
-    return f"{width / scale:.3g} x {height / scale:.3g} {unit}, {crs.authid() or 'unknown CRS'}"
+    if max(width, height) >= 1000:
+        digits = 1 if max(width, height) < 100000 else 0
+        size = f"{width / 1000:,.{digits}f} x {height / 1000:,.{digits}f} km"
+    else:
+        size = f"{width:,.0f} x {height:,.0f} m"
+    return f"{size}, {crs.authid() or 'unknown CRS'}"
 
 
 def render_previews(product: MapProduct, polygons: str | None, polygon_count: int = 0) -> list[tuple[str, bytes]]:
