@@ -175,7 +175,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         product = run_core(
             lambda: run_cva(date1, date2, outputs, config, feedback_progress(feedback), feedback_log(feedback))
         )
-        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c,

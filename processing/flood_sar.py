@@ -178,7 +178,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
                 before, after, outputs, dem, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
-        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c, {self.OUTPUT: (outputs.classes, "Flood extent"), self.OUTPUT_MEASURE: (outputs.measure, "SAR measure")}

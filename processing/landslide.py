@@ -161,7 +161,7 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
                 before, after, dem, outputs, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
-        entries = write_map_outputs(self, p, c, feedback, product) if product.class_raster else {}
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c,
