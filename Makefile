@@ -30,6 +30,7 @@ bench: $(VENV)/.ready
 ## Polygons + statistics from a generated 10980 x 10980 class raster (>= 100 000 regions): time and peak RSS.
 bench-polygonize:
 	nice -n 10 $(SYS_PYTHON) tools/bench_polygonize.py --out build/bench_polygonize.json
+
 ## Score the algorithms through QGIS Processing on labelled real data. DATA=<root> OUT=<file.json>
 DATA ?= ../shared/data
 EVAL_OUT ?= build/eval.json

@@ -34,7 +34,8 @@ _VECTOR_DRIVERS = {
 
 def measure_field_name(measure_name: str) -> str:
     """``mean_<measure>`` as a portable field name (e.g. ``mean_dnbr``)."""
-    slug = re.sub(r"[^0-9a-z]+", "_", measure_name.lower()).strip("_")
+    plain = re.sub(r"\(.*?\)", "", measure_name.lower())  # units in brackets are not part of the name
+    slug = re.sub(r"[^0-9a-z]+", "_", plain).strip("_")[:40].rstrip("_")
     return f"mean_{slug or 'value'}"
 
 

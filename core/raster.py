@@ -44,16 +44,19 @@ def canonical_band_name(name: str) -> str:
     return text
 
 
+def description_names(description: str) -> list[str]:
+    """The names a band description gives: the description and its first token (``"B8, NIR"`` -> ``B8``)."""
+    text = (description or "").strip()
+    if not text:
+        return []
+    token = re.split(r"[,\s]+", text)[0]
+    return [text, token] if token and token != text else [text]
+
+
 def band_names(ds: gdal.Dataset, index: int) -> list[str]:
     """Every name a band is known by: description, its first token, BANDNAME metadata."""
     band = ds.GetRasterBand(index)
-    names: list[str] = []
-    description = (band.GetDescription() or "").strip()
-    if description:
-        names.append(description)
-        token = re.split(r"[,\s]+", description)[0]
-        if token and token != description:
-            names.append(token)
+    names = description_names(band.GetDescription() or "")
     for key in ("BANDNAME", "band_name", "NAME"):
         value = band.GetMetadataItem(key)
         if value:

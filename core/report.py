@@ -175,7 +175,7 @@ def histogram_svg(content: ReportContent, width: int = 1120, height: int = 280) 
         )
         parts.append(
             f'<text x="{tx + dx:.1f}" y="{top + 4}" text-anchor="{anchor}" font-size="13" font-weight="600" '
-            f'fill="#d64545">threshold {content.threshold:g}</text>'
+            f'fill="#d64545">threshold {content.threshold:.4g}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -265,7 +265,7 @@ def build_report(content: ReportContent) -> str:
     """The complete HTML page."""
     created = content.created or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     hist_title = f"Histogram of {escape(content.measure_name)}" if content.measure_name else "Histogram"
-    threshold = f" (threshold {content.threshold:g})" if content.threshold is not None else ""
+    threshold = f" (threshold {content.threshold:.4g})" if content.threshold is not None else ""
     histogram = (
         f"<section><h2>{hist_title}{escape(threshold)}</h2>{histogram_svg(content)}</section>"
         if content.histogram is not None

@@ -8,6 +8,7 @@ user chooses always wins over detection.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -20,6 +21,7 @@ from .raster import (
     band_names,
     band_radiometry,
     canonical_band_name,
+    description_names,
     find_band_by_name,
     resolve_band,
 )
@@ -165,7 +167,12 @@ RADIOMETRY_CHOICES = (
 
 def detect_sensor(ds: gdal.Dataset) -> SensorProfile:
     """Guess the sensor from band descriptions; ``GENERIC`` when nothing matches."""
-    raw = [n.upper() for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)]
+    return sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
+
+
+def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
+    """Guess the sensor from plain band names (no dataset needed, e.g. names shown by a GUI)."""
+    raw = [n.upper() for n in band_names]
     names = {canonical_band_name(n) for n in raw}
     if names & {"VV", "VH", "SIGMA0_VV", "SIGMA0_VH"}:
         return SENTINEL1
@@ -176,6 +183,32 @@ def detect_sensor(ds: gdal.Dataset) -> SensorProfile:
     if {"B5", "B7"} <= names or {"B5", "B6"} <= names:
         return LANDSAT89
     return GENERIC
+
+
+def roles_from_descriptions(
+    descriptions: Sequence[str], profile: SensorProfile | None = None, roles: Iterable[str] | None = None
+) -> tuple[SensorProfile, dict[str, int | None]]:
+    """The sensor and the 1-based band for each role, from band descriptions alone.
+
+    ``descriptions`` holds one text per band (empty when a band has none). The same rules
+    as :func:`detect_sensor` and :func:`find_role` apply, so a GUI shows what an algorithm
+    left on "detect" will use. ``profile`` overrides detection; ``roles`` defaults to all
+    roles of the profile. A role with no matching band maps to None.
+    """
+    per_band = [{canonical_band_name(n) for n in description_names(d)} for d in descriptions]
+    chosen = profile or sensor_from_names(n for d in descriptions for n in description_names(d))
+    found: dict[str, int | None] = {}
+    for role in roles if roles is not None else [r for r, _ in chosen.roles]:
+        found[role] = next(
+            (
+                index
+                for wanted in chosen.candidates(role)
+                for index, known in enumerate(per_band, start=1)
+                if canonical_band_name(wanted) in known
+            ),
+            None,
+        )
+    return chosen, found
 
 
 def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: BandSpec | None, label: str) -> int:

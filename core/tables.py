@@ -43,6 +43,10 @@ def write_table(path: str, rows: Sequence[Mapping[str, object]]) -> None:
             writer.writerow(columns)
             for row in rows:
                 writer.writerow(["" if row[c] is None else _text(row[c]) for c in columns])
+        # A .csvt next to the CSV tells QGIS (OGR) the column types, so numbers sort as numbers.
+        names = {ogr.OFTInteger64: "Integer64", ogr.OFTReal: "Real", ogr.OFTString: "String"}
+        with open(os.path.splitext(path)[0] + ".csvt", "w", encoding="utf-8") as handle:
+            handle.write(",".join(f'"{names[_kind([row[c] for row in rows])]}"' for c in columns) + "\n")
         return
     check_table_path(path)
     ds = ogr.GetDriverByName(_TABLE_DRIVERS[ext]).CreateDataSource(path)

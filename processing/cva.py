@@ -31,6 +31,7 @@ from .base import (
     style_outputs,
 )
 from .common import advanced, choice, report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 DEFAULT_THRESHOLD = 1  # index of Kittler-Illingworth in THRESHOLD_METHODS
 
@@ -79,6 +80,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
             "<b>Radiometric normalisation</b> (optional): date 2 is first fitted to date 1 band by band "
             "(mean and spread matched over pseudo-invariant pixels, the 30 % with the least change).<br>"
             "<b>Smoothing</b>: a focal median of the magnitude (odd window, 1 = none) removes isolated pixels."
+            + map_outputs_help("change magnitude")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -136,6 +138,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_DIRECTION, "Change direction (2 bands only)", optional=True, createByDefault=False
             )
         )
+        add_map_outputs(self, "change magnitude")
         self.addOutput(QgsProcessingOutputNumber(self.CHANGED_AREA_HA, "Changed area (ha)"))
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, "Threshold used"))
 
@@ -168,9 +171,11 @@ class CvaAlgorithm(ChangeLensAlgorithm):
             magnitude=optional_output(self, p, self.OUTPUT_MAGNITUDE, c),
             direction=optional_output(self, p, self.OUTPUT_DIRECTION, c),
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_cva(date1, date2, outputs, config, feedback_progress(feedback), feedback_log(feedback))
         )
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c,
@@ -181,6 +186,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
             },
         )
         return {
+            **entries,
             self.OUTPUT: outputs.classes,
             self.OUTPUT_MAGNITUDE: outputs.magnitude,
             self.OUTPUT_DIRECTION: outputs.direction

@@ -30,6 +30,7 @@ from .base import (
     style_outputs,
 )
 from .common import advanced, choice, optional_raster, report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class OpticalFloodAlgorithm(ChangeLensAlgorithm):
@@ -80,7 +81,7 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
             "<b>Clouds</b>: when an image has a Sentinel-2 SCL band (or you pick one), cloud, cloud shadow, "
             "cirrus, snow and defective pixels become no data.<br>"
             "Bands are found from band descriptions (B3/B11/B8, SR_B3/SR_B6/SR_B5); the band you pick wins. "
-            "For MNDWI, 'other band' is SWIR1; for NDWI it is NIR."
+            "For MNDWI, 'other band' is SWIR1; for NDWI it is NIR." + map_outputs_help("water index")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -140,6 +141,7 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT_INDEX, "Water index after", optional=True)
         )
+        add_map_outputs(self, "water index")
         self.addOutput(QgsProcessingOutputNumber(self.FLOODED_AREA_HA, "Flooded area (ha)"))
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, "Threshold used"))
 
@@ -173,16 +175,19 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
         outputs = OpticalFloodOutputs(
             classes=optional_output(self, p, self.OUTPUT, c), index_after=optional_output(self, p, self.OUTPUT_INDEX, c)
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_optical_flood(
                 before, after, outputs, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c, {self.OUTPUT: (outputs.classes, "Flood extent"), self.OUTPUT_INDEX: (outputs.index_after, "Water index")}
         )
         return {
+            **entries,
             self.OUTPUT: outputs.classes,
             self.OUTPUT_INDEX: outputs.index_after,
             self.FLOODED_AREA_HA: areas.get("Flooded", 0.0),

@@ -30,6 +30,7 @@ from .base import (
     style_outputs,
 )
 from .common import advanced, choice, optional_raster, report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class SarFloodAlgorithm(ChangeLensAlgorithm):
@@ -84,7 +85,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
             "<b>DEM</b> (optional): slopes steeper than the maximum (5 degrees by default), computed on the DEM's "
             "own grid, are never flooded.<br>"
             "VV and VH are found from band descriptions; both are averaged (in dB) when present. The log states "
-            "the bands, scale, filter and thresholds, and the area of each class."
+            "the bands, scale, filter and thresholds, and the area of each class." + map_outputs_help("log-ratio")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -137,6 +138,7 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_MEASURE, "Log-ratio (or after backscatter)", optional=True, createByDefault=True
             )
         )
+        add_map_outputs(self, "log-ratio")
         self.addOutput(QgsProcessingOutputNumber(self.FLOODED_AREA_HA, "Flooded area (ha)"))
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, "Threshold used"))
 
@@ -170,16 +172,19 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
         outputs = SarFloodOutputs(
             classes=optional_output(self, p, self.OUTPUT, c), measure=optional_output(self, p, self.OUTPUT_MEASURE, c)
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_sar_flood(
                 before, after, outputs, dem, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c, {self.OUTPUT: (outputs.classes, "Flood extent"), self.OUTPUT_MEASURE: (outputs.measure, "SAR measure")}
         )
         return {
+            **entries,
             self.OUTPUT: outputs.classes,
             self.OUTPUT_MEASURE: outputs.measure,
             self.FLOODED_AREA_HA: areas.get("Flooded", 0.0),

@@ -29,6 +29,7 @@ from .base import (
     style_outputs,
 )
 from .common import advanced, choice, report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class LandslideAlgorithm(ChangeLensAlgorithm):
@@ -79,6 +80,7 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
             "and resampled onto the image grid. Patches smaller than the minimum area are removed "
             "(8-connected).<br>"
             "Harvested fields and cloud shadows can look alike: the slope condition removes most of them."
+            + map_outputs_help("NDVI drop")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -122,6 +124,7 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
         )
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "New landslides"))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_NDVI_DROP, "NDVI drop", optional=True))
+        add_map_outputs(self, "NDVI drop")
         self.addOutput(QgsProcessingOutputNumber(self.LANDSLIDE_AREA_HA, "New landslide area (ha)"))
 
     def processAlgorithm(
@@ -152,17 +155,20 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
             classes=optional_output(self, p, self.OUTPUT, c),
             ndvi_drop=optional_output(self, p, self.OUTPUT_NDVI_DROP, c),
         )
+        check_map_outputs(self, p, c)
         product = run_core(
             lambda: run_landslide(
                 before, after, dem, outputs, config, feedback_progress(feedback), feedback_log(feedback)
             )
         )
+        entries = write_map_outputs(self, p, c, feedback, product)
         areas = report_product(feedback, product)
         style_outputs(
             c,
             {self.OUTPUT: (outputs.classes, "New landslides"), self.OUTPUT_NDVI_DROP: (outputs.ndvi_drop, "NDVI drop")},
         )
         return {
+            **entries,
             self.OUTPUT: outputs.classes,
             self.OUTPUT_NDVI_DROP: outputs.ndvi_drop,
             self.LANDSLIDE_AREA_HA: areas.get("New landslide", 0.0),

@@ -36,7 +36,7 @@ from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.products import MapProduct
 from ..core.report import ReportContent, build_report, write_report
-from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs, measure_field_name
+from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
 from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, run_core
@@ -62,8 +62,8 @@ def map_outputs_help(measure_name: str) -> str:
     return (
         "<br><br><b>Polygons</b>: one feature per connected region of a mapped class (background classes only "
         f"when asked) with class_id, class_name, pixels, area_ha (ellipsoidal for geographic CRSs), perimeter_m "
-        f"and {measure_field_name(measure_name)}; GeoPackage by default (its style is stored in the file), any OGR "
-        "format by extension (.shp, .geojson, .fgb ... with a .qml style next to it).<br>"
+        f"and the mean {measure_name} inside (mean_...); GeoPackage by default (its style is stored in the "
+        "file), any OGR format by extension (.shp, .geojson, .fgb ... with a .qml style next to it).<br>"
         "<b>Minimum mapping unit</b>: regions smaller than this area (m²) merge into their largest neighbour, in "
         "the class raster too, so raster and polygon areas agree. Optional hole filling (then area_ha includes "
         "the holes) and simplification (map units; neighbouring polygons may then overlap slightly).<br>"
@@ -248,7 +248,7 @@ def _write_reports(
     if feedback.isCanceled():
         raise QgsProcessingException("The run was cancelled; the report was not written.")
     feedback.setProgressText("Report")
-    images = render_previews(product, result.polygons)
+    images = render_previews(product, result.polygons, sum(result.polygon_counts.values()))
     outputs = (
         ("Class raster", product.class_raster),
         (product.measure_name or "Measure", product.measure_raster),
@@ -317,6 +317,11 @@ def write_map_outputs(
         )
     else:  # nothing to write: the classification's own statistics answer
         result = MapResult(product.stats, polygonised_classes=())
+    if (polygons or report or pdf) and not product.measure_raster:
+        feedback.pushInfo(
+            f"The {product.measure_name or 'driving measure'} output was skipped: polygons and the report "
+            "have no mean values or histogram. Keep that output to get them."
+        )
     rows = result.rows()
     polygon_count = sum(result.polygon_counts.values())
     if polygons:

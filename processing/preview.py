@@ -13,10 +13,12 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
+    QgsDistanceArea,
     QgsMapLayer,
     QgsMapRendererCustomPainterJob,
     QgsMapSettings,
     QgsMultiBandColorRenderer,
+    QgsPointXY,
     QgsRasterLayer,
     QgsRectangle,
     QgsSingleBandGrayRenderer,
@@ -30,6 +32,7 @@ from ..core.report import display_bands, preview_source
 
 PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700
+MAX_OUTLINED_POLYGONS = 20000  # beyond this, outlines blur into noise at preview size and take long to draw
 
 
 def _cut(layer: QgsRasterLayer, band: int, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> tuple:
@@ -108,7 +111,23 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     return bytes(data)
 
 
-def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str, bytes]]:
+def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str:
+    """Ground size of the mapped extent and its CRS, e.g. ``3.2 x 2.1 km, EPSG:32633``."""
+    distance = QgsDistanceArea()
+    distance.setSourceCrs(crs, QgsCoordinateTransformContext())
+    distance.setEllipsoid(crs.ellipsoidAcronym() or "WGS84")
+    mid_y, mid_x = extent.center().y(), extent.center().x()
+    width = distance.measureLine(QgsPointXY(extent.xMinimum(), mid_y), QgsPointXY(extent.xMaximum(), mid_y))
+    height = distance.measureLine(QgsPointXY(mid_x, extent.yMinimum()), QgsPointXY(mid_x, extent.yMaximum()))
+    if max(width, height) >= 1000:
+        digits = 1 if max(width, height) < 100000 else 0
+        size = f"{width / 1000:,.{digits}f} x {height / 1000:,.{digits}f} km"
+    else:
+        size = f"{width:,.0f} x {height:,.0f} m"
+    return f"{size}, {crs.authid() or 'unknown CRS'}"
+
+
+def render_previews(product: MapProduct, polygons: str | None, polygon_count: int = 0) -> list[tuple[str, bytes]]:
     """PNG previews of the first two inputs (before, after) and of the result, on the result's extent."""
     result = QgsRasterLayer(product.class_raster, "result", "gdal")
     if not result.isValid():
@@ -127,10 +146,11 @@ def render_previews(product: MapProduct, polygons: str | None) -> list[tuple[str
         inputs.clear()
     layers: list[QgsMapLayer] = [result]
     outline = None
-    if polygons:
+    if polygons and polygon_count <= MAX_OUTLINED_POLYGONS:
         outline = QgsVectorLayer(polygons, "polygons", "ogr")
         if outline.isValid():
             layers.insert(0, outline)
     caption = f"Result: {product.title}" + (" with polygons" if outline is not None and outline.isValid() else "")
+    caption += f" · {_extent_text(extent, crs)}"
     images.append((caption, _png(layers, extent, crs)))
     return images

@@ -32,3 +32,42 @@ def burn_scene(folder: Path, rows: int = 90, cols: int = 120, seed: int = 7) -> 
     a = write_raster(folder / "pre.tif", scale(pre), descriptions=S2_BANDS)
     b = write_raster(folder / "post.tif", scale(post), descriptions=S2_BANDS)
     return a, b
+
+
+S2_VNIR = ["B2", "B3", "B4", "B8", "B11"]
+VEGETATION = (500, 800, 600, 3000, 2000)  # reflectance x 10000 of blue, green, red, NIR, SWIR1
+WATER = (600, 700, 500, 300, 200)
+BARE = (1500, 1600, 1800, 2000, 2500)
+
+
+def s2_image(folder: Path, name: str, fill: tuple, patches: tuple = (), noise: float = 0.0, extra=None) -> str:  # noqa: ANN001
+    """A 40 x 40 five-band Sentinel-2-like image: ``fill`` everywhere, ``(rows, cols), values`` patches."""
+    img = np.stack([np.full((40, 40), v, np.float32) for v in fill])
+    for (rows, cols), values in patches:
+        img[:, rows, cols] = np.array(values, np.float32)[:, None, None]
+    if noise:
+        img += np.random.default_rng(len(name)).normal(0, noise, img.shape).astype(np.float32)
+    names = list(S2_VNIR)
+    if extra is not None:
+        img, names = np.concatenate([img, extra[1][None].astype(np.float32)]), names + [extra[0]]
+    return write_raster(folder / name, img, descriptions=names)
+
+
+def sar_pair(folder: Path) -> tuple[str, str]:
+    """VV/VH dB images: a river (6 columns) on both dates, the lower half flooded after."""
+    rng = np.random.default_rng(0)
+    before = np.stack([np.full((40, 40), -8, np.float32), np.full((40, 40), -15, np.float32)])
+    before += rng.normal(0, 1, before.shape).astype(np.float32)
+    before[:, :, :6] -= 14
+    after = before.copy()
+    after[:, 20:, 6:] -= 14
+    a = write_raster(folder / "s1_before.tif", before, descriptions=["VV", "VH"])
+    b = write_raster(folder / "s1_after.tif", after, descriptions=["VV", "VH"])
+    return a, b
+
+
+def slope_dem(folder: Path, steep_from_col: int = 30) -> str:
+    """A 40 x 40 DEM (10 m), gentle, then about 27 degrees from ``steep_from_col``."""
+    dem = np.tile(np.arange(40, dtype=np.float32) * 0.1, (40, 1))
+    dem[:, steep_from_col:] += np.arange(40 - steep_from_col, dtype=np.float32) * 5.0
+    return write_raster(folder / "dem.tif", dem)

@@ -210,3 +210,39 @@ def test_flood_area_uses_ellipsoidal_pixel_areas_in_geographic_crs(provider, tmp
     rows = pixel_area_rows_m2(grid_of(open_raster(after)), 10, 10)
     assert out["FLOODED_AREA_HA"] == pytest.approx(20 * rows.sum() / 1e4, rel=1e-9)
     assert 20 * rows.sum() / 1e4 == pytest.approx(200 * 55.7 * 111.4 / 1e4, rel=0.02)
+
+
+@pytest.mark.parametrize("alg", ["sarflood", "opticalflood", "landslide", "cva"])
+def test_polygons_statistics_and_report_for_every_index_method(provider, tmp_path, alg) -> None:  # noqa: ANN001
+    import csv
+
+    before, after = _sar_pair(tmp_path)
+    s2b = _s2(tmp_path, "b.tif", VEGETATION)
+    scar = ((slice(5, 15), slice(32, 38)), BARE)
+    inputs = {
+        "sarflood": {"BEFORE": before, "AFTER": after, "FILTER": 3},
+        "opticalflood": {
+            "BEFORE": s2b,
+            "AFTER": _s2(tmp_path, "w.tif", VEGETATION, [((slice(20, 40), slice(0, 40)), WATER)]),
+        },
+        "landslide": {"BEFORE": s2b, "AFTER": _s2(tmp_path, "a.tif", VEGETATION, [scar]), "DEM": _dem(tmp_path)},
+        "cva": {"DATE1": s2b, "DATE2": _s2(tmp_path, "a.tif", VEGETATION, [scar]), "SMOOTH": 1},
+    }[alg]
+    out = _run(
+        alg,
+        {
+            **inputs,
+            "OUTPUT": str(tmp_path / "classes.tif"),
+            "OUTPUT_POLYGONS": str(tmp_path / "polygons.gpkg"),
+            "OUTPUT_STATS": str(tmp_path / "areas.csv"),
+            "OUTPUT_REPORT": str(tmp_path / "report.html"),
+        },
+    )
+    classes = read(out["OUTPUT"])
+    with open(out["OUTPUT_STATS"], newline="") as handle:
+        table = {int(r["class_id"]): r for r in csv.DictReader(handle)}
+    mapped = [v for v in (2, 3) if v in table and int(table[v]["pixels"]) > 0]
+    assert mapped, table
+    for value in mapped:
+        assert int(table[value]["pixels"]) == int((classes == value).sum())
+    assert out["POLYGON_COUNT"] >= 1 and os.path.exists(out["OUTPUT_REPORT"])

@@ -193,3 +193,29 @@ def test_bad_outputs_fail_before_any_work(provider, tmp_path, param, value, mess
     with pytest.raises(QgsProcessingException, match=message):
         processing.run(ALG, params)
     assert not [p for p in os.listdir(tmp_path) if p.startswith(("dnbr", "severity", "p."))]
+
+
+def test_clean_up_options_reach_the_core(provider, tmp_path) -> None:  # noqa: ANN001
+    import processing
+
+    pre, post = burn_scene(tmp_path)
+    params = {
+        "PRE": pre,
+        "POST": post,
+        **_outputs(tmp_path),
+        "OUTPUT_POLYGONS": str(tmp_path / "polygons.shp"),
+        "INCLUDE_BACKGROUND": True,
+        "EIGHT_CONNECTED": True,
+        "FILL_HOLES": True,
+        "SIMPLIFY_TOLERANCE": 5.0,
+    }
+    result = processing.run(ALG, params)
+    ds = ogr.Open(result["OUTPUT_POLYGONS"])
+    features = list(ds.GetLayer(0))
+    assert 3 in {f["class_id"] for f in features}  # the unburned background is polygonised too
+    for feature in features:
+        multi = ogr.ForceToMultiPolygon(feature.GetGeometryRef().Clone())
+        assert all(multi.GetGeometryRef(i).GetGeometryCount() == 1 for i in range(multi.GetGeometryCount()))
+    assert (tmp_path / "polygons.qml").exists()
+    html = open(result["OUTPUT_REPORT"], encoding="utf-8").read()
+    assert "8 (through corners)" in html and "5 map units" in html

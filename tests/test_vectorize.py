@@ -221,3 +221,19 @@ def test_bad_parameters() -> None:
         PolygonConfig(min_area_m2=-1)
     with pytest.raises(ParameterError, match="simplification"):
         PolygonConfig(simplify_tolerance=float("nan"))
+
+
+def test_statistics_table_opens_with_numeric_columns(tmp_path) -> None:  # noqa: ANN001
+    cls = _classes()
+    product = _product(tmp_path, cls, _measure(cls))
+    result = make_map_outputs(product, MapOutputs(stats_table=str(tmp_path / "areas.csv")))
+    assert (tmp_path / "areas.csvt").read_text().startswith('"Integer64","String","Integer64","Real"')
+    ds = ogr.Open(result.stats_table)
+    defn = ds.GetLayer(0).GetLayerDefn()
+    kinds = {defn.GetFieldDefn(i).GetName(): defn.GetFieldDefn(i).GetType() for i in range(defn.GetFieldCount())}
+    assert kinds["area_ha"] == ogr.OFTReal and kinds["pixels"] == ogr.OFTInteger64
+    for ext in (".gpkg", ".xlsx"):
+        out = make_map_outputs(product, MapOutputs(stats_table=str(tmp_path / f"areas{ext}")))
+        table = ogr.Open(out.stats_table)
+        rows = {f["class_id"]: f for f in table.GetLayer(0)}
+        assert rows[7]["area_ha"] == pytest.approx(0.12) and rows[7]["class_name"] == "High severity"

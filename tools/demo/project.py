@@ -13,6 +13,7 @@ from qgis.core import (
     QgsMultiBandColorRenderer,
     QgsProject,
     QgsRasterLayer,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter
@@ -89,7 +90,11 @@ def build_project(inputs: dict[str, str], results: list[tuple[str, str]], out: P
     after = _true_colour(inputs["s2_after"], "Sentinel-2 after (true colour)")
     hill = _hillshade(inputs["dem"])
     outputs = [QgsRasterLayer(path, title) for title, path in results]  # styles come from the .qml sidecars
-    for layer in [hill, before, after, *outputs]:
+    polygons = [
+        QgsVectorLayer(str(path), f"{path.stem.replace('_', ' ')}", "ogr")
+        for path in sorted(out.glob("*_polygons.gpkg"))
+    ]  # styles come from each GeoPackage's layer_styles table
+    for layer in [hill, before, after, *outputs, *polygons]:
         if not layer.isValid():
             raise SystemExit(f"Could not load {layer.source()}")
         project.addMapLayer(layer)

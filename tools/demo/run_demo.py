@@ -1,5 +1,6 @@
 """`make demo`: generate the seeded scene, run every ChangeLens algorithm with qgis_process.bin,
-and write the rasters, a styled QGIS project and a PNG rendering of it to demo-output/."""
+and write the rasters, polygons, area tables, HTML reports, a styled QGIS project and a PNG
+rendering of it to demo-output/."""
 
 from __future__ import annotations
 
@@ -83,6 +84,16 @@ def runs(inputs: dict[str, str], out: Path) -> list[tuple[str, str, dict[str, st
     ]
 
 
+def with_map_outputs(name: str, params: dict[str, str], out: Path) -> dict[str, str]:
+    """Add the shared polygons, area table and HTML report of one run, named after ``name``."""
+    return {
+        **params,
+        "OUTPUT_POLYGONS": str(out / f"{name}_polygons.gpkg"),
+        "OUTPUT_STATS": str(out / f"{name}_areas.csv"),
+        "OUTPUT_REPORT": str(out / f"{name}_report.html"),
+    }
+
+
 def run_all(inputs: dict[str, str], out: Path) -> list[tuple[str, str]]:
     """Run every algorithm through qgis_process.bin; returns (title, class raster) pairs."""
     profile = Path(tempfile.mkdtemp(prefix="changelens-demo-profile-"))
@@ -91,6 +102,7 @@ def run_all(inputs: dict[str, str], out: Path) -> list[tuple[str, str]]:
         enable_plugin(env)
         done = []
         for title, algorithm, params in runs(inputs, out):
+            params = with_map_outputs(algorithm.split(":")[1], params, out)
             started = time.monotonic()
             code, payload, log = run_algorithm(env, algorithm, params)
             if code != 0 or payload is None:
