@@ -22,7 +22,7 @@ from rasters import read, write_raster
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
-SHIPPED = ("burn_severity_report",)
+SHIPPED = ("burn_severity_report", "flood_rapid_mapping", "change_hotspots")
 
 
 def _features(path: Path) -> list[dict]:
@@ -90,3 +90,61 @@ def test_burn_severity_report(qgis_process_env, tmp_path, route) -> None:  # noq
     assert perimeter["geometry_area"] == pytest.approx(30000.0)
     html = out["burn:report"].read_text(encoding="utf-8")
     assert "<html" in html.lower() and "High severity" in html
+
+
+@pytest.mark.parametrize("route", ["id", "path"])
+def test_flood_rapid_mapping(qgis_process_env, tmp_path, route) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(1)
+    before = -8 + rng.normal(0, 0.5, (60, 60))
+    after = -8 + rng.normal(0, 0.5, (60, 60))
+    before[:10] = after[:10] = -22 + rng.normal(0, 0.5, (10, 60))  # a lake on both dates: permanent water
+    after[20:40, 10:40] = -22 + rng.normal(0, 0.5, (20, 30))  # the flood: 600 px = 6 ha
+    after[50, 50] = -22  # one dark pixel: below the 1000 m² default mapping unit
+    a = write_raster(tmp_path / "before.tif", before.astype(np.float32), descriptions=["VV"])
+    b = write_raster(tmp_path / "after.tif", after.astype(np.float32), descriptions=["VV"])
+    out = {
+        "flood:extent": tmp_path / "extent.tif",
+        "flood:polygons": tmp_path / "regions.gpkg",
+        "flood:report": tmp_path / "report.html",
+        "outline:outline": tmp_path / "outline.gpkg",
+    }
+    _run(qgis_process_env, route, "flood_rapid_mapping", {"before": a, "after": b, **out})
+    extent = read(out["flood:extent"])
+    flooded = extent == 2
+    assert flooded[20:40, 10:40].mean() > 0.95 and flooded.sum() == pytest.approx(600, abs=20)
+    assert not flooded[50, 50] and (extent[:10] == 3).mean() > 0.95
+    regions = _features(out["flood:polygons"])
+    assert len(regions) == 1 and regions[0]["area_ha"] == pytest.approx(flooded.sum() / 100)
+    (outline,) = _features(out["outline:outline"])
+    assert outline["flooded_ha"] == pytest.approx(flooded.sum() / 100) and outline["polygons"] == 1
+    assert "Flooded" in out["flood:report"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("route", ["id", "path"])
+def test_change_hotspots(qgis_process_env, tmp_path, route) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(2)
+    date1 = 1000 + rng.normal(0, 20, (3, 100, 100))
+    date2 = 1000 + rng.normal(0, 20, (3, 100, 100))
+    date2[:, 10:30, 10:30] += 600  # 4 ha in the north-west 500 m cell
+    date2[:, 60:70, 70:80] += 600  # 1 ha in the south-east cell
+    date2[:, 5, 90] += 600  # one pixel: below the 500 m² default mapping unit
+    a = write_raster(tmp_path / "d1.tif", date1.astype(np.float32), descriptions=["B2", "B3", "B4"])
+    b = write_raster(tmp_path / "d2.tif", date2.astype(np.float32), descriptions=["B2", "B3", "B4"])
+    out = {
+        "change:change": tmp_path / "change.tif",
+        "change:polygons": tmp_path / "regions.gpkg",
+        "change:report": tmp_path / "report.html",
+        "hotspots:cells": tmp_path / "cells.gpkg",
+    }
+    _run(qgis_process_env, route, "change_hotspots", {"date1": a, "date2": b, **out})
+    changed = read(out["change:change"]) == 2
+    assert changed[10:30, 10:30].mean() > 0.95 and changed[60:70, 70:80].mean() > 0.9 and not changed[5, 90]
+    regions = _features(out["change:polygons"])
+    assert sum(f["area_ha"] for f in regions) == pytest.approx(changed.sum() / 100)
+    cells = sorted(_features(out["hotspots:cells"]), key=lambda f: (-f["top"], f["left"]))
+    assert [(c["left"], c["top"]) for c in cells] == [(500000.0, 5100000.0), (500500.0, 5099500.0)]
+    assert cells[0]["changed_ha"] == pytest.approx(changed[:50, :50].sum() / 100)
+    assert cells[1]["changed_ha"] == pytest.approx(changed[50:, 50:].sum() / 100)
+    for cell in cells:
+        assert cell["changed_pct"] == pytest.approx(100 * cell["changed_ha"] / 25.0, abs=1e-3)
+    assert out["change:report"].stat().st_size > 1000
