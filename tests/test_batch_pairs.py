@@ -296,3 +296,27 @@ def test_runs_a_workflow_file_on_each_pair(provider, tmp_path) -> None:  # noqa:
     rows = _summary(result["SUMMARY_CSV"])
     high = {r["pair"]: float(r["area_ha"]) for r in rows if r["class"] == "High severity"}
     assert high == pytest.approx({"a": 0.24, "b": 0.08})
+
+
+def test_runs_a_shipped_workflow_on_each_pair(provider, tmp_path) -> None:  # noqa: ANN001
+    """A shipped workflow by id: per-pair outputs under their model output names, areas in the summary."""
+    import processing
+
+    scenes = _scenes(tmp_path)
+    out = tmp_path / "out"
+    result = processing.run(
+        ALG,
+        {
+            "INPUT_FOLDER": str(scenes),
+            "ALGORITHM": "burn_severity_report",
+            "PARAMETERS": '{"min_area_m2": 0, "burn:report": null}',
+            "OUTPUT_FOLDER": str(out),
+            "OUTPUT_SUMMARY": "TEMPORARY_OUTPUT",
+        },
+    )
+    assert (result["SUCCEEDED"], result["FAILED"]) == (2, 1)
+    assert {"severity.tif", "dnbr.tif", "polygons.gpkg", "perimeter.gpkg", "areas.csv"} <= set(os.listdir(out / "b"))
+    assert "report.html" not in os.listdir(out / "b")
+    rows = _summary(result["SUMMARY_CSV"])
+    high = {r["pair"]: float(r["area_ha"]) for r in rows if r["class"] == "High severity"}
+    assert high == pytest.approx({"a": 0.24, "b": 0.08})

@@ -148,6 +148,15 @@ def test_edit_action_opens_the_model_designer(provider, tmp_path, monkeypatch) -
     finally:
         dialog.setDirty(False)
         dialog.close()
+    shipped = QgsApplication.processingRegistry().algorithmById("changelens:flood_rapid_mapping")
+    action.setData(shipped, None)
+    dialog = action.execute()
+    try:
+        assert sorted(dialog.model().childAlgorithms()) == ["flood", "outline", "select", "total"]
+        assert dialog.model().parameterDefinition("min_area_m2").defaultValue() == 1000.0
+    finally:
+        dialog.setDirty(False)
+        dialog.close()
 
 
 def test_every_algorithm_is_modeler_ready(provider) -> None:  # noqa: ANN001
