@@ -168,10 +168,17 @@ def run_parameters(
 def run_pair(
     alg: QgsProcessingAlgorithm, params: dict[str, Any], context: QgsProcessingContext, feedback: PairFeedback
 ) -> dict[str, Any]:
-    """Run the child algorithm (as a child: nothing is loaded into the project)."""
+    """Run the child algorithm (as a child: nothing is loaded into the project).
+
+    Each pair gets its own context (with the batch's settings: project, ellipsoid, transforms), so
+    the layers a run opens are released with it instead of piling up over hundreds of pairs.
+    """
     import processing
 
-    results = processing.run(alg, params, feedback=feedback, context=context, is_child_algorithm=True)
+    pair_context = QgsProcessingContext()
+    pair_context.copyThreadSafeSettings(context)
+    pair_context.setFeedback(feedback)
+    results = processing.run(alg, params, feedback=feedback, context=pair_context, is_child_algorithm=True)
     if results is None:
         raise QgsProcessingException("the algorithm returned no results")
     return results
