@@ -304,6 +304,7 @@ def test_runs_a_shipped_workflow_on_each_pair(provider, tmp_path) -> None:  # no
 
     scenes = _scenes(tmp_path)
     out = tmp_path / "out"
+    context = QgsProcessingContext()
     result = processing.run(
         ALG,
         {
@@ -313,8 +314,11 @@ def test_runs_a_shipped_workflow_on_each_pair(provider, tmp_path) -> None:  # no
             "OUTPUT_FOLDER": str(out),
             "OUTPUT_SUMMARY": "TEMPORARY_OUTPUT",
         },
+        context=context,
     )
     assert (result["SUCCEEDED"], result["FAILED"]) == (2, 1)
+    # Layers the pairs opened were released with each pair, not kept for the whole batch.
+    assert context.temporaryLayerStore().count() == 0
     assert {"severity.tif", "dnbr.tif", "polygons.gpkg", "perimeter.gpkg", "areas.csv"} <= set(os.listdir(out / "b"))
     assert "report.html" not in os.listdir(out / "b")
     rows = _summary(result["SUMMARY_CSV"])
