@@ -53,6 +53,19 @@ class CvaAlgorithm(ChangeLensAlgorithm):
     OUTPUT_DIRECTION = "OUTPUT_DIRECTION"
     CHANGED_AREA_HA = "CHANGED_AREA_HA"
     THRESHOLD = "THRESHOLD"
+    PARAMETER_HELP = {
+        "DATE1": "First image (any number of bands); its grid is the output grid.",
+        "DATE2": "Second image with the same bands, any grid overlapping the first.",
+        "BANDS": "Comma-separated band names or numbers compared on both dates.",
+        "THRESHOLD_METHOD": "How the threshold on the change magnitude is found (on a sample of the whole image).",
+        "THRESHOLD_VALUE": "Used only with the user threshold: magnitudes above this are change.",
+        "NORMALISATION": "How each band is scaled before the change vector is computed.",
+        "RADIOMETRIC": "Matches date 2 to date 1 over pixels that change least (pseudo-invariant features).",
+        "SMOOTH": "Focal median of the magnitude that removes isolated pixels.",
+        "OUTPUT": "Classes 1 = no change, 2 = change (0 = no data).",
+        "OUTPUT_MAGNITUDE": "Length of the change vector, in the units of the (normalised) bands.",
+        "OUTPUT_DIRECTION": "Angle of the change vector in degrees (two bands only).",
+    }
 
     def name(self) -> str:
         return "cva"

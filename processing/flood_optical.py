@@ -56,6 +56,17 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
     OUTPUT_INDEX = "OUTPUT_INDEX"
     FLOODED_AREA_HA = "FLOODED_AREA_HA"
     THRESHOLD = "THRESHOLD"
+    PARAMETER_HELP = {
+        "BEFORE": "Optical image before the flood (Sentinel-2, Landsat 8/9 ...); its grid is the output grid. "
+        "Without it, all water after the event counts as flooded.",
+        "AFTER": "Optical image after the flood, any grid overlapping the before image.",
+        "INDEX": "Water index: MNDWI uses green and SWIR1, NDWI green and NIR.",
+        "THRESHOLD_METHOD": "How the water threshold on the index is found (on a sample of the whole image).",
+        "CLOUD_MASK": "Sentinel-2 SCL classes cloud, shadow, cirrus and snow become no data.",
+        "THRESHOLD_VALUE": "Used only with the user threshold: index values above this are water.",
+        "OUTPUT": "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
+        "OUTPUT_INDEX": "The water index of the after image.",
+    }
 
     def name(self) -> str:
         return "opticalflood"

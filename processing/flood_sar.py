@@ -56,6 +56,22 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
     OUTPUT_MEASURE = "OUTPUT_MEASURE"
     FLOODED_AREA_HA = "FLOODED_AREA_HA"
     THRESHOLD = "THRESHOLD"
+    PARAMETER_HELP = {
+        "BEFORE": "Sentinel-1 GRD before the flood (VV and/or VH); its grid is the output grid. Without it, every "
+        "dark-water pixel after the event counts as flooded.",
+        "AFTER": "Sentinel-1 GRD after the flood (VV and/or VH), any grid overlapping the before image.",
+        "DEM": "Elevation in metres, any CRS; slopes steeper than the maximum slope are never flooded.",
+        "SCALE": "What the pixel values are; data declared as dB that is clearly not dB is refused.",
+        "THRESHOLD_METHOD": "How the water and change thresholds are found (on a sample of the whole image).",
+        "POLARISATION": "Bands used; with both, VV and VH are averaged in dB.",
+        "FILTER": "Speckle filter applied to both dates before thresholding.",
+        "WINDOW": "Speckle filter window in pixels (odd).",
+        "CHANGE_THRESHOLD": "Used only with the user threshold: a log-ratio drop below this is change.",
+        "WATER_THRESHOLD": "Used only with the user threshold: backscatter below this is water.",
+        "MAX_SLOPE": "Used only with a DEM.",
+        "OUTPUT": "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
+        "OUTPUT_MEASURE": "Log-ratio in dB (after - before), or the after backscatter without a before image.",
+    }
 
     def name(self) -> str:
         return "sarflood"

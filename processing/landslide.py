@@ -49,6 +49,16 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
     OUTPUT = "OUTPUT"
     OUTPUT_NDVI_DROP = "OUTPUT_NDVI_DROP"
     LANDSLIDE_AREA_HA = "LANDSLIDE_AREA_HA"
+    PARAMETER_HELP = {
+        "BEFORE": "Optical image before the event with red and NIR bands; its grid is the output grid.",
+        "AFTER": "Optical image after the event, any grid overlapping the before image.",
+        "DEM": "Elevation in metres, any CRS; the slope is computed on the DEM's own grid.",
+        "NDVI_DROP": "NDVI before minus NDVI after must reach this.",
+        "MIN_SLOPE": "Only slopes at least this steep can hold a new landslide.",
+        "BRIGHTNESS_INCREASE": "Bare ground is brighter: the mean of red and green reflectance must rise by this.",
+        "OUTPUT": "Classes 1 = no landslide, 2 = new landslide (0 = no data).",
+        "OUTPUT_NDVI_DROP": "NDVI before minus NDVI after.",
+    }
     BAND_PARAMS = (
         ("BEFORE_RED_BAND", "Before red band (empty: detect)", "BEFORE"),
         ("BEFORE_NIR_BAND", "Before NIR band (empty: detect)", "BEFORE"),

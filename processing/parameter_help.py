@@ -25,6 +25,21 @@ from qgis.core import (
 
 _UNBOUNDED = 1e300
 
+# What the shared outputs (processing/outputs.py) mean, for every algorithm that has them.
+SHARED_HELP = {
+    "OUTPUT_POLYGONS": "One polygon per connected region of a mapped class with class_id, class_name, pixels, "
+    "area_ha, perimeter_m and the mean measure; background classes only when asked.",
+    "MIN_AREA_M2": "Regions smaller than this ground area merge into their largest neighbour, in the class raster "
+    "too, so raster and polygon areas agree.",
+    "FILL_HOLES": "Polygons without inner holes (area_ha then includes them).",
+    "SIMPLIFY_TOLERANCE": "Douglas-Peucker tolerance for the polygon outlines, in map units.",
+    "EIGHT_CONNECTED": "Pixels touching only at a corner belong to the same region.",
+    "INCLUDE_BACKGROUND": "Also polygonise the background classes (unburned, no change, not flooded ...).",
+    "OUTPUT_STATS": "Pixels, area_ha, percent, polygons and mean measure per class.",
+    "OUTPUT_REPORT": "One self-contained HTML page: maps, legend, area table, histogram, inputs, parameters.",
+    "OUTPUT_REPORT_PDF": "The report as an A4 PDF.",
+}
+
 
 def _number(value: float) -> str:
     return f"{value:g}"
@@ -60,7 +75,7 @@ def _facts(definition: QgsProcessingParameterDefinition) -> str:
         return "A raster file GDAL reads (GeoTIFF, JP2, VRT ...)." + (" Optional." if optional else "")
     if isinstance(definition, QgsProcessingDestinationParameter):
         if isinstance(definition, QgsProcessingParameterRasterDestination):
-            kind = "GeoTIFF written with its style (colour table, class names, .qml)"
+            kind = "GeoTIFF with its style (.qml; class rasters also carry colours and class names)"
         elif isinstance(definition, (QgsProcessingParameterVectorDestination, QgsProcessingParameterFeatureSink)):
             kind = "Vector or table file, any OGR format (GeoPackage or CSV by default)"
         elif isinstance(definition, QgsProcessingParameterFileDestination):
@@ -76,5 +91,6 @@ def _facts(definition: QgsProcessingParameterDefinition) -> str:
 
 
 def parameter_help(definition: QgsProcessingParameterDefinition, explanation: str = "") -> str:
-    """The help text of ``definition``: ``explanation`` then the facts read from the definition."""
-    return " ".join(part for part in (explanation.strip(), _facts(definition)) if part)
+    """The help text of ``definition``: ``explanation`` (or the shared one) then the facts read from it."""
+    meaning = explanation.strip() or SHARED_HELP.get(definition.name(), "")
+    return " ".join(part for part in (meaning, _facts(definition)) if part)
