@@ -19,10 +19,11 @@ from osgeo import ogr
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
 from qgis_process_runner import QGIS_PROCESS
 from rasters import read, write_raster
+from scenes import BARE, VEGETATION, s2_image, slope_dem
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
-SHIPPED = ("burn_severity_report", "flood_rapid_mapping", "change_hotspots")
+SHIPPED = ("burn_severity_report", "flood_rapid_mapping", "change_hotspots", "landslide_inventory")
 
 
 def _features(path: Path) -> list[dict]:
@@ -158,3 +159,31 @@ def test_change_hotspots(qgis_process_env, tmp_path, route) -> None:  # noqa: AN
     for cell in cells:
         assert cell["changed_pct"] == pytest.approx(100 * cell["changed_ha"] / 25.0, abs=1e-3)
     assert out["change:report"].stat().st_size > 1000
+
+
+@pytest.mark.parametrize("route", ["id", "path"])
+def test_landslide_inventory(qgis_process_env, tmp_path, route) -> None:  # noqa: ANN001
+    before = s2_image(tmp_path, "before.tif", VEGETATION)
+    scar = ((slice(5, 15), slice(32, 38)), BARE)  # 60 px = 0.6 ha on the steep side
+    flat = ((slice(20, 30), slice(2, 12)), BARE)  # a harvest on flat ground: not a landslide
+    speck = ((slice(35, 37), slice(33, 35)), BARE)  # 400 m² on the slope: below the 500 m² default
+    after = s2_image(tmp_path, "after.tif", VEGETATION, [scar, flat, speck])
+    out = {
+        "slides:landslides": tmp_path / "landslides.tif",
+        "slides:polygons": tmp_path / "polygons.gpkg",
+        "slides:report": tmp_path / "report.html",
+        "points:inventory": tmp_path / "inventory.gpkg",
+        "outline:outline": tmp_path / "outline.gpkg",
+    }
+    params = {"before": before, "after": after, "dem": slope_dem(tmp_path), **out}
+    _run(qgis_process_env, route, "landslide_inventory", params)
+    expected = np.ones((40, 40), np.uint8)
+    expected[5:15, 32:38] = 2
+    assert np.array_equal(read(out["slides:landslides"]), expected)
+    (polygon,) = _features(out["slides:polygons"])
+    assert polygon["class_name"] == "New landslide" and polygon["area_ha"] == pytest.approx(0.6)
+    (point,) = _features(out["points:inventory"])
+    assert point["area_ha"] == pytest.approx(0.6)
+    (outline,) = _features(out["outline:outline"])
+    assert outline["landslide_ha"] == pytest.approx(0.6) and outline["polygons"] == 1
+    assert "New landslide" in out["slides:report"].read_text(encoding="utf-8")

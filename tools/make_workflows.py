@@ -258,10 +258,54 @@ def change_hotspots() -> QgsProcessingModelAlgorithm:
     return flow.finish()
 
 
+def landslide_inventory() -> QgsProcessingModelAlgorithm:
+    """Optical before/after + DEM -> new landslides >= MMU -> polygons -> one point per landslide -> totals."""
+    flow = Workflow(
+        "Landslide inventory (optical before/after + DEM)",
+        "landslide",
+        "Maps new landslides from an optical image before and one after the event (NDVI drop and brightening "
+        "on slopes steeper than the minimum slope, from the DEM), keeps landslides at least as large as the "
+        "minimum mapping unit, and writes the landslide raster, one polygon per landslide with its area, one "
+        "point per landslide (its centre, with area_ha) for the inventory, the total (landslide_ha and count) "
+        "and an HTML report.",
+    )
+    flow.add_input(QgsProcessingParameterRasterLayer("before", "Image before the event"), "Red and NIR bands.")
+    flow.add_input(QgsProcessingParameterRasterLayer("after", "Image after the event"), "Red and NIR bands.")
+    flow.add_input(QgsProcessingParameterRasterLayer("dem", "DEM"), "Elevation in metres, any CRS.")
+    flow.add_input(_mmu(500.0), "Landslides smaller than this (m²) are dropped. Default: 500.")
+    mmu = default_of("min_area_m2", 500.0)
+    flow.add_step(
+        "slides",
+        "changelens:landslide",
+        "New landslides",
+        1,
+        1,
+        {"BEFORE": param("before"), "AFTER": param("after"), "DEM": param("dem"), "MIN_AREA": mmu, "MIN_AREA_M2": mmu},
+        {
+            "OUTPUT": ("landslides", "New landslides"),
+            "OUTPUT_POLYGONS": ("polygons", "Landslide polygons (area_ha)"),
+            "OUTPUT_STATS": ("areas", "Area per class"),
+            "OUTPUT_REPORT": ("report", "Report (HTML)"),
+        },
+    )
+    flow.add_step(
+        "points",
+        "native:centroids",
+        "One point per landslide",
+        2,
+        0,
+        {"INPUT": output("slides", "OUTPUT_POLYGONS"), "ALL_PARTS": False, "OUTPUT": "TEMPORARY_OUTPUT"},
+        {"OUTPUT": ("inventory", "Landslide inventory points (area_ha)")},
+    )
+    _outline(flow, "slides", "\"class_name\" = 'New landslide'", 2, "landslide_ha", "outline", "All landslides")
+    return flow.finish()
+
+
 BUILDERS: dict[str, Callable[[], QgsProcessingModelAlgorithm]] = {
     "burn_severity_report": burn_severity_report,
     "flood_rapid_mapping": flood_rapid_mapping,
     "change_hotspots": change_hotspots,
+    "landslide_inventory": landslide_inventory,
 }
 
 
