@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 from typing import Any
 
 from qgis.core import (
@@ -182,6 +184,36 @@ def run_pair(
     if results is None:
         raise QgsProcessingException("the algorithm returned no results")
     return results
+
+
+def failure_message(exc: BaseException, errors: list[str]) -> str:
+    """One line saying why a pair failed: the exception, plus the step's own reason when it only says which step."""
+
+    def clean(text: str) -> str:
+        return " ".join(text.replace("Unable to execute algorithm", "").split())
+
+    message = clean(str(exc)) or type(exc).__name__
+    reasons = []
+    for error in errors:
+        text = clean(error)
+        if text and text not in message and text not in reasons and not text.startswith("Error encountered while"):
+            reasons.append(text)
+    return f"{message}: {' '.join(reasons[:2])}" if reasons else message
+
+
+def remove_new_files(folder: str, existing: set[str]) -> None:
+    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
+    if not os.path.isdir(folder):
+        return
+    for entry in set(os.listdir(folder)) - existing:
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+    if not existing and not os.listdir(folder):
+        os.rmdir(folder)
 
 
 def _rows_from_json(value: Any) -> list[dict[str, object]] | None:

@@ -43,7 +43,16 @@ from ..core.batch import (
     write_summary_csv,
 )
 from .base import ChangeLensAlgorithm, run_core
-from .batch_child import PairFeedback, class_rows, input_names, resolve_algorithm, run_pair, run_parameters
+from .batch_child import (
+    PairFeedback,
+    class_rows,
+    failure_message,
+    input_names,
+    remove_new_files,
+    resolve_algorithm,
+    run_pair,
+    run_parameters,
+)
 
 _FIELD_TYPES = {
     "class_id": QVariant.Int,
@@ -350,6 +359,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
             started = time.perf_counter()
             child = PairFeedback(multi)
+            existing = set(os.listdir(folder)) if os.path.isdir(folder) else set()
             try:
                 if pair.problem:
                     raise QgsProcessingException(pair.problem)
@@ -358,11 +368,10 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 results = run_pair(alg, params, context, child)
                 classes = class_rows(alg, results)
             except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
-                message = " ".join(str(exc).replace("Unable to execute algorithm", "").split()) or type(exc).__name__
+                message = failure_message(exc, child.errors)
                 status = "cancelled" if feedback.isCanceled() else "failed"
                 feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
-                if os.path.isdir(folder) and not os.listdir(folder):
-                    os.rmdir(folder)
+                remove_new_files(folder, existing)
                 rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
                 failed += 1
                 continue

@@ -324,3 +324,35 @@ def test_runs_a_shipped_workflow_on_each_pair(provider, tmp_path) -> None:  # no
     rows = _summary(result["SUMMARY_CSV"])
     high = {r["pair"]: float(r["area_ha"]) for r in rows if r["class"] == "High severity"}
     assert high == pytest.approx({"a": 0.24, "b": 0.08})
+
+
+def test_a_pair_that_fails_halfway_leaves_nothing_behind(provider, tmp_path) -> None:  # noqa: ANN001
+    """A workflow whose second step fails after the first wrote its raster: the pair's new files are removed."""
+    from qgis.core import QgsProcessingModelChildParameterSource
+    from test_workflows import _burn_table_model
+
+    import processing
+
+    model = _burn_table_model()
+    table = model.childAlgorithm("table")
+    table.addParameterSources("BAND", [QgsProcessingModelChildParameterSource.fromStaticValue(9)])  # no band 9
+    model.setChildAlgorithm(table)
+    model_path = tmp_path / "broken_second_step.model3"
+    assert model.toFile(str(model_path))
+    scenes = _scenes(tmp_path)
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "notes.txt").write_text("the user's own file")
+    with pytest.raises(QgsProcessingException, match="None of the 3 pair"):
+        processing.run(
+            ALG,
+            {
+                "INPUT_FOLDER": str(scenes),
+                "ALGORITHM": str(model_path),
+                "OUTPUT_FOLDER": str(out),
+                "OUTPUT_SUMMARY": "TEMPORARY_OUTPUT",
+            },
+        )
+    assert sorted(os.listdir(out)) == ["a", "summary.csv"] and os.listdir(out / "a") == ["notes.txt"]
+    rows = _summary(str(out / "summary.csv"))
+    assert [r["status"] for r in rows] == ["failed"] * 3 and "band" in rows[0]["error"].lower()
