@@ -4,7 +4,7 @@ Pair discovery rules (documented in the README and the algorithm help):
 
 * a sub-folder ``<name>/`` holding one *before* raster (stem ``pre``, ``before``, ``t1`` or
   ``date1``) and one *after* raster (stem ``post``, ``after``, ``t2`` or ``date2``) is pair
-  ``<name>``;
+  ``<name>`` (and so is the chosen folder itself when it holds them directly);
 * sibling rasters ``<name>_pre.tif`` and ``<name>_post.tif`` (also ``_before``/``_after``,
   ``_t1``/``_t2``, ``_date1``/``_date2``, with ``_``, ``-`` or ``.`` before the role) in the
   folder itself are pair ``<name>``;
@@ -81,20 +81,30 @@ def _pair_from_candidates(name: str, before: list[str], after: list[str], where:
     return ScenePair(name, before[0] if before else "", after[0] if after else "", problem)
 
 
+def _role_files(folder: str) -> dict[str, list[str]]:
+    """The before/after rasters directly in ``folder`` (``pre.tif``, ``after.vrt`` ...)."""
+    roles: dict[str, list[str]] = {"before": [], "after": []}
+    for filename in sorted(os.listdir(folder)):
+        role = _role(_stem(filename)) if _is_raster_name(filename) else None
+        if role and os.path.isfile(os.path.join(folder, filename)):
+            roles[role].append(os.path.join(folder, filename))
+    return roles
+
+
 def discover_pairs(folder: str) -> list[ScenePair]:
     """Pairs found in ``folder`` by the sub-folder and sibling rules, sorted by name."""
     if not os.path.isdir(folder):
         raise InputError(f"The scene folder '{folder}' does not exist: pick the folder that holds your pairs.")
     pairs: list[ScenePair] = []
     siblings: dict[str, dict[str, list[str]]] = {}
+    own = _role_files(folder)  # the folder itself is one pair (pre.tif + post.tif directly inside)
+    if own["before"] or own["after"]:
+        name = os.path.basename(os.path.abspath(folder))
+        pairs.append(_pair_from_candidates(name, own["before"], own["after"], f"folder '{name}'"))
     for entry in sorted(os.listdir(folder)):
         path = os.path.join(folder, entry)
         if os.path.isdir(path):
-            roles: dict[str, list[str]] = {"before": [], "after": []}
-            for filename in sorted(os.listdir(path)):
-                role = _role(_stem(filename)) if _is_raster_name(filename) else None
-                if role:
-                    roles[role].append(os.path.join(path, filename))
+            roles = _role_files(path)
             if roles["before"] or roles["after"]:
                 pairs.append(_pair_from_candidates(entry, roles["before"], roles["after"], f"folder '{entry}'"))
         elif _is_raster_name(entry):

@@ -83,6 +83,9 @@ def test_discover_pairs_by_folder_and_siblings(tmp_path) -> None:  # noqa: ANN00
     assert "no after image in files 'x_*'" in pairs["x"].problem
     with pytest.raises(InputError, match="does not exist"):
         discover_pairs(str(tmp_path / "nowhere"))
+    # The folder of one pair, chosen directly, is that pair.
+    (single,) = discover_pairs(str(scenes / "a"))
+    assert (single.name, single.problem) == ("a", None) and single.after.endswith("a/post.tif")
 
 
 def test_read_pair_list(tmp_path) -> None:  # noqa: ANN001
