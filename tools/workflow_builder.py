@@ -5,7 +5,9 @@ Used by ``tools/make_workflows.py``; needs QGIS's Python (PyQGIS) and the plugin
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -128,13 +130,15 @@ class Workflow:
 
 
 def start_qgis() -> QgsApplication:
+    """QGIS headless with Processing (native algorithms) and the ChangeLens provider from this checkout."""
     app = QgsApplication([], False)
     app.initQgis()
     sys.path.insert(0, "/usr/share/qgis/python/plugins")
     from processing.core.Processing import Processing
 
     Processing.initialize()
-    link_dir = Path(tempfile.mkdtemp(prefix="changelens_"))
+    link_dir = Path(tempfile.mkdtemp(prefix="changelens_"))  # the checkout, importable as "changelens"
+    atexit.register(shutil.rmtree, link_dir, ignore_errors=True)
     (link_dir / "changelens").symlink_to(ROOT, target_is_directory=True)
     sys.path.insert(0, str(link_dir))
     from changelens.plugin import ChangeLensPlugin
