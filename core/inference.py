@@ -16,7 +16,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -38,6 +38,8 @@ from .windows import Window
 from .writer import OutputSet, RasterOutput, bounded_gdal_cache
 
 DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
+PIECE_WIDTH_PX = 1024
+GDAL_CACHE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -243,15 +245,24 @@ class _RowAccumulator:
         rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
         self.valid[rows, window.col_off : window.col_end] |= valid
 
-    def pop(self, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """Blended probabilities and the 'has data' mask of the first ``count`` rows; the buffer moves down."""
-        weight = self.weight[:count]
-        has = (weight > 0) & self.valid[:count]
-        probs = self.prob[:, :count] / np.where(weight > 0, weight, np.float32(1.0))
+    def finished(self, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Blended probabilities and 'has data' masks of the first ``count`` rows, in column pieces.
+
+        Pieces of at most :data:`PIECE_WIDTH_PX` keep temporaries small whatever the raster width.
+        """
+        width = self.weight.shape[1]
+        for col in range(0, width, PIECE_WIDTH_PX):
+            cols = slice(col, min(col + PIECE_WIDTH_PX, width))
+            weight = self.weight[:count, cols]
+            has = (weight > 0) & self.valid[:count, cols]
+            probs = self.prob[:, :count, cols] / np.where(weight > 0, weight, np.float32(1.0))
+            yield col, probs, has
+
+    def advance(self, count: int) -> None:
+        """Drop the first ``count`` rows (written) and move the buffer down."""
         for buf in (self.prob, self.weight, self.valid):
             _shift_rows(buf, count)
         self.row0 += count
-        return probs, has
 
 
 def _shift_rows(buf: np.ndarray, count: int) -> None:
@@ -362,7 +373,7 @@ def _stream(
     acc = _RowAccumulator(meta.class_count, tile, grid.width_px)
     run = skipped = 0
     report(progress, 0.0)
-    with bounded_gdal_cache():
+    with bounded_gdal_cache(GDAL_CACHE_BYTES):
         for k, row in enumerate(rows):
             batch: list[tuple[np.ndarray, Window]] = []
             for col in cols:
@@ -382,9 +393,10 @@ def _stream(
                 _run_batch(meta, io, session, batch, acc, grid, label)
                 run += len(batch)
             end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
-            row0 = acc.row0
-            probs, has = acc.pop(end - row0)
-            _write_rows(meta, out, stats, grid, probs, has, row0)
+            row0, count = acc.row0, end - acc.row0
+            for col, probs, has in acc.finished(count):
+                _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
+            acc.advance(count)
             report(progress, (k + 1) / len(rows))
     return run, skipped
 
@@ -427,15 +439,13 @@ def _cached_weights(
     return weights
 
 
-def _write_rows(
-    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, row0: int
+def _write_piece(
+    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, window: Window
 ) -> None:
-    count = probs.shape[1]
-    if count == 0:
+    if window.size == 0:
         return
-    window = Window(0, row0, grid.width_px, count)
     classes = _classify(meta, probs, has)
     out.write("classes", window, classes)
     if "probability" in out:
         out.write("probability", window, _measure(meta, probs, has))
-    stats.add(classes, pixel_area_rows_m2(grid, row0, count))
+    stats.add(classes, pixel_area_rows_m2(grid, window.row_off, window.height))

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import onnxruntime as ort
 import pytest
+from changelens.core import inference
 from changelens.core.errors import (
     BandNotFoundError,
     CancelledError,
@@ -44,7 +45,9 @@ def test_identity_model_probabilities_classes_and_product(tmp_path) -> None:  # 
     assert os.path.exists(str(tmp_path / "out_classes.qml"))
 
 
-def test_seam_free_stitching_equals_whole_image(tmp_path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("piece_px", [1024, 16])
+def test_seam_free_stitching_equals_whole_image(tmp_path, monkeypatch, piece_px) -> None:  # noqa: ANN001
+    monkeypatch.setattr(inference, "PIECE_WIDTH_PX", piece_px)  # rows are finished in column pieces
     img = RNG.random((1, 101, 77)).astype(np.float32)
     img[0, 40:44, 30:35] = -9999  # a no-data hole
     raster = write_raster(tmp_path / "img.tif", img, nodata=-9999, descriptions=["B04"])
