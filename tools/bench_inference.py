@@ -52,6 +52,19 @@ def _core(name: str) -> types.ModuleType:
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    Linux keeps ``ru_maxrss`` across fork + exec, so a worker would inherit its parent's
+    high-water mark (the parent writes the big test images); ``VmHWM`` belongs to the
+    worker's own address space.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
