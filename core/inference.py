@@ -2,7 +2,8 @@
 
 The images are aligned on the first one's grid (optionally resampled to the model's
 pixel size), their bands are found by description from the model metadata and
-prepared as it says, and overlapping tiles go through onnxruntime in batches.
+prepared as it says (on a reader thread, ahead of the model), and overlapping tiles
+go through onnxruntime in batches.
 Class probabilities are blended with :mod:`tiling` weights into accumulators that
 hold one band of tiles only: as soon as the rows above the next tile row are final
 they are classified and written, so memory depends on the tile size and raster
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -138,6 +141,8 @@ def _shift_rows(buf: np.ndarray, count: int) -> None:
 def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
     if meta.threshold is not None:
         classes = (probs[1] >= np.float32(meta.threshold)).astype(np.uint8)
+    elif meta.class_count == 2:  # argmax of two, without argmax's int64 temporary (ties go to class 0)
+        classes = (probs[1] > probs[0]).astype(np.uint8)
     else:
         classes = np.argmax(probs, axis=0).astype(np.uint8)
     classes[~has] = meta.scheme.nodata
@@ -218,6 +223,60 @@ def run_model(
     )
 
 
+class _TileReader(threading.Thread):
+    """Reads and prepares tiles in raster order on one background thread, a few tiles ahead.
+
+    Reading overlaps with ``session.run`` (which releases the GIL); only this thread touches
+    the input datasets. Items: ``("tile", row, window, values, valid)``, ``("row", row)`` after
+    each tile row, or ``("error", exception)``.
+    """
+
+    def __init__(self, meta: ModelMeta, inputs: PreparedInputs, rows: list[int], cols: list[int], depth: int) -> None:
+        super().__init__(name="changelens-tile-reader", daemon=True)
+        self.meta, self.inputs, self.rows, self.cols = meta, inputs, rows, cols
+        self.items: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        grid, tile = self.inputs.grid, self.meta.tile_size_px
+        try:
+            for k, row in enumerate(self.rows):
+                for col in self.cols:
+                    window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
+                    self._put(("tile", k, window, *read_tile(self.meta, self.inputs, window, tile)))
+                self._put(("row", k))
+        except _Stopped:
+            return
+        except Exception as exc:  # handed to the main thread, which raises it
+            self._put(("error", exc))
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        while True:
+            if self.stopped.is_set():
+                raise _Stopped
+            try:
+                self.items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> tuple[Any, ...]:
+        """The next item; re-raises the reader's error."""
+        item = self.items.get()
+        if item[0] == "error":
+            raise item[1]
+        return item
+
+    def close(self) -> None:
+        """Stop reading (after a cancel or an error) and wait for the thread."""
+        self.stopped.set()
+        self.join()
+
+
+class _Stopped(Exception):
+    """The reader thread was asked to stop."""
+
+
 def _stream(
     meta: ModelMeta,
     io: GraphIO,
@@ -238,30 +297,38 @@ def _stream(
     run = skipped = 0
     report(progress, 0.0)
     with bounded_gdal_cache(GDAL_CACHE_BYTES):
-        for k, row in enumerate(rows):
+        reader = _TileReader(meta, inputs, rows, cols, depth=2 * batch_size)
+        reader.start()
+        try:
             batch: list[tuple[np.ndarray, Window]] = []
-            for col in cols:
-                window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
-                values, valid = read_tile(meta, inputs, window, tile)
-                acc.mark_valid(valid, window)
-                if not valid.any():
-                    skipped += 1
-                    continue
-                batch.append((values, window))
-                if len(batch) == batch_size:
+            for k in range(len(rows)):
+                while True:
+                    item = reader.get()
+                    if item[0] == "row":
+                        break
+                    _kind, _k, window, values, valid = item
+                    acc.mark_valid(valid, window)
+                    if not valid.any():
+                        skipped += 1
+                        continue
+                    batch.append((values, window))
+                    if len(batch) == batch_size:
+                        _run_batch(meta, io, session, batch, acc, grid, label)
+                        run += len(batch)
+                        batch = []
+                        report(progress, (k + window.col_end / grid.width_px) / len(rows))
+                if batch:
                     _run_batch(meta, io, session, batch, acc, grid, label)
                     run += len(batch)
                     batch = []
-                    report(progress, (k + col / grid.width_px) / len(rows))
-            if batch:
-                _run_batch(meta, io, session, batch, acc, grid, label)
-                run += len(batch)
-            end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
-            row0, count = acc.row0, end - acc.row0
-            for col, probs, has in acc.finished(count):
-                _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
-            acc.advance(count)
-            report(progress, (k + 1) / len(rows))
+                end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
+                row0, count = acc.row0, end - acc.row0
+                for col, probs, has in acc.finished(count):
+                    _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
+                acc.advance(count)
+                report(progress, (k + 1) / len(rows))
+        finally:
+            reader.close()
     return run, skipped
 
 

@@ -131,6 +131,16 @@ def test_preprocessing_scale_offset_clip_db_mean_std(tmp_path) -> None:  # noqa:
     assert (read(product.class_raster) == expected_classes).all()
 
 
+def test_values_as_reflectance_use_the_sensor_conversion(tmp_path) -> None:  # noqa: ANN001
+    dn = np.stack([np.full((12, 12), 800, np.uint16), np.full((12, 12), 3500, np.uint16)])
+    raster = write_raster(tmp_path / "s2.tif", dn, descriptions=["B4", "B8"])
+    model = identity_model(tmp_path / "m.onnx", metadata=base_metadata(values="reflectance"))
+    logs: list[str] = []
+    product = run_model(model, [raster], _outputs(tmp_path), log=logs.append)
+    assert np.allclose(read(product.measure_raster), 0.35, atol=1e-6)
+    assert any("digital numbers / 10000" in line for line in logs), logs
+
+
 def test_per_scene_normalisation(tmp_path) -> None:  # noqa: ANN001
     img = np.stack([RNG.normal(500, 40, (30, 30)), RNG.normal(2000, 300, (30, 30))]).astype(np.float32)
     raster = write_raster(tmp_path / "img.tif", img, descriptions=["B04", "B08"])
