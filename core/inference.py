@@ -31,11 +31,12 @@ from .model_meta import ModelMeta, read_model_metadata, with_overrides
 from .pair import Log, no_log
 from .products import MapProduct
 from .progress import Progress, no_progress, report
+from .raster import bounded_gdal_cache
 from .runtime import device_label, get_session
 from .styles import qml_pseudocolor
 from .tiling import tile_starts, weights_1d
 from .windows import Window
-from .writer import OutputSet, RasterOutput, bounded_gdal_cache
+from .writer import OutputSet, RasterOutput
 
 PIECE_WIDTH_PX = 1024
 GDAL_CACHE_BYTES = 64 << 20

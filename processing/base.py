@@ -68,10 +68,16 @@ def run_core(call: Callable[[], T]) -> T:
 def raster_path(
     alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext, label: str
 ) -> str:
-    """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read."""
+    """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read.
+
+    A plain file path is used as given: loading it as a QGIS layer would compute a histogram
+    and leave an ``.aux.xml`` next to the user's input file.
+    """
+    value = parameters.get(name)
+    if isinstance(value, str) and os.path.isfile(value):
+        return value
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None or not layer.isValid():
-        value = parameters.get(name)
         raise QgsProcessingException(f"The {label} ('{value}') could not be opened as a raster layer.")
     if layer.providerType() != "gdal":
         raise QgsProcessingException(

@@ -7,6 +7,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from .base import icon
 from .burn_severity import BurnSeverityAlgorithm
+from .cva import CvaAlgorithm
+from .flood_optical import OpticalFloodAlgorithm
+from .flood_sar import SarFloodAlgorithm
+from .landslide import LandslideAlgorithm
 from .model_metadata import EditModelMetadataAlgorithm
 from .run_model import RunModelAlgorithm
 
@@ -29,9 +33,17 @@ class ChangeLensProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 - Qt API
         return ["tif"]
 
+    def defaultVectorFileExtension(self, hasGeometry: bool = True) -> str:  # noqa: N802, N803 - Qt API
+        """GeoPackage for layers, CSV for tables without geometry (area statistics)."""
+        return "gpkg" if hasGeometry else "csv"
+
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
         for algorithm in (
             BurnSeverityAlgorithm(),
+            SarFloodAlgorithm(),
+            OpticalFloodAlgorithm(),
+            LandslideAlgorithm(),
+            CvaAlgorithm(),
             RunModelAlgorithm(),
             EditModelMetadataAlgorithm(),
         ):
