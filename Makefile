@@ -26,6 +26,7 @@ package:
 OUT ?= build/bench.json
 bench: $(VENV)/.ready
 	$(PY) tools/bench_dnbr.py --out $(OUT)
+	nice -n 10 $(PY) tools/bench_inference.py --out $(OUT)
 
 ## Polygons + statistics from a generated 10980 x 10980 class raster (>= 100 000 regions): time and peak RSS.
 bench-polygonize:

@@ -44,3 +44,23 @@ class OutputError(ChangeLensError):
 
 class CancelledError(ChangeLensError):
     """The user cancelled the run; partial outputs have been removed."""
+
+
+class ModelError(ChangeLensError):
+    """A model cannot be used: missing runtime, unreadable file, bad metadata or device."""
+
+
+class ModelFileError(ModelError):
+    """A file is not a readable ONNX model (missing, truncated or corrupt)."""
+
+
+class ModelMetadataError(ModelError):
+    """A model's metadata is missing, malformed or disagrees with its graph."""
+
+
+class RuntimeMissingError(ModelError):
+    """onnxruntime is not installed for the Python that runs ChangeLens."""
+
+
+class ProviderError(ModelError):
+    """The requested execution provider (CPU, CUDA, ...) is not available or did not activate."""

@@ -11,6 +11,8 @@ from .cva import CvaAlgorithm
 from .flood_optical import OpticalFloodAlgorithm
 from .flood_sar import SarFloodAlgorithm
 from .landslide import LandslideAlgorithm
+from .model_metadata import EditModelMetadataAlgorithm
+from .run_model import RunModelAlgorithm
 
 
 class ChangeLensProvider(QgsProcessingProvider):
@@ -46,6 +48,8 @@ class ChangeLensProvider(QgsProcessingProvider):
             OpticalFloodAlgorithm(),
             LandslideAlgorithm(),
             CvaAlgorithm(),
+            RunModelAlgorithm(),
+            EditModelMetadataAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from qgis.core import QgsApplication
 
-from ..core.errors import ChangeLensError
+from ..core.errors import ChangeLensError, ModelFileError
+from ..core.model_meta import read_model_metadata
+from ..core.runtime import DEVICES
 from .tasks import MethodSpec
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,13 +26,7 @@ USER = "user"
 RUN_MODEL_ID = "changelens:runmodel"
 EDIT_METADATA_ID = "changelens:editmodelmetadata"
 # Execution providers in the order of the "Run ONNX model" DEVICE choices.
-RUN_MODEL_DEVICES = (
-    "CPUExecutionProvider",
-    "CUDAExecutionProvider",
-    "DmlExecutionProvider",
-    "CoreMLExecutionProvider",
-    "ROCMExecutionProvider",
-)
+RUN_MODEL_DEVICES = tuple(provider for _key, _label, provider in DEVICES)
 # Model metadata task -> panel task.
 PANEL_TASK = {
     "burned_area": "burn",
@@ -110,11 +106,6 @@ def read_model(path: str, origin: str) -> ModelEntry:
     card = _read_card(path)
     name = os.path.splitext(os.path.basename(path))[0]
     accuracy = card_field(card, "Accuracy", "Metrics", "F1", "IoU")
-    try:
-        from ..core.errors import ModelFileError
-        from ..core.model_meta import read_model_metadata
-    except ImportError:
-        return ModelEntry(path, origin, name, card=card, problem="this ChangeLens version cannot read model metadata")
     try:
         meta = read_model_metadata(path)
     except ChangeLensError as exc:

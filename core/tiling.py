@@ -1,0 +1,67 @@
+"""Pure tiling arithmetic for model inference: tile positions and blending weights (no I/O).
+
+Tiles are ``tile`` pixels wide, ``overlap`` pixels shared with each neighbour; the
+last tile of a row or column is moved back to end at the raster edge so that every
+tile is full size. Each tile's weight discards the outer quarter of every overlap
+that a neighbour covers (where a convolutional model sees the tile's edge, not the
+image) and ramps up with a Hann (sin²) curve over the rest; raster edges get full
+weight. Blended probabilities are the weighted mean of every tile covering a pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def tile_starts(length_px: int, tile_px: int, overlap_px: int) -> list[int]:
+    """Start offsets of the tiles along one axis (one tile when the raster is not longer than a tile)."""
+    if tile_px <= 0 or not 0 <= overlap_px < tile_px:
+        raise ValueError("tile must be > 0 and 0 <= overlap < tile")
+    if length_px <= tile_px:
+        return [0]
+    stride = tile_px - overlap_px
+    starts = list(range(0, length_px - tile_px, stride))
+    if starts[-1] != length_px - tile_px:
+        starts.append(length_px - tile_px)
+    return starts
+
+
+def discard_margin_px(overlap_px: int) -> int:
+    """Pixels at a tile's inner edge given no weight: a quarter of the overlap."""
+    return overlap_px // 4
+
+
+def ramp(overlap_px: int) -> np.ndarray:
+    """Weights across one overlap, from the tile's edge inwards: zeros, then a Hann rise to 1."""
+    margin = discard_margin_px(overlap_px)
+    rise = overlap_px - 2 * margin
+    out = np.zeros(overlap_px, dtype=np.float32)
+    if rise > 0:
+        t = (np.arange(rise, dtype=np.float64) + 0.5) / rise
+        out[margin : margin + rise] = np.sin(0.5 * math.pi * t) ** 2
+    out[margin + rise :] = 1.0
+    return out
+
+
+def weights_1d(tile_px: int, overlap_px: int, first: bool, last: bool) -> np.ndarray:
+    """Weights along one axis of a tile; ``first``/``last`` say the tile touches the raster's start/end."""
+    out = np.ones(tile_px, dtype=np.float32)
+    if overlap_px <= 0:
+        return out
+    edge = ramp(overlap_px)
+    if not first:
+        out[:overlap_px] *= edge
+    if not last:
+        out[tile_px - overlap_px :] *= edge[::-1]
+    return out
+
+
+def tile_weights(
+    tile_px: int, overlap_px: int, row_start: int, col_start: int, height_px: int, width_px: int
+) -> np.ndarray:
+    """The 2-D blending weight of the tile at (``row_start``, ``col_start``) in a raster of the given size."""
+    wy = weights_1d(tile_px, overlap_px, row_start == 0, row_start + tile_px >= height_px)
+    wx = weights_1d(tile_px, overlap_px, col_start == 0, col_start + tile_px >= width_px)
+    return np.outer(wy, wx).astype(np.float32)

@@ -1,0 +1,260 @@
+"""Processing algorithm: run an ONNX segmentation or change model (a file or a bundled one) on one or two rasters."""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ..core.grid import RESAMPLING
+from ..core.inference import InferenceConfig, InferenceOutputs, run_model
+from ..core.runtime import DEVICES, available_devices, device_label, import_onnxruntime
+from .base import (
+    PLUGIN_DIR,
+    ChangeLensAlgorithm,
+    feedback_log,
+    feedback_progress,
+    optional_output,
+    raster_path,
+    run_core,
+    style_outputs,
+)
+from .common import report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
+
+MODELS_DIR = os.path.join(PLUGIN_DIR, "models")
+USE_FILE = "(use the model file above)"
+
+
+def bundled_models() -> list[str]:
+    """File names of the models shipped in ``models/``."""
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(MODELS_DIR, "*.onnx")))
+
+
+class RunModelAlgorithm(ChangeLensAlgorithm):
+    """Tiled, streamed onnxruntime inference driven by the model's own metadata."""
+
+    MODEL_FILE = "MODEL_FILE"
+    BUNDLED_MODEL = "BUNDLED_MODEL"
+    IMAGE = "IMAGE"
+    AFTER = "AFTER"
+    BANDS = "BANDS"
+    DEVICE = "DEVICE"
+    THREADS = "THREADS"
+    TILE_SIZE = "TILE_SIZE"
+    TILE_OVERLAP = "TILE_OVERLAP"
+    THRESHOLD = "THRESHOLD"
+    BATCH_SIZE = "BATCH_SIZE"
+    RESAMPLE_TO_MODEL = "RESAMPLE_TO_MODEL"
+    RESAMPLING = "RESAMPLING"
+    OUTPUT_CLASSES = "OUTPUT_CLASSES"
+    OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
+    VALID_AREA_HA = "VALID_AREA_HA"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bundled = bundled_models()
+
+    def name(self) -> str:
+        return "runmodel"
+
+    def displayName(self) -> str:  # noqa: N802 - Qt API
+        return "Run ONNX model"
+
+    def group(self) -> str:
+        return "Models"
+
+    def groupId(self) -> str:  # noqa: N802 - Qt API
+        return "models"
+
+    def shortHelpString(self) -> str:  # noqa: N802 - Qt API
+        return (
+            "Runs a segmentation or change-detection ONNX model over rasters of any size, tile by tile, with "
+            "onnxruntime on the CPU or a GPU.<br><br>"
+            "Everything else comes from the model's metadata (see models/README.md): which bands it needs (found "
+            "by band description, e.g. B04, B08, VV), how to scale them, the tile size and overlap, the classes and "
+            "colours. Two-date models take the before image and the after image; the after image is resampled "
+            "onto the before image's grid. Overlapping tiles are blended (Hann window) before the class is chosen, "
+            "so no seams appear; tiles with no data are skipped.<br><br>"
+            "Models exported for the Deepness plugin also run. Add metadata to any other export (open-cd, "
+            "torchgeo, ...) with 'Edit ONNX model metadata'.<br><br>"
+            "<b>Device</b>: a device the installed onnxruntime does not offer, or a GPU that does not start, is an "
+            "error, never a silent fallback to the CPU. The log names the providers actually used. "
+            f"This installation offers: {', '.join(device_label(d) for d in available_devices())}."
+            + map_outputs_help("probability")
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.MODEL_FILE, "Model file (.onnx)", extension="onnx", optional=True, defaultValue=None
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.BUNDLED_MODEL, "Or a bundled model", [USE_FILE, *self.bundled], defaultValue=0
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterLayer(self.IMAGE, "Image (the before image for change models)"))
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.AFTER, "After image (two-date models only)", optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.BANDS,
+                "Band numbers in the model's order, e.g. 4,3,2 (empty = find them by band description)",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.DEVICE, "Device", [label for _key, label, _provider in DEVICES], defaultValue=0
+            )
+        )
+        advanced = [
+            QgsProcessingParameterNumber(
+                self.THREADS, "CPU threads (0 = all cores)", QgsProcessingParameterNumber.Integer, 0, minValue=0
+            ),
+            QgsProcessingParameterNumber(
+                self.TILE_SIZE,
+                "Tile size in pixels (empty = from the model)",
+                QgsProcessingParameterNumber.Integer,
+                None,
+                optional=True,
+                minValue=8,
+            ),
+            QgsProcessingParameterNumber(
+                self.TILE_OVERLAP,
+                "Tile overlap in pixels (empty = from the model)",
+                QgsProcessingParameterNumber.Integer,
+                None,
+                optional=True,
+                minValue=0,
+            ),
+            QgsProcessingParameterNumber(
+                self.THRESHOLD,
+                "Probability threshold, two-class models (empty = from the model)",
+                QgsProcessingParameterNumber.Double,
+                None,
+                optional=True,
+                minValue=0.0,
+                maxValue=1.0,
+            ),
+            QgsProcessingParameterNumber(
+                self.BATCH_SIZE, "Tiles per batch", QgsProcessingParameterNumber.Integer, 4, minValue=1
+            ),
+            QgsProcessingParameterBoolean(
+                self.RESAMPLE_TO_MODEL, "Resample the images to the model's pixel size", defaultValue=False
+            ),
+            QgsProcessingParameterEnum(
+                self.RESAMPLING,
+                "Resampling (after image onto the before grid, and to the model's pixel size)",
+                list(RESAMPLING),
+                defaultValue=RESAMPLING.index("bilinear"),
+            ),
+        ]
+        for param in advanced:
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
+            )
+        )
+        add_map_outputs(self, "probability")
+        self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
+
+    def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
+        choice = self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context)
+        if choice > 0:
+            return os.path.join(MODELS_DIR, self.bundled[choice - 1])
+        path = self.parameterAsFile(parameters, self.MODEL_FILE, context)
+        if not path:
+            raise QgsProcessingException("Choose a model: an .onnx file or one of the bundled models.")
+        return path
+
+    def _optional_number(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> Any:
+        if parameters.get(name) in (None, ""):
+            return None
+        if name == self.THRESHOLD:
+            return self.parameterAsDouble(parameters, name, context)
+        return self.parameterAsInt(parameters, name, context)
+
+    def _band_numbers(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[int, ...] | None:
+        text = self.parameterAsString(parameters, self.BANDS, context).strip()
+        if not text:
+            return None
+        try:
+            return tuple(int(v) for v in text.replace(";", ",").split(",") if v.strip())
+        except ValueError as exc:
+            raise QgsProcessingException(
+                f"Band numbers '{text}' are not valid: give numbers separated by commas."
+            ) from exc
+
+    def _config(self, parameters: dict[str, Any], context: QgsProcessingContext) -> InferenceConfig:
+        bands = self._band_numbers(parameters, context)
+        return run_core(
+            lambda: InferenceConfig(
+                device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)][0],
+                threads=self.parameterAsInt(parameters, self.THREADS, context),
+                tile_size_px=self._optional_number(parameters, self.TILE_SIZE, context),
+                tile_overlap_px=self._optional_number(parameters, self.TILE_OVERLAP, context),
+                threshold=self._optional_number(parameters, self.THRESHOLD, context),
+                batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+                resample_to_model=self.parameterAsBool(parameters, self.RESAMPLE_TO_MODEL, context),
+                resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
+                band_numbers=bands,
+            )
+        )
+
+    def processAlgorithm(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,  # noqa: N802
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        run_core(import_onnxruntime)
+        model = self._model_path(parameters, context)
+        config = self._config(parameters, context)
+        images = [raster_path(self, parameters, self.IMAGE, context, "image")]
+        if parameters.get(self.AFTER) not in (None, ""):
+            images.append(raster_path(self, parameters, self.AFTER, context, "after image"))
+        outputs = InferenceOutputs(
+            classes=self.parameterAsOutputLayer(parameters, self.OUTPUT_CLASSES, context),
+            probability=optional_output(self, parameters, self.OUTPUT_PROBABILITY, context),
+        )
+        check_map_outputs(self, parameters, context)
+        log = feedback_log(feedback)
+        product = run_core(lambda: run_model(model, images, outputs, config, feedback_progress(feedback), log))
+        log(f"Model run in {product.seconds:.1f} s.")
+        entries = write_map_outputs(self, parameters, context, feedback, product)
+        areas = report_product(feedback, product)
+        style_outputs(
+            context,
+            {
+                self.OUTPUT_CLASSES: (outputs.classes, product.title),
+                self.OUTPUT_PROBABILITY: (outputs.probability, product.measure_name.capitalize()),
+            },
+        )
+        return {
+            **entries,
+            self.OUTPUT_CLASSES: outputs.classes,
+            self.OUTPUT_PROBABILITY: outputs.probability,
+            self.VALID_AREA_HA: sum(areas.values()),
+        }
