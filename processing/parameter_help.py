@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -48,6 +49,9 @@ def _number(value: float) -> str:
 def _facts(definition: QgsProcessingParameterDefinition) -> str:
     optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
     default = definition.defaultValue()
+    if isinstance(definition, QgsProcessingParameterEnum) and definition.usesStaticStrings():
+        names = "; ".join(f'"{option}"' for option in definition.options())
+        return f"Given by name: {names}." + (f' Default: "{default}".' if default else "")
     if isinstance(definition, QgsProcessingParameterEnum):
         options = definition.options()
         values = "; ".join(f"{i} = {label}" for i, label in enumerate(options))
@@ -58,7 +62,10 @@ def _facts(definition: QgsProcessingParameterDefinition) -> str:
     if isinstance(definition, QgsProcessingParameterBoolean):
         return f"Default: {'yes' if default else 'no'}."
     if isinstance(definition, QgsProcessingParameterNumber):
-        parts = [f"Default: {_number(default)}" if default is not None else "No default"]
+        if default is not None:
+            parts = [f"Default: {_number(default)}"]
+        else:
+            parts = ["Default: empty (not set)" if optional else "No default"]
         low, high = definition.minimum(), definition.maximum()
         if low > -_UNBOUNDED and high < _UNBOUNDED:
             parts.append(f"from {_number(low)} to {_number(high)}")
@@ -71,6 +78,16 @@ def _facts(definition: QgsProcessingParameterDefinition) -> str:
         return "Band number (1 = first band); empty (default): found from the band descriptions."
     if isinstance(definition, QgsProcessingParameterString):
         return f'Default: "{default}".' if default else "Default: empty."
+    if isinstance(definition, QgsProcessingParameterFile):
+        if definition.behavior() == QgsProcessingParameterFile.Folder:
+            return "A folder." + (" Optional." if optional else "")
+        kind = f"A .{definition.extension()} file" if definition.extension() else "A file"
+        return (
+            kind
+            + (f" ({definition.fileFilter()})" if definition.fileFilter() else "")
+            + "."
+            + (" Optional." if optional else "")
+        )
     if isinstance(definition, QgsProcessingParameterRasterLayer):
         return "A raster file GDAL reads (GeoTIFF, JP2, VRT ...)." + (" Optional." if optional else "")
     if isinstance(definition, QgsProcessingDestinationParameter):

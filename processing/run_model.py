@@ -106,8 +106,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             )
         )
         self.addParameter(
+            # By name, not position: the list depends on the models installed, and models store the value.
             QgsProcessingParameterEnum(
-                self.BUNDLED_MODEL, "Or a bundled model", [USE_FILE, *self.bundled], defaultValue=0
+                self.BUNDLED_MODEL,
+                "Or a bundled model",
+                [USE_FILE, *self.bundled],
+                defaultValue=USE_FILE,
+                usesStaticStrings=True,
             )
         )
         self.addParameter(QgsProcessingParameterRasterLayer(self.IMAGE, "Image (the before image for change models)"))
@@ -181,9 +186,9 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
-        choice = self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context)
-        if choice > 0:
-            return os.path.join(MODELS_DIR, self.bundled[choice - 1])
+        choice = self.parameterAsEnumString(parameters, self.BUNDLED_MODEL, context)
+        if choice and choice != USE_FILE:
+            return os.path.join(MODELS_DIR, choice)
         path = self.parameterAsFile(parameters, self.MODEL_FILE, context)
         if not path:
             raise QgsProcessingException("Choose a model: an .onnx file or one of the bundled models.")

@@ -11,9 +11,12 @@ from changelens.core.cva import NORMALISATIONS
 from changelens.core.flood_optical import CLOUD_MASKS, WATER_INDICES
 from changelens.core.flood_sar import POLARISATIONS
 from changelens.core.grid import RESAMPLING
+from changelens.core.model_meta import LAYOUTS, TASKS
+from changelens.core.runtime import DEVICES
 from changelens.core.sar import SAR_SCALES, SPECKLE_FILTERS
 from changelens.core.sensors import RADIOMETRY_CHOICES
 from changelens.core.threshold import THRESHOLD_METHODS
+from changelens.processing.model_metadata import KEEP
 from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
 
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
@@ -27,7 +30,15 @@ PINNED = {
     "polarisation": (POLARISATIONS, ("auto", "vv", "vh", "both")),
     "water_index": (WATER_INDICES, ("auto", "mndwi", "ndwi")),
     "cloud_mask": (CLOUD_MASKS, ("auto", "none")),
+    "device": (tuple((key, label) for key, label, _provider in DEVICES), ("cpu", "cuda", "directml", "coreml", "rocm")),
+    "task": (
+        ((KEEP, KEEP),) + tuple((t, t) for t in TASKS),
+        ("(keep)", "change_detection", "segmentation", "burned_area", "burn_severity", "flood", "landslide"),
+    ),
+    "layout": (((KEEP, KEEP),) + tuple((v, v) for v in LAYOUTS), ("(keep)", "single", "concat", "stacked", "separate")),
 }
+# Enums whose options depend on the machine are given by name (static strings), never by position.
+BY_NAME = {"BUNDLED_MODEL"}
 PARAMETERS = {
     "RADIOMETRY": "radiometry",
     "RESAMPLING": "resampling",
@@ -38,6 +49,9 @@ PARAMETERS = {
     "POLARISATION": "polarisation",
     "INDEX": "water_index",
     "CLOUD_MASK": "cloud_mask",
+    "DEVICE": "device",
+    "TASK": "task",
+    "LAYOUT": "layout",
 }
 
 
@@ -56,8 +70,11 @@ def test_every_enum_follows_its_core_choices(provider) -> None:  # noqa: ANN001
             if not isinstance(definition, QgsProcessingParameterEnum):
                 continue
             where = f"{alg.id()} {definition.name()}"
+            if definition.name() in BY_NAME:
+                assert definition.usesStaticStrings(), where
+                continue
             assert definition.name() in PARAMETERS, f"{where}: pin its values in this test"
             choices, _pinned = PINNED[PARAMETERS[definition.name()]]
             assert definition.options() == [label for _key, label in choices], where
             seen.add(alg.name())
-    assert {"burnseverity", "sarflood", "opticalflood", "landslide", "cva"} <= seen
+    assert {"burnseverity", "sarflood", "opticalflood", "landslide", "cva", "runmodel", "editmodelmetadata"} <= seen
