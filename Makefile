@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test lint package bench clean models check-models
+.PHONY: test lint package bench bench-polygonize clean eval demo models check-models
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -37,5 +37,19 @@ bench: $(VENV)/.ready
 	$(PY) tools/bench_dnbr.py --out $(OUT)
 	nice -n 10 $(PY) tools/bench_inference.py --out $(OUT)
 
+## Polygons + statistics from a generated 10980 x 10980 class raster (>= 100 000 regions): time and peak RSS.
+bench-polygonize:
+	nice -n 10 $(SYS_PYTHON) tools/bench_polygonize.py --out build/bench_polygonize.json
+
+## Score the algorithms through QGIS Processing on labelled real data. DATA=<root> OUT=<file.json>
+DATA ?= ../shared/data
+EVAL_OUT ?= build/eval.json
+eval: $(VENV)/.ready
+	nice -n 10 $(PY) tools/eval/run.py --data $(DATA) --out $(if $(filter command line,$(origin OUT)),$(OUT),$(EVAL_OUT))
+
+## Generate a seeded before/after scene, run every algorithm with qgis_process.bin, write demo-output/.
+demo: $(VENV)/.ready
+	$(PY) tools/demo/run_demo.py --out demo-output
+
 clean:
-	rm -rf build .pytest_cache .ruff_cache .plugin_path
+	rm -rf build .pytest_cache .ruff_cache .plugin_path demo-output

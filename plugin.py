@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from qgis.core import QgsApplication
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import QAction, QDockWidget
 
 from .processing.base import icon
 from .processing.provider import ChangeLensProvider
@@ -20,6 +21,8 @@ class ChangeLensPlugin:
         self.iface = iface
         self.provider: ChangeLensProvider | None = None
         self.actions: list[QAction] = []
+        self.dock: QDockWidget | None = None
+        self.context_actions: list = []
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS plugin API
         """Register the Processing provider once."""
@@ -33,24 +36,86 @@ class ChangeLensPlugin:
         action = QAction(icon("changelens.svg"), "ChangeLens", self.iface.mainWindow())
         action.setObjectName("changelens_open")
         action.setToolTip("ChangeLens: map what changed between two images")
-        action.triggered.connect(self.open_main)
+        action.setCheckable(True)
+        action.toggled.connect(self.toggle_panel)
         self.iface.addToolBarIcon(action)
         self.iface.addPluginToRasterMenu(MENU, action)
         self.actions.append(action)
+        for text, name, slot in (
+            ("Model manager…", "changelens_models", self.open_models),
+            ("Dependency doctor…", "changelens_doctor", self.open_doctor),
+        ):
+            extra = QAction(text, self.iface.mainWindow())
+            extra.setObjectName(name)
+            extra.triggered.connect(slot)
+            self.iface.addPluginToRasterMenu(MENU, extra)
+            self.actions.append(extra)
+        self._add_workflow_actions()
 
-    def open_main(self) -> None:
-        """Open the burn severity dialog (the first ChangeLens tool)."""
-        from processing import execAlgorithmDialog
+    def _add_workflow_actions(self) -> None:
+        """Let the Processing Toolbox open shipped workflows in the Model Designer."""
+        from processing.gui.ProviderActions import ProviderContextMenuActions
 
-        execAlgorithmDialog("changelens:burnseverity", {})
+        from .ui.workflow_actions import EditWorkflowAction
+
+        self.context_actions = [EditWorkflowAction()]
+        ProviderContextMenuActions.registerProviderContextMenuActions(self.context_actions)
+
+    def toggle_panel(self, visible: bool) -> None:
+        """Show or hide the ChangeLens dock (created on first use)."""
+        if self.dock is None:
+            if not visible:
+                return
+            from .ui.panel import ChangeLensDock
+
+            self.dock = ChangeLensDock(self.iface.messageBar(), self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.dock.visibilityChanged.connect(self._sync_action)
+        self.dock.setVisible(visible)
+        if visible:
+            self.dock.raise_()
+
+    def _sync_action(self, _visible: bool) -> None:
+        """Keep the button's state in step with the dock (closed by its own X, or tabbed away)."""
+        if self.dock is not None and self.actions:
+            self.actions[0].blockSignals(True)
+            self.actions[0].setChecked(not self.dock.isHidden())
+            self.actions[0].blockSignals(False)
+
+    def open_models(self) -> None:
+        """The model manager (bundled and user ONNX models); the panel follows its changes."""
+        from .ui.model_manager import ModelManagerDialog
+
+        dialog = ModelManagerDialog(self.iface.mainWindow())
+        if self.dock is not None:
+            dialog.models_changed.connect(self.dock.panel.reload_methods)
+        dialog.exec_()
+
+    def open_doctor(self) -> None:
+        """The dependency doctor (onnxruntime for this QGIS)."""
+        from .ui.doctor import DoctorDialog
+
+        DoctorDialog(self.iface.mainWindow()).exec_()
 
     def unload(self) -> None:
         """Remove everything the plugin added."""
-        for action in self.actions:
-            self.iface.removeToolBarIcon(action)
+        if self.dock is not None:
+            if self.dock.panel.run is not None:
+                self.dock.panel.cancel_run()
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        for position, action in enumerate(self.actions):
+            if position == 0:
+                self.iface.removeToolBarIcon(action)
             self.iface.removePluginRasterMenu(MENU, action)
             action.deleteLater()
         self.actions.clear()
+        if self.context_actions:
+            from processing.gui.ProviderActions import ProviderContextMenuActions
+
+            ProviderContextMenuActions.deregisterProviderContextMenuActions(self.context_actions)
+            self.context_actions = []
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

@@ -12,7 +12,7 @@ from .engine import ClassStats, stream
 from .errors import ParameterError
 from .pair import DateInput, Log, no_log, open_pair
 from .progress import Progress, no_progress
-from .raster import BandSpec, Radiometry, all_finite
+from .raster import BandSpec, Radiometry
 from .sensors import normalized_difference
 from .styles import diverging_stops, qml_pseudocolor
 from .windows import HaloWindow
@@ -82,13 +82,13 @@ def classify_dnbr(dnbr: np.ndarray, breaks: tuple[float, ...] = DEFAULT_BREAKS) 
 
 
 def burn_indices(
-    nir_pre: np.ndarray, swir_pre: np.ndarray, nir_post: np.ndarray, swir_post: np.ndarray
+    nir_pre: np.ndarray, swir_pre: np.ndarray, nir_post: np.ndarray, swir_post: np.ndarray, relative: bool = True
 ) -> dict[str, np.ndarray]:
-    """dNBR, RdNBR and RBR (unscaled, NBR in -1..1) with NaN where either date has no data."""
+    """dNBR (and, when ``relative``, RdNBR and RBR), unscaled, NaN where either date has no data."""
     nbr_pre = normalized_difference(nir_pre, swir_pre)
-    nbr_post = normalized_difference(nir_post, swir_post)
-    dnbr = nbr_pre - nbr_post
-    dnbr[~all_finite([nbr_pre, nbr_post])] = np.nan
+    dnbr = nbr_pre - normalized_difference(nir_post, swir_post)
+    if not relative:
+        return {"dnbr": dnbr}
     with np.errstate(divide="ignore", invalid="ignore"):
         rdnbr = dnbr / np.sqrt(np.maximum(np.abs(nbr_pre), RDNBR_FLOOR))
         rbr = dnbr / (nbr_pre + 1.001)
@@ -127,10 +127,15 @@ def run_burn_severity(
         and RasterOutput(outputs.severity, "Byte", SEVERITY.nodata, "Burn severity (USGS dNBR classes)", SEVERITY),
     }
     stats = ClassStats(SEVERITY)
+    relative = bool(outputs.rdnbr or outputs.rbr)
 
     def compute(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
         idx = burn_indices(
-            arrays["nir_narrow_before"], arrays["swir2_before"], arrays["nir_narrow_after"], arrays["swir2_after"]
+            arrays["nir_narrow_before"],
+            arrays["swir2_before"],
+            arrays["nir_narrow_after"],
+            arrays["swir2_after"],
+            relative=relative,
         )
         idx["severity"] = classify_dnbr(idx["dnbr"], config.breaks)
         return idx

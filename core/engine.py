@@ -15,9 +15,9 @@ import numpy as np
 from .classes import ClassScheme
 from .grid import Grid, pixel_area_rows_m2
 from .progress import Progress, report
-from .raster import BandReader
+from .raster import BandReader, bounded_gdal_cache
 from .windows import HaloWindow, count_blocks, halo_windows
-from .writer import OutputSet, bounded_gdal_cache
+from .writer import OutputSet
 
 Compute = Callable[[Mapping[str, np.ndarray], HaloWindow], Mapping[str, np.ndarray]]
 

@@ -211,19 +211,26 @@ def pixel_area_rows_m2(grid: Grid, row_off: int, height_px: int) -> np.ndarray:
     if not srs.IsGeographic():
         unit = srs.GetLinearUnits() or 1.0
         return np.full(height_px, grid.pixel_width * grid.pixel_height * unit * unit, dtype=np.float64)
+    y0, dy = grid.geotransform[3], grid.geotransform[5]
+    edges = y0 + dy * (row_off + np.arange(height_px + 1, dtype=np.float64))
+    return np.abs(np.diff(area_below_latitude_m2(srs, edges))) * math.radians(grid.pixel_width)
+
+
+def area_below_latitude_m2(srs: osr.SpatialReference, lat_deg: np.ndarray) -> np.ndarray:
+    """Ellipsoidal area between the equator and each latitude, per radian of longitude (signed).
+
+    The difference between two latitudes times a longitude span is the exact area of that
+    lat/lon cell on the CRS's ellipsoid (authalic formula); polygon areas integrate it.
+    """
     a = srs.GetSemiMajor()
     inv_f = srs.GetInvFlattening()
     f = 1.0 / inv_f if inv_f else 0.0
     b = a * (1 - f)
     e2 = 1 - (b * b) / (a * a)
     e = math.sqrt(e2)
-    y0, dy = grid.geotransform[3], grid.geotransform[5]
-    edges = np.radians(y0 + dy * (row_off + np.arange(height_px + 1, dtype=np.float64)))
-    edges = np.clip(edges, -math.pi / 2, math.pi / 2)
-    sin = np.sin(edges)
+    sin = np.sin(np.clip(np.radians(np.asarray(lat_deg, dtype=np.float64)), -math.pi / 2, math.pi / 2))
     if e > 0:
         q = sin / (1 - e2 * sin * sin) + np.log((1 + e * sin) / (1 - e * sin)) / (2 * e)
     else:
         q = 2 * sin
-    dlon = math.radians(grid.pixel_width)
-    return np.abs(np.diff(q)) * dlon * b * b / 2.0
+    return q * b * b / 2.0

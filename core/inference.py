@@ -2,7 +2,8 @@
 
 The images are aligned on the first one's grid (optionally resampled to the model's
 pixel size), their bands are found by description from the model metadata and
-prepared as it says, and overlapping tiles go through onnxruntime in batches.
+prepared as it says (on a reader thread, ahead of the model), and overlapping tiles
+go through onnxruntime in batches.
 Class probabilities are blended with :mod:`tiling` weights into accumulators that
 hold one band of tiles only: as soon as the rows above the next tile row are final
 they are classified and written, so memory depends on the tile size and raster
@@ -12,32 +13,33 @@ width, never on the raster height. All-no-data tiles are skipped.
 from __future__ import annotations
 
 import functools
-import math
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
-from osgeo import gdal
 
 from .engine import ClassStats
-from .errors import BandNotFoundError, EmptyDataError, InputError, ModelError, ParameterError
-from .grid import RESAMPLING, Grid, align_many, grid_of, pixel_area_rows_m2, warp_to_grid
+from .errors import ModelError, ParameterError
+from .grid import RESAMPLING, Grid, pixel_area_rows_m2
 from .model_graph import GraphIO, check_graph, feed, input_channels, probabilities
+from .model_inputs import DATE_LABELS, PreparedInputs, prepare_inputs, read_tile
 from .model_meta import ModelMeta, read_model_metadata, with_overrides
 from .pair import Log, no_log
 from .products import MapProduct
 from .progress import Progress, no_progress, report
-from .raster import BandReader, band_descriptions, find_band_by_name, open_raster
+from .raster import bounded_gdal_cache
 from .runtime import device_label, get_session
-from .sensors import choose_radiometry, detect_sensor
 from .styles import qml_pseudocolor
 from .tiling import tile_starts, weights_1d
 from .windows import Window
-from .writer import OutputSet, RasterOutput, bounded_gdal_cache
+from .writer import OutputSet, RasterOutput
 
-DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
+PIECE_WIDTH_PX = 1024
+GDAL_CACHE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -79,16 +81,6 @@ class InferenceOutputs:
     probability: str | None = None
 
 
-@dataclass
-class PreparedInputs:
-    """Readers per (date, band) on one grid, with the per-band preparation."""
-
-    grid: Grid
-    readers: list[list[BandReader]]
-    stats: list[list[tuple[float | None, float | None]]]
-    datasets: tuple[Any, ...]
-
-
 def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> ModelMeta:
     tile = config.tile_size_px or meta.tile_size_px
     overlap = config.tile_overlap_px if config.tile_overlap_px is not None else min(meta.tile_overlap_px, tile // 2)
@@ -97,130 +89,6 @@ def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> Mo
     if config.threshold is not None and meta.class_count != 2:
         raise ParameterError(f"A threshold applies to two-class models only; model '{label}' has {meta.class_count}.")
     return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
-
-
-def _band_indices(
-    meta: ModelMeta, ds: gdal.Dataset, label: str, model: str, numbers: tuple[int, ...] | None
-) -> list[int]:
-    if numbers is not None:
-        if len(numbers) != len(meta.bands):
-            raise ParameterError(
-                f"Model '{model}' needs {len(meta.bands)} band(s) ({', '.join(b.band for b in meta.bands)}) "
-                f"but {len(numbers)} band number(s) were given."
-            )
-        if max(numbers) > ds.RasterCount:
-            raise BandNotFoundError(f"The {label} has {ds.RasterCount} band(s); band {max(numbers)} does not exist.")
-        return list(numbers)
-    indices: list[int] = []
-    missing: list[str] = []
-    for prep in meta.bands:
-        index = prep.index if prep.index is not None else find_band_by_name(ds, prep.band)
-        if index is None or index > ds.RasterCount:
-            missing.append(prep.band)
-        else:
-            indices.append(index)
-    if missing:
-        known = ", ".join(n or f"#{i}" for i, n in enumerate(band_descriptions(ds), start=1))
-        raise BandNotFoundError(
-            f"The {label} lacks band(s) {', '.join(missing)} that model '{model}' needs (its bands: {known}); "
-            "give the band numbers to use in the parameters, or use an image whose band descriptions name them."
-        )
-    return indices
-
-
-def _model_grid(grid: Grid, pixel_size_m: float) -> Grid:
-    """``grid``'s extent with square pixels of ``pixel_size_m`` metres (approximate for geographic CRSs)."""
-    srs = grid.srs()
-    if srs is None:
-        raise InputError("The image has no coordinate reference system, so it cannot be resampled to metres.")
-    xmin, ymin, xmax, ymax = grid.bounds
-    if srs.IsGeographic():
-        lat = math.radians((ymin + ymax) / 2.0)
-        step_x = pixel_size_m / (111320.0 * max(math.cos(lat), 1e-6))
-        step_y = pixel_size_m / 110574.0
-    else:
-        step_x = step_y = pixel_size_m / (srs.GetLinearUnits() or 1.0)
-    width = max(int(round((xmax - xmin) / step_x)), 1)
-    height = max(int(round((ymax - ymin) / step_y)), 1)
-    return Grid(grid.crs_wkt, (xmin, step_x, 0.0, ymax, 0.0, -step_y), width, height)
-
-
-def _pixel_size_m(grid: Grid) -> float | None:
-    srs = grid.srs()
-    if srs is None:
-        return None
-    if srs.IsGeographic():
-        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2.0)
-        return grid.pixel_width * 111320.0 * math.cos(lat)
-    return grid.pixel_width * (srs.GetLinearUnits() or 1.0)
-
-
-def prepare_inputs(
-    meta: ModelMeta, images: Sequence[str], config: InferenceConfig, model: str, log: Log = no_log
-) -> PreparedInputs:
-    """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked."""
-    labels = DATE_LABELS[meta.dates]
-    if len(images) != meta.dates:
-        raise InputError(
-            f"Model '{model}' takes {meta.dates} image(s) ({' and '.join(labels)}) but {len(images)} were given."
-        )
-    datasets = [open_raster(path) for path in images]
-    indices = [_band_indices(meta, ds, label, model, config.band_numbers) for ds, label in zip(datasets, labels)]
-    if len(datasets) == 1:
-        grid, views = grid_of(datasets[0]), [datasets[0]]
-    else:
-        grid, ref_view, others = align_many(datasets[0], datasets[1:], config.resampling)
-        views = [ref_view, *others]
-    native = _pixel_size_m(grid)
-    if meta.pixel_size_m and native and abs(native / meta.pixel_size_m - 1.0) > 0.05:
-        if config.resample_to_model:
-            grid = _model_grid(grid, meta.pixel_size_m)
-            views = [warp_to_grid(view, grid, config.resampling) for view in views]
-            log(f"Inputs resampled ({config.resampling}) from {native:.3g} m to the model's {meta.pixel_size_m:g} m.")
-        else:
-            log(
-                f"Warning: the image has {native:.3g} m pixels but the model was trained at {meta.pixel_size_m:g} m; "
-                "tick 'resample to the model's pixel size' if results look wrong."
-            )
-    readers: list[list[BandReader]] = []
-    stats: list[list[tuple[float | None, float | None]]] = []
-    for ds, view, idx, label in zip(datasets, views, indices, labels):
-        profile = detect_sensor(ds)
-        rads = [choose_radiometry(ds, i, profile, "auto") if meta.values == "reflectance" else None for i in idx]
-        date_readers = [BandReader(ds, i, view, rad) for i, rad in zip(idx, rads)]
-        readers.append(date_readers)
-        used = ", ".join(f"{p.band} = band {i} ({r.name})" for p, i, r in zip(meta.bands, idx, date_readers))
-        source = date_readers[0].radiometry.source if meta.values == "reflectance" else "values as stored"
-        log(f"{label}: {used}; {source}.")
-        stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
-    log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
-    return PreparedInputs(grid, readers, stats, tuple(datasets) + tuple(views))
-
-
-def _scene_stats(meta: ModelMeta, reader: BandReader, prep: Any, label: str) -> tuple[float | None, float | None]:
-    if meta.normalization != "per_scene":
-        return None, None
-    sample = prep.scaled(reader.sample(1024).astype(np.float32))
-    sample = sample[np.isfinite(sample)]
-    if sample.size == 0:
-        raise EmptyDataError(f"The {label}'s band {prep.band} holds no valid pixel.")
-    return float(sample.mean()), max(float(sample.std()), 1e-6)
-
-
-def _read_tile(meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int) -> tuple[np.ndarray, np.ndarray]:
-    """Model-ready values ``[dates, bands, tile, tile]`` (padded) and the valid mask of ``window``."""
-    out = np.zeros((meta.dates, meta.channels_per_date, tile, tile), dtype=np.float32)
-    valid = np.ones((window.height, window.width), dtype=bool)
-    fill = np.float32(meta.fill_value)
-    for d, (readers, stats) in enumerate(zip(inputs.readers, inputs.stats)):
-        for b, (reader, prep, (mean, std)) in enumerate(zip(readers, meta.bands, stats)):
-            values = prep.apply(reader.read(window), mean, std)
-            finite = np.isfinite(values)
-            if not finite.all():
-                valid &= finite
-                values[~finite] = fill
-            out[d, b, : window.height, : window.width] = values
-    return out, valid
 
 
 class _RowAccumulator:
@@ -243,15 +111,24 @@ class _RowAccumulator:
         rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
         self.valid[rows, window.col_off : window.col_end] |= valid
 
-    def pop(self, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """Blended probabilities and the 'has data' mask of the first ``count`` rows; the buffer moves down."""
-        weight = self.weight[:count]
-        has = (weight > 0) & self.valid[:count]
-        probs = self.prob[:, :count] / np.where(weight > 0, weight, np.float32(1.0))
+    def finished(self, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Blended probabilities and 'has data' masks of the first ``count`` rows, in column pieces.
+
+        Pieces of at most :data:`PIECE_WIDTH_PX` keep temporaries small whatever the raster width.
+        """
+        width = self.weight.shape[1]
+        for col in range(0, width, PIECE_WIDTH_PX):
+            cols = slice(col, min(col + PIECE_WIDTH_PX, width))
+            weight = self.weight[:count, cols]
+            has = (weight > 0) & self.valid[:count, cols]
+            probs = self.prob[:, :count, cols] / np.where(weight > 0, weight, np.float32(1.0))
+            yield col, probs, has
+
+    def advance(self, count: int) -> None:
+        """Drop the first ``count`` rows (written) and move the buffer down."""
         for buf in (self.prob, self.weight, self.valid):
             _shift_rows(buf, count)
         self.row0 += count
-        return probs, has
 
 
 def _shift_rows(buf: np.ndarray, count: int) -> None:
@@ -265,6 +142,8 @@ def _shift_rows(buf: np.ndarray, count: int) -> None:
 def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
     if meta.threshold is not None:
         classes = (probs[1] >= np.float32(meta.threshold)).astype(np.uint8)
+    elif meta.class_count == 2:  # argmax of two, without argmax's int64 temporary (ties go to class 0)
+        classes = (probs[1] > probs[0]).astype(np.uint8)
     else:
         classes = np.argmax(probs, axis=0).astype(np.uint8)
     classes[~has] = meta.scheme.nodata
@@ -316,7 +195,9 @@ def run_model(
     log(meta.summary())
     if meta.ignored_keys:
         log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
-    inputs = prepare_inputs(meta, images, config, meta.name, log)
+    inputs = prepare_inputs(
+        meta, images, meta.name, config.band_numbers, config.resample_to_model, config.resampling, log
+    )
     stats = ClassStats(meta.scheme)
     with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
         tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
@@ -343,6 +224,60 @@ def run_model(
     )
 
 
+class _TileReader(threading.Thread):
+    """Reads and prepares tiles in raster order on one background thread, a few tiles ahead.
+
+    Reading overlaps with ``session.run`` (which releases the GIL); only this thread touches
+    the input datasets. Items: ``("tile", row, window, values, valid)``, ``("row", row)`` after
+    each tile row, or ``("error", exception)``.
+    """
+
+    def __init__(self, meta: ModelMeta, inputs: PreparedInputs, rows: list[int], cols: list[int], depth: int) -> None:
+        super().__init__(name="changelens-tile-reader", daemon=True)
+        self.meta, self.inputs, self.rows, self.cols = meta, inputs, rows, cols
+        self.items: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        grid, tile = self.inputs.grid, self.meta.tile_size_px
+        try:
+            for k, row in enumerate(self.rows):
+                for col in self.cols:
+                    window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
+                    self._put(("tile", k, window, *read_tile(self.meta, self.inputs, window, tile)))
+                self._put(("row", k))
+        except _Stopped:
+            return
+        except Exception as exc:  # handed to the main thread, which raises it
+            self._put(("error", exc))
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        while True:
+            if self.stopped.is_set():
+                raise _Stopped
+            try:
+                self.items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> tuple[Any, ...]:
+        """The next item; re-raises the reader's error."""
+        item = self.items.get()
+        if item[0] == "error":
+            raise item[1]
+        return item
+
+    def close(self) -> None:
+        """Stop reading (after a cancel or an error) and wait for the thread."""
+        self.stopped.set()
+        self.join()
+
+
+class _Stopped(Exception):
+    """The reader thread was asked to stop."""
+
+
 def _stream(
     meta: ModelMeta,
     io: GraphIO,
@@ -362,30 +297,39 @@ def _stream(
     acc = _RowAccumulator(meta.class_count, tile, grid.width_px)
     run = skipped = 0
     report(progress, 0.0)
-    with bounded_gdal_cache():
-        for k, row in enumerate(rows):
+    with bounded_gdal_cache(GDAL_CACHE_BYTES):
+        reader = _TileReader(meta, inputs, rows, cols, depth=2 * batch_size)
+        reader.start()
+        try:
             batch: list[tuple[np.ndarray, Window]] = []
-            for col in cols:
-                window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
-                values, valid = _read_tile(meta, inputs, window, tile)
-                acc.mark_valid(valid, window)
-                if not valid.any():
-                    skipped += 1
-                    continue
-                batch.append((values, window))
-                if len(batch) == batch_size:
+            for k in range(len(rows)):
+                while True:
+                    item = reader.get()
+                    if item[0] == "row":
+                        break
+                    _kind, _k, window, values, valid = item
+                    acc.mark_valid(valid, window)
+                    if not valid.any():
+                        skipped += 1
+                        continue
+                    batch.append((values, window))
+                    if len(batch) == batch_size:
+                        _run_batch(meta, io, session, batch, acc, grid, label)
+                        run += len(batch)
+                        batch = []
+                        report(progress, (k + window.col_end / grid.width_px) / len(rows))
+                if batch:
                     _run_batch(meta, io, session, batch, acc, grid, label)
                     run += len(batch)
                     batch = []
-                    report(progress, (k + col / grid.width_px) / len(rows))
-            if batch:
-                _run_batch(meta, io, session, batch, acc, grid, label)
-                run += len(batch)
-            end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
-            row0 = acc.row0
-            probs, has = acc.pop(end - row0)
-            _write_rows(meta, out, stats, grid, probs, has, row0)
-            report(progress, (k + 1) / len(rows))
+                end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
+                row0, count = acc.row0, end - acc.row0
+                for col, probs, has in acc.finished(count):
+                    _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
+                acc.advance(count)
+                report(progress, (k + 1) / len(rows))
+        finally:
+            reader.close()
     return run, skipped
 
 
@@ -427,15 +371,13 @@ def _cached_weights(
     return weights
 
 
-def _write_rows(
-    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, row0: int
+def _write_piece(
+    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, window: Window
 ) -> None:
-    count = probs.shape[1]
-    if count == 0:
+    if window.size == 0:
         return
-    window = Window(0, row0, grid.width_px, count)
     classes = _classify(meta, probs, has)
     out.write("classes", window, classes)
     if "probability" in out:
         out.write("probability", window, _measure(meta, probs, has))
-    stats.add(classes, pixel_area_rows_m2(grid, row0, count))
+    stats.add(classes, pixel_area_rows_m2(grid, window.row_off, window.height))

@@ -14,6 +14,11 @@ class MapProduct:
 
     Every classifying method returns one, so that shared output code can polygonise it,
     tabulate class areas and write the report the same way for every algorithm.
+    ``measure_raster`` must be on the class raster's grid (it is warped on the fly if not);
+    ``threshold`` is the decision value drawn on the histogram and ``breaks`` (optional) the
+    class boundaries on the measure, used to colour the histogram bars by class.
+    ``inputs`` are ``(label, raster path)`` pairs; the first two are previewed as before/after.
+    ``stats`` are refreshed in place when the minimum mapping unit sieves the class raster.
     """
 
     title: str
@@ -26,3 +31,4 @@ class MapProduct:
     inputs: tuple[tuple[str, str], ...] = ()
     parameters: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
+    breaks: tuple[float, ...] = ()

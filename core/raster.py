@@ -6,9 +6,10 @@ scale/offset; values that are no data come back as NaN.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 import numpy as np
 from osgeo import gdal
@@ -43,16 +44,19 @@ def canonical_band_name(name: str) -> str:
     return text
 
 
+def description_names(description: str) -> list[str]:
+    """The names a band description gives: the description and its first token (``"B8, NIR"`` -> ``B8``)."""
+    text = (description or "").strip()
+    if not text:
+        return []
+    token = re.split(r"[,\s]+", text)[0]
+    return [text, token] if token and token != text else [text]
+
+
 def band_names(ds: gdal.Dataset, index: int) -> list[str]:
     """Every name a band is known by: description, its first token, BANDNAME metadata."""
     band = ds.GetRasterBand(index)
-    names: list[str] = []
-    description = (band.GetDescription() or "").strip()
-    if description:
-        names.append(description)
-        token = re.split(r"[,\s]+", description)[0]
-        if token and token != description:
-            names.append(token)
+    names = description_names(band.GetDescription() or "")
     for key in ("BANDNAME", "band_name", "NAME"):
         value = band.GetMetadataItem(key)
         if value:
@@ -169,15 +173,16 @@ class BandReader:
     def sample(self, max_side_px: int = 512) -> np.ndarray:
         """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side)."""
         width, height = self._band.XSize, self._band.YSize
-        raw = self._band.ReadAsArray(
-            0,
-            0,
-            width,
-            height,
-            buf_xsize=min(width, max_side_px),
-            buf_ysize=min(height, max_side_px),
-            resample_alg=gdal.GRIORA_NearestNeighbour,
-        )
+        with bounded_gdal_cache():
+            raw = self._band.ReadAsArray(
+                0,
+                0,
+                width,
+                height,
+                buf_xsize=min(width, max_side_px),
+                buf_ysize=min(height, max_side_px),
+                resample_alg=gdal.GRIORA_NearestNeighbour,
+            )
         data = raw.astype(np.float32)
         for value in self._nodata_values:
             data[raw == value] = np.nan
@@ -192,3 +197,14 @@ def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:
     for arr in arrays[1:]:
         mask &= np.isfinite(arr)
     return mask
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(max_bytes: int = 128 << 20) -> Iterator[None]:
+    """Cap GDAL's block cache during a run so memory does not grow with raster size."""
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(previous, max_bytes))
+    try:
+        yield
+    finally:
+        gdal.SetCacheMax(previous)

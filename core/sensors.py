@@ -8,6 +8,7 @@ user chooses always wins over detection.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -20,6 +21,7 @@ from .raster import (
     band_names,
     band_radiometry,
     canonical_band_name,
+    description_names,
     find_band_by_name,
     resolve_band,
 )
@@ -43,12 +45,17 @@ SENTINEL2 = SensorProfile(
     "sentinel2",
     "Sentinel-2 MSI",
     (
+        ("coastal", ("B1",)),
         ("blue", ("B2",)),
         ("green", ("B3",)),
         ("red", ("B4",)),
         ("rededge1", ("B5",)),
+        ("rededge2", ("B6",)),
+        ("rededge3", ("B7",)),
         ("nir", ("B8", "B8A")),
         ("nir_narrow", ("B8A", "B8")),
+        ("water_vapour", ("B9",)),
+        ("cirrus", ("B10",)),
         ("swir1", ("B11",)),
         ("swir2", ("B12",)),
         ("scl", ("SCL",)),
@@ -66,6 +73,7 @@ LANDSAT89 = SensorProfile(
         ("nir_narrow", ("SR_B5", "B5")),
         ("swir1", ("SR_B6", "B6")),
         ("swir2", ("SR_B7", "B7")),
+        ("qa", ("QA_PIXEL",)),
     ),
     Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
 )
@@ -88,6 +96,65 @@ GENERIC = SensorProfile(
 )
 PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, SENTINEL1, GENERIC)}
 
+# Sentinel-2 MSI bands: centre wavelength (nm) and native pixel size (m).
+S2_BANDS = {
+    "B1": (443, 60),
+    "B2": (490, 10),
+    "B3": (560, 10),
+    "B4": (665, 10),
+    "B5": (705, 20),
+    "B6": (740, 20),
+    "B7": (783, 20),
+    "B8": (842, 10),
+    "B8A": (865, 20),
+    "B9": (945, 60),
+    "B10": (1375, 60),
+    "B11": (1610, 20),
+    "B12": (2190, 20),
+}
+BAND_ROLES = ("blue", "green", "red", "rededge1", "nir", "nir_narrow", "swir1", "swir2", "scl", "vv", "vh")
+
+
+def s2_native_resolution_m(name: str) -> int | None:
+    """Native pixel size of a Sentinel-2 band (10, 20 or 60 m), or None for other names."""
+    entry = S2_BANDS.get(canonical_band_name(name))
+    return entry[1] if entry else None
+
+
+def s2_level(ds: gdal.Dataset) -> str | None:
+    """ "L1C" or "L2A" from product metadata or bands (SCL means L2A; B10 means L1C), else None."""
+    for domain in ("", "IMAGERY", "xml:SENTINEL2"):
+        items = ds.GetMetadata(domain) or {}
+        if not isinstance(items, dict):
+            continue
+        for key in ("PRODUCT_TYPE", "PROCESSING_LEVEL", "PRODUCTTYPE"):
+            value = str(items.get(key, "")).upper()
+            if "2A" in value:
+                return "L2A"
+            if "1C" in value:
+                return "L1C"
+    if find_band_by_name(ds, "SCL") is not None:
+        return "L2A"
+    if find_band_by_name(ds, "B10") is not None:
+        return "L1C"
+    return None
+
+
+def parse_band_mapping(text: str) -> dict[str, BandSpec]:
+    """A generic user band mapping such as ``"red=3, nir=4, swir1=B11"`` as {role: index or name}."""
+    mapping: dict[str, BandSpec] = {}
+    for item in (part.strip() for part in text.replace(";", ",").split(",")):
+        if not item:
+            continue
+        role, sep, band = (x.strip() for x in item.partition("="))
+        if not sep or not band or role.lower() not in BAND_ROLES:
+            raise ParameterError(
+                f"'{item}' is not a band mapping: write role=band with a role among {', '.join(BAND_ROLES)}."
+            )
+        mapping[role.lower()] = int(band) if band.isdigit() else band
+    return mapping
+
+
 RADIOMETRY_CHOICES = (
     ("auto", "Automatic (band metadata, product metadata, or value range)"),
     ("s2_dn", "Sentinel-2 DN / 10000 (offset already removed, or before baseline 04.00)"),
@@ -100,7 +167,12 @@ RADIOMETRY_CHOICES = (
 
 def detect_sensor(ds: gdal.Dataset) -> SensorProfile:
     """Guess the sensor from band descriptions; ``GENERIC`` when nothing matches."""
-    raw = [n.upper() for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)]
+    return sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
+
+
+def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
+    """Guess the sensor from plain band names (no dataset needed, e.g. names shown by a GUI)."""
+    raw = [n.upper() for n in band_names]
     names = {canonical_band_name(n) for n in raw}
     if names & {"VV", "VH", "SIGMA0_VV", "SIGMA0_VH"}:
         return SENTINEL1
@@ -111,6 +183,32 @@ def detect_sensor(ds: gdal.Dataset) -> SensorProfile:
     if {"B5", "B7"} <= names or {"B5", "B6"} <= names:
         return LANDSAT89
     return GENERIC
+
+
+def roles_from_descriptions(
+    descriptions: Sequence[str], profile: SensorProfile | None = None, roles: Iterable[str] | None = None
+) -> tuple[SensorProfile, dict[str, int | None]]:
+    """The sensor and the 1-based band for each role, from band descriptions alone.
+
+    ``descriptions`` holds one text per band (empty when a band has none). The same rules
+    as :func:`detect_sensor` and :func:`find_role` apply, so a GUI shows what an algorithm
+    left on "detect" will use. ``profile`` overrides detection; ``roles`` defaults to all
+    roles of the profile. A role with no matching band maps to None.
+    """
+    per_band = [{canonical_band_name(n) for n in description_names(d)} for d in descriptions]
+    chosen = profile or sensor_from_names(n for d in descriptions for n in description_names(d))
+    found: dict[str, int | None] = {}
+    for role in roles if roles is not None else [r for r, _ in chosen.roles]:
+        found[role] = next(
+            (
+                index
+                for wanted in chosen.candidates(role)
+                for index, known in enumerate(per_band, start=1)
+                if canonical_band_name(wanted) in known
+            ),
+            None,
+        )
+    return chosen, found
 
 
 def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: BandSpec | None, label: str) -> int:

@@ -97,20 +97,3 @@ def halo_windows(
     """Block windows, each with the halo a neighbourhood operation needs."""
     for window in block_windows(width_px, height_px, block_width_px, block_height_px):
         yield with_halo(window, halo_px, width_px, height_px)
-
-
-def processing_block_size(block_width_px: int, block_height_px: int, target_px: int = 1 << 20) -> tuple[int, int]:
-    """A block of about ``target_px`` pixels aligned on the file's native blocks.
-
-    Strip-organised files (block width = raster width) give full-width strips of
-    several rows; tiled files give squares of whole tiles.
-    """
-    bw = max(block_width_px, 1)
-    bh = max(block_height_px, 1)
-    if bw * bh >= target_px:
-        return bw, bh
-    if bh == 1 or bw >= 4 * bh:
-        rows = max(target_px // bw, 1)
-        return bw, max((rows // bh) * bh, bh)
-    factor = max(int((target_px / (bw * bh)) ** 0.5), 1)
-    return bw * factor, bh * factor

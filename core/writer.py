@@ -11,7 +11,6 @@ import contextlib
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from osgeo import gdal
@@ -179,14 +178,3 @@ class OutputSet:
             self.commit()
         else:
             self.discard()
-
-
-@contextlib.contextmanager
-def bounded_gdal_cache(max_bytes: int = 128 << 20) -> Iterator[None]:
-    """Cap GDAL's block cache during a run so memory does not grow with raster size."""
-    previous = gdal.GetCacheMax()
-    gdal.SetCacheMax(min(previous, max_bytes))
-    try:
-        yield
-    finally:
-        gdal.SetCacheMax(previous)

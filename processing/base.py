@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterRasterLayer,
     QgsRasterLayer,
 )
@@ -21,6 +22,7 @@ from ..core.errors import CancelledError, ChangeLensError, NotARasterError
 from ..core.progress import Progress
 from ..core.raster import open_raster
 from ..core.styles import sidecar_path
+from .parameter_help import parameter_help
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ICON_DIR = os.path.join(PLUGIN_DIR, "icons")
@@ -68,10 +70,16 @@ def run_core(call: Callable[[], T]) -> T:
 def raster_path(
     alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext, label: str
 ) -> str:
-    """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read."""
+    """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read.
+
+    A plain file path is used as given: loading it as a QGIS layer would compute a histogram
+    and leave an ``.aux.xml`` next to the user's input file.
+    """
+    value = parameters.get(name)
+    if isinstance(value, str) and os.path.isfile(value):
+        return value
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None or not layer.isValid():
-        value = parameters.get(name)
         raise QgsProcessingException(f"The {label} ('{value}') could not be opened as a raster layer.")
     if layer.providerType() != "gdal":
         raise QgsProcessingException(
@@ -140,7 +148,19 @@ def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | 
 
 
 class ChangeLensAlgorithm(QgsProcessingAlgorithm):
-    """Common identity for ChangeLens algorithms (group, icon, instance creation)."""
+    """Common identity for ChangeLens algorithms (group, icon, instance creation).
+
+    ``PARAMETER_HELP`` maps a parameter name to what it means; :meth:`addParameter` attaches it
+    followed by the values, default and range read from the definition, so the toolbox, the
+    modeler and ``qgis_process help`` show them for every parameter.
+    """
+
+    PARAMETER_HELP: dict[str, str] = {}
+
+    def addParameter(self, definition: QgsProcessingParameterDefinition, createOutput: bool = True) -> bool:  # noqa: N802, N803
+        if not definition.help():
+            definition.setHelp(parameter_help(definition, self.PARAMETER_HELP.get(definition.name(), "")))
+        return super().addParameter(definition, createOutput)
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802 - Qt API
         return type(self)()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from qgis.core import (
@@ -18,8 +19,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.burn import DEFAULT_BREAKS, BurnSeverityConfig, BurnSeverityOutputs, run_burn_severity
+from ..core.burn import DEFAULT_BREAKS, SEVERITY, BurnSeverityConfig, BurnSeverityOutputs, run_burn_severity
 from ..core.grid import RESAMPLING
+from ..core.products import MapProduct
 from ..core.sensors import RADIOMETRY_CHOICES
 from .base import (
     ChangeLensAlgorithm,
@@ -31,6 +33,7 @@ from .base import (
     run_core,
     style_outputs,
 )
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
 class BurnSeverityAlgorithm(ChangeLensAlgorithm):
@@ -53,6 +56,23 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
     OUTPUT_RBR = "OUTPUT_RBR"
     BURNED_AREA_HA = "BURNED_AREA_HA"
     VALID_AREA_HA = "VALID_AREA_HA"
+    PARAMETER_HELP = {
+        PRE: "Pre-fire image with NIR and SWIR2 bands; its grid (CRS, pixels) is the output grid.",
+        POST: "Post-fire image with NIR and SWIR2 bands; any CRS, pixel size or extent overlapping the pre-fire one.",
+        PRE_NIR_BAND: "NIR: Sentinel-2 B8A, else B8; Landsat SR_B5.",
+        PRE_SWIR2_BAND: "SWIR2: Sentinel-2 B12; Landsat SR_B7.",
+        POST_NIR_BAND: "NIR: Sentinel-2 B8A, else B8; Landsat SR_B5.",
+        POST_SWIR2_BAND: "SWIR2: Sentinel-2 B12; Landsat SR_B7.",
+        RADIOMETRY: "How pixel values become reflectance (0-1); the log states the conversion used.",
+        SCALE: "Used only with the custom conversion: reflectance = value x scale + offset.",
+        OFFSET: "Used only with the custom conversion (reflectance units).",
+        RESAMPLING: "How the post-fire image is resampled onto the pre-fire grid.",
+        BREAKS: "Six increasing dNBR values (unscaled) between the seven classes; the default is USGS / UN-SPIDER.",
+        OUTPUT_DNBR: "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.",
+        OUTPUT_SEVERITY: "Severity classes 1-7 as Byte (0 = no data).",
+        OUTPUT_RDNBR: "RdNBR = dNBR / sqrt(|NBR pre|), Float32.",
+        OUTPUT_RBR: "RBR = dNBR / (NBR pre + 1.001), Float32.",
+    }
 
     def name(self) -> str:
         return "burnseverity"
@@ -82,7 +102,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
             "value range; pick the Sentinel-2 baseline 04.00 option when your L2A file still holds the +1000 "
             "offset. The log states which bands and conversion were used.<br>"
             "The post-fire image is resampled onto the pre-fire grid (any CRS, pixel size or extent); the "
-            "outputs cover the area both images share. No data in either date stays no data."
+            "outputs cover the area both images share. No data in either date stays no data." + map_outputs_help("dNBR")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -131,6 +151,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT_RBR, "RBR", optional=True, createByDefault=False)
         )
+        add_map_outputs(self, "dNBR")
         self.addOutput(QgsProcessingOutputNumber(self.BURNED_AREA_HA, "Burned area, low severity or worse (ha)"))
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data on both dates (ha)"))
 
@@ -154,13 +175,26 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
                 f"Severity breaks '{text}' are not valid: give 6 increasing numbers separated by commas."
             ) from exc
 
+    @staticmethod
+    def _report_parameters(config: BurnSeverityConfig) -> tuple[tuple[str, str], ...]:
+        bands = (config.pre_nir_band, config.pre_swir2_band, config.post_nir_band, config.post_swir2_band)
+        return (
+            ("Bands (pre NIR, pre SWIR2, post NIR, post SWIR2)", ", ".join(str(b or "auto") for b in bands)),
+            ("Reflectance conversion", config.radiometry),
+            ("Resampling of the post-fire image", config.resampling),
+            ("Severity breaks on dNBR", ", ".join(f"{b:g}" for b in config.breaks)),
+            ("Burned threshold (dNBR)", f"> {config.breaks[2]:g}"),
+        )
+
     def processAlgorithm(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
+        started = time.perf_counter()
         config = self._config(parameters, context)
+        check_map_outputs(self, parameters, context)
         pre = raster_path(self, parameters, self.PRE, context, "pre-fire image")
         post = raster_path(self, parameters, self.POST, context, "post-fire image")
         outputs = BurnSeverityOutputs(
@@ -172,6 +206,22 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
         result = run_core(
             lambda: run_burn_severity(pre, post, outputs, config, feedback_progress(feedback), feedback_log(feedback))
         )
+        entries: dict[str, Any] = {}
+        if outputs.severity:
+            product = MapProduct(
+                title="Burn severity (dNBR)",
+                class_raster=outputs.severity,
+                scheme=SEVERITY,
+                stats=result.stats,
+                measure_raster=outputs.dnbr,
+                measure_name="dNBR",
+                threshold=config.breaks[2],
+                breaks=config.breaks,
+                inputs=(("Pre-fire image", pre), ("Post-fire image", post)),
+                parameters=self._report_parameters(config),
+                seconds=time.perf_counter() - started,
+            )
+            entries = write_map_outputs(self, parameters, context, feedback, product)
         rows = result.stats.rows()
         for row in rows:
             feedback.pushInfo(f"{row['class_name']}: {row['area_ha']:.2f} ha ({row['percent']:.1f} %)")
@@ -186,6 +236,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
             },
         )
         return {
+            **entries,
             self.OUTPUT_DNBR: outputs.dnbr,
             self.OUTPUT_SEVERITY: outputs.severity,
             self.OUTPUT_RDNBR: outputs.rdnbr,

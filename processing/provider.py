@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .base import icon
 from .burn_severity import BurnSeverityAlgorithm
+from .cva import CvaAlgorithm
+from .flood_optical import OpticalFloodAlgorithm
+from .flood_sar import SarFloodAlgorithm
+from .landslide import LandslideAlgorithm
 from .model_metadata import EditModelMetadataAlgorithm
 from .run_model import RunModelAlgorithm
 
 
 class ChangeLensProvider(QgsProcessingProvider):
-    """Registers every ChangeLens algorithm under one provider."""
+    """Registers every ChangeLens algorithm under one provider, plus the shipped workflows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        QgsApplication.processingRegistry().providerAdded.connect(self._provider_added)
 
     def id(self) -> str:
         return "changelens"
@@ -29,10 +37,45 @@ class ChangeLensProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 - Qt API
         return ["tif"]
 
+    def defaultVectorFileExtension(self, hasGeometry: bool = True) -> str:  # noqa: N802, N803 - Qt API
+        """GeoPackage for layers, CSV for tables without geometry (area statistics)."""
+        return "gpkg" if hasGeometry else "csv"
+
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
         for algorithm in (
             BurnSeverityAlgorithm(),
+            SarFloodAlgorithm(),
+            OpticalFloodAlgorithm(),
+            LandslideAlgorithm(),
+            CvaAlgorithm(),
             RunModelAlgorithm(),
             EditModelMetadataAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
+
+        self._load_workflows()
+
+    # -- workflows and batch runs ----------------------------------------------------------------
+
+    def _load_workflows(self) -> None:
+        """The many-pairs runner and the shipped ``.model3`` workflows (group "Workflows")."""
+        from .batch_pairs import ManyPairsAlgorithm
+        from .workflows import WORKFLOW_DIR, load_workflows
+
+        self.addAlgorithm(ManyPairsAlgorithm())
+        if QgsApplication.processingRegistry().providerById(self.id()) is not self:
+            return  # loaded again by _provider_added, once their child algorithms can be found
+        workflows, problems = load_workflows(WORKFLOW_DIR, {a.name() for a in self.algorithms()})
+        for workflow in workflows:
+            self.addAlgorithm(workflow)
+        for problem in problems:
+            QgsMessageLog.logMessage(problem, "ChangeLens", Qgis.Warning)
+
+    def _provider_added(self, provider_id: str) -> None:
+        """Reload the workflows when ChangeLens (or a provider a workflow waits for) is registered."""
+        waiting = [a for a in self.algorithms() if a.groupId() == "workflows" and not a.canExecute()[0]]
+        if provider_id == self.id() or waiting:
+            self.refreshAlgorithms()
+
+    def unload(self) -> None:
+        QgsApplication.processingRegistry().providerAdded.disconnect(self._provider_added)

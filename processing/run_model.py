@@ -34,6 +34,8 @@ from .base import (
     run_core,
     style_outputs,
 )
+from .common import report_product
+from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 MODELS_DIR = os.path.join(PLUGIN_DIR, "models")
 USE_FILE = "(use the model file above)"
@@ -62,7 +64,6 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     RESAMPLING = "RESAMPLING"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
-    FOREGROUND_AREA_HA = "FOREGROUND_AREA_HA"
     VALID_AREA_HA = "VALID_AREA_HA"
 
     def __init__(self) -> None:
@@ -95,6 +96,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             "<b>Device</b>: a device the installed onnxruntime does not offer, or a GPU that does not start, is an "
             "error, never a silent fallback to the CPU. The log names the providers actually used. "
             f"This installation offers: {', '.join(device_label(d) for d in available_devices())}."
+            + map_outputs_help("probability")
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -104,8 +106,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             )
         )
         self.addParameter(
+            # By name, not position: the list depends on the models installed, and models store the value.
             QgsProcessingParameterEnum(
-                self.BUNDLED_MODEL, "Or a bundled model", [USE_FILE, *self.bundled], defaultValue=0
+                self.BUNDLED_MODEL,
+                "Or a bundled model",
+                [USE_FILE, *self.bundled],
+                defaultValue=USE_FILE,
+                usesStaticStrings=True,
             )
         )
         self.addParameter(QgsProcessingParameterRasterLayer(self.IMAGE, "Image (the before image for change models)"))
@@ -175,13 +182,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
             )
         )
-        self.addOutput(QgsProcessingOutputNumber(self.FOREGROUND_AREA_HA, "Area of the non-background classes (ha)"))
+        add_map_outputs(self, "probability")
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
-        choice = self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context)
-        if choice > 0:
-            return os.path.join(MODELS_DIR, self.bundled[choice - 1])
+        choice = self.parameterAsEnumString(parameters, self.BUNDLED_MODEL, context)
+        if choice and choice != USE_FILE:
+            return os.path.join(MODELS_DIR, choice)
         path = self.parameterAsFile(parameters, self.MODEL_FILE, context)
         if not path:
             raise QgsProcessingException("Choose a model: an .onnx file or one of the bundled models.")
@@ -237,12 +244,12 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             classes=self.parameterAsOutputLayer(parameters, self.OUTPUT_CLASSES, context),
             probability=optional_output(self, parameters, self.OUTPUT_PROBABILITY, context),
         )
+        check_map_outputs(self, parameters, context)
         log = feedback_log(feedback)
         product = run_core(lambda: run_model(model, images, outputs, config, feedback_progress(feedback), log))
-        rows = product.stats.rows()
-        for row in rows:
-            log(f"{row['class_name']}: {row['area_ha']:.2f} ha ({row['percent']:.1f} %)")
-        log(f"Done in {product.seconds:.1f} s.")
+        log(f"Model run in {product.seconds:.1f} s.")
+        entries = write_map_outputs(self, parameters, context, feedback, product)
+        areas = report_product(feedback, product)
         style_outputs(
             context,
             {
@@ -250,10 +257,9 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY: (outputs.probability, product.measure_name.capitalize()),
             },
         )
-        background = {c.value for c in product.scheme.classes if c.background}
         return {
+            **entries,
             self.OUTPUT_CLASSES: outputs.classes,
             self.OUTPUT_PROBABILITY: outputs.probability,
-            self.FOREGROUND_AREA_HA: sum(r["area_ha"] for r in rows if r["class_id"] not in background),
-            self.VALID_AREA_HA: sum(r["area_ha"] for r in rows),
+            self.VALID_AREA_HA: sum(areas.values()),
         }

@@ -24,7 +24,7 @@ def enable_plugin(env: dict[str, str]) -> None:
     proc = subprocess.run(
         [QGIS_PROCESS, "plugins", "enable", "changelens"], env=env, capture_output=True, text=True, timeout=120
     )
-    if proc.returncode != 0:
+    if proc.returncode != 0 and "already enabled" not in proc.stdout + proc.stderr:
         raise RuntimeError(f"qgis_process could not enable ChangeLens:\n{proc.stdout}\n{proc.stderr}")
 
 

@@ -191,3 +191,42 @@ def test_qgis_process_bad_input(qgis_process_env, tmp_path) -> None:  # noqa: AN
     assert code != 0
     assert "post-fire image has 1 band(s) but burn severity (NIR and SWIR2) needs at least 2" in log
     assert not (tmp_path / "d.tif").exists() and not (tmp_path / "s.tif").exists()
+
+
+def test_desktop_run_loads_styled_layers(provider, qgis_iface, tmp_path) -> None:  # noqa: ANN001
+    from qgis.core import QgsProject
+
+    import processing
+
+    pre, post = _pair(tmp_path)
+    QgsProject.instance().removeAllMapLayers()
+    processing.runAndLoadResults(
+        ALG,
+        {"PRE": pre, "POST": post, "OUTPUT_DNBR": str(tmp_path / "d.tif"), "OUTPUT_SEVERITY": str(tmp_path / "s.tif")},
+    )
+    layers = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
+    assert layers["Burn severity"].renderer().type() == "paletted"
+    assert layers["dNBR"].renderer().type() == "singlebandpseudocolor"
+    QgsProject.instance().removeAllMapLayers()
+
+
+def test_cancel_through_feedback_leaves_no_output(provider, tmp_path) -> None:  # noqa: ANN001
+    from qgis.core import QgsProcessingFeedback
+
+    import processing
+
+    pre, post = _pair(tmp_path)
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    with pytest.raises(QgsProcessingException, match="cancelled"):
+        processing.run(
+            ALG,
+            {
+                "PRE": pre,
+                "POST": post,
+                "OUTPUT_DNBR": str(tmp_path / "out_d.tif"),
+                "OUTPUT_SEVERITY": str(tmp_path / "out_s.tif"),
+            },
+            feedback=feedback,
+        )
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("out_") or ".partial" in p]

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import onnxruntime as ort
 import pytest
+from changelens.core import inference
 from changelens.core.errors import (
     BandNotFoundError,
     CancelledError,
@@ -44,7 +45,9 @@ def test_identity_model_probabilities_classes_and_product(tmp_path) -> None:  # 
     assert os.path.exists(str(tmp_path / "out_classes.qml"))
 
 
-def test_seam_free_stitching_equals_whole_image(tmp_path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("piece_px", [1024, 16])
+def test_seam_free_stitching_equals_whole_image(tmp_path, monkeypatch, piece_px) -> None:  # noqa: ANN001
+    monkeypatch.setattr(inference, "PIECE_WIDTH_PX", piece_px)  # rows are finished in column pieces
     img = RNG.random((1, 101, 77)).astype(np.float32)
     img[0, 40:44, 30:35] = -9999  # a no-data hole
     raster = write_raster(tmp_path / "img.tif", img, nodata=-9999, descriptions=["B04"])
@@ -126,6 +129,16 @@ def test_preprocessing_scale_offset_clip_db_mean_std(tmp_path) -> None:  # noqa:
     db = np.clip(10 * np.log10(np.maximum(vv, 1e-6)), -25, 0)
     expected_classes = ((dn * 1e-4 - 0.1) > (db + 10) / 5).astype(np.uint8)
     assert (read(product.class_raster) == expected_classes).all()
+
+
+def test_values_as_reflectance_use_the_sensor_conversion(tmp_path) -> None:  # noqa: ANN001
+    dn = np.stack([np.full((12, 12), 800, np.uint16), np.full((12, 12), 3500, np.uint16)])
+    raster = write_raster(tmp_path / "s2.tif", dn, descriptions=["B4", "B8"])
+    model = identity_model(tmp_path / "m.onnx", metadata=base_metadata(values="reflectance"))
+    logs: list[str] = []
+    product = run_model(model, [raster], _outputs(tmp_path), log=logs.append)
+    assert np.allclose(read(product.measure_raster), 0.35, atol=1e-6)
+    assert any("digital numbers / 10000" in line for line in logs), logs
 
 
 def test_per_scene_normalisation(tmp_path) -> None:  # noqa: ANN001

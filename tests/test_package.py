@@ -27,6 +27,8 @@ def test_zip_unpacked_into_fresh_plugin_folder_is_found(tmp_path) -> None:  # no
     enable_plugin(env)
     listing = subprocess.run([QGIS_PROCESS, "list"], env=env, capture_output=True, text=True, timeout=120).stdout
     assert "changelens:burnseverity" in listing
+    assert "changelens/workflows/flood_rapid_mapping.model3" in names
+    assert "changelens:flood_rapid_mapping" in listing and "changelens:manypairs" in listing
     help_text = subprocess.run(
         [QGIS_PROCESS, "help", "changelens:burnseverity"], env=env, capture_output=True, text=True, timeout=120
     ).stdout

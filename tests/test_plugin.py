@@ -27,6 +27,7 @@ class RecordingIface:
         self._iface = iface
         self.toolbar: list = []
         self.menus: list[tuple[str, object]] = []
+        self.docks: list = []
 
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._iface, name)
@@ -36,6 +37,12 @@ class RecordingIface:
 
     def removeToolBarIcon(self, action) -> None:  # noqa: ANN001, N802
         self.toolbar.remove(action)
+
+    def addDockWidget(self, area, dock) -> None:  # noqa: ANN001, N802
+        self.docks.append(dock)
+
+    def removeDockWidget(self, dock) -> None:  # noqa: ANN001, N802
+        self.docks.remove(dock)
 
     def addPluginToRasterMenu(self, menu: str, action) -> None:  # noqa: ANN001, N802
         self.menus.append((menu, action))
@@ -53,10 +60,19 @@ def test_init_gui_adds_button_and_menu_and_unload_removes_them(qgis_iface, qgis_
     plugin = changelens.classFactory(iface)
     plugin.initGui()
     assert registry.providerById("changelens") is not None
-    assert len(iface.toolbar) == 1 and iface.menus == [("&ChangeLens", iface.toolbar[0])]
+    assert len(iface.toolbar) == 1 and iface.menus[0] == ("&ChangeLens", iface.toolbar[0])
+    assert [a.text() for _m, a in iface.menus] == ["ChangeLens", "Model manager…", "Dependency doctor…"]
     action = iface.toolbar[0]
     assert action.text() == "ChangeLens" and not action.icon().isNull()
+    action.trigger()
+    assert len(iface.docks) == 1 and not iface.docks[0].isHidden() and action.isChecked()
+    dock = iface.docks[0]
+    action.trigger()
+    assert dock.isHidden() and not action.isChecked()
+    action.trigger()
+    assert iface.docks == [dock] and not dock.isHidden()
     plugin.unload()
-    assert iface.toolbar == [] and iface.menus == []
+    assert iface.toolbar == [] and iface.menus == [] and iface.docks == []
+    assert plugin.dock is None
     assert plugin.actions == [] and plugin.provider is None
     assert registry.providerById("changelens") is None

@@ -11,8 +11,9 @@ import numpy as np
 import onnxruntime  # the real package, imported before anything can shadow it
 import pytest
 from changelens.core.onnx_file import read_metadata_props
+from changelens.core.polygons import measure_field_name
 from onnx_models import base_metadata, identity_model, layout_model
-from qgis.core import QgsProcessingException, QgsRasterLayer
+from qgis.core import QgsProcessingException, QgsRasterLayer, QgsVectorLayer
 from qgis_process_runner import run_algorithm
 from rasters import read, write_raster
 
@@ -50,12 +51,25 @@ def test_run_two_date_model(provider, tmp_path) -> None:  # noqa: ANN001
             "THREADS": 1,
             "OUTPUT_CLASSES": str(tmp_path / "c.tif"),
             "OUTPUT_PROBABILITY": str(tmp_path / "p.tif"),
+            "OUTPUT_POLYGONS": str(tmp_path / "changes.gpkg"),
+            "OUTPUT_STATS": str(tmp_path / "areas.csv"),
+            "OUTPUT_REPORT": str(tmp_path / "report.html"),
         },
     )
     classes = read(out["OUTPUT_CLASSES"])
     assert (classes[:20] == 1).all() and (classes[20:] == 0).all()
     assert np.allclose(read(out["OUTPUT_PROBABILITY"]), after[0], atol=1e-6)
-    assert out["FOREGROUND_AREA_HA"] == pytest.approx(20 * 50 * 100 / 1e4)
+    assert out["MAPPED_AREA_HA"] == pytest.approx(20 * 50 * 100 / 1e4)
+    # The shared outputs: one change polygon of 10 ha with its mean probability, the area table, the report.
+    polygons = QgsVectorLayer(out["OUTPUT_POLYGONS"], "p", "ogr")
+    features = list(polygons.getFeatures())
+    assert out["POLYGON_COUNT"] == 1 and len(features) == 1
+    assert features[0]["class_name"] == "change" and features[0]["area_ha"] == pytest.approx(10.0)
+    field = measure_field_name("probability of change")
+    assert features[0][field] == pytest.approx(float(after[0, :20].mean()), abs=1e-4)
+    assert "change" in open(out["OUTPUT_STATS"]).read()
+    report = open(out["OUTPUT_REPORT"], encoding="utf-8").read()
+    assert "test model" in report and "CPUExecutionProvider" in report
     assert out["VALID_AREA_HA"] == pytest.approx(40 * 50 * 100 / 1e4)
     layer = QgsRasterLayer(out["OUTPUT_CLASSES"], "c")
     assert layer.renderer().type() == "paletted"
@@ -162,7 +176,7 @@ def test_qgis_process_run_model(qgis_process_env, tmp_path) -> None:  # noqa: AN
     params = {"MODEL_FILE": model, "IMAGE": a, "AFTER": b, "TILE_SIZE": 16, "OUTPUT_CLASSES": tmp_path / "c.tif"}
     code, payload, log = run_algorithm(_with_onnxruntime(qgis_process_env), RUN, params)
     assert code == 0, log
-    assert payload["results"]["FOREGROUND_AREA_HA"] == pytest.approx(10.0)
+    assert payload["results"]["MAPPED_AREA_HA"] == pytest.approx(10.0)
     classes = read(tmp_path / "c.tif")
     assert (classes[:20] == 1).all() and (classes[20:] == 0).all()
     assert "CPUExecutionProvider" in log

@@ -18,6 +18,17 @@ if ! have_qgis; then
   fi
 fi
 
+# Headless Chromium renders the HTML report in tests/test_report.py (skipped without it, except on CI).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing chromium from apt (report screenshot test)..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "chromium is missing: the report screenshot test will be skipped (as root: apt-get install chromium)." >&2
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$SYS_PY" -m venv --system-site-packages "$VENV"
 fi

@@ -1,0 +1,275 @@
+"""Runs over many scene pairs: pair discovery, class areas of a written raster, summary table.
+
+Pair discovery rules (documented in the README and the algorithm help):
+
+* a sub-folder ``<name>/`` holding one *before* raster (stem ``pre``, ``before``, ``t1`` or
+  ``date1``) and one *after* raster (stem ``post``, ``after``, ``t2`` or ``date2``) is pair
+  ``<name>`` (and so is the chosen folder itself when it holds them directly);
+* sibling rasters ``<name>_pre.tif`` and ``<name>_post.tif`` (also ``_before``/``_after``,
+  ``_t1``/``_t2``, ``_date1``/``_date2``, with ``_``, ``-`` or ``.`` before the role) in the
+  folder itself are pair ``<name>``;
+* a list file (CSV or text) holds one ``before,after[,name]`` line per pair (comma, semicolon or
+  tab separated; ``#`` comments, blank lines and a header line are skipped; relative paths are
+  relative to the list file).
+
+A half pair (a before without an after, or two candidates for one role) is kept as a pair with
+a problem, so the run reports it as one failed line instead of silently skipping it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from .errors import InputError, OutputError
+from .grid import grid_of, pixel_area_rows_m2
+from .progress import Progress, no_progress, report
+from .raster import open_raster
+from .windows import block_windows
+
+RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
+BEFORE_ROLES = ("pre", "before", "t1", "date1")
+AFTER_ROLES = ("post", "after", "t2", "date2")
+_SIBLING = re.compile(r"^(?P<name>.+?)[_.-](?P<role>pre|before|t1|date1|post|after|t2|date2)$", re.IGNORECASE)
+_BLOCK_ROWS = 256
+
+SUMMARY_FIELDS = ("pair", "status", "class_id", "class", "pixels", "area_ha", "percent", "seconds", "folder", "error")
+
+
+@dataclass(frozen=True)
+class ScenePair:
+    """One before/after pair to process; ``problem`` says why it cannot run (None when it can)."""
+
+    name: str
+    before: str
+    after: str
+    problem: str | None = None
+
+
+def _is_raster_name(filename: str) -> bool:
+    return filename.lower().endswith(RASTER_EXTENSIONS) and not filename.lower().endswith(".aux.xml")
+
+
+def _stem(filename: str) -> str:
+    return os.path.splitext(filename)[0]
+
+
+def _role(stem: str) -> str | None:
+    low = stem.lower()
+    if low in BEFORE_ROLES:
+        return "before"
+    if low in AFTER_ROLES:
+        return "after"
+    return None
+
+
+def _pair_from_candidates(name: str, before: list[str], after: list[str], where: str) -> ScenePair:
+    problem = None
+    if not before:
+        problem = f"no before image in {where} (name it pre.tif or before.tif)"
+    elif not after:
+        problem = f"no after image in {where} (name it post.tif or after.tif)"
+    elif len(before) > 1 or len(after) > 1:
+        both = sorted(os.path.basename(p) for p in (before if len(before) > 1 else after))
+        problem = f"{where} holds several candidates for one date ({', '.join(both)}); keep one"
+    return ScenePair(name, before[0] if before else "", after[0] if after else "", problem)
+
+
+def _role_files(folder: str) -> dict[str, list[str]]:
+    """The before/after rasters directly in ``folder`` (``pre.tif``, ``after.vrt`` ...)."""
+    roles: dict[str, list[str]] = {"before": [], "after": []}
+    for filename in sorted(os.listdir(folder)):
+        role = _role(_stem(filename)) if _is_raster_name(filename) else None
+        if role and os.path.isfile(os.path.join(folder, filename)):
+            roles[role].append(os.path.join(folder, filename))
+    return roles
+
+
+def discover_pairs(folder: str) -> list[ScenePair]:
+    """Pairs found in ``folder`` by the sub-folder and sibling rules, sorted by name."""
+    if not os.path.isdir(folder):
+        raise InputError(f"The scene folder '{folder}' does not exist: pick the folder that holds your pairs.")
+    pairs: list[ScenePair] = []
+    siblings: dict[str, dict[str, list[str]]] = {}
+    own = _role_files(folder)  # the folder itself is one pair (pre.tif + post.tif directly inside)
+    if own["before"] or own["after"]:
+        name = os.path.basename(os.path.abspath(folder))
+        pairs.append(_pair_from_candidates(name, own["before"], own["after"], f"folder '{name}'"))
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path):
+            roles = _role_files(path)
+            if roles["before"] or roles["after"]:
+                pairs.append(_pair_from_candidates(entry, roles["before"], roles["after"], f"folder '{entry}'"))
+        elif _is_raster_name(entry):
+            match = _SIBLING.match(_stem(entry))
+            if match:
+                role = _role(match.group("role")) or ""
+                siblings.setdefault(match.group("name"), {"before": [], "after": []})[role].append(path)
+    for name, roles in siblings.items():
+        pairs.append(_pair_from_candidates(name, roles["before"], roles["after"], f"files '{name}_*'"))
+    return unique_names(sorted(pairs, key=lambda p: p.name))
+
+
+def _looks_like_header(fields: Sequence[str]) -> bool:
+    low = [f.strip().lower() for f in fields[:2]]
+    return (
+        len(low) == 2
+        and low[0] in BEFORE_ROLES + ("before_path", "pre_path")
+        and low[1]
+        in AFTER_ROLES
+        + (
+            "after_path",
+            "post_path",
+        )
+    )
+
+
+def _default_name(before: str, after: str, index: int) -> str:
+    for path in (before, after):
+        stem = _stem(os.path.basename(path))
+        match = _SIBLING.match(stem)
+        if match:
+            return match.group("name")
+        if _role(stem) and os.path.basename(os.path.dirname(path)):
+            return os.path.basename(os.path.dirname(path))
+    return f"pair_{index}"
+
+
+def read_pair_list(list_path: str) -> list[ScenePair]:
+    """Pairs from a ``before,after[,name]`` list file; missing files become pairs with a problem."""
+    if not os.path.isfile(list_path):
+        raise InputError(f"The pair list '{list_path}' does not exist: give a CSV or text file of before,after lines.")
+    base = os.path.dirname(os.path.abspath(list_path))
+    pairs: list[ScenePair] = []
+    with open(list_path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            fields = [f.strip().strip('"') for f in re.split(r"[,;\t]", text)]
+            if _looks_like_header(fields):
+                continue
+            if len(fields) < 2 or not fields[0] or not fields[1]:
+                pairs.append(
+                    ScenePair(f"line_{number}", "", "", f"line {number} of the pair list is not 'before,after[,name]'")
+                )
+                continue
+            before, after = (os.path.normpath(os.path.join(base, f)) for f in fields[:2])
+            name = fields[2] if len(fields) > 2 and fields[2] else _default_name(before, after, len(pairs) + 1)
+            paths = (("before", before), ("after", after))
+            missing = [f"{label} image '{path}'" for label, path in paths if not os.path.exists(path)]
+            problem = f"the {' and the '.join(missing)} does not exist" if missing else None
+            pairs.append(ScenePair(name, before, after, problem))
+    return unique_names(pairs)
+
+
+def safe_name(text: str) -> str:
+    """A name usable as a folder or file name on every platform."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text.strip()).strip("._")
+    return cleaned or "pair"
+
+
+def unique_names(pairs: Iterable[ScenePair]) -> list[ScenePair]:
+    """The pairs with safe names, made unique by ``_2``, ``_3`` ... suffixes."""
+    seen: set[str] = set()
+    out: list[ScenePair] = []
+    for pair in pairs:
+        base = safe_name(pair.name)
+        name, n = base, 1
+        while name.lower() in seen:
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name.lower())
+        out.append(ScenePair(name, pair.before, pair.after, pair.problem))
+    return out
+
+
+def is_classified(path: str) -> bool:
+    """Whether a raster looks like a class map: one integer band with a colour table or class names."""
+    try:
+        ds = open_raster(path)
+    except InputError:
+        return False
+    band = ds.GetRasterBand(1)
+    integer = band.DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16)
+    return integer and (band.GetColorTable() is not None or bool(band.GetCategoryNames()))
+
+
+def class_areas(path: str, progress: Progress = no_progress) -> list[dict[str, object]]:
+    """Pixels, hectares and percent per class value of band 1 of ``path``, no data excluded.
+
+    Reads full-width strips so memory stays bounded; pixel areas are exact on the ellipsoid
+    for geographic CRSs. Class names come from the raster's category names when present.
+    """
+    ds = open_raster(path)
+    band = ds.GetRasterBand(1)
+    if band.DataType not in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16):
+        raise InputError(f"'{path}' is not a class raster (integer band expected).")
+    grid = grid_of(ds)
+    nodata = band.GetNoDataValue()
+    names = band.GetCategoryNames() or []
+    pixels: dict[int, int] = {}
+    area_m2: dict[int, float] = {}
+    windows = list(block_windows(grid.width_px, grid.height_px, grid.width_px, _BLOCK_ROWS))
+    for i, window in enumerate(windows):
+        values = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height).astype(np.int64)
+        row_area = pixel_area_rows_m2(grid, window.row_off, window.height)
+        weights = np.broadcast_to(row_area[:, None], values.shape)
+        keep = values != nodata if nodata is not None else np.ones(values.shape, bool)
+        found, inverse = np.unique(values[keep], return_inverse=True)
+        counts = np.bincount(inverse, minlength=len(found))
+        sums = np.bincount(inverse, weights=weights[keep], minlength=len(found))
+        for value, count, m2 in zip(found.tolist(), counts.tolist(), sums.tolist()):
+            pixels[value] = pixels.get(value, 0) + int(count)
+            area_m2[value] = area_m2.get(value, 0.0) + float(m2)
+        report(progress, (i + 1) / len(windows))
+    total = sum(area_m2.values()) or 1.0
+    return [
+        {
+            "class_id": value,
+            "class_name": names[value] if 0 <= value < len(names) and names[value] else str(value),
+            "pixels": pixels[value],
+            "area_ha": area_m2[value] / 1e4,
+            "percent": 100.0 * area_m2[value] / total,
+        }
+        for value in sorted(pixels)
+    ]
+
+
+def summary_rows(
+    pair: str, status: str, classes: Sequence[dict[str, object]], seconds: float, folder: str, error: str = ""
+) -> list[dict[str, object]]:
+    """Rows of the summary table for one pair: one per class, or one row when there is none."""
+    common = {"pair": pair, "status": status, "seconds": round(seconds, 2), "folder": folder, "error": error}
+    if not classes:
+        return [{**common, "class_id": None, "class": "", "pixels": None, "area_ha": None, "percent": None}]
+    return [
+        {
+            **common,
+            "class_id": row.get("class_id"),
+            "class": row.get("class_name", ""),
+            "pixels": row.get("pixels"),
+            "area_ha": row.get("area_ha"),
+            "percent": row.get("percent"),
+        }
+        for row in classes
+    ]
+
+
+def write_summary_csv(path: str, rows: Sequence[dict[str, object]]) -> None:
+    """Write the summary table as CSV (UTF-8, one header line, empty cells for missing values)."""
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in SUMMARY_FIELDS})
+    except OSError as exc:
+        raise OutputError(f"The summary table '{path}' cannot be written ({exc}); pick a writable folder.") from exc

@@ -1,0 +1,254 @@
+"""The report as a printable A4 PDF, drawn with Qt's PDF writer (shipped with QGIS, no browser needed).
+
+Same content as the HTML page: title, key figures, before/after/result maps, legend,
+area table, histogram (the page's SVG rendered by QtSvg), inputs, parameters and outputs.
+QPainter on a QPdfWriter is allowed outside the GUI thread, so this runs in Processing's
+worker thread and under ``qgis_process``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from qgis.PyQt.QtCore import QByteArray, QMarginsF, QRectF, Qt
+from qgis.PyQt.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+from qgis.PyQt.QtSvg import QSvgRenderer
+
+from ..core.errors import OutputError
+from ..core.report import ReportContent, histogram_svg
+
+DPI = 150
+INK = QColor("#1f2933")
+MUTED = QColor("#627d98")
+RULE = QColor("#d9e2ec")
+
+
+class _Page:
+    """A cursor down A4 pages: draws blocks and starts a new page when one does not fit."""
+
+    def __init__(self, writer: QPdfWriter) -> None:
+        self.writer = writer
+        self.painter = QPainter(writer)
+        self.width = self.painter.viewport().width()
+        self.height = self.painter.viewport().height()
+        self.y = 0.0
+
+    def need(self, height: float) -> None:
+        if self.y + height > self.height and self.y > 0:
+            self.writer.newPage()
+            self.y = 0.0
+
+    def _font(self, size: float, bold: bool) -> None:
+        font = QFont("DejaVu Sans", -1)
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        self.painter.setFont(font)
+
+    def text_height(self, width: float, text: str, size: float = 9, bold: bool = False) -> float:
+        """Height ``text`` takes when wrapped into ``width``."""
+        self._font(size, bold)
+        flags = int(Qt.AlignLeft | Qt.AlignTop) | Qt.TextWordWrap
+        return self.painter.fontMetrics().boundingRect(0, 0, int(width), 100000, flags, text).height()
+
+    def text_width(self, text: str, size: float = 9, bold: bool = False) -> float:
+        """Width of ``text`` on one line."""
+        self._font(size, bold)
+        return self.painter.fontMetrics().horizontalAdvance(text)
+
+    def text(
+        self,
+        x: float,
+        width: float,
+        height: float,
+        text: str,
+        size: float = 9,
+        bold: bool = False,
+        color: QColor = INK,
+        align: int = Qt.AlignLeft | Qt.AlignVCenter,
+    ) -> None:
+        self._font(size, bold)
+        self.painter.setPen(color)
+        self.painter.drawText(QRectF(x, self.y, width, height), int(align) | Qt.TextWordWrap, text)
+
+    def heading(self, title: str) -> None:
+        self.need(60)
+        self.y += 14
+        self.text(0, self.width, 34, title, 12, True)
+        self.y += 36
+
+
+def _title(page: _Page, content: ReportContent, created: str) -> None:
+    page.painter.fillRect(QRectF(0, 0, page.width, 110), INK)
+    page.y = 12
+    page.text(24, page.width - 48, 48, content.title, 18, True, QColor("white"))
+    page.y = 62
+    total = content.seconds_classify + content.seconds_outputs
+    page.text(
+        24, page.width - 48, 34, f"ChangeLens report · {created} · run time {total:.1f} s", 9, False, QColor("#cbd2d9")
+    )
+    page.y = 128
+
+
+def _figures(page: _Page, content: ReportContent) -> None:
+    valid = sum(float(r["area_ha"]) for r in content.rows)
+    mapped = sum(
+        float(r["area_ha"]) for r in content.rows if not content.scheme.by_value(int(r["class_id"])).background
+    )
+    cards = [("Mapped area", f"{mapped:,.2f} ha"), ("Area with data", f"{valid:,.2f} ha")]
+    if content.polygons_written:
+        cards.append(("Polygons", f"{sum(int(r['polygons']) for r in content.rows):,}"))
+    width = page.width / len(cards)
+    for i, (key, value) in enumerate(cards):
+        page.text(i * width, width, 26, key.upper(), 7.5, False, MUTED)
+        page.y += 26
+        page.text(i * width, width, 40, value, 15, True)
+        page.y -= 26
+    page.y += 76
+
+
+def _maps(page: _Page, content: ReportContent) -> None:
+    if not content.maps:
+        return
+    page.heading("Maps")
+    gap = 18
+    width = (page.width - gap * (len(content.maps) - 1)) / len(content.maps)
+    images = []
+    for caption, png in content.maps:
+        image = QImage()
+        image.loadFromData(QByteArray(png), "PNG")
+        images.append((caption, image))
+    height = max(width * img.height() / max(img.width(), 1) for _c, img in images)
+    page.need(height + 64)
+    for i, (caption, image) in enumerate(images):
+        x = i * (width + gap)
+        h = width * image.height() / max(image.width(), 1)
+        page.painter.drawImage(QRectF(x, page.y, width, h), image)
+        page.painter.setPen(QPen(RULE, 2))
+        page.painter.drawRect(QRectF(x, page.y, width, h))
+        page.y += height + 4
+        page.text(x, width, 56, caption, 8, False, MUTED, Qt.AlignHCenter | Qt.AlignTop)
+        page.y -= height + 4
+    page.y += height + 64
+    x = 0.0
+    for info in content.scheme.classes:
+        label_w = 30 + page.text_width(info.name, 8)
+        if x + label_w > page.width:
+            x, page.y = 0.0, page.y + 30
+        page.painter.fillRect(QRectF(x, page.y + 7, 18, 18), QColor(info.color))
+        page.text(x + 26, label_w, 32, info.name, 8)
+        x += label_w + 28
+    page.y += 40
+
+
+def _table(page: _Page, content: ReportContent) -> None:
+    page.heading("Area by class")
+    columns = [
+        ("Class", 0.34),
+        ("Pixels", 0.13),
+        ("Area (ha)", 0.14),
+        ("Share", 0.11),
+        ("Polygons", 0.12),
+        (f"Mean {content.measure_name}", 0.16),
+    ]
+    row_h = 30
+
+    def row(values: list[str], bold: bool = False, color: QColor = INK, swatch: str | None = None) -> None:
+        page.need(row_h)
+        x = 0.0
+        for i, ((_name, share), value) in enumerate(zip(columns, values)):
+            w = share * page.width
+            if i == 0 and swatch:
+                page.painter.fillRect(QRectF(x, page.y + 7, 16, 16), QColor(swatch))
+                page.text(x + 24, w - 24, row_h, value, 8.5, bold, color)
+            else:
+                align = Qt.AlignLeft if i == 0 else Qt.AlignRight
+                page.text(x, w - 8, row_h, value, 8.5, bold, color, align | Qt.AlignVCenter)
+            x += w
+        page.painter.setPen(QPen(RULE, 1))
+        page.painter.drawLine(0, int(page.y + row_h), int(page.width), int(page.y + row_h))
+        page.y += row_h
+
+    row([name for name, _share in columns], bold=True, color=MUTED)
+    for r in content.rows:
+        info = content.scheme.by_value(int(r["class_id"]))
+        polys = f"{int(r['polygons']):,}" if content.polygons_written and info.value in content.polygonised else "–"
+        mean = r.get("mean_measure")
+        row(
+            [
+                info.name,
+                f"{int(r['pixels']):,}",
+                f"{float(r['area_ha']):,.2f}",
+                f"{float(r['percent']):.1f} %",
+                polys,
+                "–" if mean is None else f"{mean:.3f}",
+            ],
+            color=MUTED if info.background else INK,
+            swatch=info.color,
+        )
+    total = sum(float(r["area_ha"]) for r in content.rows)
+    row(
+        [
+            "Total with data",
+            f"{sum(int(r['pixels']) for r in content.rows):,}",
+            f"{total:,.2f}",
+            "100 %",
+            f"{sum(int(r['polygons']) for r in content.rows):,}",
+            "",
+        ],
+        bold=True,
+    )
+
+
+def _histogram(page: _Page, content: ReportContent) -> None:
+    if content.histogram is None:
+        return
+    page.heading(f"Histogram of {content.measure_name}")
+    height = page.width * 280 / 1120
+    page.need(height)
+    renderer = QSvgRenderer(QByteArray(histogram_svg(content).encode("utf-8")))
+    renderer.render(page.painter, QRectF(0, page.y, page.width, height))
+    page.y += height + 10
+
+
+def _pairs(page: _Page, title: str, pairs: tuple[tuple[str, str], ...]) -> None:
+    if not pairs:
+        return
+    page.heading(title)
+    for key, value in pairs:
+        height = max(page.text_height(page.width * 0.33, key, 8, True), page.text_height(page.width * 0.64, value, 8))
+        page.need(height + 8)
+        page.text(0, page.width * 0.33, height, key, 8, True, MUTED, Qt.AlignLeft | Qt.AlignTop)
+        page.text(page.width * 0.35, page.width * 0.64, height, value, 8, False, INK, Qt.AlignLeft | Qt.AlignTop)
+        page.y += height + 8
+
+
+def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
+    """Draw the report on A4 pages into ``path`` (written under a temporary name, then renamed)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"The output folder '{folder}' does not exist.")
+    temp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.partial")
+    writer = QPdfWriter(temp)
+    writer.setResolution(DPI)
+    writer.setPageSize(QPageSize(QPageSize.A4))
+    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Millimeter)
+    writer.setTitle(f"{content.title} – ChangeLens report")
+    writer.setCreator("ChangeLens")
+    page = _Page(writer)
+    try:
+        page.painter.setRenderHint(QPainter.Antialiasing)
+        _title(page, content, created)
+        _figures(page, content)
+        _maps(page, content)
+        _table(page, content)
+        _histogram(page, content)
+        _pairs(page, "Inputs", content.inputs)
+        _pairs(page, "Parameters", content.parameters)
+        _pairs(page, "Outputs", content.outputs)
+    finally:
+        page.painter.end()
+        del writer
+    if not os.path.exists(temp) or os.path.getsize(temp) == 0:
+        raise OutputError(f"Cannot write the PDF report '{path}'.")
+    os.replace(temp, path)

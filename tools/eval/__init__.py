@@ -1,0 +1,1 @@
+"""`make eval`: run ChangeLens algorithms through QGIS Processing on labelled real data and score them."""

@@ -1,0 +1,155 @@
+"""Which Processing algorithm (and parameters) each eval row runs on each kind of dataset.
+
+To add a row (e.g. a bundled model), register one more :class:`Method`::
+
+    register(Method("model:tinycd", ("rgb_pairs_png", "s2_band_folders"), True,
+                    "changelens:changemodel", lambda case, work: {...}, "OUTPUT", (2,)))
+
+``params`` gets the case and a scratch folder and returns the algorithm's
+parameters (the output path must be under the scratch folder), or None when the
+case cannot be served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from osgeo import gdal
+
+from .datasets import Case
+
+Params = Callable[[Case, Path], "dict[str, object] | None"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One eval row: a Processing algorithm run with fixed parameters on some dataset kinds."""
+
+    name: str
+    kinds: tuple[str, ...]
+    default: bool
+    algorithm: str
+    params: Params
+    output: str = "OUTPUT"
+    positive: tuple[int, ...] = (2, 3)
+    note: str = ""
+
+
+METHODS: list[Method] = []
+# (dataset kind, method name, why the method cannot serve that kind): listed as skipped in the report.
+SKIPS: list[tuple[str, str, str]] = []
+
+
+def register(method: Method) -> None:
+    """Add an eval row (replacing one of the same name)."""
+    METHODS[:] = [m for m in METHODS if m.name != method.name] + [method]
+
+
+def skip(kind: str, method: str, reason: str) -> None:
+    """Record that ``method`` cannot serve datasets of ``kind`` and why."""
+    SKIPS.append((kind, method, reason))
+
+
+def stack_bands(paths: list[str], names: list[str], out: Path) -> str:
+    """A VRT stacking single-band files (at the finest resolution), bands described by name."""
+    ds = gdal.BuildVRT(str(out), paths, separate=True, resolution="highest")
+    for i, name in enumerate(names, start=1):
+        ds.GetRasterBand(i).SetDescription(name)
+    ds = None
+    return str(out)
+
+
+OSCD_BANDS = ("B02", "B03", "B04", "B08")
+
+
+def _oscd_pair(case: Case, work: Path) -> tuple[str, str] | None:
+    dates = []
+    for t in ("t1", "t2"):
+        paths = [case.inputs.get(f"{t}:{b}") for b in OSCD_BANDS]
+        if not all(paths):
+            return None
+        dates.append(stack_bands(paths, list(OSCD_BANDS), work / f"{t}.vrt"))  # type: ignore[arg-type]
+    return dates[0], dates[1]
+
+
+def _cva(extra: dict[str, object]) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        if "t1:B02" in case.inputs:
+            pair = _oscd_pair(case, work)
+            if pair is None:
+                return None
+        else:
+            pair = (case.inputs["before"], case.inputs["after"])
+        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **extra}
+
+    return params
+
+
+def _burn(case: Case, work: Path) -> dict[str, object]:
+    return {
+        "PRE": case.inputs["pre"],
+        "POST": case.inputs["post"],
+        "OUTPUT_DNBR": str(work / "dnbr.tif"),
+        "OUTPUT_SEVERITY": str(work / "severity.tif"),
+    }
+
+
+def _sar(extra: dict[str, object]) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        after = case.inputs.get("after") or case.inputs.get("S1Hand")
+        if after is None:
+            return None
+        base = {"AFTER": after, "OUTPUT": str(work / "flood.tif"), "OUTPUT_MEASURE": str(work / "measure.tif")}
+        if "before" in case.inputs:
+            base["BEFORE"] = case.inputs["before"]
+        return base | extra
+
+    return params
+
+
+def _optical(case: Case, work: Path) -> dict[str, object] | None:
+    after = case.inputs.get("S2Hand")
+    if after is None:
+        return None
+    return {"AFTER": after, "OUTPUT": str(work / "flood.tif")}
+
+
+register(Method("dnbr", ("burn_prepost",), True, "changelens:burnseverity", _burn, "OUTPUT_SEVERITY", (4, 5, 6, 7)))
+register(Method("sar_flood", ("sar_pairs_png", "s1s2_chips"), True, "changelens:sarflood", _sar({})))
+register(
+    Method(
+        "sar_flood:ki",
+        ("sar_pairs_png", "s1s2_chips"),
+        False,
+        "changelens:sarflood",
+        _sar({"THRESHOLD_METHOD": 1}),
+    )
+)
+register(
+    Method(
+        "sar_flood:vh_otsu_nofilter",
+        ("s1s2_chips",),
+        False,
+        "changelens:sarflood",
+        _sar({"POLARISATION": 2, "FILTER": 3}),
+        note="baseline: VH + Otsu, no speckle filter",
+    )
+)
+register(Method("optical_flood", ("s1s2_chips",), True, "changelens:opticalflood", _optical))
+register(Method("cva", ("s2_band_folders", "rgb_pairs_png"), True, "changelens:cva", _cva({}), positive=(2,)))
+register(
+    Method(
+        "cva:plain_otsu",
+        ("s2_band_folders", "rgb_pairs_png"),
+        False,
+        "changelens:cva",
+        _cva({"NORMALISATION": 2, "THRESHOLD_METHOD": 0, "SMOOTH": 1}),
+        positive=(2,),
+        note="baseline: raw differences, Otsu, no smoothing",
+    )
+)
+skip("burn_postonly", "dnbr", "dNBR needs a pre-fire image and these cases hold post-fire images only")
+skip("sar_pairs_png", "optical_flood", "the cases hold Sentinel-1 images only")
+skip("burn_prepost", "cva", "burn perimeters are not a change-detection reference for change vectors")

@@ -1,0 +1,191 @@
+"""Model catalogue: bundled models (``models/`` in the plugin) and user models (QGIS profile folder).
+
+A model is an ``.onnx`` file with ChangeLens (or Deepness) metadata, optionally with a
+model card ``<name>.md`` next to it. Reading and validating metadata is the model
+runtime's job (``core.model_meta``); this module only finds files, copies and removes
+user models, and turns each model into a panel method.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+from qgis.core import QgsApplication
+
+from ..core.errors import ChangeLensError, ModelFileError
+from ..core.model_meta import read_model_metadata
+from ..core.runtime import DEVICES
+from .tasks import MethodSpec
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUNDLED = "bundled"
+USER = "user"
+RUN_MODEL_ID = "changelens:runmodel"
+EDIT_METADATA_ID = "changelens:editmodelmetadata"
+# Execution providers in the order of the "Run ONNX model" DEVICE choices.
+RUN_MODEL_DEVICES = tuple(provider for _key, _label, provider in DEVICES)
+# Model metadata task -> panel task.
+PANEL_TASK = {
+    "burned_area": "burn",
+    "burn_severity": "burn",
+    "flood": "flood",
+    "landslide": "landslide",
+    "change_detection": "change",
+}
+
+
+def bundled_dir() -> str:
+    """Models shipped with the plugin."""
+    return os.path.join(PLUGIN_DIR, "models")
+
+
+def user_dir(create: bool = False) -> str:
+    """Models the user imported, kept in the QGIS profile so they survive plugin updates."""
+    path = os.path.join(QgsApplication.qgisSettingsDirPath(), "changelens", "models")
+    if create:
+        os.makedirs(path, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model file as the manager and the panel show it; ``problem`` says why it cannot run."""
+
+    path: str
+    origin: str
+    name: str
+    task: str = ""
+    dates: int = 1
+    summary: str = ""
+    card: str = ""
+    problem: str | None = None
+    not_a_model: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """True when the metadata validated."""
+        return self.problem is None
+
+    @property
+    def card_path(self) -> str:
+        """Where the model card lives (may not exist)."""
+        return os.path.splitext(self.path)[0] + ".md"
+
+
+def card_field(card: str, *names: str) -> str:
+    """The value of a field in a model card: ``Name: value``, ``**Name**: value`` or ``| Name | value |``."""
+    for name in names:
+        pattern = rf"^\s*(?:[-*|]\s*)?(?:\*\*)?{name}(?:\*\*)?\s*(?::|\|)\s*(?:\*\*)?\s*(.+?)\s*\|?\s*$"
+        match = re.search(pattern, card, re.IGNORECASE | re.MULTILINE)
+        if match and match.group(1).strip("|* "):
+            return match.group(1).strip("|* ")
+    return ""
+
+
+def summary_line(training_data: str, accuracy: str, licence: str) -> str:
+    """The one-line card summary the panel shows: data, accuracy, licence."""
+    return (
+        f"Data: {training_data or 'not stated'} · Accuracy: {accuracy or 'not stated'} · "
+        f"Licence: {licence or 'not stated'}"
+    )
+
+
+def _read_card(path: str) -> str:
+    card = os.path.splitext(path)[0] + ".md"
+    if not os.path.exists(card):
+        return ""
+    with open(card, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def read_model(path: str, origin: str) -> ModelEntry:
+    """Read and validate one model (never raises: a broken model is listed with its problem)."""
+    card = _read_card(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    accuracy = card_field(card, "Accuracy", "Metrics", "F1", "IoU")
+    try:
+        meta = read_model_metadata(path)
+    except ChangeLensError as exc:
+        data, licence = card_field(card, "Training data", "Data"), card_field(card, "Licence", "License")
+        summary = summary_line(data, accuracy, licence)
+        broken = isinstance(exc, ModelFileError)
+        return ModelEntry(path, origin, name, card=card, summary=summary, problem=str(exc), not_a_model=broken)
+    return ModelEntry(
+        path=path,
+        origin=origin,
+        name=meta.name or name,
+        task=meta.task,
+        dates=meta.dates,
+        summary=summary_line(
+            meta.training_data or card_field(card, "Training data", "Data"),
+            accuracy,
+            meta.license or card_field(card, "Licence", "License"),
+        ),
+        card=card or meta.summary(),
+    )
+
+
+def list_models(folders: tuple[tuple[str, str], ...] | None = None) -> list[ModelEntry]:
+    """Every ``.onnx`` in the bundled and user folders, bundled first, by name."""
+    entries = []
+    for folder, origin in folders or ((bundled_dir(), BUNDLED), (user_dir(), USER)):
+        if os.path.isdir(folder):
+            names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".onnx"))
+            entries += [read_model(os.path.join(folder, n), origin) for n in names]
+    return entries
+
+
+def import_model(source: str, folder: str | None = None) -> ModelEntry:
+    """Copy ``source`` (and its ``.md`` card) into the user folder; never overwrites another model."""
+    folder = folder or user_dir(create=True)
+    os.makedirs(folder, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(source))[0]
+    target = os.path.join(folder, f"{stem}.onnx")
+    counter = 2
+    while os.path.exists(target):
+        target = os.path.join(folder, f"{stem}_{counter}.onnx")
+        counter += 1
+    shutil.copyfile(source, target)
+    card = os.path.splitext(source)[0] + ".md"
+    if os.path.exists(card):
+        shutil.copyfile(card, os.path.splitext(target)[0] + ".md")
+    return read_model(target, USER)
+
+
+def remove_model(entry: ModelEntry) -> None:
+    """Delete a user model and its card (bundled models cannot be removed)."""
+    if entry.origin != USER:
+        raise ValueError("Bundled models cannot be removed; they come with the plugin.")
+    for path in (entry.path, entry.card_path):
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def model_method(entry: ModelEntry, task: str) -> MethodSpec:
+    """A panel method that runs ``entry`` with "Run ONNX model" under ``task``."""
+    two_dates = entry.dates == 2
+    return MethodSpec(
+        task=task,
+        label=f"Model: {entry.name}",
+        algorithm_id=RUN_MODEL_ID,
+        before="IMAGE" if two_dates else None,
+        after="AFTER" if two_dates else "IMAGE",
+        model="MODEL_FILE",
+        device="DEVICE",
+        devices=RUN_MODEL_DEVICES,
+        model_path=entry.path,
+        summary=entry.summary,
+    )
+
+
+def model_methods(entries: list[ModelEntry]) -> tuple[MethodSpec, ...]:
+    """A method for every usable model: under its own task and under "Custom model"."""
+    out: list[MethodSpec] = []
+    for entry in entries:
+        if entry.usable:
+            tasks = [PANEL_TASK[entry.task]] if entry.task in PANEL_TASK else []
+            out += [model_method(entry, task) for task in [*tasks, "model"]]
+    return tuple(out)

@@ -1,0 +1,360 @@
+"""The ChangeLens dock: from two loaded images to a styled map in one click.
+
+The panel only gathers choices; the work is done by the Processing algorithm named in
+``ui/tasks.py``, run in the background by :class:`ui.runner.AlgorithmRun`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
+from qgis.gui import QgsMessageBar
+from qgis.PyQt.QtCore import Qt, QUrl
+from qgis.PyQt.QtGui import QDesktopServices
+from qgis.PyQt.QtWidgets import (
+    QDockWidget,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.runtime_check import RuntimeStatus, onnxruntime_status
+from .panel_layout import PanelLayout, disable_item
+from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
+from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
+from .tasks import task_unavailable_reason as task_reason
+
+TASK_SETTING = "changelens/panel/task"
+
+
+class ChangeLensPanel(PanelLayout):
+    """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
+
+    def __init__(
+        self,
+        message_bar: QgsMessageBar | None = None,
+        project: QgsProject | None = None,
+        methods: tuple[MethodSpec, ...] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("changelens_panel")
+        self.project = project or QgsProject.instance()
+        self.fixed_methods = methods
+        self.methods = methods or METHODS
+        self.runtime: RuntimeStatus | None = None
+        self.doctor_shown = False
+        self.run: AlgorithmRun | None = None
+        self.last_layers: list = []
+        self.last_report: str | None = None
+        self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl
+        self.dialogs: list = []
+        layout = QVBoxLayout(self)
+        self.own_bar = QgsMessageBar(self)
+        self.own_bar.setVisible(message_bar is None)
+        self.message_bar = message_bar or self.own_bar
+        layout.addWidget(self.own_bar)
+        choices = QWidget()
+        column = QVBoxLayout(choices)
+        column.setContentsMargins(0, 0, 0, 0)
+        for box in (
+            self._build_task_box(),
+            self._build_inputs_box(),
+            self._build_bands_box(),
+            self._build_options_box(),
+            self._build_output_box(),
+        ):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea(objectName="changelens_scroll")  # the choices scroll; Run stays in view
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(choices)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(self._build_run_row())
+        layout.addLayout(self._build_tools_row())
+        self.reload_methods()
+
+    # ----- state
+    def reload_methods(self) -> None:
+        """Re-read the method table and the installed models (after an import or removal)."""
+        if self.fixed_methods is None:
+            from .models import list_models, model_methods
+
+            self.methods = METHODS + model_methods(list_models())
+        task = self.task_combo.currentData() or QgsSettings().value(TASK_SETTING, "", str)
+        self.task_combo.blockSignals(True)
+        self.task_combo.clear()
+        self._fill_tasks()
+        if task and task_reason(task, self.methods) is None:
+            self.task_combo.setCurrentIndex(self.task_combo.findData(task))
+        self.task_combo.blockSignals(False)
+        self._task_changed()
+
+    def _fill_tasks(self) -> None:
+        for index, task in enumerate(TASKS):
+            reason = task_reason(task.key, self.methods)
+            self.task_combo.addItem(task.label if reason is None else f"{task.label} (not available)", task.key)
+            if reason is not None:
+                disable_item(self.task_combo, index, f"Not available: {reason}.")
+        first = next((i for i, t in enumerate(TASKS) if task_reason(t.key, self.methods) is None), 0)
+        self.task_combo.setCurrentIndex(first)
+
+    def current_task(self) -> str:
+        """The key of the chosen task."""
+        return self.task_combo.currentData() or TASKS[0].key
+
+    def current_method(self) -> MethodSpec | None:
+        """The chosen method, or None when the task has none that can run."""
+        method = self.method_combo.currentData()
+        return method if isinstance(method, MethodSpec) and unavailable_reason(method) is None else None
+
+    def _task_changed(self) -> None:
+        task = next(t for t in TASKS if t.key == self.current_task())
+        reason = task_reason(task.key, self.methods)
+        if reason is None:
+            QgsSettings().setValue(TASK_SETTING, task.key)  # the next session opens on the same task
+        self.task_help.setText(task.help if reason is None else f"{task.help}<br><i>Not available: {reason}.</i>")
+        self.method_combo.blockSignals(True)
+        self.method_combo.clear()
+        first = None
+        for index, method in enumerate(methods_for(task.key, self.methods)):
+            why = unavailable_reason(method)
+            self.method_combo.addItem(method.label if why is None else f"{method.label} (not available)", method)
+            if why is not None:
+                disable_item(self.method_combo, index, f"Not available: {why}.")
+            elif first is None:
+                first = index
+        self.method_combo.setCurrentIndex(first or 0)
+        self.method_combo.blockSignals(False)
+        self._method_changed()
+
+    def _method_changed(self) -> None:
+        method = self.current_method()
+        self.method_card.setText(method.summary if method else "")
+        self.band_mapping.configure(
+            method.roles if method else (),
+            optional={r for r in method.roles if method.role_optional(r)} if method else (),
+        )
+        self.bands_box.setVisible(bool(method and method.roles))
+        self.number_sections()
+        self.before_label.setVisible(not method or bool(method.before))
+        self.before_combo.setVisible(not method or bool(method.before))
+        self.before_label.setText("Before (optional)" if method and method.before_optional else "Before")
+        self.after_label.setText("After" if not method or method.before else "Image")
+        self.dem_label.setVisible(bool(method and method.dem))
+        self.dem_combo.setVisible(bool(method and method.dem))
+        self.dem_label.setText("DEM (optional)" if method and method.dem_optional else "DEM")
+        self._fill_radiometry(method)
+        self._fill_devices(method)
+        if method and method.model and self.runtime is not None and not self.runtime.ok and not self.doctor_shown:
+            self.doctor_shown = True  # explain once per session, then the status line and Doctor… remain
+            self.open_doctor()
+        algorithm = registered_algorithm(method) if method and method.min_area_m2 else None
+        supported = bool(algorithm and algorithm.parameterDefinition(method.min_area_m2))
+        self.mmu_spin.setEnabled(supported)
+        self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
+        self.mmu_spin.setToolTip(
+            "Regions smaller than this area are removed from the classes and polygons."
+            if supported
+            else "This method does not offer a minimum mapping unit yet."
+        )
+        self._update_state()
+
+    def _fill_radiometry(self, method: MethodSpec | None) -> None:
+        self.radiometry_combo.clear()
+        algorithm = registered_algorithm(method) if method and method.radiometry else None
+        definition = algorithm.parameterDefinition(method.radiometry) if algorithm else None
+        shown = isinstance(definition, QgsProcessingParameterEnum)
+        if shown:
+            self.radiometry_combo.addItems(definition.options())
+            self.radiometry_combo.setCurrentIndex(int(definition.defaultValue() or 0))
+        self.radiometry_combo.setVisible(shown)
+        self.radiometry_label.setVisible(shown)
+
+    def _fill_devices(self, method: MethodSpec | None) -> None:
+        """Offer the algorithm's devices; those the installed onnxruntime lacks are greyed out."""
+        self.device_combo.clear()
+        algorithm = registered_algorithm(method) if method and method.device else None
+        definition = algorithm.parameterDefinition(method.device) if algorithm else None
+        if method and method.model and self.runtime is None:
+            self.runtime = onnxruntime_status()
+        shown = isinstance(definition, QgsProcessingParameterEnum)
+        self.device_combo.setVisible(shown)
+        self.device_label.setVisible(shown)
+        if not shown:
+            self.device_combo.setEnabled(False)  # index methods run on the CPU
+            return
+        if self.runtime is None:
+            self.runtime = onnxruntime_status()
+        self.device_combo.setEnabled(True)
+        self.device_combo.setToolTip("Where the model runs; GPUs are listed when the installed onnxruntime has them.")
+        for index, label in enumerate(definition.options()):
+            self.device_combo.addItem(label, index)
+            provider = method.devices[index] if index < len(method.devices) else None
+            if provider is not None and provider not in self.runtime.providers:
+                disable_item(self.device_combo, index, "Not offered by the installed onnxruntime.")
+        self.device_combo.setCurrentIndex(int(definition.defaultValue() or 0))
+
+    def _layer_changed(self, date: str, layer: Any) -> None:
+        self.band_mapping.set_layer(date, layer if isinstance(layer, QgsRasterLayer) else None)
+        self._update_state()
+
+    def blocking_reason(self) -> str | None:
+        """Why Run cannot start now (None when it can)."""
+        method = self.current_method()
+        if method is None:
+            return task_reason(self.current_task(), self.methods) or "Choose a method."
+        if method.model and self.runtime is not None and not self.runtime.ok:
+            return "Models need onnxruntime, which is not usable here: click Doctor… to install it."
+        if method.before and not method.before_optional and self.before_combo.currentLayer() is None:
+            return "Choose the before image."
+        if self.after_combo.currentLayer() is None:
+            return "Choose the after image."
+        if method.before and self.before_combo.currentLayer() is self.after_combo.currentLayer():
+            return "The before and after images are the same layer: choose two different dates."
+        if method.dem and not method.dem_optional and self.dem_combo.currentLayer() is None:
+            return "Choose a DEM (elevation raster)."
+        missing = self.band_mapping.missing()
+        if missing:
+            return f"Choose the band for: {', '.join(missing)}."
+        if self.folder_radio.isChecked() and not self.folder_widget.filePath():
+            return "Choose the output folder, or use temporary files."
+        return None
+
+    def _update_state(self) -> None:
+        running = self.run is not None
+        reason = self.blocking_reason()
+        self.run_button.setEnabled(reason is None and not running)
+        self.processing_button.setEnabled(self.current_method() is not None and not running)
+        if not running:
+            self.status.setText(reason or "Ready.")
+
+    def choices(self) -> RunChoices:
+        """The current choices as plain values."""
+        method = self.current_method()
+        before, after, dem = (c.currentLayer() for c in (self.before_combo, self.after_combo, self.dem_combo))
+        return RunChoices(
+            before_layer=before.id() if before else None,
+            after_layer=after.id() if after else None,
+            dem_layer=dem.id() if dem and method and method.dem else None,
+            bands=self.band_mapping.bands(),
+            radiometry=self.radiometry_combo.currentIndex() if not self.radiometry_combo.isHidden() else None,
+            min_area_m2=self.mmu_spin.value() if self.mmu_spin.isEnabled() else None,
+            device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
+            output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
+            run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
+        )
+
+    # ----- actions
+    def notify(self, text: str, level: Qgis.MessageLevel = Qgis.Info, duration: int = 8) -> None:
+        """One sentence in the message bar (errors stay until dismissed)."""
+        self.message_bar.pushMessage("ChangeLens", text, level, 0 if level == Qgis.Critical else duration)
+
+    def start_run(self) -> None:
+        """Start the chosen algorithm in the background."""
+        reason = self.blocking_reason()
+        method = self.current_method()
+        if reason is not None or method is None or self.run is not None:
+            self.notify(reason or "A run is already in progress.", Qgis.Warning)
+            return
+        algorithm = registered_algorithm(method)
+        parameters = build_parameters(method, algorithm, self.choices())
+        after = self.after_combo.currentLayer()
+        title = f"{method.label.split(' (')[0]}: {after.name()} ({time.strftime('%H:%M:%S')})"
+        run = AlgorithmRun(method, algorithm, parameters, self.project, title)
+        problem = run.check()
+        if problem:
+            self.notify(problem, Qgis.Critical)
+            return
+        self.run = run
+        run.progress.connect(lambda value: self.progress.setValue(int(value)))
+        run.succeeded.connect(self._succeeded)
+        run.failed.connect(self._failed)
+        run.cancelled.connect(self._cancelled)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(f"Running {method.label}…")
+        self._update_state()
+        run.start()
+
+    def cancel_run(self) -> None:
+        """Stop the run; the algorithm removes its partial outputs."""
+        if self.run is not None:
+            self.status.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+            self.run.cancel()
+
+    def _finish(self, status: str) -> None:
+        self.run = None
+        self.cancel_button.setEnabled(False)
+        self._update_state()
+        self.status.setText(status)
+
+    def _succeeded(self, layers: list, results: dict) -> None:
+        run = self.run
+        self.last_layers = layers
+        self.last_report = report_path(run.algorithm, results) if run else None
+        names = ", ".join(layer.name() for layer in layers) or "no map layers"
+        self.progress.setValue(100)
+        self._finish(f"Done: added {names} to the 'ChangeLens' group.")
+        self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", Qgis.Success)
+        if self.last_report:
+            self.open_url(QUrl.fromLocalFile(self.last_report))
+
+    def _failed(self, message: str) -> None:
+        self.progress.setValue(0)
+        self._finish(f"Failed: {message}")
+        self.notify(message, Qgis.Critical)
+
+    def _cancelled(self) -> None:
+        self.progress.setValue(0)
+        self._finish("Cancelled; no output was written.")
+        self.notify("The run was cancelled; no output was written.", Qgis.Info)
+
+    def open_models(self) -> Any:
+        """The model manager; the method lists follow its imports and removals."""
+        from .model_manager import ModelManagerDialog
+
+        dialog = ModelManagerDialog(self)
+        dialog.models_changed.connect(self.reload_methods)
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        return dialog
+
+    def open_doctor(self) -> Any:
+        """The dependency doctor."""
+        from .doctor import DoctorDialog
+
+        dialog = DoctorDialog(self, status=self.runtime)
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        return dialog
+
+    def open_in_processing(self) -> Any:
+        """Open the full algorithm dialog, prefilled with the panel's choices (non-modal)."""
+        from processing import createAlgorithmDialog
+
+        method = self.current_method()
+        if method is None:
+            return None
+        parameters = build_parameters(method, registered_algorithm(method), self.choices(), for_dialog=True)
+        dialog = createAlgorithmDialog(method.algorithm_id, parameters)
+        if dialog is not None:
+            self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+            dialog.show()
+        return dialog
+
+
+class ChangeLensDock(QDockWidget):
+    """The dock that holds the panel."""
+
+    def __init__(self, message_bar: QgsMessageBar | None = None, parent: QWidget | None = None) -> None:
+        super().__init__("ChangeLens", parent)
+        self.setObjectName("ChangeLensDock")
+        self.panel = ChangeLensPanel(message_bar, parent=self)
+        self.setWidget(self.panel)
+        self.setMinimumWidth(320)

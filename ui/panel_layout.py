@@ -1,0 +1,188 @@
+"""The widgets of the ChangeLens panel, laid out for a narrow dock; behaviour lives in ``ui/panel.py``."""
+
+from __future__ import annotations
+
+from qgis.core import QgsMapLayerProxyModel
+from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QStandardItemModel
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .bands import BandMapping
+from .tasks import AFTER, BEFORE
+
+NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
+
+
+def narrow(combo: QComboBox) -> QComboBox:
+    """Let a combo box shrink to the dock's width; long entries are elided, full text in the popup."""
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
+def wrapping_form(box: QGroupBox) -> QFormLayout:
+    """A form whose fields move under their label when the dock is narrow."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+    return form
+
+
+def disable_item(combo: QComboBox, index: int, reason: str) -> None:
+    """Grey out one entry of ``combo`` and explain why in its tooltip."""
+    model = combo.model()
+    if isinstance(model, QStandardItemModel):
+        item = model.item(index)
+        item.setEnabled(False)
+        item.setToolTip(reason)
+
+
+class PanelLayout(QWidget):
+    """Builds the five choice groups, the Run row and the tools row; subclasses connect the behaviour."""
+
+    def _section(self, title: str) -> QGroupBox:
+        """A titled group, numbered by :meth:`number_sections` among the visible ones."""
+        box = QGroupBox(title)
+        box.setProperty("section_title", title)
+        self.sections = [*getattr(self, "sections", []), box]
+        return box
+
+    def number_sections(self) -> None:
+        """Number the groups the current method shows: 1. 2. 3. with no gaps."""
+        visible = [box for box in self.sections if not box.isHidden()]
+        for number, box in enumerate(visible, start=1):
+            box.setTitle(f"{number}. {box.property('section_title')}")
+
+    def _build_task_box(self) -> QGroupBox:
+        box = self._section("What do you want to map?")
+        form = wrapping_form(box)
+        self.task_combo = narrow(QComboBox(objectName="changelens_task"))
+        self.task_combo.currentIndexChanged.connect(self._task_changed)
+        self.task_help = QLabel(objectName="changelens_task_help", wordWrap=True)
+        self.method_combo = narrow(QComboBox(objectName="changelens_method"))
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_card = QLabel(objectName="changelens_method_card", wordWrap=True)
+        self.method_card.setTextFormat(Qt.RichText)
+        form.addRow("Task", self.task_combo)
+        form.addRow(self.task_help)
+        form.addRow("Method", self.method_combo)
+        form.addRow(self.method_card)
+        return box
+
+    def _raster_combo(self, name: str, allow_empty: bool = False) -> QgsMapLayerComboBox:
+        combo = QgsMapLayerComboBox(objectName=name)
+        narrow(combo)
+        combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        combo.setExcludedProviders(NOT_FILE_PROVIDERS)
+        combo.setAllowEmptyLayer(allow_empty)
+        if allow_empty:
+            combo.setLayer(None)
+        return combo
+
+    def _build_inputs_box(self) -> QGroupBox:
+        box = self._section("Images (layers of this project)")
+        form = wrapping_form(box)
+        self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
+        self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
+        self.dem_combo = self._raster_combo("changelens_dem", allow_empty=True)
+        self.dem_label = QLabel("DEM")
+        self.before_combo.layerChanged.connect(lambda layer: self._layer_changed(BEFORE, layer))
+        self.after_combo.layerChanged.connect(lambda layer: self._layer_changed(AFTER, layer))
+        self.dem_combo.layerChanged.connect(lambda _layer: self._update_state())
+        self.before_label, self.after_label = QLabel("Before"), QLabel("After")
+        form.addRow(self.before_label, self.before_combo)
+        form.addRow(self.after_label, self.after_combo)
+        form.addRow(self.dem_label, self.dem_combo)
+        return box
+
+    def _build_bands_box(self) -> QGroupBox:
+        self.bands_box = self._section("Sensor and bands")
+        layout = QVBoxLayout(self.bands_box)
+        self.band_mapping = BandMapping()
+        self.band_mapping.changed.connect(self._update_state)
+        layout.addWidget(self.band_mapping)
+        return self.bands_box
+
+    def _build_options_box(self) -> QGroupBox:
+        box = self._section("Options")
+        form = wrapping_form(box)
+        self.radiometry_combo = narrow(QComboBox(objectName="changelens_radiometry"))
+        self.radiometry_label = QLabel("Reflectance")
+        self.device_combo = narrow(QComboBox(objectName="changelens_device"))
+        self.device_label = QLabel("Device")
+        self.mmu_spin = QgsDoubleSpinBox(objectName="changelens_mmu")
+        self.mmu_spin.setRange(0, 1e9)
+        self.mmu_spin.setDecimals(0)
+        self.mmu_spin.setSingleStep(100)
+        self.mmu_spin.setSuffix(" m²")
+        self.mmu_spin.setClearValue(0)
+        self.mmu_label = QLabel("Minimum mapping unit")
+        form.addRow(self.radiometry_label, self.radiometry_combo)
+        form.addRow(self.device_label, self.device_combo)
+        form.addRow(self.mmu_label, self.mmu_spin)
+        return box
+
+    def _build_output_box(self) -> QGroupBox:
+        box = self._section("Outputs")
+        layout = QVBoxLayout(box)
+        self.temporary_radio = QRadioButton("Temporary files", objectName="changelens_temp")
+        self.temporary_radio.setToolTip("Outputs are deleted when QGIS closes; save the layers you want to keep.")
+        self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
+        self.folder_widget = QgsFileWidget(objectName="changelens_folder")
+        self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
+        self.temporary_radio.setChecked(True)
+        self.folder_widget.setEnabled(False)
+        self.folder_radio.toggled.connect(self.folder_widget.setEnabled)
+        self.folder_radio.toggled.connect(lambda _on: self._update_state())
+        self.folder_widget.fileChanged.connect(lambda _path: self._update_state())
+        for widget in (self.temporary_radio, self.folder_radio, self.folder_widget):
+            layout.addWidget(widget)
+        return box
+
+    def _build_run_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run", objectName="changelens_run")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.start_run)
+        self.cancel_button = QPushButton("Cancel", objectName="changelens_cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.processing_button = QPushButton("All options…", objectName="changelens_processing")
+        self.processing_button.setToolTip("Open in Processing: the full algorithm dialog with these choices filled in.")
+        self.processing_button.clicked.connect(self.open_in_processing)
+        for button in (self.run_button, self.cancel_button):
+            row.addWidget(button)
+        self.progress = QProgressBar(objectName="changelens_progress")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.status = QLabel(objectName="changelens_status", wordWrap=True)
+        column.addLayout(row)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        return column
+
+    def _build_tools_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(self.processing_button)
+        self.models_button = QPushButton("Models…", objectName="changelens_models_button")
+        self.models_button.setToolTip("Bundled and imported ONNX models, their cards; import your own.")
+        self.models_button.clicked.connect(self.open_models)
+        self.doctor_button = QPushButton("Doctor…", objectName="changelens_doctor_button")
+        self.doctor_button.setToolTip("Check or install onnxruntime for this QGIS; copy diagnostics.")
+        self.doctor_button.clicked.connect(self.open_doctor)
+        row.addWidget(self.models_button)
+        row.addWidget(self.doctor_button)
+        return row

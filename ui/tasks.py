@@ -1,0 +1,210 @@
+"""What the panel can run: tasks, and for each the methods (Processing algorithms) that serve it.
+
+One :class:`MethodSpec` entry per algorithm is all a new algorithm needs to appear in the
+panel: its id and the names of the parameters the panel fills (before/after images, DEM,
+band roles, reflectance, minimum mapping unit, model, device). Every other parameter
+keeps the algorithm's default; every destination parameter is written to the output
+folder or to a temporary file. An entry whose algorithm is not registered, or whose
+parameter names do not match the registered algorithm, is shown disabled with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qgis.core import QgsApplication, QgsProcessingAlgorithm
+
+BEFORE = "before"
+AFTER = "after"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A question a user brings: "what burned?", "what flooded?"."""
+
+    key: str
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
+class BandParam:
+    """A band parameter of an algorithm and the role it plays on one date (``nir`` of the before image)."""
+
+    parameter: str
+    date: str
+    role: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """How the panel drives one Processing algorithm (parameter names; None where it has none).
+
+    Images, DEM, model and bands must exist in the algorithm; ``radiometry``,
+    ``min_area_m2`` and ``device`` are features the panel offers only when the registered
+    algorithm has them (so an entry keeps working while algorithms gain options).
+    ``devices`` lists the execution provider behind each option of the ``device`` enum;
+    ``model_path`` is the model a model method runs.
+    """
+
+    task: str
+    label: str
+    algorithm_id: str
+    after: str
+    before: str | None = None
+    before_optional: bool = False
+    dem: str | None = None
+    dem_optional: bool = False
+    bands: tuple[BandParam, ...] = ()
+    radiometry: str | None = None
+    min_area_m2: str | None = None
+    model: str | None = None
+    device: str | None = None
+    devices: tuple[str, ...] = ()
+    model_path: str = ""
+    summary: str = ""
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Band roles the method reads, in first-use order."""
+        return tuple(dict.fromkeys(b.role for b in self.bands))
+
+    def parameters(self) -> list[str]:
+        """The parameters the algorithm must have for this entry to work."""
+        names = [self.after, self.before, self.dem, self.model]
+        return [n for n in names if n] + [b.parameter for b in self.bands]
+
+    def role_optional(self, role: str) -> bool:
+        """True when no band parameter of ``role`` is required."""
+        return all(b.optional for b in self.bands if b.role == role)
+
+
+TASKS = (
+    Task("change", "Change detection", "Where did the surface change between the two dates?"),
+    Task("burn", "Burned area and burn severity", "What burned, and how badly (dNBR with USGS classes)?"),
+    Task("flood", "Flood extent", "What was flooded on the after date that was dry before?"),
+    Task("landslide", "Landslides", "Where did vegetation disappear on slopes (needs a DEM)?"),
+    Task("model", "Custom model (ONNX)", "Run an ONNX model from the model manager on one or two images."),
+)
+
+METHODS = (
+    MethodSpec(
+        task="burn",
+        label="dNBR index (USGS severity classes)",
+        algorithm_id="changelens:burnseverity",
+        before="PRE",
+        after="POST",
+        bands=(
+            BandParam("PRE_NIR_BAND", BEFORE, "nir"),
+            BandParam("PRE_SWIR2_BAND", BEFORE, "swir2"),
+            BandParam("POST_NIR_BAND", AFTER, "nir"),
+            BandParam("POST_SWIR2_BAND", AFTER, "swir2"),
+        ),
+        radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR classed with the USGS / UN-SPIDER breaks.",
+    ),
+    MethodSpec(
+        task="flood",
+        label="Sentinel-1 log-ratio and automatic threshold",
+        algorithm_id="changelens:sarflood",
+        before="BEFORE",
+        before_optional=True,
+        after="AFTER",
+        dem="DEM",
+        dem_optional=True,
+        bands=(
+            BandParam("BEFORE_VV_BAND", BEFORE, "vv", optional=True),
+            BandParam("BEFORE_VH_BAND", BEFORE, "vh", optional=True),
+            BandParam("AFTER_VV_BAND", AFTER, "vv", optional=True),
+            BandParam("AFTER_VH_BAND", AFTER, "vh", optional=True),
+        ),
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: speckle filter, change of backscatter in dB and an automatic threshold; water "
+        "present before is permanent water; optional DEM masks steep slopes. Without a before image: dark water.",
+    ),
+    MethodSpec(
+        task="flood",
+        label="Optical water index (MNDWI / NDWI)",
+        algorithm_id="changelens:opticalflood",
+        before="BEFORE",
+        before_optional=True,
+        after="AFTER",
+        bands=(
+            BandParam("BEFORE_GREEN_BAND", BEFORE, "green"),
+            BandParam("BEFORE_OTHER_BAND", BEFORE, "swir1", optional=True),
+            BandParam("BEFORE_SCL_BAND", BEFORE, "scl", optional=True),
+            BandParam("AFTER_GREEN_BAND", AFTER, "green"),
+            BandParam("AFTER_OTHER_BAND", AFTER, "swir1", optional=True),
+            BandParam("AFTER_SCL_BAND", AFTER, "scl", optional=True),
+        ),
+        radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: MNDWI (green, SWIR1), or NDWI (green, NIR) when there is no SWIR1 band; automatic "
+        "threshold; Sentinel-2 SCL masks clouds; new water vs permanent water.",
+    ),
+    MethodSpec(
+        task="landslide",
+        label="NDVI drop on slopes",
+        algorithm_id="changelens:landslide",
+        before="BEFORE",
+        after="AFTER",
+        dem="DEM",
+        bands=(
+            BandParam("BEFORE_RED_BAND", BEFORE, "red"),
+            BandParam("BEFORE_NIR_BAND", BEFORE, "nir"),
+            BandParam("BEFORE_GREEN_BAND", BEFORE, "green", optional=True),
+            BandParam("AFTER_RED_BAND", AFTER, "red"),
+            BandParam("AFTER_NIR_BAND", AFTER, "nir"),
+            BandParam("AFTER_GREEN_BAND", AFTER, "green", optional=True),
+        ),
+        radiometry="RADIOMETRY",
+        min_area_m2="MIN_AREA",
+        summary="Index method: vegetation loss (NDVI drop) and brightening on slopes steeper than a threshold "
+        "computed from the DEM.",
+    ),
+    MethodSpec(
+        task="change",
+        label="Change vector analysis",
+        algorithm_id="changelens:cva",
+        before="DATE1",
+        after="DATE2",
+        min_area_m2="MIN_AREA_M2",
+        summary="Index method: per-band normalised difference vector between the dates; its magnitude is "
+        "thresholded automatically (Otsu). Uses every band both images share.",
+    ),
+)
+
+
+def methods_for(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> list[MethodSpec]:
+    """The methods that serve ``task``."""
+    return [m for m in methods if m.task == task]
+
+
+def registered_algorithm(method: MethodSpec) -> QgsProcessingAlgorithm | None:
+    """The registered algorithm behind ``method``, or None."""
+    return QgsApplication.processingRegistry().algorithmById(method.algorithm_id)
+
+
+def unavailable_reason(method: MethodSpec) -> str | None:
+    """Why ``method`` cannot run in this QGIS (None when it can)."""
+    algorithm = registered_algorithm(method)
+    if algorithm is None:
+        return f"the algorithm '{method.algorithm_id}' is not installed in this version of ChangeLens"
+    missing = [n for n in method.parameters() if algorithm.parameterDefinition(n) is None]
+    if missing:
+        return (
+            f"the panel does not match the algorithm '{method.algorithm_id}' "
+            f"(unknown parameter(s) {', '.join(missing)}); use it from the Processing Toolbox"
+        )
+    return None
+
+
+def task_unavailable_reason(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> str | None:
+    """Why no method of ``task`` can run (None when at least one can)."""
+    candidates = methods_for(task, methods)
+    if not candidates:
+        return "no ChangeLens algorithm for this task is installed yet"
+    reasons = [unavailable_reason(m) for m in candidates]
+    return None if any(r is None for r in reasons) else reasons[0]
