@@ -47,7 +47,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         images = [write(f"{work}/d{i}.tif", args.size, [b.band for b in meta.bands], rng) for i in range(meta.dates)]
         t0 = time.perf_counter()
-        run_model(args.model, images, InferenceOutputs(classes=f"{work}/out.tif"), InferenceConfig(threads=args.threads))
+        run_model(
+            args.model, images, InferenceOutputs(classes=f"{work}/out.tif"), InferenceConfig(threads=args.threads)
+        )
         seconds = time.perf_counter() - t0
     full = seconds * (10980 / args.size) ** 2
     print(f"{pathlib.Path(args.model).name}: {args.size}^2 px in {seconds:.1f} s -> 10980^2 px ~ {full / 60:.1f} min")

@@ -153,3 +153,5 @@ register(
 skip("burn_postonly", "dnbr", "dNBR needs a pre-fire image and these cases hold post-fire images only")
 skip("sar_pairs_png", "optical_flood", "the cases hold Sentinel-1 images only")
 skip("burn_prepost", "cva", "burn perimeters are not a change-detection reference for change vectors")
+
+from . import model_rows  # noqa: E402,F401  (registers the model:<name> rows)

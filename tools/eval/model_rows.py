@@ -1,0 +1,147 @@
+"""Eval rows for the bundled models (``model:<name>``), run through "Run ONNX model".
+
+The bundled weights were trained on every permitted case, so on ``burn_prepost`` and on the
+OSCD cities their rows are in-sample; the ``:loeo`` / ``:fold`` rows run the held-out models that
+``training/validate_*.sh`` leave in ``training/runs/`` (git-ignored: on a fresh clone those rows
+are skipped case by case). OMBRIA was never trained on; Sen1Floods11's chip trained the left half
+of ``flood_s1_after`` (see models/flood_s1_after.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .datasets import Case
+from .methods import Method, Params, register, stack_bands
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = ROOT / "training" / "runs"
+CHANGE_BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+def _run(model: str | None, before: str, after: str | None, work: Path, **extra: object) -> dict[str, object]:
+    params: dict[str, object] = {"IMAGE": before, "OUTPUT_CLASSES": str(work / "classes.tif"), **extra}
+    if after is not None:
+        params["AFTER"] = after
+    return params | ({"BUNDLED_MODEL": model} if model else {})
+
+
+def _file(path: Path) -> dict[str, object] | None:
+    return {"MODEL_FILE": str(path)} if path.is_file() else None
+
+
+def _burned(loeo: bool) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        if not loeo:
+            return _run("burned_s2.onnx", case.inputs["pre"], case.inputs["post"], work)
+        held_out = _file(RUNS / f"burned_s2_loeo_{case.name}" / "model.onnx")
+        return None if held_out is None else _run(None, case.inputs["pre"], case.inputs["post"], work, **held_out)
+
+    return params
+
+
+def _sar(model: str, two_dates: bool) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        after = case.inputs.get("after") or case.inputs.get("S1Hand")
+        if after is None or (two_dates and "before" not in case.inputs):
+            return None
+        if two_dates:
+            return _run(model, case.inputs["before"], after, work, BANDS="1")
+        return _run(model, after, None, work, BANDS="1")
+
+    return params
+
+
+def _change(fold: bool) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        dates = []
+        for t in ("t1", "t2"):
+            paths = [case.inputs.get(f"{t}:{b}") for b in CHANGE_BANDS]
+            if not all(paths):
+                return None
+            dates.append(stack_bands(paths, list(CHANGE_BANDS), work / f"{t}_model.vrt"))  # type: ignore[arg-type]
+        if not fold:
+            return _run("change_s2.onnx", dates[0], dates[1], work)
+        folds_file = ROOT / "training" / "oscd_folds.json"
+        folds = json.loads(folds_file.read_text()) if folds_file.is_file() else {}
+        name = next((f for f, cities in folds.items() if case.name in cities), None)
+        held_out = _file(RUNS / f"change_s2_{name}" / "model.onnx") if name else None
+        return None if held_out is None else _run(None, dates[0], dates[1], work, **held_out)
+
+    return params
+
+
+IN_SAMPLE = "in-sample: the bundled weights were trained on these cases"
+register(
+    Method(
+        "model:burned_s2",
+        ("burn_prepost",),
+        False,
+        "changelens:runmodel",
+        _burned(False),
+        "OUTPUT_CLASSES",
+        (1,),
+        IN_SAMPLE,
+    )
+)
+register(
+    Method(
+        "model:burned_s2:loeo",
+        ("burn_prepost",),
+        False,
+        "changelens:runmodel",
+        _burned(True),
+        "OUTPUT_CLASSES",
+        (1,),
+        "leave-one-fire-out models from training/validate_burned.sh",
+    )
+)
+register(
+    Method(
+        "model:flood_s1",
+        ("sar_pairs_png",),
+        False,
+        "changelens:runmodel",
+        _sar("flood_s1.onnx", True),
+        "OUTPUT_CLASSES",
+        (1, 2),
+        "permanent water + flooded (OMBRIA masks include pre-existing water)",
+    )
+)
+register(
+    Method(
+        "model:flood_s1_after",
+        ("sar_pairs_png", "s1s2_chips"),
+        False,
+        "changelens:runmodel",
+        _sar("flood_s1_after.onnx", False),
+        "OUTPUT_CLASSES",
+        (1,),
+        "after image only; the Sen1Floods11 chip's left half was in its training data",
+    )
+)
+register(
+    Method(
+        "model:change_s2",
+        ("s2_band_folders",),
+        False,
+        "changelens:runmodel",
+        _change(False),
+        "OUTPUT_CLASSES",
+        (1,),
+        IN_SAMPLE,
+    )
+)
+register(
+    Method(
+        "model:change_s2:fold",
+        ("s2_band_folders",),
+        False,
+        "changelens:runmodel",
+        _change(True),
+        "OUTPUT_CLASSES",
+        (1,),
+        "leave-five-cities-out models from training/validate_change.sh",
+    )
+)
