@@ -25,6 +25,16 @@ OSCD_CITIES = (
     "rennes",
     "saclay_e",
 )
+POSTONLY_EVENTS = (
+    "APACHE_20240624",
+    "CANAL_20240530",
+    "CREEK_20240726",
+    "GROVE_2_20240724",
+    "LISA_20240616",
+    "ROBLAR_20240907",
+    "TULEDAD_20241006",
+    "WATER_20240621",
+)
 BURN_EVENTS = (
     "1-12_20200824",
     "1-7_20200817",
@@ -94,6 +104,27 @@ def burned_sampler(train_events: list[str], p: int, sim_frac: float) -> Callable
                 post = sim.shift(np.nan_to_num(post), rng, 1.0)
             x = np.concatenate([pre, post])
             x = x + rng.normal(0, 0.003, x.shape)
+            y = y.copy()
+            y[~np.isfinite(x).all(0)] = 255
+        return dihedral(rng, np.nan_to_num(x).astype(np.float32), y)
+
+    return sample
+
+
+def burned_post_sampler(train_events: list[str], p: int, sim_frac: float) -> Callable[[np.random.Generator], Sample]:
+    """Post-fire image only: [B8, B12] reflectance of the post image; prepost and postonly fires."""
+    real = [load_burned(e, "postonly" if e in POSTONLY_EVENTS else "prepost") for e in train_events]
+    backs = optical_backgrounds()
+
+    def sample(rng: np.random.Generator) -> Sample:
+        if not real or rng.random() < sim_frac:
+            back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
+            _, post, y = sim.simulate_burn(rng, back)
+            x = post[[sim.NIR, sim.SWIR2]]
+        else:
+            ev = real[rng.integers(len(real))]
+            x, y = crop(rng, [ev["post"], ev["label"]], p)
+            x = x * rng.uniform(0.8, 1.2, (2, 1, 1)) + rng.normal(0, 0.003, x.shape)
             y = y.copy()
             y[~np.isfinite(x).all(0)] = 255
         return dihedral(rng, np.nan_to_num(x).astype(np.float32), y)

@@ -87,6 +87,38 @@ def eval_burned(args: argparse.Namespace, work: str) -> dict:
     }
 
 
+def eval_burned_post(args: argparse.Namespace, work: str) -> dict:
+    """Post-image-only model on all 15 fires; baselines: post NBR below its Otsu threshold (one image)
+    and, as a reference that needs a pre-fire image, dNBR > 0.1 (the source's own dNBR for postonly)."""
+    tot_m, tot_b, tot_r, rows = np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros(3, np.int64), {}
+    for kind in ("prepost", "postonly"):
+        for ev in sorted(p for p in (DATA / "burned" / kind).iterdir() if p.is_dir()):
+            z = np.load(CACHE / f"burned_{kind}_{ev.name}.npz")
+            model = model_for(args.models, ev.name, args.folds)
+            pred = predict(model, [str(ev / "post.tif")], str(ev / "mask.tif"), work) == 1
+            post = z["post"]
+            nbr = (post[0] - post[1]) / (post[0] + post[1] + 1e-9)
+            base = nbr < bl.otsu(nbr)
+            if kind == "prepost":
+                ref = bl.dnbr(z["pre"], post)
+            else:
+                ref = gdal.Open(str(ev / "dnbr_source.tif")).ReadAsArray() > 0.1
+            cm, cb, cr = bl.counts(pred, z["label"]), bl.counts(base, z["label"]), bl.counts(ref, z["label"])
+            tot_m, tot_b, tot_r = tot_m + cm, tot_b + cb, tot_r + cr
+            rows[ev.name] = {
+                "model_f1": round(bl.f1(cm), 4),
+                "post_nbr_otsu_f1": round(bl.f1(cb), 4),
+                "dnbr_f1": round(bl.f1(cr), 4),
+            }
+    return {
+        "cases": rows,
+        "model_f1": bl.f1(tot_m),
+        "post_nbr_otsu_f1": bl.f1(tot_b),
+        "reference_dnbr>0.1_f1": bl.f1(tot_r),
+        "model_iou": bl.iou(tot_m),
+    }
+
+
 def _geotiff(path: str, arr: np.ndarray) -> str:
     drv = gdal.GetDriverByName("GTiff")
     ds = drv.Create(path, arr.shape[1], arr.shape[0], 1, gdal.GDT_Float32)
@@ -171,7 +203,7 @@ def eval_oscd(args: argparse.Namespace, work: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("burned", "ombria", "water", "oscd"))
+    ap.add_argument("what", choices=("burned", "burned_post", "ombria", "water", "oscd"))
     ap.add_argument("--models", required=True)
     ap.add_argument("--folds", type=json.loads, default={})
     ap.add_argument("--cases", type=lambda s: s.split(","), default=[], help="only these cases")
@@ -180,9 +212,13 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.time()
     with tempfile.TemporaryDirectory() as work:
-        result = {"burned": eval_burned, "ombria": eval_ombria, "water": eval_water, "oscd": eval_oscd}[args.what](
-            args, work
-        )
+        result = {
+            "burned": eval_burned,
+            "burned_post": eval_burned_post,
+            "ombria": eval_ombria,
+            "water": eval_water,
+            "oscd": eval_oscd,
+        }[args.what](args, work)
     result["seconds"] = round(time.time() - t0, 1)
     text = json.dumps(result, indent=1)
     print(text)

@@ -25,4 +25,5 @@ train() {  # name, threshold, train.py args...
 train burned_s2 0.5 --steps 800 --seed 1
 train flood_s1 0.5 --steps 500 --seed 0
 train flood_s1_after 0.1 --steps 500 --seed 0  # threshold chosen on the training half of the Sen1Floods11 chip
+train burned_s2_post 0.5 --steps 800 --seed 1
 train change_s2 0.5 --steps 800 --seed 1

@@ -17,6 +17,7 @@ from core.model_meta import write_metadata  # noqa: E402  (the repository's core
 
 CLASSES = {
     "burned_s2": [("unburned", "#d9d9d9"), ("burned", "#d7301f")],
+    "burned_s2_post": [("unburned", "#d9d9d9"), ("burned", "#d7301f")],
     "flood_s1": [("dry", "#d9d9d9"), ("permanent water", "#a6cee3"), ("flooded", "#1f4e9c")],
     "flood_s1_after": [("dry", "#d9d9d9"), ("water", "#2b83ba")],
     "change_s2": [("no change", "#d9d9d9"), ("change", "#e31a1c")],
@@ -28,12 +29,17 @@ TASK_KIND = {
     "change_s2": "change_detection",
 }
 TITLES = {
+    "burned_s2_post": "Burned area, one post-fire Sentinel-2 image (NIR + SWIR2)",
     "burned_s2": "Burned area, Sentinel-2 pre/post (NIR + SWIR2)",
     "flood_s1": "Flood extent, Sentinel-1 before/after (one polarisation)",
     "flood_s1_after": "Open water, one Sentinel-1 image (one polarisation)",
     "change_s2": "Land-cover and built-up change, Sentinel-2 two dates",
 }
 DESCRIPTIONS = {
+    "burned_s2_post": (
+        "Burned area from a post-fire Sentinel-2 image only (when no pre-fire image is usable): NIR (B08, "
+        "or map B8A to it) and SWIR2 (B12), 20 m."
+    ),
     "burned_s2": (
         "Burned area from pre- and post-fire Sentinel-2 L2A/L1C: NIR (B08; map B8A to it if that is what "
         "you have) and SWIR2 (B12), 20 m."
@@ -54,6 +60,10 @@ SIM_SAR = (
     "Sentinel-2 backgrounds"
 )
 TRAINING_DATA = {
+    "burned_s2_post": (
+        "burned/prepost and burned/postonly post-fire images: 15 California fires (Copernicus Sentinel-2 L2A, "
+        "CAL FIRE perimeters) + seeded simulated burns on OSCD and eo-learn backgrounds; see models/burned_s2_post.md"
+    ),
     "burned_s2": (
         "burned/prepost: 7 California fires (Copernicus Sentinel-2 L2A, CAL FIRE perimeters) + seeded "
         "simulated burns on OSCD (CC-BY-4.0) and eo-learn (MIT) Sentinel-2 backgrounds; see models/burned_s2.md"

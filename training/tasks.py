@@ -42,6 +42,21 @@ TASKS = {
         ratio=True,
         groups=data.BURN_EVENTS,
     ),
+    "burned_s2_post": Task(
+        "burned_s2_post",
+        ("B08", "B12"),
+        False,
+        (8, 16, 32),
+        (0.25, 0.18),
+        (0.1, 0.1),
+        False,
+        64,
+        16,
+        0.3,
+        20.0,
+        ratio=True,
+        groups=data.BURN_EVENTS + data.POSTONLY_EVENTS,
+    ),
     "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0, False, 3),
     "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 0.7, 10.0),
     "change_s2": Task(
@@ -65,6 +80,8 @@ def sampler(task: Task, holdout: list[str]):
     train_groups = [g for g in task.groups if g not in holdout]
     if task.name == "burned_s2":
         return data.burned_sampler(train_groups, task.patch_px, task.sim_frac)
+    if task.name == "burned_s2_post":
+        return data.burned_post_sampler(train_groups, task.patch_px, task.sim_frac)
     if task.name == "flood_s1":
         return data.flood_sampler(task.patch_px, after_only=False)
     if task.name == "flood_s1_after":
@@ -81,6 +98,10 @@ def eval_cases(task: Task, holdout: list[str]) -> list[tuple[str, np.ndarray, np
         for e in holdout:
             z = data.load_burned(e)
             out.append((e, np.concatenate([z["pre"], z["post"]]), z["label"]))
+    elif task.name == "burned_s2_post":
+        for e in holdout:
+            z = data.load_burned(e, "postonly" if e in data.POSTONLY_EVENTS else "prepost")
+            out.append((e, z["post"], z["label"]))
     elif task.name == "change_s2":
         for c in holdout:
             z = data.load_oscd(c)
