@@ -54,7 +54,14 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic input in stored units (S2 DN = reflectance x 10000, S1 dB) with one obvious
     changed square on textured ground, and its truth."""
     rng = np.random.default_rng(7)
-    if name.startswith("burned_s2"):
+    if name == "burned_s2_post":
+        sq = _square(128, 32, 96)
+        # Without a pre-fire image only a clear scar is obvious: NIR x0.35, SWIR2 x1.5 (like the real
+        # CAL FIRE scars, NIR ~0.08-0.12 and SWIR2 ~0.2 after the fire).
+        post = np.stack([0.30 + 0.03 * _texture(rng, 128, 3), 0.15 + 0.02 * _texture(rng, 128, 3)])
+        post = np.where(sq[None], post * np.array([0.35, 1.5])[:, None, None], post)
+        return (post + rng.normal(0, 0.004, (2, 128, 128))) * 10000, sq
+    if name == "burned_s2":
         # A 1.3 km scar (64 px at 20 m) in vegetation: NIR x0.55, SWIR2 x1.3 (typical moderate burn).
         sq = _square(128, 32, 96)
         pre = np.stack([0.28 + 0.05 * _texture(rng, 128, 3), 0.15 + 0.03 * _texture(rng, 128, 3)])

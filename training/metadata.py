@@ -23,6 +23,7 @@ CLASSES = {
     "change_s2": [("no change", "#d9d9d9"), ("change", "#e31a1c")],
 }
 TASK_KIND = {
+    "burned_s2_post": "burned_area",
     "burned_s2": "burned_area",
     "flood_s1": "flood",
     "flood_s1_after": "flood",
@@ -76,7 +77,7 @@ TRAINING_DATA = {
 
 def build_document(task: tasks.Task, threshold: float, version: str) -> dict[str, Any]:
     """The metadata document of one model (validated when written)."""
-    optical = task.name.endswith("_s2")
+    optical = "_s2" in task.name  # Sentinel-2 models take reflectance; the others are SAR
     doc: dict[str, Any] = {
         "name": task.name,
         "task": TASK_KIND[task.name],

@@ -41,6 +41,19 @@ def _burned(loeo: bool) -> Params:
     return params
 
 
+def _burned_post(fold: bool) -> Params:
+    def params(case: Case, work: Path) -> dict[str, object] | None:
+        if not fold:
+            return _run("burned_s2_post.onnx", case.inputs["post"], None, work)
+        folds_file = ROOT / "training" / "burned_post_folds.json"
+        folds = json.loads(folds_file.read_text()) if folds_file.is_file() else {}
+        name = next((f for f, fires in folds.items() if case.name in fires), None)
+        held_out = _file(RUNS / f"burned_s2_post_{name}" / "model.onnx") if name else None
+        return None if held_out is None else _run(None, case.inputs["post"], None, work, **held_out)
+
+    return params
+
+
 def _sar(model: str, two_dates: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         after = case.inputs.get("after") or case.inputs.get("S1Hand")
@@ -95,6 +108,30 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-one-fire-out models from training/validate_burned.sh",
+    )
+)
+register(
+    Method(
+        "model:burned_s2_post",
+        ("burn_prepost", "burn_postonly"),
+        False,
+        "changelens:runmodel",
+        _burned_post(False),
+        "OUTPUT_CLASSES",
+        (1,),
+        IN_SAMPLE + " (post-fire image only)",
+    )
+)
+register(
+    Method(
+        "model:burned_s2_post:fold",
+        ("burn_prepost", "burn_postonly"),
+        False,
+        "changelens:runmodel",
+        _burned_post(True),
+        "OUTPUT_CLASSES",
+        (1,),
+        "post-fire image only; leave-five-fires-out models from training/validate_burned_post.sh",
     )
 )
 register(
