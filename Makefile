@@ -19,7 +19,6 @@ check-models: $(VENV)/.ready
 	$(VENV)/bin/pytest -q tests/test_bundled_models.py
 
 ## Retrain all bundled models from scratch on CPU (torch in .venv-train; DATA=<shared data folder>).
-DATA ?= ../shared/data
 models:
 	bash training/make_models.sh $(abspath $(DATA))
 

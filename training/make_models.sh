@@ -17,7 +17,7 @@ train() {  # name, threshold, train.py args...
   local name=$1 thr=$2
   shift 2
   local t0=$SECONDS
-  nice -n 10 "$PY" train.py --task "$name" --tag final --threads "${THREADS:-1}" "$@" | tee "runs/$name.final.log"
+  nice -n 10 "$PY" train.py --task "$name" --tag final --threads "${THREADS:-1}" --no-eval "$@" | tee "runs/$name.final.log"
   "$PY" export.py --task "$name" --run "runs/${name}_final" --threshold "$thr"
   echo "$name $((SECONDS - t0)) s" | tee -a runs/times.txt
 }
