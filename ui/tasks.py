@@ -172,7 +172,7 @@ METHODS = (
         after="DATE2",
         min_area_m2="MIN_AREA_M2",
         summary="Index method: per-band normalised difference vector between the dates; its magnitude is "
-        "thresholded automatically (Otsu). Uses every band both images share.",
+        "thresholded automatically (Kittler-Illingworth minimum error). Uses every band both images share.",
     ),
 )
 
