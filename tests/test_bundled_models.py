@@ -82,6 +82,17 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
     raise AssertionError(f"no fixture for bundled model {name}: add one")
 
 
+def _assert_square_found(pred: np.ndarray, truth: np.ndarray) -> None:
+    rows = np.nonzero(truth)[0]
+    lo, hi = rows.min(), rows.max() + 1  # the square's extent (same for columns)
+    inner = np.zeros_like(truth)
+    inner[lo + 4 : hi - 4, lo + 4 : hi - 4] = True  # away from the blurred edges
+    outer = np.ones_like(truth)
+    outer[lo - 8 : hi + 8, lo - 8 : hi + 8] = False
+    assert pred[inner].mean() > 0.75, f"changed square found on {pred[inner].mean():.0%} of its pixels"
+    assert pred[outer].mean() < 0.05, f"{pred[outer].mean():.0%} false alarms on unchanged ground"
+
+
 def test_models_are_bundled_within_budget() -> None:
     assert BUNDLED, "no bundled models in models/"
     sizes = {p.name: p.stat().st_size for p in BUNDLED}
@@ -129,11 +140,29 @@ def test_model_maps_obvious_case(path: Path) -> None:
     else:  # argmax; the changed class is the last one (flood_s1: dry, permanent water, flooded)
         np.testing.assert_allclose(prob.sum(0), 1.0, atol=1e-4)
         pred = prob.argmax(0) == prob.shape[0] - 1
-    rows = np.nonzero(truth)[0]
-    lo, hi = rows.min(), rows.max() + 1  # the square's extent (same for columns)
-    inner = np.zeros_like(truth)
-    inner[lo + 4 : hi - 4, lo + 4 : hi - 4] = True  # away from the blurred edges
-    outer = np.ones_like(truth)
-    outer[lo - 8 : hi + 8, lo - 8 : hi + 8] = False
-    assert pred[inner].mean() > 0.75, f"changed square found on {pred[inner].mean():.0%} of its pixels"
-    assert pred[outer].mean() < 0.05, f"{pred[outer].mean():.0%} false alarms on unchanged ground"
+    _assert_square_found(pred, truth)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
+    """The same fixture as GeoTIFFs with named bands, run by the plugin's own tiled inference: checks
+    the metadata's band names, radiometry and normalisation end to end, not just the graph."""
+    from changelens.core.inference import InferenceConfig, InferenceOutputs, run_model
+    from osgeo import gdal
+    from rasters import write_raster
+
+    doc = _doc(path)
+    x, truth = _fixture(path.stem)
+    bands = list(doc["bands"])
+    dates = 2 if doc["layout"] == "concat" else 1
+    size = float(doc["pixel_size_m"])
+    images = []
+    for d in range(dates):
+        values = x[d * len(bands) : (d + 1) * len(bands)]
+        data = values.astype(np.uint16) if doc.get("values") == "reflectance" else values.astype(np.float32)
+        transform = (500000.0, size, 0.0, 5100000.0, 0.0, -size)
+        images.append(write_raster(tmp_path / f"date{d}.tif", data, geotransform=transform, descriptions=bands))
+    out = str(tmp_path / "classes.tif")
+    run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1))
+    classes = gdal.Open(out).ReadAsArray()
+    _assert_square_found(classes == len(doc["classes"]) - 1, truth)
