@@ -246,3 +246,22 @@ def test_polygons_statistics_and_report_for_every_index_method(provider, tmp_pat
     for value in mapped:
         assert int(table[value]["pixels"]) == int((classes == value).sum())
     assert out["POLYGON_COUNT"] >= 1 and os.path.exists(out["OUTPUT_REPORT"])
+
+
+def test_landslide_cancel_during_the_area_filter_leaves_no_output(tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.errors import CancelledError
+    from changelens.core.landslide import LandslideOutputs, run_landslide
+
+    before = _s2(tmp_path, "b.tif", VEGETATION)
+    after = _s2(tmp_path, "a.tif", VEGETATION, [((slice(5, 15), slice(32, 38)), BARE)])
+    seen: list[float] = []
+
+    def progress(fraction: float) -> bool:
+        seen.append(fraction)
+        return not 0.6 < fraction < 0.7  # stop inside the minimum-area sieve
+
+    outputs = LandslideOutputs(str(tmp_path / "l.tif"), str(tmp_path / "drop.tif"))
+    with pytest.raises(CancelledError):
+        run_landslide(before, after, _dem(tmp_path), outputs, progress=progress)
+    assert any(0.6 < f < 0.7 for f in seen)
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "dem.tif"]
