@@ -150,6 +150,7 @@ BAD = {
     "all-nodata image": ("sarflood", "no valid pixel"),
     "DEM not overlapping": ("sarflood", "DEM does not overlap"),
     "8-bit declared as dB": ("sarflood", "declared as dB but its values are not dB"),
+    "even smoothing window": ("cva", "smoothing window must be an odd number"),
 }
 
 
@@ -167,6 +168,8 @@ def test_bad_input_gives_one_clear_error_and_no_output(provider, tmp_path, case)
     elif case == "DEM not overlapping":
         far = _dem(tmp_path, name="far.tif", geotransform=(900000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0))
         params |= {"BEFORE": before, "AFTER": after, "DEM": far}
+    elif case == "even smoothing window":
+        params |= {"DATE1": before, "DATE2": after, "SMOOTH": 4}
     else:
         byte = write_raster(tmp_path / "u8.tif", np.random.default_rng(2).integers(1, 255, (40, 40)).astype(np.uint8))
         params |= {"BEFORE": byte, "AFTER": byte, "SCALE": 1}
