@@ -18,7 +18,7 @@ import numpy as np
 from .classes import ClassInfo, ClassScheme
 from .engine import ClassStats, stream
 from .errors import ParameterError
-from .grid import pixel_area_rows_m2
+from .grid import centre_pixel_area_m2
 from .measure import scratch_folder
 from .pair import DateInput, Log, no_log, open_pair
 from .products import MapProduct
@@ -151,7 +151,7 @@ def run_landslide(
         specs = {"raw": RasterOutput(raw_path, "Byte", 0), "drop": RasterOutput(drop_path)}
         with OutputSet(grid, dict(specs)) as out:
             stream(grid, readers, candidates, out, sub_progress(progress, 0.0, 0.6))
-        pixel_m2 = float(pixel_area_rows_m2(grid, grid.height_px // 2, 1)[0])
+        pixel_m2 = centre_pixel_area_m2(grid)
         min_px = int(np.ceil(c.min_area_m2 / pixel_m2)) if pixel_m2 > 0 else 0
         if min_px > 1:
             log(f"Minimum area {c.min_area_m2:g} m2 = {min_px} pixels (8-connected patches).")

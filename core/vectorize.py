@@ -31,8 +31,7 @@ from osgeo import gdal, ogr
 from .classes import ClassInfo
 from .engine import ClassStats
 from .errors import CancelledError, OutputError, ParameterError
-from .geometry import pixel_area_at_centre_m2
-from .grid import Grid, grid_of
+from .grid import Grid, centre_pixel_area_m2, grid_of
 from .pair import Log, no_log
 from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
@@ -146,7 +145,7 @@ def make_map_outputs(
         with bounded_gdal_cache():
             sieved = None
             if config.min_area_m2 > 0:
-                pixel_m2 = pixel_area_at_centre_m2(grid.srs(), grid.geotransform, grid.height_px)
+                pixel_m2 = centre_pixel_area_m2(grid)
                 result.sieve_threshold_px = max(1, math.ceil(config.min_area_m2 / pixel_m2 - 1e-9))
                 log(
                     f"Minimum mapping unit {config.min_area_m2:g} m² = {result.sieve_threshold_px} pixels of "
