@@ -8,6 +8,7 @@ Patches smaller than ``min_area_m2`` are removed (GDAL sieve, 8-connected).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -152,7 +153,7 @@ def run_landslide(
         with OutputSet(grid, dict(specs)) as out:
             stream(grid, readers, candidates, out, sub_progress(progress, 0.0, 0.6))
         pixel_m2 = centre_pixel_area_m2(grid)
-        min_px = int(np.ceil(c.min_area_m2 / pixel_m2)) if pixel_m2 > 0 else 0
+        min_px = math.ceil(c.min_area_m2 / pixel_m2 - 1e-9) if pixel_m2 > 0 else 0  # as the mapping unit
         if min_px > 1:
             log(f"Minimum area {c.min_area_m2:g} m2 = {min_px} pixels (8-connected patches).")
             sieved_path = os.path.join(folder, "sieved.tif")
