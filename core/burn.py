@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -66,12 +66,9 @@ class BurnSeverityOutputs:
 
 @dataclass
 class BurnSeverityResult:
-    """What a run measured: the class areas and the grid it worked on."""
+    """What a run measured: the class areas of the severity classes."""
 
     stats: ClassStats
-    width_px: int
-    height_px: int
-    messages: list[str] = field(default_factory=list)
 
 
 def classify_dnbr(dnbr: np.ndarray, breaks: tuple[float, ...] = DEFAULT_BREAKS) -> np.ndarray:
@@ -143,4 +140,4 @@ def run_burn_severity(
     grid = pair.aligned.grid
     with OutputSet(grid, {k: v or None for k, v in specs.items()}) as out:
         stream(grid, pair.readers, compute, out, progress, {"severity": stats})
-    return BurnSeverityResult(stats, grid.width_px, grid.height_px)
+    return BurnSeverityResult(stats)

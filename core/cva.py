@@ -49,9 +49,9 @@ class CvaConfig:
     bands: tuple[str, ...] = ()
     normalisation: str = "reference"
     radiometric_normalisation: bool = False
-    threshold_method: str = "otsu"
+    threshold_method: str = "ki"
     user_threshold: float = 2.0
-    smooth_px: int = 1
+    smooth_px: int = 3
     resampling: str = "bilinear"
 
     def __post_init__(self) -> None:

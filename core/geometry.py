@@ -7,8 +7,6 @@ that polygonised pixels have) and measure edges with the local radii of curvatur
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from osgeo import ogr, osr
 
@@ -95,15 +93,3 @@ def simplified(geometry: ogr.Geometry, tolerance: float) -> ogr.Geometry:
     if result is None or result.IsEmpty() or result.GetArea() <= 0:
         return geometry
     return result
-
-
-def pixel_area_at_centre_m2(srs: osr.SpatialReference | None, geotransform: tuple, height_px: int) -> float:
-    """Ground area of the pixel at the grid's centre row (used to turn m² into pixel counts)."""
-    dx, dy = abs(geotransform[1]), abs(geotransform[5])
-    if srs is None or not srs.IsGeographic():
-        unit = 1.0 if srs is None else (srs.GetLinearUnits() or 1.0)
-        return dx * dy * unit * unit
-    row = height_px // 2
-    top = geotransform[3] + geotransform[5] * row
-    edges = area_below_latitude_m2(srs, np.array([top, top + geotransform[5]]))
-    return abs(float(edges[1] - edges[0])) * math.radians(dx)

@@ -216,6 +216,11 @@ def pixel_area_rows_m2(grid: Grid, row_off: int, height_px: int) -> np.ndarray:
     return np.abs(np.diff(area_below_latitude_m2(srs, edges))) * math.radians(grid.pixel_width)
 
 
+def centre_pixel_area_m2(grid: Grid) -> float:
+    """Ground area of a pixel on the grid's centre row (turns m² thresholds into pixel counts)."""
+    return float(pixel_area_rows_m2(grid, grid.height_px // 2, 1)[0])
+
+
 def area_below_latitude_m2(srs: osr.SpatialReference, lat_deg: np.ndarray) -> np.ndarray:
     """Ellipsoidal area between the equator and each latitude, per radian of longitude (signed).
 

@@ -12,7 +12,6 @@ width, never on the raster height. All-no-data tiles are skipped.
 
 from __future__ import annotations
 
-import functools
 import os
 import queue
 import threading
@@ -34,7 +33,7 @@ from .progress import Progress, no_progress, report
 from .raster import bounded_gdal_cache
 from .runtime import device_label, get_session
 from .styles import qml_pseudocolor
-from .tiling import tile_starts, weights_1d
+from .tiling import tile_starts, tile_weights
 from .windows import Window
 from .writer import OutputSet, RasterOutput
 
@@ -352,23 +351,10 @@ def _run_batch(
         ) from exc
     probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
     for p, (_values, window) in zip(probs, batch):
-        acc.add(p, _weights(meta, window, grid), window)
-
-
-def _weights(meta: ModelMeta, window: Window, grid: Grid) -> np.ndarray:
-    """Blending weights of a tile; at most nine variants (edges), so they are cached."""
-    first_row, last_row = window.row_off == 0, window.row_off + meta.tile_size_px >= grid.height_px
-    first_col, last_col = window.col_off == 0, window.col_off + meta.tile_size_px >= grid.width_px
-    return _cached_weights(meta.tile_size_px, meta.tile_overlap_px, first_row, last_row, first_col, last_col)
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_weights(
-    tile: int, overlap: int, first_row: bool, last_row: bool, first_col: bool, last_col: bool
-) -> np.ndarray:
-    weights = np.outer(weights_1d(tile, overlap, first_row, last_row), weights_1d(tile, overlap, first_col, last_col))
-    weights.flags.writeable = False
-    return weights
+        weights = tile_weights(
+            meta.tile_size_px, meta.tile_overlap_px, window.row_off, window.col_off, grid.height_px, grid.width_px
+        )
+        acc.add(p, weights, window)
 
 
 def _write_piece(

@@ -8,18 +8,18 @@ Patches smaller than ``min_area_m2`` are removed (GDAL sieve, 8-connected).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from osgeo import gdal
 
 from .classes import ClassInfo, ClassScheme
 from .engine import ClassStats, stream
 from .errors import ParameterError
-from .grid import pixel_area_rows_m2
+from .grid import centre_pixel_area_m2
 from .measure import scratch_folder
 from .pair import DateInput, Log, no_log, open_pair
 from .products import MapProduct
@@ -28,6 +28,7 @@ from .raster import BandReader, BandSpec, Radiometry, all_finite, open_raster
 from .sensors import normalized_difference
 from .styles import diverging_stops, qml_pseudocolor
 from .terrain import slope_reader
+from .vectorize import sieve_classes
 from .windows import HaloWindow
 from .writer import OutputSet, RasterOutput
 
@@ -151,14 +152,13 @@ def run_landslide(
         specs = {"raw": RasterOutput(raw_path, "Byte", 0), "drop": RasterOutput(drop_path)}
         with OutputSet(grid, dict(specs)) as out:
             stream(grid, readers, candidates, out, sub_progress(progress, 0.0, 0.6))
-        pixel_m2 = float(pixel_area_rows_m2(grid, grid.height_px // 2, 1)[0])
-        min_px = int(np.ceil(c.min_area_m2 / pixel_m2)) if pixel_m2 > 0 else 0
+        pixel_m2 = centre_pixel_area_m2(grid)
+        min_px = math.ceil(c.min_area_m2 / pixel_m2 - 1e-9) if pixel_m2 > 0 else 0  # as the mapping unit
         if min_px > 1:
-            raw = gdal.Open(raw_path, gdal.GA_Update)
-            band = raw.GetRasterBand(1)
-            gdal.SieveFilter(band, band.GetMaskBand(), band, min_px, 8)
-            raw = None
             log(f"Minimum area {c.min_area_m2:g} m2 = {min_px} pixels (8-connected patches).")
+            sieved_path = os.path.join(folder, "sieved.tif")
+            sieve_classes(open_raster(raw_path), sieved_path, min_px, True, sub_progress(progress, 0.6, 0.7))
+            raw_path = sieved_path
         report(progress, 0.7)
         stored = {"raw": BandReader(open_raster(raw_path), 1), "drop": BandReader(open_raster(drop_path), 1)}
         final = {

@@ -82,7 +82,11 @@ def parse_assignments(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _load_json(source: str) -> dict[str, Any]:
-    text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        with open(source, encoding="utf-8") as handle:
+            text = handle.read()
     try:
         data = json.loads(text)
     except ValueError as exc:

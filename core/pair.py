@@ -72,12 +72,14 @@ def open_pair(
     views = {"before": aligned.reference, "after": aligned.other}
     readers: dict[str, BandReader] = {}
     for key, ds in datasets.items():
-        used = []
+        used, sources = [], []
         for role, index in indices[key].items():
             rad = choose_radiometry(ds, index, profiles[key], radiometry, custom)
             readers[f"{role}_{key}"] = BandReader(ds, index, views[key], rad)
             used.append(f"{role.upper()} = band {index} ({readers[f'{role}_{key}'].name})")
-        log(f"{dates[key].label} ({profiles[key].label}): {', '.join(used)}; reflectance: {rad.source}.")
+            if rad.source not in sources:  # bands may differ (e.g. only one carries a scale/offset)
+                sources.append(rad.source)
+        log(f"{dates[key].label} ({profiles[key].label}): {', '.join(used)}; reflectance: {'; '.join(sources)}.")
     grid = aligned.grid
     log(
         f"Common grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g} "

@@ -171,21 +171,26 @@ class BandReader:
         return data
 
     def sample(self, max_side_px: int = 512) -> np.ndarray:
-        """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side)."""
+        """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side).
+
+        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band), so
+        thresholds computed on the sample never see masked pixels.
+        """
         width, height = self._band.XSize, self._band.YSize
+        shape = {"buf_xsize": min(width, max_side_px), "buf_ysize": min(height, max_side_px)}
+        nearest = gdal.GRIORA_NearestNeighbour
         with bounded_gdal_cache():
-            raw = self._band.ReadAsArray(
-                0,
-                0,
-                width,
-                height,
-                buf_xsize=min(width, max_side_px),
-                buf_ysize=min(height, max_side_px),
-                resample_alg=gdal.GRIORA_NearestNeighbour,
+            raw = self._band.ReadAsArray(0, 0, width, height, resample_alg=nearest, **shape)
+            mask = (
+                self._band.GetMaskBand().ReadAsArray(0, 0, width, height, resample_alg=nearest, **shape)
+                if self._use_mask
+                else None
             )
         data = raw.astype(np.float32)
         for value in self._nodata_values:
             data[raw == value] = np.nan
+        if mask is not None:
+            data[mask == 0] = np.nan
         if not self.radiometry.is_identity:
             data = data * np.float32(self.radiometry.scale) + np.float32(self.radiometry.offset)
         return data[np.isfinite(data)]

@@ -10,6 +10,7 @@ weight. Blended probabilities are the weighted mean of every tile covering a pix
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -61,7 +62,26 @@ def weights_1d(tile_px: int, overlap_px: int, first: bool, last: bool) -> np.nda
 def tile_weights(
     tile_px: int, overlap_px: int, row_start: int, col_start: int, height_px: int, width_px: int
 ) -> np.ndarray:
-    """The 2-D blending weight of the tile at (``row_start``, ``col_start``) in a raster of the given size."""
-    wy = weights_1d(tile_px, overlap_px, row_start == 0, row_start + tile_px >= height_px)
-    wx = weights_1d(tile_px, overlap_px, col_start == 0, col_start + tile_px >= width_px)
-    return np.outer(wy, wx).astype(np.float32)
+    """The 2-D blending weight of the tile at (``row_start``, ``col_start``) in a raster of the given size.
+
+    Read-only and shared: a raster has at most nine variants (edges, corners, interior).
+    """
+    return _edge_weights(
+        tile_px,
+        overlap_px,
+        row_start == 0,
+        row_start + tile_px >= height_px,
+        col_start == 0,
+        col_start + tile_px >= width_px,
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _edge_weights(
+    tile_px: int, overlap_px: int, first_row: bool, last_row: bool, first_col: bool, last_col: bool
+) -> np.ndarray:
+    weights = np.outer(
+        weights_1d(tile_px, overlap_px, first_row, last_row), weights_1d(tile_px, overlap_px, first_col, last_col)
+    )
+    weights.flags.writeable = False
+    return weights

@@ -31,8 +31,7 @@ from osgeo import gdal, ogr
 from .classes import ClassInfo
 from .engine import ClassStats
 from .errors import CancelledError, OutputError, ParameterError
-from .geometry import pixel_area_at_centre_m2
-from .grid import Grid, grid_of
+from .grid import Grid, centre_pixel_area_m2, grid_of
 from .pair import Log, no_log
 from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
@@ -146,14 +145,14 @@ def make_map_outputs(
         with bounded_gdal_cache():
             sieved = None
             if config.min_area_m2 > 0:
-                pixel_m2 = pixel_area_at_centre_m2(grid.srs(), grid.geotransform, grid.height_px)
+                pixel_m2 = centre_pixel_area_m2(grid)
                 result.sieve_threshold_px = max(1, math.ceil(config.min_area_m2 / pixel_m2 - 1e-9))
                 log(
                     f"Minimum mapping unit {config.min_area_m2:g} m² = {result.sieve_threshold_px} pixels of "
                     f"{pixel_m2:.6g} m²: smaller regions merge into their largest neighbour."
                 )
                 sieved = os.path.join(work, "sieved.tif")
-                _sieve(class_ds, sieved, result.sieve_threshold_px, config.eight_connected, part(0.0, 0.2))
+                sieve_classes(class_ds, sieved, result.sieve_threshold_px, config.eight_connected, part(0.0, 0.2))
                 class_ds = gdal.Open(sieved)
             labels = None
             if outputs.polygons:
@@ -222,13 +221,13 @@ def _gdal_callback(progress: Progress, cancelled: list[bool]):  # noqa: ANN202 -
 
 
 @contextlib.contextmanager
-def _cancellable(cancelled: list[bool]) -> Iterator[None]:
+def _cancellable(cancelled: list[bool], doing: str = "making polygons") -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
         if cancelled:
             raise CancelledError("The run was cancelled.") from exc
-        raise OutputError(f"GDAL failed while making polygons: {exc}") from exc
+        raise OutputError(f"GDAL failed while {doing}: {exc}") from exc
 
 
 def _class_band_like(src: gdal.Dataset, path: str) -> gdal.Dataset:
@@ -249,11 +248,13 @@ def _class_band_like(src: gdal.Dataset, path: str) -> gdal.Dataset:
     return dst
 
 
-def _sieve(src: gdal.Dataset, path: str, threshold_px: int, eight: bool, progress: Progress) -> None:
+def sieve_classes(src: gdal.Dataset, path: str, threshold_px: int, eight: bool, progress: Progress) -> None:
+    """Write ``src``'s classes to ``path`` with regions under ``threshold_px`` pixels merged into their
+    largest neighbour (GDAL sieve; no data stays no data). Honours cancel through ``progress``."""
     dst = _class_band_like(src, path)
     source = src.GetRasterBand(1)
     cancelled: list[bool] = []
-    with _cancellable(cancelled):
+    with _cancellable(cancelled, "removing small regions"):
         gdal.SieveFilter(
             source,
             source.GetMaskBand(),

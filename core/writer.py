@@ -161,9 +161,16 @@ class OutputSet:
             writer.write(window, array)
 
     def commit(self) -> None:
-        """Move every output into place."""
-        for writer in self.writers.values():
-            writer.finish()
+        """Move every output into place; if one cannot be, no temporary file stays behind."""
+        pending = list(self.writers.values())
+        try:
+            while pending:
+                pending[0].finish()
+                pending.pop(0)
+        except OSError as exc:
+            for writer in pending:
+                writer.discard()
+            raise OutputError(f"Cannot write '{pending[0].spec.path}' ({exc.strerror or exc}).") from exc
 
     def discard(self) -> None:
         """Remove every partial output."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal
 
-from .engine import BLOCK_HEIGHT_PX, ClassStats
+from .engine import ClassStats, block_size
 from .grid import Grid, grid_of, pixel_area_rows_m2, warp_to_grid
 from .products import MapProduct
 from .progress import Progress, report
@@ -85,9 +85,9 @@ def zonal_pass(
     span = histogram_range(measure, product) if measure is not None else None
     edges = np.linspace(span[0], span[1], HISTOGRAM_BINS + 1) if span else None
     counts = np.zeros(HISTOGRAM_BINS, np.int64)
-    block_w = min(grid.width_px, 4096)
-    total = count_blocks(grid.width_px, grid.height_px, block_w, BLOCK_HEIGHT_PX)
-    for done, w in enumerate(block_windows(grid.width_px, grid.height_px, block_w, BLOCK_HEIGHT_PX), start=1):
+    block_w, block_h = block_size(grid)
+    total = count_blocks(grid.width_px, grid.height_px, block_w, block_h)
+    for done, w in enumerate(block_windows(grid.width_px, grid.height_px, block_w, block_h), start=1):
         cls = read_window(class_ds, w).astype(np.intp)
         stats.add(cls, pixel_area_rows_m2(grid, w.row_off, w.height))
         values = measure.read(w) if measure is not None else None

@@ -65,6 +65,12 @@ def run_core(call: Callable[[], T]) -> T:
         raise QgsProcessingException("The run was cancelled; no output was written.") from exc
     except ChangeLensError as exc:
         raise QgsProcessingException(str(exc)) from exc
+    except (RuntimeError, OSError) as exc:  # GDAL errors (exceptions on) and the file system
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise QgsProcessingException(
+            f"Reading or writing a file failed ({reason}); check the input files and the free space "
+            "in the output folder."
+        ) from exc
 
 
 def raster_path(

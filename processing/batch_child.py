@@ -24,8 +24,8 @@ from qgis.core import (
 )
 
 from ..core.batch import ScenePair, class_areas, is_classified, safe_name
+from .outputs import CLASS_AREAS
 
-CLASS_AREAS = "CLASS_AREAS"  # per-class areas (JSON rows) returned by classifying algorithms
 CHILD_RESULTS = "CHILD_RESULTS"  # a model's results of each of its steps
 
 

@@ -53,6 +53,7 @@ from .batch_child import (
     run_pair,
     run_parameters,
 )
+from .common import advanced
 
 _FIELD_TYPES = {
     "class_id": QVariant.Int,
@@ -146,8 +147,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             optional=True,
             fileFilter="Job files (*.json)",
         )
-        job.setFlags(job.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(job)
+        advanced(self, [job])
         folder = QgsProcessingParameterFile(
             self.INPUT_FOLDER, "Folder of scene pairs", QgsProcessingParameterFile.Folder, optional=True
         )
@@ -178,9 +178,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 "Parameter that receives the after image (empty: the after/post/date2 raster input)",
             ),
         ):
-            param = QgsProcessingParameterString(name, label, optional=True)
-            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(param)
+            advanced(self, [QgsProcessingParameterString(name, label, optional=True)])
         # Optional so that qgis_process accepts them from a job file (it checks mandatory values itself).
         self.addParameter(
             QgsProcessingParameterFolderDestination(

@@ -11,7 +11,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBand,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -33,6 +32,7 @@ from .base import (
     run_core,
     style_outputs,
 )
+from .common import advanced
 from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 
@@ -120,7 +120,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
                 self.RADIOMETRY, "Reflectance conversion", [label for _key, label in RADIOMETRY_CHOICES], defaultValue=0
             )
         )
-        advanced = [
+        advanced_params = [
             QgsProcessingParameterNumber(
                 self.SCALE,
                 "Custom scale (reflectance = value x scale + offset)",
@@ -140,9 +140,7 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
                 ",".join(f"{b:g}" for b in DEFAULT_BREAKS),
             ),
         ]
-        for param in advanced:
-            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(param)
+        advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_DNBR, "dNBR"))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_SEVERITY, "Burn severity classes"))
         self.addParameter(

@@ -7,7 +7,6 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
@@ -33,7 +32,8 @@ from .base import (
 from .common import advanced, choice, report_product
 from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
-DEFAULT_THRESHOLD = 1  # index of Kittler-Illingworth in THRESHOLD_METHODS
+DEFAULTS = CvaConfig()  # the algorithm offers the core defaults (Kittler-Illingworth, 3 x 3 median)
+DEFAULT_THRESHOLD = [k for k, _l in THRESHOLD_METHODS].index(DEFAULTS.threshold_method)
 
 
 class CvaAlgorithm(ChangeLensAlgorithm):
@@ -116,12 +116,18 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         advanced(
             self,
             [
-                num(self.THRESHOLD_VALUE, "User threshold on the magnitude", num.Double, 2.0, minValue=0.0),
+                num(
+                    self.THRESHOLD_VALUE,
+                    "User threshold on the magnitude",
+                    num.Double,
+                    DEFAULTS.user_threshold,
+                    minValue=0.0,
+                ),
                 QgsProcessingParameterEnum(
                     self.NORMALISATION,
                     "Per-band normalisation",
                     [label for _k, label in NORMALISATIONS],
-                    defaultValue=[k for k, _l in NORMALISATIONS].index("reference"),
+                    defaultValue=[k for k, _l in NORMALISATIONS].index(DEFAULTS.normalisation),
                 ),
                 QgsProcessingParameterBoolean(
                     self.RADIOMETRIC, "Relative radiometric normalisation of date 2 (pseudo-invariant pixels)", False
@@ -130,7 +136,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                     self.SMOOTH,
                     "Median smoothing window of the magnitude (odd, 1 = none)",
                     num.Integer,
-                    3,
+                    DEFAULTS.smooth_px,
                     minValue=1,
                     maxValue=15,
                 ),
@@ -162,9 +168,6 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         p, c = parameters, context
-        smooth = self.parameterAsInt(p, self.SMOOTH, c)
-        if smooth % 2 == 0:
-            raise QgsProcessingException(f"The smoothing window must be odd (1, 3, 5, ...), not {smooth}.")
         text = self.parameterAsString(p, self.BANDS, c) or ""
         config = run_core(
             lambda: CvaConfig(
@@ -173,7 +176,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                 radiometric_normalisation=self.parameterAsBool(p, self.RADIOMETRIC, c),
                 threshold_method=choice(self, p, self.THRESHOLD_METHOD, c, THRESHOLD_METHODS),
                 user_threshold=self.parameterAsDouble(p, self.THRESHOLD_VALUE, c),
-                smooth_px=smooth,
+                smooth_px=self.parameterAsInt(p, self.SMOOTH, c),
                 resampling=RESAMPLING[self.parameterAsEnum(p, self.RESAMPLING, c)],
             )
         )

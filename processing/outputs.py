@@ -26,7 +26,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
@@ -40,6 +39,7 @@ from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outp
 from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, run_core
+from .common import advanced
 from .pdf_report import write_pdf_report
 from .preview import render_previews
 
@@ -94,7 +94,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
         minValue=0.0,
     )
     alg.addParameter(mmu)
-    advanced = [
+    advanced_params = [
         QgsProcessingParameterBoolean(FILL_HOLES, "Fill holes inside polygons", False),
         QgsProcessingParameterNumber(
             SIMPLIFY_TOLERANCE,
@@ -108,9 +108,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
             INCLUDE_BACKGROUND, "Also make polygons for background classes (e.g. unburned, no change)", False
         ),
     ]
-    for param in advanced:
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        alg.addParameter(param)
+    advanced(alg, advanced_params)
     alg.addParameter(
         QgsProcessingParameterVectorDestination(
             OUTPUT_STATS, "Area statistics table", QgsProcessing.TypeVector, optional=True, createByDefault=True
@@ -124,8 +122,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
     pdf = QgsProcessingParameterFileDestination(
         OUTPUT_REPORT_PDF, "Report (PDF, A4)", "PDF files (*.pdf)", optional=True, createByDefault=False
     )
-    pdf.setFlags(pdf.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-    alg.addParameter(pdf)
+    advanced(alg, [pdf])
     alg.addOutput(QgsProcessingOutputString(CLASS_AREAS, "Area per class (JSON)"))
     alg.addOutput(QgsProcessingOutputNumber(POLYGON_COUNT, "Number of polygons"))
     alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))

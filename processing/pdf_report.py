@@ -8,6 +8,7 @@ worker thread and under ``qgis_process``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -236,6 +237,7 @@ def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
     writer.setTitle(f"{content.title} – ChangeLens report")
     writer.setCreator("ChangeLens")
     page = _Page(writer)
+    drawn = False
     try:
         page.painter.setRenderHint(QPainter.Antialiasing)
         _title(page, content, created)
@@ -246,9 +248,13 @@ def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
         _pairs(page, "Inputs", content.inputs)
         _pairs(page, "Parameters", content.parameters)
         _pairs(page, "Outputs", content.outputs)
+        drawn = True
     finally:
         page.painter.end()
         del writer
+        if not drawn:  # a failed or cancelled report leaves no partial file behind
+            with contextlib.suppress(OSError):
+                os.remove(temp)
     if not os.path.exists(temp) or os.path.getsize(temp) == 0:
         raise OutputError(f"Cannot write the PDF report '{path}'.")
     os.replace(temp, path)

@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -34,7 +33,7 @@ from .base import (
     run_core,
     style_outputs,
 )
-from .common import report_product
+from .common import advanced, report_product
 from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
 
 MODELS_DIR = os.path.join(PLUGIN_DIR, "models")
@@ -131,7 +130,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.DEVICE, "Device", [label for _key, label, _provider in DEVICES], defaultValue=0
             )
         )
-        advanced = [
+        advanced_params = [
             QgsProcessingParameterNumber(
                 self.THREADS, "CPU threads (0 = all cores)", QgsProcessingParameterNumber.Integer, 0, minValue=0
             ),
@@ -173,9 +172,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 defaultValue=RESAMPLING.index("bilinear"),
             ),
         ]
-        for param in advanced:
-            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(param)
+        advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
         self.addParameter(
             QgsProcessingParameterRasterDestination(

@@ -230,3 +230,15 @@ def test_cancel_through_feedback_leaves_no_output(provider, tmp_path) -> None:  
             feedback=feedback,
         )
     assert not [p for p in os.listdir(tmp_path) if p.startswith("out_") or ".partial" in p]
+
+
+def test_gdal_and_disk_errors_become_one_sentence(qgis_app) -> None:  # noqa: ANN001
+    """A GDAL error (exceptions on) or a file-system error inside core reaches the user as one sentence."""
+    from changelens.processing.base import run_core
+
+    def disk_full() -> None:
+        raise RuntimeError("TIFFAppendToStrip:\nWrite error at scanline 256")
+
+    with pytest.raises(QgsProcessingException, match=r"^Reading or writing a file failed \(TIFFAppendToStrip: Write"):
+        run_core(disk_full)
+    assert run_core(lambda: 3) == 3

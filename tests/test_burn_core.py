@@ -39,3 +39,21 @@ def test_run_writes_exact_values_and_nodata(tmp_path) -> None:  # noqa: ANN001
     assert d[1, 1] == pytest.approx(0.85, abs=1e-6)
     assert (s == 7).sum() == 10
     assert res.stats.pixels[7] == 10 and res.stats.area_m2[7] == pytest.approx(1000.0)
+
+
+def test_log_names_the_conversion_of_every_band(tmp_path) -> None:  # noqa: ANN001
+    """When only NIR carries a scale/offset, the log says so instead of naming SWIR2's conversion alone."""
+    from osgeo import gdal
+
+    data = np.stack([np.full((3, 4), 4000, np.uint16), np.full((3, 4), 1000, np.uint16)])
+    a = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12"])
+    b = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12"])
+    for path in (a, b):
+        ds = gdal.Open(path, gdal.GA_Update)
+        ds.GetRasterBand(1).SetScale(0.0001)
+        ds = None
+    lines: list[str] = []
+    run_burn_severity(a, b, BurnSeverityOutputs(dnbr=str(tmp_path / "d.tif")), log=lines.append)
+    pre_line = next(line for line in lines if line.startswith("pre-fire image"))
+    assert "band metadata" in pre_line and "digital numbers / 10000" in pre_line
+    assert read(tmp_path / "d.tif") == pytest.approx(np.zeros((3, 4)))

@@ -9,6 +9,7 @@ from changelens.core.grid import align_pair, grid_of, pixel_area_rows_m2
 from changelens.core.raster import BandReader, canonical_band_name, open_raster, resolve_band
 from changelens.core.sensors import LANDSAT89, SENTINEL1, SENTINEL2, choose_radiometry, detect_sensor, find_role
 from changelens.core.windows import Window
+from osgeo import gdal
 from rasters import WGS84, write_raster
 
 
@@ -147,3 +148,21 @@ def write_wkt(epsg: int) -> str:
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
     return srs.ExportToWkt()
+
+
+def test_sample_drops_masked_pixels_like_read(tmp_path) -> None:  # noqa: ANN001
+    """A raster whose no data is a mask band (no nodata value): the sample must not see it."""
+    path = str(tmp_path / "masked.tif")
+    data = np.full((8, 8), 7, np.uint8)
+    data[:, :4] = 0
+    write_raster(path, data)
+    ds = gdal.Open(path, gdal.GA_Update)
+    ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+    mask = np.full((8, 8), 255, np.uint8)
+    mask[:, :4] = 0
+    ds.GetRasterBand(1).GetMaskBand().WriteArray(mask)
+    ds = None
+    reader = BandReader(open_raster(path), 1)
+    assert np.isnan(reader.read(Window(0, 0, 8, 8))[:, :4]).all()
+    sample = reader.sample(8)
+    assert sample.size == 32 and (sample == 7).all()

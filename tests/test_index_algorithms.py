@@ -150,6 +150,7 @@ BAD = {
     "all-nodata image": ("sarflood", "no valid pixel"),
     "DEM not overlapping": ("sarflood", "DEM does not overlap"),
     "8-bit declared as dB": ("sarflood", "declared as dB but its values are not dB"),
+    "even smoothing window": ("cva", "smoothing window must be an odd number"),
 }
 
 
@@ -167,6 +168,8 @@ def test_bad_input_gives_one_clear_error_and_no_output(provider, tmp_path, case)
     elif case == "DEM not overlapping":
         far = _dem(tmp_path, name="far.tif", geotransform=(900000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0))
         params |= {"BEFORE": before, "AFTER": after, "DEM": far}
+    elif case == "even smoothing window":
+        params |= {"DATE1": before, "DATE2": after, "SMOOTH": 4}
     else:
         byte = write_raster(tmp_path / "u8.tif", np.random.default_rng(2).integers(1, 255, (40, 40)).astype(np.uint8))
         params |= {"BEFORE": byte, "AFTER": byte, "SCALE": 1}
@@ -246,3 +249,22 @@ def test_polygons_statistics_and_report_for_every_index_method(provider, tmp_pat
     for value in mapped:
         assert int(table[value]["pixels"]) == int((classes == value).sum())
     assert out["POLYGON_COUNT"] >= 1 and os.path.exists(out["OUTPUT_REPORT"])
+
+
+def test_landslide_cancel_during_the_area_filter_leaves_no_output(tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.errors import CancelledError
+    from changelens.core.landslide import LandslideOutputs, run_landslide
+
+    before = _s2(tmp_path, "b.tif", VEGETATION)
+    after = _s2(tmp_path, "a.tif", VEGETATION, [((slice(5, 15), slice(32, 38)), BARE)])
+    seen: list[float] = []
+
+    def progress(fraction: float) -> bool:
+        seen.append(fraction)
+        return not 0.6 < fraction < 0.7  # stop inside the minimum-area sieve
+
+    outputs = LandslideOutputs(str(tmp_path / "l.tif"), str(tmp_path / "drop.tif"))
+    with pytest.raises(CancelledError):
+        run_landslide(before, after, _dem(tmp_path), outputs, progress=progress)
+    assert any(0.6 < f < 0.7 for f in seen)
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "dem.tif"]

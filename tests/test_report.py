@@ -101,3 +101,20 @@ def test_report_renders_in_headless_chromium(provider, tmp_path) -> None:  # noq
     assert _count(image, SEVERITY.by_value(7).color) > 8000
     assert _count(image, SEVERITY.by_value(4).color) > 4000
     assert _count(image, "#d64545", 40) > 80  # the threshold line
+
+
+def test_pdf_report_that_fails_while_drawing_leaves_no_partial_file(qgis_app, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from changelens.core.report import ReportContent
+    from changelens.processing import pdf_report
+
+    content = ReportContent("Burn severity", "dNBR", SEVERITY, (), ())
+    pdf_report.write_pdf_report(str(tmp_path / "ok.pdf"), content, "today")
+    assert open(tmp_path / "ok.pdf", "rb").read().startswith(b"%PDF")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(pdf_report, "_table", broken)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        pdf_report.write_pdf_report(str(tmp_path / "report.pdf"), content, "today")
+    assert sorted(os.listdir(tmp_path)) == ["ok.pdf"]

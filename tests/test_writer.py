@@ -77,3 +77,14 @@ def test_bad_output_folder(tmp_path) -> None:  # noqa: ANN001
     grid, _ = _setup(tmp_path, 10)
     with pytest.raises(OutputError, match="does not exist"):
         OutputSet(grid, {"a": RasterOutput(str(tmp_path / "missing" / "a.tif"))})
+
+
+def test_output_that_cannot_be_moved_into_place_leaves_no_temporary_file(tmp_path) -> None:  # noqa: ANN001
+    grid, readers = _setup(tmp_path, 10)
+    (tmp_path / "b.tif").mkdir()  # a folder where the second output should go
+    with pytest.raises(OutputError, match="Cannot write '.*b.tif'"):
+        with OutputSet(
+            grid, {"a": RasterOutput(str(tmp_path / "a.tif")), "b": RasterOutput(str(tmp_path / "b.tif"))}
+        ) as o:
+            stream(grid, readers, lambda a, hw: {"a": a["x"], "b": a["x"]}, o, lambda f: True)
+    assert not [name for name in os.listdir(tmp_path) if "partial" in name]

@@ -18,13 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_models  # noqa: E402
+from onnx_metadata import core_module as _core  # noqa: E402
 
 TILE, OVERLAP, BATCH = 256, 32, 4
 META = {
@@ -38,17 +38,6 @@ META = {
     "tile_overlap_px": OVERLAP,
     "output": {"kind": "logits", "activation": "softmax"},
 }
-
-
-def _core(name: str) -> types.ModuleType:
-    """``changelens.core.<name>`` without running the plugin's QGIS entry point."""
-    import importlib
-
-    if "changelens" not in sys.modules:
-        package = types.ModuleType("changelens")
-        package.__path__ = [str(ROOT)]  # type: ignore[attr-defined]
-        sys.modules["changelens"] = package
-    return importlib.import_module(f"changelens.core.{name}")
 
 
 def _peak_rss_mb() -> float:

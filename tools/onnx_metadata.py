@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _core_module(name: str) -> types.ModuleType:
+def core_module(name: str) -> types.ModuleType:
     """Import ``core.<name>`` as part of a ``changelens`` package without running the plugin's __init__ (QGIS)."""
     if "changelens" not in sys.modules:
         package = types.ModuleType("changelens")
@@ -24,4 +24,4 @@ def _core_module(name: str) -> types.ModuleType:
 
 
 if __name__ == "__main__":
-    sys.exit(_core_module("model_edit").main())
+    sys.exit(core_module("model_edit").main())
