@@ -20,7 +20,9 @@ RUNS = ROOT / "training" / "runs"
 CHANGE_BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 
 
-def _run(model: str | None, before: str, after: str | None, work: Path, **extra: object) -> dict[str, object]:
+def _run(model: str | None, before: str, after: str | None, work: Path, **extra: object) -> dict[str, object] | None:
+    if model and not (ROOT / "models" / model).is_file():
+        return None  # not bundled: training/ can rebuild it, the row is skipped
     params: dict[str, object] = {"IMAGE": before, "OUTPUT_CLASSES": str(work / "classes.tif"), **extra}
     if after is not None:
         params["AFTER"] = after
