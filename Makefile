@@ -25,6 +25,7 @@ models:
 ## Static checks.
 lint: $(VENV)/.ready
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## Plugin zip with runtime files only (build/changelens-<version>.zip).
 package:
