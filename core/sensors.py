@@ -96,6 +96,64 @@ GENERIC = SensorProfile(
 )
 PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, SENTINEL1, GENERIC)}
 
+# Sentinel-2 MSI bands: centre wavelength (nm) and native pixel size (m).
+S2_BANDS = {
+    "B1": (443, 60),
+    "B2": (490, 10),
+    "B3": (560, 10),
+    "B4": (665, 10),
+    "B5": (705, 20),
+    "B6": (740, 20),
+    "B7": (783, 20),
+    "B8": (842, 10),
+    "B8A": (865, 20),
+    "B9": (945, 60),
+    "B10": (1375, 60),
+    "B11": (1610, 20),
+    "B12": (2190, 20),
+}
+BAND_ROLES = ("blue", "green", "red", "rededge1", "nir", "nir_narrow", "swir1", "swir2", "scl", "vv", "vh")
+
+
+def s2_native_resolution_m(name: str) -> int | None:
+    """Native pixel size of a Sentinel-2 band (10, 20 or 60 m), or None for other names."""
+    entry = S2_BANDS.get(canonical_band_name(name))
+    return entry[1] if entry else None
+
+
+def s2_level(ds: gdal.Dataset) -> str | None:
+    """ "L1C" or "L2A" from product metadata or bands (SCL means L2A; B10 means L1C), else None."""
+    for domain in ("", "IMAGERY", "xml:SENTINEL2"):
+        items = ds.GetMetadata(domain) or {}
+        if not isinstance(items, dict):
+            continue
+        for key in ("PRODUCT_TYPE", "PROCESSING_LEVEL", "PRODUCTTYPE"):
+            value = str(items.get(key, "")).upper()
+            if "2A" in value:
+                return "L2A"
+            if "1C" in value:
+                return "L1C"
+    if find_band_by_name(ds, "SCL") is not None:
+        return "L2A"
+    if find_band_by_name(ds, "B10") is not None:
+        return "L1C"
+    return None
+
+
+def parse_band_mapping(text: str) -> dict[str, BandSpec]:
+    """A generic user band mapping such as ``"red=3, nir=4, swir1=B11"`` as {role: index or name}."""
+    mapping: dict[str, BandSpec] = {}
+    for item in (part.strip() for part in text.replace(";", ",").split(",")):
+        if not item:
+            continue
+        role, sep, band = (x.strip() for x in item.partition("="))
+        if not sep or not band or role.lower() not in BAND_ROLES:
+            raise ParameterError(
+                f"'{item}' is not a band mapping: write role=band with a role among {', '.join(BAND_ROLES)}."
+            )
+        mapping[role.lower()] = int(band) if band.isdigit() else band
+    return mapping
+
 
 RADIOMETRY_CHOICES = (
     ("auto", "Automatic (band metadata, product metadata, or value range)"),

@@ -1,9 +1,10 @@
-"""Sensor profiles: detection, band roles and reflectance scaling."""
+"""Sensor profiles: detection, band roles, native resolutions, product level and reflectance scaling."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from changelens.core.errors import ParameterError
 from changelens.core.raster import open_raster
 from changelens.core.sensors import (
     GENERIC,
@@ -13,6 +14,9 @@ from changelens.core.sensors import (
     choose_radiometry,
     detect_sensor,
     find_role,
+    parse_band_mapping,
+    s2_level,
+    s2_native_resolution_m,
 )
 from osgeo import gdal
 from rasters import write_raster
@@ -27,13 +31,14 @@ def _img(tmp_path, names, value=1000.0, dtype=np.uint16, name="img.tif"):  # noq
 
 def test_sentinel2_l1c_and_l2a(tmp_path) -> None:  # noqa: ANN001
     l1c = _img(tmp_path, S2_L1C, name="l1c.tif")
-    assert detect_sensor(l1c) is SENTINEL2
+    assert detect_sensor(l1c) is SENTINEL2 and s2_level(l1c) == "L1C"
     assert find_role(l1c, SENTINEL2, "nir_narrow", None, "x") == 9  # B8A
     assert find_role(l1c, SENTINEL2, "nir", None, "x") == 8  # B08
     assert find_role(l1c, SENTINEL2, "swir1", None, "x") == 12
     assert find_role(l1c, SENTINEL2, "cirrus", None, "x") == 11
     l2a = _img(tmp_path, ["B2", "B3", "B4", "B8", "B11", "B12", "SCL"], name="l2a.tif")
-    assert find_role(l2a, SENTINEL2, "scl", None, "x") == 7
+    assert s2_level(l2a) == "L2A" and find_role(l2a, SENTINEL2, "scl", None, "x") == 7
+    assert [s2_native_resolution_m(b) for b in ("B02", "B8A", "B1", "B12", "VV")] == [10, 20, 60, 20, None]
 
 
 def test_sentinel2_baseline_offset_from_metadata_or_user(tmp_path) -> None:  # noqa: ANN001
@@ -64,3 +69,9 @@ def test_sentinel1_and_generic(tmp_path) -> None:  # noqa: ANN001
     rgbn = _img(tmp_path, ["red", "green", "blue", "nir"], 0.1, np.float32, "g.tif")
     assert detect_sensor(rgbn) is GENERIC and find_role(rgbn, GENERIC, "nir", None, "x") == 4
     assert find_role(rgbn, GENERIC, "nir", 1, "x") == 1  # the user's choice wins
+
+
+def test_generic_user_band_mapping() -> None:
+    assert parse_band_mapping("red=3, nir=4; swir1=B11") == {"red": 3, "nir": 4, "swir1": "B11"}
+    with pytest.raises(ParameterError, match="role=band"):
+        parse_band_mapping("infrared:4")
