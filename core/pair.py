@@ -9,7 +9,15 @@ from osgeo import gdal
 
 from .grid import AlignedPair, align_pair
 from .raster import BandReader, BandSpec, Radiometry, open_raster, require_bands
-from .sensors import SensorProfile, choose_radiometry, detect_sensor, find_role
+from .sensors import (
+    SENTINEL2,
+    SensorProfile,
+    choose_radiometry,
+    detect_sensor,
+    find_role,
+    s2_level,
+    s2_native_resolution_m,
+)
 
 Log = Callable[[str], None]
 
@@ -76,10 +84,14 @@ def open_pair(
         for role, index in indices[key].items():
             rad = choose_radiometry(ds, index, profiles[key], radiometry, custom)
             readers[f"{role}_{key}"] = BandReader(ds, index, views[key], rad)
-            used.append(f"{role.upper()} = band {index} ({readers[f'{role}_{key}'].name})")
+            name = readers[f"{role}_{key}"].name
+            native = s2_native_resolution_m(name) if profiles[key] is SENTINEL2 else None
+            used.append(f"{role.upper()} = band {index} ({name}{f', {native} m native' if native else ''})")
             if rad.source not in sources:  # bands may differ (e.g. only one carries a scale/offset)
                 sources.append(rad.source)
-        log(f"{dates[key].label} ({profiles[key].label}): {', '.join(used)}; reflectance: {'; '.join(sources)}.")
+        level = s2_level(ds) if profiles[key] is SENTINEL2 else None
+        sensor = f"{profiles[key].label} {level}" if level else profiles[key].label
+        log(f"{dates[key].label} ({sensor}): {', '.join(used)}; reflectance: {'; '.join(sources)}.")
     grid = aligned.grid
     log(
         f"Common grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g} "

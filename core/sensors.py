@@ -112,7 +112,6 @@ S2_BANDS = {
     "B11": (1610, 20),
     "B12": (2190, 20),
 }
-BAND_ROLES = ("blue", "green", "red", "rededge1", "nir", "nir_narrow", "swir1", "swir2", "scl", "vv", "vh")
 
 
 def s2_native_resolution_m(name: str) -> int | None:
@@ -138,21 +137,6 @@ def s2_level(ds: gdal.Dataset) -> str | None:
     if find_band_by_name(ds, "B10") is not None:
         return "L1C"
     return None
-
-
-def parse_band_mapping(text: str) -> dict[str, BandSpec]:
-    """A generic user band mapping such as ``"red=3, nir=4, swir1=B11"`` as {role: index or name}."""
-    mapping: dict[str, BandSpec] = {}
-    for item in (part.strip() for part in text.replace(";", ",").split(",")):
-        if not item:
-            continue
-        role, sep, band = (x.strip() for x in item.partition("="))
-        if not sep or not band or role.lower() not in BAND_ROLES:
-            raise ParameterError(
-                f"'{item}' is not a band mapping: write role=band with a role among {', '.join(BAND_ROLES)}."
-            )
-        mapping[role.lower()] = int(band) if band.isdigit() else band
-    return mapping
 
 
 RADIOMETRY_CHOICES = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.errors import ParameterError
 from changelens.core.raster import open_raster
 from changelens.core.sensors import (
     GENERIC,
@@ -14,7 +13,6 @@ from changelens.core.sensors import (
     choose_radiometry,
     detect_sensor,
     find_role,
-    parse_band_mapping,
     s2_level,
     s2_native_resolution_m,
 )
@@ -71,7 +69,12 @@ def test_sentinel1_and_generic(tmp_path) -> None:  # noqa: ANN001
     assert find_role(rgbn, GENERIC, "nir", 1, "x") == 1  # the user's choice wins
 
 
-def test_generic_user_band_mapping() -> None:
-    assert parse_band_mapping("red=3, nir=4; swir1=B11") == {"red": 3, "nir": 4, "swir1": "B11"}
-    with pytest.raises(ParameterError, match="role=band"):
-        parse_band_mapping("infrared:4")
+def test_log_names_sentinel2_level_and_native_resolution(tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.pair import DateInput, open_pair
+
+    data = np.full((3, 4, 4), 3000, np.uint16)
+    before = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12", "SCL"])
+    after = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12", "SCL"])
+    lines: list[str] = []
+    open_pair(DateInput(before, "pre", {}), DateInput(after, "post", {}), ("nir", "swir2"), "test", log=lines.append)
+    assert lines[0].startswith("pre (Sentinel-2 MSI L2A): NIR = band 1 (B8, 10 m native), SWIR2 = band 2 (B12, 20 m")
