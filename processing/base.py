@@ -182,14 +182,21 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802
     ) -> tuple[bool, str]:
-        """Name the input that is not a raster, before QGIS reports a vague 'not found'."""
+        """Check every parameter as QGIS does, but open raster files with GDAL instead of loading layers.
+
+        QGIS's own check loads each raster input as a layer, which computes a histogram and
+        leaves an ``.aux.xml`` beside the user's file; an input that is not a raster is also
+        named here instead of a vague 'not found'.
+        """
         for definition in self.parameterDefinitions():
-            if not isinstance(definition, QgsProcessingParameterRasterLayer):
-                continue
             value = parameters.get(definition.name())
-            if isinstance(value, str) and os.path.isfile(value):
-                try:
-                    open_raster(value)
-                except NotARasterError:
-                    return False, f"{definition.description()}: '{value}' is not a raster file GDAL can read."
-        return super().checkParameterValues(parameters, context)
+            if isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(value, str):
+                if os.path.isfile(value):
+                    try:
+                        open_raster(value)
+                    except NotARasterError:
+                        return False, f"{definition.description()}: '{value}' is not a raster file GDAL can read."
+                    continue
+            if not definition.checkValueIsAcceptable(value, context):
+                return False, f"Incorrect parameter value for {definition.name()} ({definition.description()})."
+        return True, ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -15,12 +17,17 @@ def test_pooled_f1_on_burned_prepost(shared_data, qgis_process_env, tmp_path) ->
     tp = fp = fn = 0
     for event in events:
         out = tmp_path / f"{event.name}_dnbr.tif"
+        # qgis_process itself loads inputs as layers and caches a histogram in an .aux.xml
+        # beside them: run on copies so the shared data stays untouched.
+        pre, post = tmp_path / f"{event.name}_pre.tif", tmp_path / f"{event.name}_post.tif"
+        shutil.copyfile(event / "pre.tif", pre)
+        shutil.copyfile(event / "post.tif", post)
         code, _payload, log = run_algorithm(
             qgis_process_env,
             "changelens:burnseverity",
             {
-                "PRE": event / "pre.tif",
-                "POST": event / "post.tif",
+                "PRE": pre,
+                "POST": post,
                 "OUTPUT_DNBR": out,
                 "OUTPUT_SEVERITY": tmp_path / f"{event.name}_sev.tif",
             },
