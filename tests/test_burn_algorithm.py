@@ -57,6 +57,8 @@ def test_processing_run_exact_pixels(provider, tmp_path) -> None:  # noqa: ANN00
     labels = [c.label for c in layer.renderer().classes()]
     assert labels[0] == "Enhanced regrowth, high" and labels[-1] == "High severity"
     assert QgsRasterLayer(out["OUTPUT_DNBR"], "d").renderer().type() == "singlebandpseudocolor"
+    # Inputs are only read: no histogram cache appears beside them.
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(("pre.", "post.")) and p.endswith(".aux.xml")]
 
 
 def test_band_lookup_by_description_and_user_choice(provider, tmp_path) -> None:  # noqa: ANN001
