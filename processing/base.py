@@ -15,8 +15,10 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterRasterLayer,
     QgsRasterLayer,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.errors import CancelledError, ChangeLensError, NotARasterError
 from ..core.progress import Progress
@@ -116,19 +118,24 @@ def optional_output(
     return path or None
 
 
-class StyleFromSidecar(QgsProcessingLayerPostProcessorInterface):
-    """Applies the ``.qml`` written next to an output when the desktop loads it."""
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Names and styles an output when the desktop loads it.
 
-    _alive: list[StyleFromSidecar] = []
+    Rasters get the ``.qml`` written next to them; vector layers get ``qml`` (the same style
+    their file carries). Under ``qgis_process`` nothing is loaded and this never runs.
+    """
 
-    def __init__(self, layer_name: str) -> None:
+    _alive: list[StyleOnLoad] = []
+
+    def __init__(self, layer_name: str, qml: str | None = None) -> None:
         super().__init__()
         self.layer_name = layer_name
+        self.qml = qml
 
     @classmethod
-    def create(cls, layer_name: str) -> StyleFromSidecar:
+    def create(cls, layer_name: str, qml: str | None = None) -> StyleOnLoad:
         """A post-processor kept alive for as long as QGIS may call it."""
-        processor = cls(layer_name)
+        processor = cls(layer_name, qml)
         cls._alive.append(processor)
         return processor
 
@@ -139,18 +146,28 @@ class StyleFromSidecar(QgsProcessingLayerPostProcessorInterface):
         feedback: QgsProcessingFeedback,
     ) -> None:
         if isinstance(layer, QgsRasterLayer):
-            qml = sidecar_path(layer.source())
-            if os.path.exists(qml):
-                layer.loadNamedStyle(qml)
+            sidecar = sidecar_path(layer.source())
+            if os.path.exists(sidecar):
+                layer.loadNamedStyle(sidecar)
                 layer.triggerRepaint()
+        elif self.qml and isinstance(layer, QgsVectorLayer):
+            document = QDomDocument()
+            document.setContent(self.qml)
+            layer.importNamedStyle(document)
+            layer.triggerRepaint()
         layer.setName(self.layer_name)
 
 
+def style_on_load(context: QgsProcessingContext, path: str | None, name: str, qml: str | None = None) -> None:
+    """Ask the desktop to name and style ``path`` if it loads it; no-op under ``qgis_process``."""
+    if path and context.willLoadLayerOnCompletion(path):
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleOnLoad.create(name, qml))
+
+
 def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | None, str]]) -> None:
-    """Ask the desktop to style each output it loads from its sidecar; no-op under ``qgis_process``."""
+    """Ask the desktop to style each raster output it loads from its sidecar."""
     for path, name in outputs.values():
-        if path and context.willLoadLayerOnCompletion(path):
-            context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleFromSidecar.create(name))
+        style_on_load(context, path, name)
 
 
 class ChangeLensAlgorithm(QgsProcessingAlgorithm):

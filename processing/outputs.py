@@ -15,13 +15,11 @@ import time
 from typing import Any
 
 from qgis.core import (
-    QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -29,16 +27,14 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
-    QgsVectorLayer,
 )
-from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.products import MapProduct
 from ..core.report import ReportContent, build_report, write_report
 from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
 from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
-from .base import feedback_log, feedback_progress, run_core
+from .base import feedback_log, feedback_progress, run_core, style_on_load
 from .common import advanced
 from .pdf_report import write_pdf_report
 from .preview import render_previews
@@ -175,41 +171,6 @@ def _file_path(
     return alg.parameterAsFileOutput(parameters, name, context) or None
 
 
-class _StyleVector(QgsProcessingLayerPostProcessorInterface):
-    """Names a loaded output layer and applies a QML style to it (desktop runs only)."""
-
-    _alive: list[_StyleVector] = []
-
-    def __init__(self, layer_name: str, qml: str | None) -> None:
-        super().__init__()
-        self.layer_name = layer_name
-        self.qml = qml
-
-    @classmethod
-    def create(cls, layer_name: str, qml: str | None) -> _StyleVector:
-        processor = cls(layer_name, qml)
-        cls._alive.append(processor)
-        return processor
-
-    def postProcessLayer(
-        self,
-        layer: QgsMapLayer,
-        context: QgsProcessingContext,  # noqa: N802 - Qt API
-        feedback: QgsProcessingFeedback,
-    ) -> None:
-        if self.qml and isinstance(layer, QgsVectorLayer):
-            document = QDomDocument()
-            document.setContent(self.qml)
-            layer.importNamedStyle(document)
-            layer.triggerRepaint()
-        layer.setName(self.layer_name)
-
-
-def _style_loaded(context: QgsProcessingContext, path: str | None, name: str, qml: str | None) -> None:
-    if path and context.willLoadLayerOnCompletion(path):
-        context.layerToLoadOnCompletionDetails(path).setPostProcessor(_StyleVector.create(name, qml))
-
-
 def _config(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> PolygonConfig:
     return run_core(
         lambda: PolygonConfig(
@@ -326,8 +287,8 @@ def write_map_outputs(
     if report or pdf:
         _write_reports(product, result, config, report, pdf, started, feedback)
     classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
-    _style_loaded(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
-    _style_loaded(context, result.stats_table, f"{product.title} areas", None)
+    style_on_load(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
+    style_on_load(context, result.stats_table, f"{product.title} areas", None)
     mapped = sum(float(r["area_ha"]) for r in rows if not product.scheme.by_value(int(r["class_id"])).background)
     return {
         OUTPUT_POLYGONS: result.polygons,
