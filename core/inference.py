@@ -22,10 +22,11 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .engine import ClassStats
-from .errors import ModelError, ParameterError
+from .errors import InputError, ModelError, ParameterError
 from .grid import RESAMPLING, Grid, pixel_area_rows_m2
+from .measure import scratch_folder
 from .model_graph import GraphIO, check_graph, feed, input_channels, probabilities
-from .model_inputs import DATE_LABELS, PreparedInputs, prepare_inputs, read_tile
+from .model_inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
 from .model_meta import ModelMeta, read_model_metadata, with_overrides
 from .pair import Log, no_log
 from .products import MapProduct
@@ -178,8 +179,12 @@ def run_model(
     config: InferenceConfig = InferenceConfig(),
     progress: Progress = no_progress,
     log: Log = no_log,
+    dem: str | None = None,
 ) -> MapProduct:
-    """Classify ``images`` (one, or before and after) with the ONNX model at ``model_path``."""
+    """Classify ``images`` (one, or before and after) with the ONNX model at ``model_path``.
+
+    ``dem`` (elevation in metres) feeds models whose metadata lists ``terrain`` channels.
+    """
     started = time.perf_counter()
     label = os.path.basename(model_path)
     session, reused = get_session(model_path, config.device, config.threads)
@@ -191,15 +196,29 @@ def run_model(
     meta = _apply_overrides(meta, config, label)
     io = check_graph(meta, session, label)
     batch_size = min(config.batch_size, io.max_batch or config.batch_size)
+    if meta.terrain and not dem:
+        raise InputError(missing_dem_message(meta, meta.name))
     log(meta.summary())
     if meta.ignored_keys:
         log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
-    inputs = prepare_inputs(
-        meta, images, meta.name, config.band_numbers, config.resample_to_model, config.resampling, log
-    )
+    if dem and not meta.terrain:
+        log(f"Model '{meta.name}' takes no terrain channel: the DEM is not used.")
     stats = ClassStats(meta.scheme)
-    with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
-        tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+    with scratch_folder([outputs.classes]) as folder:
+        inputs = prepare_inputs(
+            meta,
+            images,
+            meta.name,
+            config.band_numbers,
+            config.resample_to_model,
+            config.resampling,
+            log,
+            dem if meta.terrain else None,
+            folder,
+        )
+        with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
+            tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+        del inputs  # release the slope raster before its scratch folder goes
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
     names = DATE_LABELS[meta.dates]
     return MapProduct(
@@ -210,7 +229,7 @@ def run_model(
         measure_raster=outputs.probability,
         measure_name=measure_name(meta),
         threshold=meta.threshold,
-        inputs=tuple(zip(names, (str(p) for p in images))),
+        inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
         parameters=(
             ("model", label),
             ("model version", meta.version or "?"),
@@ -227,7 +246,7 @@ class _TileReader(threading.Thread):
     """Reads and prepares tiles in raster order on one background thread, a few tiles ahead.
 
     Reading overlaps with ``session.run`` (which releases the GIL); only this thread touches
-    the input datasets. Items: ``("tile", row, window, values, valid)``, ``("row", row)`` after
+    the input datasets. Items: ``("tile", row, window, values, terrain, valid)``, ``("row", row)`` after
     each tile row, or ``("error", exception)``.
     """
 
@@ -300,18 +319,18 @@ def _stream(
         reader = _TileReader(meta, inputs, rows, cols, depth=2 * batch_size)
         reader.start()
         try:
-            batch: list[tuple[np.ndarray, Window]] = []
+            batch: list[tuple[np.ndarray, np.ndarray, Window]] = []
             for k in range(len(rows)):
                 while True:
                     item = reader.get()
                     if item[0] == "row":
                         break
-                    _kind, _k, window, values, valid = item
+                    _kind, _k, window, values, terrain, valid = item
                     acc.mark_valid(valid, window)
                     if not valid.any():
                         skipped += 1
                         continue
-                    batch.append((values, window))
+                    batch.append((values, terrain, window))
                     if len(batch) == batch_size:
                         _run_batch(meta, io, session, batch, acc, grid, label)
                         run += len(batch)
@@ -336,21 +355,22 @@ def _run_batch(
     meta: ModelMeta,
     io: GraphIO,
     session: Any,
-    batch: list[tuple[np.ndarray, Window]],
+    batch: list[tuple[np.ndarray, np.ndarray, Window]],
     acc: _RowAccumulator,
     grid: Grid,
     label: str,
 ) -> None:
-    stacked = np.stack([values for values, _w in batch])
+    stacked = np.stack([values for values, _t, _w in batch])
+    terrain = np.stack([t for _v, t, _w in batch]) if meta.terrain else None
     try:
-        raw = session.run([io.output], feed(meta, io, stacked))[0]
+        raw = session.run([io.output], feed(meta, io, stacked, terrain))[0]
     except Exception as exc:  # onnxruntime's own exception types
         text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         raise ModelError(
             f"onnxruntime failed on a tile of model '{label}' ({text}); check the model's metadata."
         ) from exc
     probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
-    for p, (_values, window) in zip(probs, batch):
+    for p, (_values, _terrain, window) in zip(probs, batch):
         weights = tile_weights(
             meta.tile_size_px, meta.tile_overlap_px, window.row_off, window.col_off, grid.height_px, grid.width_px
         )

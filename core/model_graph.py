@@ -52,9 +52,7 @@ def check_graph(meta: ModelMeta, session: Any, label: str) -> GraphIO:
                 f"Model '{label}' has no input named '{name}' (its inputs: {', '.join(inputs)}); fix 'input_names'."
             )
     rank = 5 if meta.layout == "stacked" else 4
-    channels = {"single": meta.channels_per_date, "concat": 2 * meta.channels_per_date}.get(
-        meta.layout, meta.channels_per_date
-    )
+    channels = meta.input_channels
     for name in names:
         dims = _dims(inputs[name].shape)
         if dims and len(dims) != rank:
@@ -65,10 +63,11 @@ def check_graph(meta: ModelMeta, session: Any, label: str) -> GraphIO:
         if dims and meta.layout == "stacked" and isinstance(dims[1], int) and dims[1] != 2:
             raise ModelMetadataError(f"Model '{label}' input '{name}' must have 2 dates on axis 1 (has {dims[1]}).")
         axis = rank - 3
+        terrain = f" + {len(meta.terrain)} terrain channel(s)" if meta.terrain else ""
         if dims and isinstance(dims[axis], int) and dims[axis] != channels:
             raise ModelMetadataError(
                 f"Model '{label}' input '{name}' takes {dims[axis]} channels but its metadata gives {channels} "
-                f"({meta.channels_per_date} band(s) x layout '{meta.layout}'); fix 'bands' or 'layout'."
+                f"({meta.channels_per_date} band(s) x layout '{meta.layout}'{terrain}); fix 'bands' or 'layout'."
             )
         for side in dims[-2:] if dims else []:
             if isinstance(side, int) and side != meta.tile_size_px:
@@ -88,21 +87,33 @@ def check_graph(meta: ModelMeta, session: Any, label: str) -> GraphIO:
     return GraphIO(tuple(names), dtype, output, min(fixed) if fixed else None)
 
 
-def feed(meta: ModelMeta, io: GraphIO, batch: np.ndarray) -> dict[str, np.ndarray]:
+def _pad_batch(batch: np.ndarray, size: int | None) -> np.ndarray:
+    if size is None or batch.shape[0] >= size:
+        return batch
+    pad = np.zeros((size - batch.shape[0], *batch.shape[1:]), dtype=batch.dtype)
+    return np.concatenate([batch, pad])
+
+
+def feed(meta: ModelMeta, io: GraphIO, batch: np.ndarray, terrain: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Model inputs for a batch shaped ``[n, dates, bands, tile, tile]`` in the metadata's layout.
 
-    A model exported with a fixed batch size gets exactly that many tiles (zero tiles pad the last batch).
+    ``terrain`` (``[n, terrain channels, tile, tile]``) is appended after the images' channels
+    (layouts ``single`` and ``concat``). A model exported with a fixed batch size gets exactly
+    that many tiles (zero tiles pad the last batch).
     """
-    if io.max_batch is not None and batch.shape[0] < io.max_batch:
-        pad = np.zeros((io.max_batch - batch.shape[0], *batch.shape[1:]), dtype=batch.dtype)
-        batch = np.concatenate([batch, pad])
+    batch = _pad_batch(batch, io.max_batch)
     n, dates, bands, h, w = batch.shape
     data = batch.astype(io.input_dtype, copy=False)
     if meta.layout == "stacked":
         return {io.inputs[0]: np.ascontiguousarray(data)}
     if meta.layout == "separate":
         return {io.inputs[0]: np.ascontiguousarray(data[:, 0]), io.inputs[1]: np.ascontiguousarray(data[:, 1])}
-    return {io.inputs[0]: np.ascontiguousarray(data.reshape(n, dates * bands, h, w))}
+    data = data.reshape(n, dates * bands, h, w)
+    if meta.terrain:
+        if terrain is None:
+            raise ModelMetadataError(f"Model '{meta.name}' takes terrain channels but none were read.")
+        data = np.concatenate([data, _pad_batch(terrain, io.max_batch).astype(io.input_dtype, copy=False)], axis=1)
+    return {io.inputs[0]: np.ascontiguousarray(data)}
 
 
 def probabilities(meta: ModelMeta, raw: np.ndarray, label: str, tile_px: int) -> np.ndarray:

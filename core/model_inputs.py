@@ -10,7 +10,7 @@ metadata says, with no data filled and reported in a mask.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,6 +22,7 @@ from .model_meta import ModelMeta
 from .pair import Log, no_log
 from .raster import BandReader, band_descriptions, find_band_by_name, open_raster
 from .sensors import choose_radiometry, detect_sensor
+from .terrain import slope_reader
 from .windows import Window
 
 DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
@@ -29,12 +30,13 @@ DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
 
 @dataclass
 class PreparedInputs:
-    """Readers per (date, band) on one grid, with the per-band preparation."""
+    """Readers per (date, band) on one grid, with the per-band preparation, and terrain readers."""
 
     grid: Grid
     readers: list[list[BandReader]]
     stats: list[list[tuple[float | None, float | None]]]
     datasets: tuple[Any, ...]
+    terrain: list[BandReader] = field(default_factory=list)
 
 
 def _band_indices(
@@ -101,10 +103,14 @@ def prepare_inputs(
     resample_to_model: bool = False,
     resampling: str = "bilinear",
     log: Log = no_log,
+    dem: str | None = None,
+    folder: str | None = None,
 ) -> PreparedInputs:
     """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked.
 
-    ``band_numbers`` (one per model band) replaces the lookup by band description.
+    ``band_numbers`` (one per model band) replaces the lookup by band description. Models with
+    terrain channels get slope (degrees) from ``dem``, computed on the DEM's own grid into
+    ``folder`` (a scratch folder) and resampled onto the images' grid.
     """
     labels = DATE_LABELS[meta.dates]
     if len(images) != meta.dates:
@@ -141,7 +147,20 @@ def prepare_inputs(
         log(f"{label}: {used}; {source}.")
         stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
     log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
-    return PreparedInputs(grid, readers, stats, tuple(datasets) + tuple(views))
+    terrain: list[BandReader] = []
+    if meta.terrain:
+        if not dem or folder is None:
+            raise InputError(missing_dem_message(meta, model))
+        terrain = [slope_reader(dem, grid, folder, log)]  # "slope_deg", the one terrain channel
+    return PreparedInputs(grid, readers, stats, tuple(datasets) + tuple(views), terrain)
+
+
+def missing_dem_message(meta: ModelMeta, model: str) -> str:
+    """The one sentence for a terrain model run without a DEM."""
+    return (
+        f"Model '{model}' also takes terrain ({', '.join(meta.terrain)}) computed from a DEM: "
+        "pass a DEM (elevation in metres) that covers the images."
+    )
 
 
 def _scene_stats(meta: ModelMeta, reader: BandReader, prep: Any, label: str) -> tuple[float | None, float | None]:
@@ -154,8 +173,11 @@ def _scene_stats(meta: ModelMeta, reader: BandReader, prep: Any, label: str) -> 
     return float(sample.mean()), max(float(sample.std()), 1e-6)
 
 
-def read_tile(meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int) -> tuple[np.ndarray, np.ndarray]:
-    """Model-ready values ``[dates, bands, tile, tile]`` (padded) and the valid mask of ``window``."""
+def read_tile(
+    meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Model-ready values ``[dates, bands, tile, tile]``, terrain ``[channels, tile, tile]`` (both
+    zero-padded) and the valid mask of ``window``; terrain is no data where the DEM is."""
     out = np.zeros((meta.dates, meta.channels_per_date, tile, tile), dtype=np.float32)
     valid = np.ones((window.height, window.width), dtype=bool)
     fill = np.float32(meta.fill_value)
@@ -167,4 +189,12 @@ def read_tile(meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int
                 valid &= finite
                 values[~finite] = fill
             out[d, b, : window.height, : window.width] = values
-    return out, valid
+    terrain = np.zeros((len(inputs.terrain), tile, tile), dtype=np.float32)
+    for t, reader in enumerate(inputs.terrain):
+        values = reader.read(window)
+        finite = np.isfinite(values)
+        if not finite.all():
+            valid &= finite
+            values[~finite] = fill
+        terrain[t, : window.height, : window.width] = values
+    return out, terrain, valid

@@ -31,6 +31,9 @@ VALUES = ("stored", "reflectance")
 NORMALIZATIONS = ("fixed", "per_scene")
 OUTPUT_KINDS = ("logits", "probabilities")
 ACTIVATIONS = ("softmax", "sigmoid", "none")
+# Terrain channels a model may take after the images' bands, computed by ChangeLens from a DEM.
+TERRAIN_CHANNELS = ("slope_deg",)
+TERRAIN_LAYOUTS = ("single", "concat")
 CLASS_NODATA = 255
 KNOWN_KEYS = (
     SCHEMA_KEY,
@@ -50,6 +53,7 @@ KNOWN_KEYS = (
     "pixel_size_m",
     "output",
     "threshold",
+    "terrain",
     "version",
     "license",
     "training_data",
@@ -132,6 +136,7 @@ class ModelMeta:
     pixel_size_m: float | None = None
     input_names: tuple[str, ...] = ()
     output_name: str | None = None
+    terrain: tuple[str, ...] = ()
     version: str = ""
     license: str = ""
     training_data: str = ""
@@ -150,6 +155,12 @@ class ModelMeta:
         return len(self.bands)
 
     @property
+    def input_channels(self) -> int:
+        """Channels of the (first) model input: the images' bands as the layout feeds them, then terrain."""
+        per_input = self.channels_per_date * (2 if self.layout == "concat" else 1)
+        return per_input + len(self.terrain)
+
+    @property
     def class_count(self) -> int:
         """Number of classes in the class raster."""
         return len(self.scheme.classes)
@@ -158,9 +169,10 @@ class ModelMeta:
         """One line for the log: name, task, layout, bands, tile."""
         names = ", ".join(b.band for b in self.bands)
         pixel = f", trained at {self.pixel_size_m:g} m" if self.pixel_size_m else ""
+        terrain = f" + terrain {', '.join(self.terrain)} from the DEM" if self.terrain else ""
         return (
             f"Model '{self.name}' ({self.task}, {self.source} metadata, version {self.version or '?'}): "
-            f"{self.dates} image(s), layout '{self.layout}', bands {names}; tiles {self.tile_size_px} px with "
+            f"{self.dates} image(s), layout '{self.layout}', bands {names}{terrain}; tiles {self.tile_size_px} px with "
             f"{self.tile_overlap_px} px overlap{pixel}; classes: {', '.join(c.name for c in self.scheme.classes)}."
         )
 
@@ -328,6 +340,21 @@ def _output(doc: Mapping[str, Any], label: str) -> tuple[str, str, str | None]:
     return kind, activation, name
 
 
+def _terrain(doc: Mapping[str, Any], label: str, layout: str) -> tuple[str, ...]:
+    raw = doc.get("terrain", [])
+    options = ", ".join(TERRAIN_CHANNELS)
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise _fail(label, f"'terrain' must be a list of terrain channels computed from a DEM ({options}).")
+    unknown = [t for t in raw if t not in TERRAIN_CHANNELS]
+    if unknown:
+        raise _fail(label, f"'terrain' lists unknown channel(s) {', '.join(unknown)}; ChangeLens computes {options}.")
+    if len(set(raw)) != len(raw):
+        raise _fail(label, f"'terrain' lists a channel twice ({', '.join(raw)}).")
+    if raw and layout not in TERRAIN_LAYOUTS:
+        raise _fail(label, f"'terrain' channels need layout 'single' or 'concat' (got '{layout}').")
+    return tuple(raw)
+
+
 def _changelens(doc: Mapping[str, Any], label: str) -> ModelMeta:
     if doc.get(SCHEMA_KEY) != SCHEMA_VERSION:
         found = doc.get(SCHEMA_KEY)
@@ -370,6 +397,7 @@ def _changelens(doc: Mapping[str, Any], label: str) -> ModelMeta:
         pixel_size_m=_number(doc, "pixel_size_m", label, None, positive=True),
         input_names=tuple(input_names),
         output_name=output_name,
+        terrain=_terrain(doc, label, layout),
         version=str(text["version"]),
         license=str(text["license"]),
         training_data=str(text["training_data"]),

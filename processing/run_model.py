@@ -52,6 +52,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     BUNDLED_MODEL = "BUNDLED_MODEL"
     IMAGE = "IMAGE"
     AFTER = "AFTER"
+    DEM = "DEM"
     BANDS = "BANDS"
     DEVICE = "DEVICE"
     THREADS = "THREADS"
@@ -90,6 +91,9 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             "colours. Two-date models take the before image and the after image; the after image is resampled "
             "onto the before image's grid. Overlapping tiles are blended (Hann window) before the class is chosen, "
             "so no seams appear; tiles with no data are skipped.<br><br>"
+            "<b>DEM</b>: models whose metadata lists terrain channels (e.g. the landslide model) also take slope "
+            "in degrees, computed from this DEM (elevation in metres, any CRS) on its own grid and resampled onto "
+            "the image grid; other models ignore it.<br><br>"
             "Models exported for the Deepness plugin also run. Add metadata to any other export (open-cd, "
             "torchgeo, ...) with 'Edit ONNX model metadata'.<br><br>"
             "<b>Device</b>: a device the installed onnxruntime does not offer, or a GPU that does not start, is an "
@@ -117,6 +121,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.IMAGE, "Image (the before image for change models)"))
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.AFTER, "After image (two-date models only)", optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                self.DEM, "DEM, elevation in metres (models with terrain channels only)", optional=True
+            )
         )
         self.addParameter(
             QgsProcessingParameterString(
@@ -237,13 +246,16 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
         images = [raster_path(self, parameters, self.IMAGE, context, "image")]
         if parameters.get(self.AFTER) not in (None, ""):
             images.append(raster_path(self, parameters, self.AFTER, context, "after image"))
+        dem = None
+        if parameters.get(self.DEM) not in (None, ""):
+            dem = raster_path(self, parameters, self.DEM, context, "DEM")
         outputs = InferenceOutputs(
             classes=self.parameterAsOutputLayer(parameters, self.OUTPUT_CLASSES, context),
             probability=optional_output(self, parameters, self.OUTPUT_PROBABILITY, context),
         )
         check_map_outputs(self, parameters, context)
         log = feedback_log(feedback)
-        product = run_core(lambda: run_model(model, images, outputs, config, feedback_progress(feedback), log))
+        product = run_core(lambda: run_model(model, images, outputs, config, feedback_progress(feedback), log, dem))
         log(f"Model run in {product.seconds:.1f} s.")
         entries = write_map_outputs(self, parameters, context, feedback, product)
         areas = report_product(feedback, product)

@@ -112,3 +112,21 @@ def conv_model(path: Path | str, metadata: dict[str, Any]) -> str:
         [w, b],
     )
     return _save(graph, path, metadata)
+
+
+TERRAIN_WEIGHTS = np.array([-0.5, 1.0, 0.01], dtype=np.float32)  # before, after, slope (degrees)
+
+
+def terrain_model(path: Path | str, metadata: dict[str, Any]) -> str:
+    """Concat layout of one band plus slope: ``[before, after, slope_deg]`` -> one score per pixel,
+    ``sum_k TERRAIN_WEIGHTS[k] * blur(channel k)`` (the 3x3 ``KERNEL``, zero padding): each channel has
+    its own weight, so a swapped channel changes the result, and the blur needs neighbours across tiles."""
+    w = numpy_helper.from_array((TERRAIN_WEIGHTS[:, None, None] * KERNEL)[np.newaxis], "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
+        "terrain",
+        [_value("x", [None, 3, None, None])],
+        [_value("y", [None, 1, None, None])],
+        [w],
+    )
+    return _save(graph, path, metadata)
