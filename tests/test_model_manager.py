@@ -80,6 +80,27 @@ def test_bundled_model_listed_with_card_summary(manager) -> None:  # noqa: ANN00
     ]
 
 
+def test_terrain_model_asks_for_a_dem_after_the_index_method(qgis_app, provider, tmp_path) -> None:  # noqa: ANN001
+    from changelens.ui.models import list_models, model_methods
+    from changelens.ui.tasks import METHODS, methods_for, unavailable_reason
+    from onnx_models import base_metadata, terrain_model
+
+    terrain_model(
+        tmp_path / "slide.onnx", base_metadata(task="landslide", layout="concat", bands=["B04"], terrain=["slope_deg"])
+    )
+    (entry,) = list_models(((str(tmp_path), "bundled"),))
+    assert entry.usable and entry.needs_dem and entry.task == "landslide"
+    landslide = methods_for("landslide", METHODS + model_methods([entry]))
+    assert [m.algorithm_id for m in landslide] == ["changelens:landslide", "changelens:runmodel"]  # index first
+    assert (landslide[1].before, landslide[1].after, landslide[1].dem, landslide[1].dem_optional) == (
+        "IMAGE",
+        "AFTER",
+        "DEM",
+        False,
+    )
+    assert unavailable_reason(landslide[1]) is None  # "Run ONNX model" has the DEM parameter
+
+
 def test_import_valid_model_then_remove(manager, tmp_path) -> None:  # noqa: ANN001
     source = tiny_model(tmp_path / "mine.onnx", dict(METADATA, name="Mine", task="flood"))
     changed = []

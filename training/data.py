@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Callable
 
+import landslide_sim as ls
 import numpy as np
 import simulate as sim
 
@@ -222,3 +223,34 @@ def simulate_builtup(rng: np.random.Generator, back: np.ndarray) -> tuple[np.nda
         y = m.astype(np.uint8)
     t2 = sim.shift(t2, rng, 1.0) if rng.random() < 0.5 else t2
     return t1, t2.astype(np.float32), y
+
+
+# --- landslide_s2: [t1 6 bands, t2 6 bands, slope_deg], simulation only ---------------------------
+
+LANDSLIDE_GROUPS = OSCD_CITIES + tuple(f"eolearn_{i}" for i in range(5))
+
+
+def landslide_sampler(train_groups: list[str], p: int) -> Callable[[np.random.Generator], Sample]:
+    """Simulated landslides: OSCD first dates on generated terrain, eo-learn scenes on their real DEM."""
+    cities = [load_oscd(g)["t1"] for g in train_groups if not g.startswith("eolearn_")]
+    eo = np.load(CACHE / "eolearn.npz")
+    scenes = [eo["scenes"][int(g.split("_")[1])] for g in train_groups if g.startswith("eolearn_")]
+    eo_dem = eo["dem"].astype(np.float32)
+
+    def sample(rng: np.random.Generator) -> Sample:
+        if scenes and rng.random() < 0.35:
+            back = scenes[rng.integers(len(scenes))]
+            if rng.random() < 0.7:  # the real DEM, relief exaggerated up to 2.5x (steeper than Slovenia's hills)
+                dem = (eo_dem - eo_dem.min()) * rng.uniform(1.0, 2.5) + 500.0
+                back, dem = crop(rng, [back, dem[None]], p)
+                dem = dem[0]
+            else:
+                back = crop(rng, [back], p)[0]
+                dem = ls.terrain_dem(rng, p, p)
+        else:
+            back = crop(rng, [cities[rng.integers(len(cities))]], p)[0]
+            dem = ls.terrain_dem(rng, p, p)
+        x, y = ls.simulate_landslide(rng, back, dem.astype(np.float32))
+        return dihedral(rng, x, y)
+
+    return sample

@@ -27,7 +27,7 @@ def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: s
     if hasattr(net, "norm"):
         net.norm.per_tile = False
     net.eval()
-    channels = len(task.bands) * (2 if task.two_dates else 1)
+    channels = len(task.bands) * (2 if task.two_dates else 1) + len(task.terrain)
     dummy = torch.zeros(1, channels, 64, 64)
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(

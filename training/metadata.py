@@ -21,6 +21,7 @@ CLASSES = {
     "flood_s1": [("dry", "#d9d9d9"), ("permanent water", "#a6cee3"), ("flooded", "#1f4e9c")],
     "flood_s1_after": [("dry", "#d9d9d9"), ("water", "#2b83ba")],
     "change_s2": [("no change", "#d9d9d9"), ("change", "#e31a1c")],
+    "landslide_s2": [("no landslide", "#d9d9d9"), ("new landslide", "#c2410c")],
 }
 TASK_KIND = {
     "burned_s2_post": "burned_area",
@@ -28,6 +29,7 @@ TASK_KIND = {
     "flood_s1": "flood",
     "flood_s1_after": "flood",
     "change_s2": "change_detection",
+    "landslide_s2": "landslide",
 }
 TITLES = {
     "burned_s2_post": "Burned area, one post-fire Sentinel-2 image (NIR + SWIR2)",
@@ -35,6 +37,7 @@ TITLES = {
     "flood_s1": "Flood extent, Sentinel-1 before/after (one polarisation)",
     "flood_s1_after": "Open water, one Sentinel-1 image (one polarisation)",
     "change_s2": "Land-cover and built-up change, Sentinel-2 two dates",
+    "landslide_s2": "New landslides, Sentinel-2 before/after plus slope from a DEM",
 }
 DESCRIPTIONS = {
     "burned_s2_post": (
@@ -55,6 +58,10 @@ DESCRIPTIONS = {
         "it). Accepts dB or contrast-stretched 8-bit images (per-scene standardisation)."
     ),
     "change_s2": ("Change between two Sentinel-2 dates (trained on OSCD urban change, L1C): B02 B03 B04 B08 B11 B12."),
+    "landslide_s2": (
+        "Vegetation stripped to bare soil or rock on slopes, from Sentinel-2 L2A/L1C before and after images "
+        "(B02 B03 B04 B08 B11 B12, 10 m) and a DEM (slope computed by ChangeLens). Trained on simulation only."
+    ),
 }
 SIM_SAR = (
     "Simulation only: gamma speckle (3.5-5.5 looks) SAR rendered from OSCD (CC-BY-4.0) and eo-learn (MIT) "
@@ -72,6 +79,10 @@ TRAINING_DATA = {
     "flood_s1": f"{SIM_SAR}; see models/flood_s1.md",
     "flood_s1_after": f"{SIM_SAR}; see models/flood_s1_after.md",
     "change_s2": "OSCD, Daudt et al. 2018 (CC-BY-4.0), 10 cities + seeded simulated construction; see card",
+    "landslide_s2": (
+        "Simulation only (no real landslide labels): seeded landslides on OSCD first dates (CC-BY-4.0, 7 cities) "
+        "with generated terrain and on eo-learn Sentinel-2 scenes (MIT) with their DEM; see models/landslide_s2.md"
+    ),
 }
 
 
@@ -100,6 +111,8 @@ def build_document(task: tasks.Task, threshold: float, version: str) -> dict[str
     }
     if task.classes == 1:
         doc["threshold"] = threshold
+    if task.terrain:
+        doc["terrain"] = list(task.terrain)
     if optical:
         # Reflectance 0..1; the fixed standardisation lives inside the graph.
         doc["values"] = "reflectance"

@@ -173,3 +173,38 @@ class BurnUNet(nn.Module):
             1,
         )
         return self.decoder(self.encoder(feats))
+
+
+class LandslideNet(nn.Module):
+    """U-Net on landslide features of [t1 6 bands, t2 6 bands, slope_deg] (S2 B02 B03 B04 B08 B11 B12).
+
+    Features: log-ratios t2/t1 per band (gain-invariant change), both dates standardised, NDVI
+    before and after and its drop, and the slope scaled to ~1 at 30 degrees.
+    """
+
+    def __init__(self, widths: tuple[int, ...], mean: list[float], std: list[float]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.encoder = Encoder(22, widths)
+        self.decoder = Decoder(widths, widths)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nan_to_num(x, nan=0.0)
+        t1, t2 = x[:, 0:6].clamp(min=1e-3), x[:, 6:12].clamp(min=1e-3)
+        slope = x[:, 12:13]
+        ndvi1 = (t1[:, 3:4] - t1[:, 2:3]) / (t1[:, 3:4] + t1[:, 2:3])
+        ndvi2 = (t2[:, 3:4] - t2[:, 2:3]) / (t2[:, 3:4] + t2[:, 2:3])
+        feats = torch.cat(
+            [
+                3.0 * torch.log(t2 / t1),
+                (t1 - self.mean) / self.std,
+                (t2 - self.mean) / self.std,
+                2.0 * ndvi1,
+                2.0 * ndvi2,
+                4.0 * (ndvi1 - ndvi2),
+                slope / 30.0,
+            ],
+            1,
+        )
+        return self.decoder(self.encoder(feats))

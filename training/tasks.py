@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import data
+import landslide_sim as ls
 import numpy as np
 
 
@@ -24,6 +25,7 @@ class Task:
     ratio: bool = False
     classes: int = 1  # 1 = one sigmoid channel (two classes); K > 1 = softmax over K classes
     groups: tuple[str, ...] = field(default_factory=tuple)  # validation groups (events/cities)
+    terrain: tuple[str, ...] = ()  # channels after the dates' bands, computed from a DEM (metadata "terrain")
 
 
 TASKS = {
@@ -73,6 +75,21 @@ TASKS = {
         10.0,
         groups=data.OSCD_CITIES,
     ),
+    "landslide_s2": Task(
+        "landslide_s2",
+        ("B02", "B03", "B04", "B08", "B11", "B12"),
+        True,
+        (16, 32, 64),
+        (0.12, 0.11, 0.11, 0.22, 0.2, 0.15),
+        (0.06, 0.06, 0.07, 0.08, 0.08, 0.08),
+        False,
+        96,
+        12,
+        1.0,
+        10.0,
+        groups=data.LANDSLIDE_GROUPS,
+        terrain=("slope_deg",),
+    ),
 }
 
 
@@ -88,6 +105,8 @@ def sampler(task: Task, holdout: list[str]):
         return data.flood_sampler(task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac)
     if task.name == "change_s2":
         return data.change_sampler(train_groups, task.patch_px, task.sim_frac)
+    if task.name == "landslide_s2":
+        return data.landslide_sampler(train_groups, task.patch_px)
     raise KeyError(task.name)
 
 
@@ -106,6 +125,12 @@ def eval_cases(task: Task, holdout: list[str]) -> list[tuple[str, np.ndarray, np
         for c in holdout:
             z = data.load_oscd(c)
             out.append((c, np.concatenate([z["t1"], z["t2"]]), z["label"]))
+    elif task.name == "landslide_s2":
+        # The fixed simulated held-out set (same scenes as `make eval`); --holdout must name its backgrounds.
+        eo = np.load(data.CACHE / "eolearn.npz")
+        cities = {c: data.load_oscd(c)["t1"] for c in ls.HELDOUT_CITIES}
+        for name, x, label, _dem in ls.heldout_scenes(cities, eo["scenes"][ls.HELDOUT_EOLEARN], eo["dem"]):
+            out.append((name, x, label))
     elif task.name in ("flood_s1", "flood_s1_after"):
         z = np.load(data.CACHE / "ombria_eval.npz")
         for i, sid in enumerate(z["ids"]):

@@ -14,7 +14,7 @@ import numpy as np
 import tasks
 import torch
 import torch.nn.functional as F
-from nets import BurnUNet, SiamUNet, UNet, n_params
+from nets import BurnUNet, LandslideNet, SiamUNet, UNet, n_params
 
 RUNS = pathlib.Path(__file__).resolve().parent / "runs"
 
@@ -22,6 +22,8 @@ RUNS = pathlib.Path(__file__).resolve().parent / "runs"
 def build(task: tasks.Task) -> torch.nn.Module:
     if task.name == "burned_s2":
         return BurnUNet(task.widths)
+    if task.name == "landslide_s2":
+        return LandslideNet(task.widths, list(task.mean), list(task.std))
     if task.two_dates:
         return SiamUNet(
             len(task.bands), task.widths, list(task.mean), list(task.std), task.per_tile, task.ratio, task.classes

@@ -59,6 +59,7 @@ class ModelEntry:
     name: str
     task: str = ""
     dates: int = 1
+    needs_dem: bool = False
     summary: str = ""
     card: str = ""
     problem: str | None = None
@@ -119,6 +120,7 @@ def read_model(path: str, origin: str) -> ModelEntry:
         name=meta.name or name,
         task=meta.task,
         dates=meta.dates,
+        needs_dem=bool(meta.terrain),
         summary=summary_line(
             meta.training_data or card_field(card, "Training data", "Data"),
             accuracy,
@@ -165,7 +167,7 @@ def remove_model(entry: ModelEntry) -> None:
 
 
 def model_method(entry: ModelEntry, task: str) -> MethodSpec:
-    """A panel method that runs ``entry`` with "Run ONNX model" under ``task``."""
+    """A panel method that runs ``entry`` with "Run ONNX model" under ``task`` (with a DEM when it takes terrain)."""
     two_dates = entry.dates == 2
     return MethodSpec(
         task=task,
@@ -173,6 +175,7 @@ def model_method(entry: ModelEntry, task: str) -> MethodSpec:
         algorithm_id=RUN_MODEL_ID,
         before="IMAGE" if two_dates else None,
         after="AFTER" if two_dates else "IMAGE",
+        dem="DEM" if entry.needs_dem else None,
         model="MODEL_FILE",
         device="DEVICE",
         devices=RUN_MODEL_DEVICES,

@@ -116,6 +116,11 @@ def _optical(case: Case, work: Path) -> dict[str, object] | None:
     return {"AFTER": after, "OUTPUT": str(work / "flood.tif")}
 
 
+def _landslide(case: Case, work: Path) -> dict[str, object]:
+    i = case.inputs
+    return {"BEFORE": i["before"], "AFTER": i["after"], "DEM": i["dem"], "OUTPUT": str(work / "landslides.tif")}
+
+
 register(Method("dnbr", ("burn_prepost",), True, "changelens:burnseverity", _burn, "OUTPUT_SEVERITY", (4, 5, 6, 7)))
 register(Method("sar_flood", ("sar_pairs_png", "s1s2_chips"), True, "changelens:sarflood", _sar({})))
 register(
@@ -148,6 +153,18 @@ register(
         _cva({"NORMALISATION": 2, "THRESHOLD_METHOD": 0, "SMOOTH": 1}),
         positive=(2,),
         note="baseline: raw differences, Otsu, no smoothing",
+    )
+)
+register(
+    Method(
+        "landslide",
+        ("landslide_sim",),
+        True,
+        "changelens:landslide",
+        _landslide,
+        "OUTPUT",
+        (2,),
+        "default parameters (NDVI drop >= 0.2, brightening >= 0.02, slope >= 10 deg, 500 m2)",
     )
 )
 skip("burn_postonly", "dnbr", "dNBR needs a pre-fire image and these cases hold post-fire images only")

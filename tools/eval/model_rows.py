@@ -87,6 +87,11 @@ def _change(fold: bool) -> Params:
     return params
 
 
+def _landslide(case: Case, work: Path) -> dict[str, object] | None:
+    i = case.inputs
+    return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"])
+
+
 IN_SAMPLE = "in-sample: the bundled weights were trained on these cases"
 register(
     Method(
@@ -182,5 +187,17 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-five-cities-out models from training/validate_change.sh",
+    )
+)
+register(
+    Method(
+        "model:landslide_s2",
+        ("landslide_sim",),
+        False,
+        "changelens:runmodel",
+        _landslide,
+        "OUTPUT_CLASSES",
+        (1,),
+        "simulated scenes on backgrounds and seeds the bundled weights never trained on (see models/landslide_s2.md)",
     )
 )
