@@ -18,6 +18,7 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 BUNDLED = sorted(MODELS.glob("*.onnx"))
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
+LANDSLIDE_SLOPE_DEG = 30.0
 CARD_FIELDS = ("version", "license", "training_data", "pixel_size_m", "description", "url")
 
 
@@ -79,6 +80,13 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
         built = np.array([0.15, 0.16, 0.18, 0.2, 0.28, 0.24])[:, None, None] * np.ones((6, 96, 96))
         t2 = np.where(sq[None], built, veg)
         return (np.concatenate([veg, t2]) + rng.normal(0, 0.004, (12, 96, 96))) * 10000, sq
+    if name == "landslide_s2":
+        # A 320 m fresh scar on a 30 degree vegetated slope: NDVI 0.75 -> 0.2, brighter in visible and SWIR.
+        veg = np.array([0.04, 0.07, 0.05, 0.35, 0.2, 0.1])[:, None, None] * (1 + 0.1 * _texture(rng, 96, 2))
+        soil = np.array([0.10, 0.13, 0.16, 0.24, 0.32, 0.25])[:, None, None] * np.ones((6, 96, 96))
+        t2 = np.where(sq[None], soil, veg)
+        dates = (np.concatenate([veg, t2]) + rng.normal(0, 0.004, (12, 96, 96))) * 10000
+        return np.concatenate([dates, np.full((1, 96, 96), LANDSLIDE_SLOPE_DEG)]), sq
     raise AssertionError(f"no fixture for bundled model {name}: add one")
 
 
@@ -128,8 +136,9 @@ def test_metadata_validates(path: Path) -> None:
 def test_model_maps_obvious_case(path: Path) -> None:
     doc = _doc(path)
     x, truth = _fixture(path.stem)
+    bands = len(doc["bands"]) * (2 if doc["layout"] == "concat" else 1)  # terrain channels follow, in degrees
     if doc.get("values") == "reflectance":
-        x = x / 10000.0  # what the runtime feeds after its DN -> reflectance conversion
+        x = np.concatenate([x[:bands] / 10000.0, x[bands:]])  # what the runtime feeds after DN -> reflectance
     if doc.get("normalization") == "per_scene":  # the runtime standardises every image itself
         x = (x - x.mean(axis=(1, 2), keepdims=True)) / x.std(axis=(1, 2), keepdims=True)
     prob = _run(path, x)
@@ -162,7 +171,12 @@ def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
         data = values.astype(np.uint16) if doc.get("values") == "reflectance" else values.astype(np.float32)
         transform = (500000.0, size, 0.0, 5100000.0, 0.0, -size)
         images.append(write_raster(tmp_path / f"date{d}.tif", data, geotransform=transform, descriptions=bands))
+    dem = None
+    if doc.get("terrain"):  # a plane whose slope is the fixture's slope channel
+        rise = np.tan(np.radians(LANDSLIDE_SLOPE_DEG)) * size
+        plane = np.tile(np.arange(x.shape[2], dtype=np.float32) * rise, (x.shape[1], 1))
+        dem = write_raster(tmp_path / "dem.tif", plane, geotransform=transform)
     out = str(tmp_path / "classes.tif")
-    run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1))
+    run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1), dem=dem)
     classes = gdal.Open(out).ReadAsArray()
     _assert_square_found(classes == len(doc["classes"]) - 1, truth)

@@ -86,3 +86,27 @@ def test_eval_row_runs_through_processing(provider, tmp_path) -> None:  # noqa: 
     row = run_method(dataset, method, tmp_path)
     assert row["cases"] == 1 and "failed" not in row, row
     assert row["f1"] > 0.9 and row["dataset"] == "flood/ombria_s1/holdout" and row["default"] is True
+
+
+def test_no_simulated_landslide_set_without_backgrounds(tmp_path) -> None:  # noqa: ANN001
+    from eval.landslide_scenes import landslide_dataset
+
+    assert landslide_dataset(tmp_path / "no-data", tmp_path / "none") is None
+
+
+def test_simulated_landslide_set_and_index_row(provider, shared_data, tmp_path) -> None:  # noqa: ANN001
+    """The held-out landslide scenes are generated from the shared backgrounds and scored like real cases."""
+    from eval.landslide_scenes import landslide_dataset
+    from eval.run import run_method
+    from osgeo import gdal
+
+    dataset = landslide_dataset(shared_data, tmp_path / "scenes")
+    assert dataset is not None and dataset.kind == "landslide_sim" and len(dataset.cases) == 11
+    label = gdal.Open(dataset.cases[0].label).ReadAsArray()
+    assert (label == 1).any() and set(np.unique(label)) <= {0, 1, 255}
+    before = gdal.Open(dataset.cases[0].inputs["before"])
+    names = [before.GetRasterBand(i + 1).GetDescription() for i in range(before.RasterCount)]
+    assert names == ["B02", "B03", "B04", "B08", "B11", "B12"]
+    index = next(m for m in METHODS if m.name == "landslide")
+    row = run_method(dataset, index, tmp_path)
+    assert row["cases"] == 11 and "failed" not in row and 0.2 < row["f1"] < 0.6, row
