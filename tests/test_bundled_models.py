@@ -180,3 +180,16 @@ def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
     run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1), dem=dem)
     classes = gdal.Open(out).ReadAsArray()
     _assert_square_found(classes == len(doc["classes"]) - 1, truth)
+
+
+TERRAIN_MODELS = [p for p in BUNDLED if "terrain" in _doc(p)]
+
+
+@pytest.mark.parametrize("path", TERRAIN_MODELS, ids=[p.stem for p in TERRAIN_MODELS])
+def test_terrain_model_ignores_the_same_change_on_flat_ground(path: Path) -> None:
+    """The fixture's bare patch on flat ground (a ploughed field, not a landslide) is not mapped."""
+    doc = _doc(path)
+    x, truth = _fixture(path.stem)
+    x = np.concatenate([x[:-1] / 10000.0, np.zeros_like(x[-1:])])  # slope 0 degrees everywhere
+    prob = _run(path, x)[0]
+    assert (prob[truth] >= doc["threshold"]).mean() < 0.05

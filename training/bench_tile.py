@@ -22,8 +22,9 @@ from core.model_meta import read_model_metadata  # noqa: E402
 gdal.UseExceptions()
 
 
-def write(path: str, size: int, bands: list[str], rng: np.random.Generator) -> str:
-    ds = gdal.GetDriverByName("GTiff").Create(path, size, size, len(bands), gdal.GDT_UInt16, ["TILED=YES"])
+def write(path: str, size: int, bands: list[str], rng: np.random.Generator, dem: bool = False) -> str:
+    kind = gdal.GDT_Float32 if dem else gdal.GDT_UInt16
+    ds = gdal.GetDriverByName("GTiff").Create(path, size, size, len(bands), kind, ["TILED=YES"])
     ds.SetGeoTransform((500000.0, 10.0, 0.0, 4500000.0, 0.0, -10.0))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32633)
@@ -31,7 +32,11 @@ def write(path: str, size: int, bands: list[str], rng: np.random.Generator) -> s
     for i, name in enumerate(bands, start=1):
         band = ds.GetRasterBand(i)
         band.SetDescription(name)
-        band.WriteArray(rng.integers(500, 4000, (size, size), dtype=np.uint16))
+        if dem:  # hills: a few hundred metres of relief, slopes 0-40 degrees
+            yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+            band.WriteArray(500 + 150 * np.sin(xx / 40.0) * np.cos(yy / 55.0) + 0.01 * yy)
+        else:
+            band.WriteArray(rng.integers(500, 4000, (size, size), dtype=np.uint16))
     ds = None
     return path
 
@@ -46,9 +51,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as work:
         images = [write(f"{work}/d{i}.tif", args.size, [b.band for b in meta.bands], rng) for i in range(meta.dates)]
+        dem = write(f"{work}/dem.tif", args.size, ["DEM"], rng, dem=True) if meta.terrain else None
         t0 = time.perf_counter()
         run_model(
-            args.model, images, InferenceOutputs(classes=f"{work}/out.tif"), InferenceConfig(threads=args.threads)
+            args.model,
+            images,
+            InferenceOutputs(classes=f"{work}/out.tif"),
+            InferenceConfig(threads=args.threads),
+            dem=dem,  # terrain models: the slope computation is part of the time
         )
         seconds = time.perf_counter() - t0
     full = seconds * (10980 / args.size) ** 2
