@@ -45,7 +45,7 @@ bench-polygonize:
 DATA ?= ../shared/data
 EVAL_OUT ?= build/eval.json
 eval: $(VENV)/.ready
-	nice -n 10 $(PY) tools/eval/run.py --data $(DATA) --out $(if $(filter command line,$(origin OUT)),$(OUT),$(EVAL_OUT))
+	nice -n 10 $(PY) tools/eval/run.py --data $(DATA) --out $(if $(filter command line,$(origin OUT)),$(OUT),$(EVAL_OUT)) $(if $(ONLY),--only $(ONLY))
 
 ## Generate a seeded before/after scene, run every algorithm with qgis_process.bin, write demo-output/.
 demo: $(VENV)/.ready

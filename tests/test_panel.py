@@ -39,6 +39,7 @@ def panel(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
     qgis_iface.messageBar().clear_messages()
     widget = ChangeLensPanel(qgis_iface.messageBar())
     widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
+    select_method(widget, "dNBR index")  # these tests drive the index method; the model is the default
     widget.opened = []
     widget.open_url = widget.opened.append
     yield widget
@@ -46,6 +47,11 @@ def panel(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
         widget.cancel_run()
         wait_for(lambda: widget.run is None)
     widget.deleteLater()
+
+
+def select_method(widget, prefix: str) -> None:  # noqa: ANN001
+    labels = [widget.method_combo.itemText(i) for i in range(widget.method_combo.count())]
+    widget.method_combo.setCurrentIndex(next(i for i, label in enumerate(labels) if label.startswith(prefix)))
 
 
 def wait_for(condition, timeout_ms: int = 20000) -> None:  # noqa: ANN001
@@ -272,3 +278,16 @@ def test_panel_reopens_on_the_last_task(panel, qgis_iface) -> None:  # noqa: ANN
         again = ChangeLensPanel(qgis_iface.messageBar())
         assert again.current_task() == task
         again.deleteLater()
+
+
+def test_burn_task_opens_on_the_bundled_model_with_the_index_one_click_away(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
+    from changelens.ui.panel import ChangeLensPanel
+
+    widget = ChangeLensPanel(qgis_iface.messageBar())
+    widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
+    methods = [widget.method_combo.itemData(i) for i in range(widget.method_combo.count())]
+    assert widget.method_combo.currentIndex() == 0
+    assert methods[0].model_path.endswith("burned_s2.onnx") and methods[0].preferred
+    assert methods[1].algorithm_id == "changelens:burnseverity"  # dNBR stays one click away
+    assert widget.current_method() is methods[0]
+    widget.deleteLater()

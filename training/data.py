@@ -6,6 +6,7 @@ concatenated on channels (or one date), ``y`` (P, P) uint8 with 255 = ignore.
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Callable
 
@@ -13,7 +14,7 @@ import landslide_sim as ls
 import numpy as np
 import simulate as sim
 
-CACHE = pathlib.Path(__file__).resolve().parent / "cache"
+CACHE = pathlib.Path(os.environ.get("CHANGELENS_TRAIN_CACHE", pathlib.Path(__file__).resolve().parent / "cache"))
 OSCD_CITIES = (
     "abudhabi",
     "aguasclaras",
@@ -50,7 +51,12 @@ Sample = tuple[np.ndarray, np.ndarray]
 
 def load_oscd(city: str) -> dict[str, np.ndarray]:
     z = np.load(CACHE / f"oscd_{city}.npz")
-    return {k: np.nan_to_num(z[k]) if k != "label" else z[k] for k in ("t1", "t2", "label")}
+    out = {k: z[k] for k in ("t1", "t2", "label")}
+    for k in ("t1", "t2"):
+        if out[k].dtype == np.uint8:  # compact copy for a GPU machine (training/pack_cache.py)
+            out[k] = (0.8 * (out[k].astype(np.float32) / 255.0) ** 2).astype(np.float32)
+        out[k] = np.nan_to_num(out[k])
+    return out
 
 
 def load_burned(event: str, kind: str = "prepost") -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import pathlib
 
 import metadata
@@ -64,6 +65,10 @@ def main() -> None:
     run = pathlib.Path(args.run)
     if not run.is_absolute():
         run = pathlib.Path(__file__).resolve().parent / run
+    config = run / "config.json"
+    if config.is_file():  # the run's own settings (train.py --widths / --sim-frac overrides)
+        fields = json.loads(config.read_text())
+        task = tasks.Task(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
     dest = pathlib.Path(args.out) if args.out else MODELS / f"{task.name}.onnx"
     digest = export(task, run / "weights.pt", args.threshold, args.version, dest)
     print(f"{dest} {dest.stat().st_size} bytes sha256 {digest}")

@@ -100,10 +100,10 @@ class SiamUNet(nn.Module):
         self.decoder = Decoder(tuple(2 * w for w in widths), widths, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = self.norm(x[:, : self.bands])
-        b = self.norm(x[:, self.bands :])
-        fa, fb = self.encoder(a), self.encoder(b)
-        skips = [torch.cat([b_ - a_, b_], 1) for a_, b_ in zip(fa, fb)]
+        n = x.shape[0]
+        # Both dates through the shared encoder in one batch (one set of kernels, shared BN statistics).
+        feats = self.encoder(torch.cat([self.norm(x[:, : self.bands]), self.norm(x[:, self.bands :])], 0))
+        skips = [torch.cat([f[n:] - f[:n], f[n:]], 1) for f in feats]
         return self.decoder(skips)
 
 

@@ -6,6 +6,7 @@ nice -n 10 .venv-train/bin/python training/train.py --task burned_s2 --holdout D
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pathlib
 import time
@@ -47,17 +48,33 @@ def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+def predict(net: torch.nn.Module, x: np.ndarray, dev: torch.device | None = None) -> np.ndarray:
     """Whole-image probability (pads to a multiple of 8 by reflection)."""
     net.eval()
     c, h, w = x.shape
     ph, pw = (-h) % 8, (-w) % 8
     xp = np.pad(np.nan_to_num(x), ((0, 0), (0, ph), (0, pw)), mode="reflect")
-    logits = net(torch.from_numpy(xp[None].astype(np.float32)))
+    logits = net(torch.from_numpy(xp[None].astype(np.float32)).to(dev or "cpu")).cpu()
     if logits.shape[1] > 1:
         # Multi-class: probability of "anything but class 0" (water of any kind for flood_s1).
         return (1 - torch.softmax(logits, 1)[0, 0]).numpy()[:h, :w]
     return torch.sigmoid(logits).numpy()[0, 0][:h, :w]
+
+
+def score(net: torch.nn.Module, cases: list, dev: torch.device) -> dict[str, object]:
+    """Per-case F1 at 0.5 and pooled F1/IoU at a few thresholds, plus the raw counts for pooling across runs."""
+    probs = [(cid, predict(net, x, dev), lab) for cid, x, lab in cases]
+    out: dict[str, object] = {}
+    if len(probs) <= 12:
+        out["per_case_f1@0.5"] = {cid: round(f1(*counts(p > 0.5, lab)), 4) for cid, p, lab in probs}
+    for thr in (0.3, 0.4, 0.5, 0.6, 0.7):
+        tot = np.zeros(3, int)
+        for _, p, lab in probs:
+            tot += counts(p > thr, lab)
+        out[f"pooled_f1@{thr}"] = round(f1(*tot), 4)
+        out[f"pooled_iou@{thr}"] = round(tot[0] / max(1, tot.sum()), 4)
+        out[f"counts@{thr}"] = [int(v) for v in tot]
+    return out
 
 
 def counts(pred: np.ndarray, label: np.ndarray) -> tuple[int, int, int]:
@@ -80,25 +97,39 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tag", default="")
     ap.add_argument("--no-eval", action="store_true", help="skip the torch-side held-out scoring")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (validation sweeps on a GPU machine)")
+    ap.add_argument("--widths", default="", help="encoder widths, e.g. 16,32,64,128 (default: the task's)")
+    ap.add_argument("--sim-frac", type=float, default=None, help="share of simulated samples (default: the task's)")
+    ap.add_argument("--eval-every", type=int, default=0, help="also score the held-out groups every N steps")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     task = tasks.TASKS[args.task]
+    if args.widths:
+        task = dataclasses.replace(task, widths=tuple(int(w) for w in args.widths.split(",")))
+    if args.sim_frac is not None:
+        task = dataclasses.replace(task, sim_frac=args.sim_frac)
+    dev = torch.device(args.device)
     holdout = [h for h in args.holdout.split(",") if h]
     sample = tasks.sampler(task, holdout)
-    net = build(task).to(memory_format=torch.channels_last)
+    net = build(task).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
     out = RUNS / f"{task.name}{'_' + args.tag if args.tag else ''}"
     out.mkdir(parents=True, exist_ok=True)
+    # export.py rebuilds the network from this file, so a run with overridden widths exports as trained.
+    (out / "config.json").write_text(json.dumps(dataclasses.asdict(task)))
+    cases = [] if args.no_eval else tasks.eval_cases(task, holdout)
+    history = []
     print(f"{task.name}: {n_params(net)} parameters, holdout={holdout}", flush=True)
     t0 = time.time()
     run_loss = 0.0
     for step in range(1, args.steps + 1):
         batch = [sample(rng) for _ in range(task.batch)]
-        x = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32)).to(memory_format=torch.channels_last)
-        y = torch.from_numpy(np.stack([b[1] for b in batch]))[:, None]
+        x = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32))
+        x = x.to(dev, memory_format=torch.channels_last)
+        y = torch.from_numpy(np.stack([b[1] for b in batch]))[:, None].to(dev)
         net.train()
         loss = loss_fn(net(x), y)
         opt.zero_grad()
@@ -108,6 +139,9 @@ def main() -> None:
         run_loss = 0.95 * run_loss + 0.05 * loss.item() if step > 1 else loss.item()
         if step % 25 == 0:
             print(f"step {step} loss {run_loss:.4f} {time.time() - t0:.0f}s", flush=True)
+        if cases and args.eval_every and step % args.eval_every == 0 and step < args.steps:
+            history.append({"step": step, **score(net, cases, dev)})
+            print(json.dumps(history[-1]), flush=True)
     train_s = time.time() - t0
     result = {
         "task": task.name,
@@ -117,19 +151,10 @@ def main() -> None:
         "train_s": round(train_s, 1),
         "params": n_params(net),
     }
-    torch.save(net.state_dict(), out / "weights.pt")
-    cases = [] if args.no_eval else tasks.eval_cases(task, holdout)
+    torch.save({k: v.cpu() for k, v in net.state_dict().items()}, out / "weights.pt")
     if cases:
-        probs = [(cid, predict(net, x), lab) for cid, x, lab in cases]
-        result["per_case_f1@0.5"] = {
-            cid: round(f1(*counts(p > 0.5, lab)), 4) for cid, p, lab in probs if len(probs) <= 12
-        }
-        for thr in (0.3, 0.4, 0.5, 0.6):
-            tot = np.zeros(3, int)
-            for _, p, lab in probs:
-                tot += counts(p > thr, lab)
-            result[f"pooled_f1@{thr}"] = round(f1(*tot), 4)
-            result[f"pooled_iou@{thr}"] = round(tot[0] / max(1, tot.sum()), 4)
+        result.update(score(net, cases, dev))
+        result["history"] = history
     (out / "result.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result), flush=True)
 

@@ -28,6 +28,9 @@ EDIT_METADATA_ID = "changelens:editmodelmetadata"
 # Execution providers in the order of the "Run ONNX model" DEVICE choices.
 RUN_MODEL_DEVICES = tuple(provider for _key, _label, provider in DEVICES)
 # Model metadata task -> panel task.
+# Bundled models that beat their task's index method on held-out real data (scores in
+# models/<name>.md): the panel opens their task on them; the index method is the next entry.
+DEFAULT_MODELS = {"burn": ("burned_s2.onnx",)}
 PANEL_TASK = {
     "burned_area": "burn",
     "burn_severity": "burn",
@@ -169,6 +172,7 @@ def remove_model(entry: ModelEntry) -> None:
 def model_method(entry: ModelEntry, task: str) -> MethodSpec:
     """A panel method that runs ``entry`` with "Run ONNX model" under ``task`` (with a DEM when it takes terrain)."""
     two_dates = entry.dates == 2
+    preferred = entry.origin == BUNDLED and os.path.basename(entry.path) in DEFAULT_MODELS.get(task, ())
     return MethodSpec(
         task=task,
         label=f"Model: {entry.name}",
@@ -181,6 +185,7 @@ def model_method(entry: ModelEntry, task: str) -> MethodSpec:
         devices=RUN_MODEL_DEVICES,
         model_path=entry.path,
         summary=entry.summary,
+        preferred=preferred,
     )
 
 

@@ -64,6 +64,7 @@ class MethodSpec:
     devices: tuple[str, ...] = ()
     model_path: str = ""
     summary: str = ""
+    preferred: bool = False  # listed first and chosen by default for its task
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -178,8 +179,9 @@ METHODS = (
 
 
 def methods_for(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> list[MethodSpec]:
-    """The methods that serve ``task``."""
-    return [m for m in methods if m.task == task]
+    """The methods that serve ``task``, a preferred one (a bundled model that won) first."""
+    serving = [m for m in methods if m.task == task]
+    return [m for m in serving if m.preferred] + [m for m in serving if not m.preferred]
 
 
 def registered_algorithm(method: MethodSpec) -> QgsProcessingAlgorithm | None:

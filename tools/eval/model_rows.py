@@ -186,7 +186,7 @@ register(
         _change(True),
         "OUTPUT_CLASSES",
         (1,),
-        "leave-five-cities-out models from training/validate_change.sh",
+        "leave-one-city-out models from training/validate_change.sh",
     )
 )
 register(
