@@ -19,6 +19,14 @@ from .windows import Window
 gdal.UseExceptions()
 
 RESAMPLING = ("nearest", "bilinear", "cubic", "average")
+# Approximate metres per degree (WGS 84) for turning a pixel size in degrees into metres.
+METRES_PER_DEGREE_LAT = 110574.0
+METRES_PER_DEGREE_LON_AT_EQUATOR = 111320.0
+
+
+def metres_per_degree(lat_deg: float) -> tuple[float, float]:
+    """(east-west, north-south) metres per degree at latitude ``lat_deg``; approximate, for pixel sizes only."""
+    return METRES_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat_deg)), METRES_PER_DEGREE_LAT
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ metadata says, with no data filled and reported in a mask.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -17,7 +16,7 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
-from .grid import Grid, align_many, grid_of, warp_to_grid
+from .grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
 from .model_meta import ModelMeta
 from .pair import Log, no_log
 from .raster import BandReader, band_descriptions, find_band_by_name, open_raster
@@ -75,9 +74,9 @@ def _model_grid(grid: Grid, pixel_size_m: float) -> Grid:
         raise InputError("The image has no coordinate reference system, so it cannot be resampled to metres.")
     xmin, ymin, xmax, ymax = grid.bounds
     if srs.IsGeographic():
-        lat = math.radians((ymin + ymax) / 2.0)
-        step_x = pixel_size_m / (111320.0 * max(math.cos(lat), 1e-6))
-        step_y = pixel_size_m / 110574.0
+        per_deg_x, per_deg_y = metres_per_degree((ymin + ymax) / 2.0)
+        step_x = pixel_size_m / max(per_deg_x, 1e-6)
+        step_y = pixel_size_m / per_deg_y
     else:
         step_x = step_y = pixel_size_m / (srs.GetLinearUnits() or 1.0)
     width = max(int(round((xmax - xmin) / step_x)), 1)
@@ -90,8 +89,7 @@ def _pixel_size_m(grid: Grid) -> float | None:
     if srs is None:
         return None
     if srs.IsGeographic():
-        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2.0)
-        return grid.pixel_width * 111320.0 * math.cos(lat)
+        return grid.pixel_width * metres_per_degree((grid.bounds[1] + grid.bounds[3]) / 2.0)[0]
     return grid.pixel_width * (srs.GetLinearUnits() or 1.0)
 
 

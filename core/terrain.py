@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 from osgeo import gdal, osr
 
 from .errors import InputError, NoOverlapError
-from .grid import Grid, grid_of, intersection_window, warp_to_grid
+from .grid import Grid, grid_of, intersection_window, metres_per_degree, warp_to_grid
 from .pair import Log, no_log
 from .raster import BandReader, open_raster
 
@@ -32,7 +31,8 @@ def _metric_dem(dem: gdal.Dataset, dem_grid: Grid, log: Log) -> tuple[gdal.Datas
         return dem, (srs.GetLinearUnits() or 1.0) if srs is not None else 1.0
     xmin, ymin, xmax, ymax = dem_grid.bounds
     lon, lat = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-    pixel_m = min(dem_grid.pixel_width * 111320.0 * math.cos(math.radians(lat)), dem_grid.pixel_height * 110574.0)
+    per_deg_x, per_deg_y = metres_per_degree(lat)
+    pixel_m = min(dem_grid.pixel_width * per_deg_x, dem_grid.pixel_height * per_deg_y)
     epsg = _utm_epsg(lon, lat)
     target = osr.SpatialReference()
     target.ImportFromEPSG(epsg)
