@@ -145,7 +145,10 @@ def burned_post_sampler(train_events: list[str], p: int, sim_frac: float) -> Cal
 S1F11_TRAIN_COLS = 256  # Sen1Floods11 chip: columns [0, 256) train, [256, 512) are held out for scoring
 
 
-def flood_sampler(p: int, after_only: bool, real_frac: float = 0.0) -> Callable[[np.random.Generator], Sample]:
+def flood_sampler(
+    p: int, after_only: bool, real_frac: float = 0.0, sim_kw: dict | None = None
+) -> Callable[[np.random.Generator], Sample]:
+    """``sim_kw``: keyword arguments of ``simulate.simulate_flood`` (the recipe's simulation settings)."""
     backs = optical_backgrounds() + [load_oscd(c)["t2"] for c in OSCD_CITIES]
     chip = np.load(CACHE / "s1f11_Spain_7370579.npz")
     chip_s1, chip_label = chip["s1"][:, :, :S1F11_TRAIN_COLS], chip["label"][:, :S1F11_TRAIN_COLS]
@@ -162,7 +165,7 @@ def flood_sampler(p: int, after_only: bool, real_frac: float = 0.0) -> Callable[
                 db = np.round(np.clip((db - lo) / (hi - lo + 1e-9), 0, 1) * 255)
             return dihedral(rng, db[None].astype(np.float32), y.copy())
         back = crop(rng, [backs[rng.integers(len(backs))]], p)[0]
-        before, after, flood, water = sim.simulate_flood(rng, back)
+        before, after, flood, water = sim.simulate_flood(rng, back, **(sim_kw or {}))
         if after_only:
             return dihedral(rng, after[None], water)
         # 0 dry, 1 water before and after (permanent), 2 new water (flooded).

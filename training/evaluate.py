@@ -136,6 +136,8 @@ def eval_ombria(args: argparse.Namespace, work: str) -> dict:
     z = np.load(CACHE / "ombria_eval.npz")
     tot_m, tot_new, tot_lr, tot_dark = (np.zeros(3, np.int64) for _ in range(4))
     for i, sid in enumerate(z["ids"]):
+        if args.split != "all" and i % 2 != (args.split == "odd"):
+            continue  # even scenes choose simulation settings, odd scenes report (training never sees either)
         b, a, lab = z["before"][i].astype(np.float32), z["after"][i].astype(np.float32), z["label"][i]
         pb, pa = _geotiff(f"{work}/b{sid}.tif", b), _geotiff(f"{work}/a{sid}.tif", a)
         images = [pb, pa] if args.two_dates else [pa]
@@ -146,8 +148,10 @@ def eval_ombria(args: argparse.Namespace, work: str) -> dict:
         tot_lr += bl.counts(bl.log_ratio_otsu(b, a), lab)
         tot_dark += bl.counts(bl.dark_water_otsu(a), lab)
     return {
-        "scenes": len(z["ids"]),
+        "scenes": len(z["ids"]) if args.split == "all" else f"{args.split} half of {len(z['ids'])}",
         "model_f1": bl.f1(tot_m),
+        "model_precision": float(tot_m[0] / max(1, tot_m[0] + tot_m[1])),
+        "model_recall": float(tot_m[0] / max(1, tot_m[0] + tot_m[2])),
         "model_new_water_only_f1": bl.f1(tot_new),
         "log_ratio_otsu_f1": bl.f1(tot_lr),
         "after_otsu_f1": bl.f1(tot_dark),
@@ -208,6 +212,7 @@ def main() -> None:
     ap.add_argument("--folds", type=json.loads, default={})
     ap.add_argument("--cases", type=lambda s: s.split(","), default=[], help="only these cases")
     ap.add_argument("--after-only", dest="two_dates", action="store_false")
+    ap.add_argument("--split", choices=("all", "even", "odd"), default="all", help="OMBRIA scenes by index parity")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     t0 = time.time()

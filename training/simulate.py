@@ -176,8 +176,14 @@ def sar_render(rng: np.random.Generator, db: np.ndarray, kind: str) -> np.ndarra
     return np.round(np.clip((x - lo) / (hi - lo + 1e-9), 0, 1) * 255).astype(np.float32)
 
 
-def simulate_flood(rng: np.random.Generator, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(before, after, flood label, all-water-after label): single-polarisation SAR from optical."""
+def simulate_flood(
+    rng: np.random.Generator, img: np.ndarray, low_contrast_p: float = 0.3, max_flood_frac: float = 0.6
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(before, after, flood label, all-water-after label): single-polarisation SAR from optical.
+
+    ``low_contrast_p``: share of scenes whose water is only 3-7 dB darker than land;
+    ``max_flood_frac``: the largest share of the patch a flood may cover.
+    """
     _, h, w = img.shape
     base, water = optical_to_sar_db(rng, img)
     if rng.random() < 0.5:
@@ -185,7 +191,7 @@ def simulate_flood(rng: np.random.Generator, img: np.ndarray) -> tuple[np.ndarra
         water_db = rng.uniform(-30, -23)
     else:
         water_db = rng.uniform(*SAR_WATER_VV_DB)
-    if rng.random() < 0.3:
+    if rng.random() < low_contrast_p:
         # Low-contrast water (wind, shallow water with emergent vegetation): only 3-7 dB darker.
         water_db = float(np.median(base)) - rng.uniform(3, 7)
     if rng.random() < 0.3:
@@ -199,7 +205,7 @@ def simulate_flood(rng: np.random.Generator, img: np.ndarray) -> tuple[np.ndarra
         f = smooth_field(rng, h, w, rng.uniform(6, 25), rng.uniform(1, 3), rng.uniform(0, np.pi)) + rng.uniform(
             0, 4
         ) * near / (near.max() + 1e-6)
-        flood = (f > np.quantile(f, 1 - rng.uniform(0.03, 0.6))) & ~water
+        flood = (f > np.quantile(f, 1 - rng.uniform(0.03, max_flood_frac))) & ~water
     after_base = base + rng.normal(0, rng.uniform(0.2, 1.5)) + rng.uniform(0, 2) * smooth_field(rng, h, w, 20)
     after = np.where(water | flood, water_db + rng.uniform(-2, 3) + rng.normal(0, 1.0, (h, w)), after_base)
     if rng.random() < 0.2:

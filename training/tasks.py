@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import data
@@ -25,6 +26,7 @@ class Task:
     ratio: bool = False
     classes: int = 1  # 1 = one sigmoid channel (two classes); K > 1 = softmax over K classes
     groups: tuple[str, ...] = field(default_factory=tuple)  # validation groups (events/cities)
+    sim_kw: str = ""  # JSON keyword arguments for the task's simulator (flood: simulate.simulate_flood)
     terrain: tuple[str, ...] = ()  # channels after the dates' bands, computed from a DEM (metadata "terrain")
 
 
@@ -100,9 +102,11 @@ def sampler(task: Task, holdout: list[str]):
     if task.name == "burned_s2_post":
         return data.burned_post_sampler(train_groups, task.patch_px, task.sim_frac)
     if task.name == "flood_s1":
-        return data.flood_sampler(task.patch_px, after_only=False)
+        return data.flood_sampler(task.patch_px, after_only=False, sim_kw=json.loads(task.sim_kw or "{}"))
     if task.name == "flood_s1_after":
-        return data.flood_sampler(task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac)
+        return data.flood_sampler(
+            task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac, sim_kw=json.loads(task.sim_kw or "{}")
+        )
     if task.name == "change_s2":
         return data.change_sampler(train_groups, task.patch_px, task.sim_frac)
     if task.name == "landslide_s2":

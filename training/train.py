@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="cpu or cuda (validation sweeps on a GPU machine)")
     ap.add_argument("--widths", default="", help="encoder widths, e.g. 16,32,64,128 (default: the task's)")
     ap.add_argument("--sim-frac", type=float, default=None, help="share of simulated samples (default: the task's)")
+    ap.add_argument("--sim-kw", default=None, help='simulator settings as JSON, e.g. {"low_contrast_p": 0.7}')
     ap.add_argument("--eval-every", type=int, default=0, help="also score the held-out groups every N steps")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,6 +111,8 @@ def main() -> None:
         task = dataclasses.replace(task, widths=tuple(int(w) for w in args.widths.split(",")))
     if args.sim_frac is not None:
         task = dataclasses.replace(task, sim_frac=args.sim_frac)
+    if args.sim_kw is not None:
+        task = dataclasses.replace(task, sim_kw=args.sim_kw)
     dev = torch.device(args.device)
     holdout = [h for h in args.holdout.split(",") if h]
     sample = tasks.sampler(task, holdout)
