@@ -178,7 +178,25 @@ def flood_sampler(
 # --- change_s2: OSCD 6 bands, two dates ---------------------------------------------------------
 
 
-def change_sampler(train_cities: list[str], p: int, sim_frac: float) -> Callable[[np.random.Generator], Sample]:
+def blocky_20m(rng: np.random.Generator, dates: list[np.ndarray], bands: tuple[int, ...] = (4, 5)) -> list[np.ndarray]:
+    """20 m bands as most users' 10 m stacks hold them: 2x2 block means repeated (nearest), at a random phase."""
+    oy, ox = rng.integers(2), rng.integers(2)
+    out = []
+    for d in dates:
+        d = d.copy()
+        part = d[list(bands), oy:, ox:]
+        h, w = (part.shape[1] // 2) * 2, (part.shape[2] // 2) * 2
+        means = part[:, :h, :w].reshape(len(bands), h // 2, 2, w // 2, 2).mean((2, 4))
+        part[:, :h, :w] = np.repeat(np.repeat(means, 2, 1), 2, 2)
+        d[list(bands), oy:, ox:] = part
+        out.append(d)
+    return out
+
+
+def change_sampler(
+    train_cities: list[str], p: int, sim_frac: float, blocky_20m_p: float = 0.0
+) -> Callable[[np.random.Generator], Sample]:
+    """``blocky_20m_p``: share of samples whose B11/B12 are nearest-upsampled 20 m pixels (see blocky_20m)."""
     real = [load_oscd(c) for c in train_cities]
     weights = np.array([max(1, int((r["label"] == 1).sum())) for r in real], float)
     weights = weights / weights.sum()
@@ -202,6 +220,8 @@ def change_sampler(train_cities: list[str], p: int, sim_frac: float) -> Callable
             t2 = t2 * gain * rng.uniform(0.93, 1.07, (6, 1, 1)) + haze
             if rng.random() < 0.5:
                 t1, t2 = (t2, t1) if rng.random() < 0.2 else (t1, t2)
+        if rng.random() < blocky_20m_p:
+            t1, t2 = blocky_20m(rng, [t1, t2])
         x = np.concatenate([t1, t2]) + rng.normal(0, 0.003, (12, p, p))
         return dihedral(rng, x.astype(np.float32), y.copy())
 

@@ -108,7 +108,7 @@ def sampler(task: Task, holdout: list[str]):
             task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac, sim_kw=json.loads(task.sim_kw or "{}")
         )
     if task.name == "change_s2":
-        return data.change_sampler(train_groups, task.patch_px, task.sim_frac)
+        return data.change_sampler(train_groups, task.patch_px, task.sim_frac, **json.loads(task.sim_kw or "{}"))
     if task.name == "landslide_s2":
         return data.landslide_sampler(train_groups, task.patch_px)
     raise KeyError(task.name)
