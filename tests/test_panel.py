@@ -291,3 +291,17 @@ def test_burn_task_opens_on_the_bundled_model_with_the_index_one_click_away(prov
     assert methods[1].algorithm_id == "changelens:burnseverity"  # dNBR stays one click away
     assert widget.current_method() is methods[0]
     widget.deleteLater()
+
+
+def test_without_onnxruntime_the_burn_task_opens_on_the_index_method(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
+    from changelens.core.runtime_check import RuntimeStatus
+    from changelens.ui.panel import ChangeLensPanel
+
+    widget = ChangeLensPanel(qgis_iface.messageBar())
+    widget.runtime = RuntimeStatus("missing", error="onnxruntime is not installed for this Python")
+    widget.task_combo.setCurrentIndex(widget.task_combo.findData("change"))
+    widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
+    assert widget.current_method().algorithm_id == "changelens:burnseverity"
+    assert widget.method_combo.itemData(0).model_path.endswith("burned_s2.onnx")  # still listed first
+    assert not widget.doctor_shown  # nothing pops up until a model method is chosen
+    widget.deleteLater()

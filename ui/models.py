@@ -27,10 +27,10 @@ RUN_MODEL_ID = "changelens:runmodel"
 EDIT_METADATA_ID = "changelens:editmodelmetadata"
 # Execution providers in the order of the "Run ONNX model" DEVICE choices.
 RUN_MODEL_DEVICES = tuple(provider for _key, _label, provider in DEVICES)
-# Model metadata task -> panel task.
 # Bundled models that beat their task's index method on held-out real data (scores in
 # models/<name>.md): the panel opens their task on them; the index method is the next entry.
 DEFAULT_MODELS = {"burn": ("burned_s2.onnx",)}
+# Model metadata task -> panel task.
 PANEL_TASK = {
     "burned_area": "burn",
     "burn_severity": "burn",

@@ -120,17 +120,24 @@ class ChangeLensPanel(PanelLayout):
         self.task_help.setText(task.help if reason is None else f"{task.help}<br><i>Not available: {reason}.</i>")
         self.method_combo.blockSignals(True)
         self.method_combo.clear()
-        first = None
+        first = runnable = None
         for index, method in enumerate(methods_for(task.key, self.methods)):
             why = unavailable_reason(method)
             self.method_combo.addItem(method.label if why is None else f"{method.label} (not available)", method)
             if why is not None:
                 disable_item(self.method_combo, index, f"Not available: {why}.")
-            elif first is None:
-                first = index
-        self.method_combo.setCurrentIndex(first or 0)
+                continue
+            first = index if first is None else first
+            if runnable is None and not (method.model and not self._runtime_ok()):
+                runnable = index  # a preferred model is skipped while onnxruntime is missing
+        self.method_combo.setCurrentIndex(runnable if runnable is not None else first or 0)
         self.method_combo.blockSignals(False)
         self._method_changed()
+
+    def _runtime_ok(self) -> bool:
+        if self.runtime is None:
+            self.runtime = onnxruntime_status()
+        return self.runtime.ok
 
     def _method_changed(self) -> None:
         method = self.current_method()
