@@ -42,14 +42,16 @@ def _descriptions(ds: gdal.Dataset) -> list[str]:
     return [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
 
 
+def oscd_date(city: pathlib.Path, date: str) -> np.ndarray:
+    """One OSCD date's ``OSCD_BANDS`` as reflectance on the 10 m label grid (NaN outside the image)."""
+    ref = gdal.Open(str(city / "change.tif"))
+    return np.stack([_warp_to(city / date / f"{b}.tif", ref) / 10000.0 for b in OSCD_BANDS]).astype(np.float32)
+
+
 def extract_oscd(root: pathlib.Path, out: pathlib.Path) -> None:
     for city in sorted(p for p in (root / "oscd").iterdir() if p.is_dir()):
-        ref = gdal.Open(str(city / "change.tif"))
-        label = ref.ReadAsArray().astype(np.uint8)
-        dates = []
-        for t in ("t1", "t2"):
-            bands = [_warp_to(city / t / f"{b}.tif", ref) / 10000.0 for b in OSCD_BANDS]
-            dates.append(np.stack(bands).astype(np.float32))
+        label = gdal.Open(str(city / "change.tif")).ReadAsArray().astype(np.uint8)
+        dates = [oscd_date(city, t) for t in ("t1", "t2")]
         valid = np.isfinite(dates[0]).all(0) & np.isfinite(dates[1]).all(0)
         label[~valid] = 255
         np.savez_compressed(out / f"oscd_{city.name}.npz", t1=dates[0], t2=dates[1], label=label)

@@ -34,28 +34,12 @@ def _sim():  # noqa: ANN202 - the training module (numpy only)
     return landslide_sim
 
 
-def _warp_to(path: Path, ref: gdal.Dataset) -> np.ndarray:
-    gt = ref.GetGeoTransform()
-    w, h = ref.RasterXSize, ref.RasterYSize
-    bounds = (gt[0], gt[3] + gt[5] * h, gt[0] + gt[1] * w, gt[3])
-    ds = gdal.Warp(
-        "",
-        str(path),
-        format="MEM",
-        outputBounds=bounds,
-        width=w,
-        height=h,
-        dstSRS=ref.GetProjection(),
-        resampleAlg="bilinear",
-        outputType=gdal.GDT_Float32,
-        dstNodata=float("nan"),
-    )
-    return ds.ReadAsArray().astype(np.float32)
-
-
 def _city_back(city: Path) -> np.ndarray:
-    ref = gdal.Open(str(city / "change.tif"))
-    return np.stack([_warp_to(city / "t1" / f"{b}.tif", ref) / 10000.0 for b in BANDS]).astype(np.float32)
+    """The city's first date as training/extract.py reads it (the same pixels as the held-out check)."""
+    sys.path.insert(0, str(ROOT / "training"))
+    import extract
+
+    return extract.oscd_date(city, "t1")
 
 
 def _write(path: Path, data: np.ndarray, gdal_type: int, descriptions: tuple[str, ...] = (), nodata=None) -> str:  # noqa: ANN001
