@@ -113,13 +113,14 @@ def main() -> None:
                 results.append(json.loads((run / "result.json").read_text()))
                 shutil.copytree(run, out / "runs" / run.name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pt"))
         summary[spec["variant"]] = pooled = pool(results) if results else "no finished run"
-        score = max((v for k, v in pooled.items() if k.startswith("f1@0.")), default=-1.0) if results else -1.0
-        if score > best.get(spec["task"], (-2.0, ""))[0] or not held_out(spec):
-            best[spec["task"]] = (score, spec["variant"])
         if not held_out(spec):  # no held-out score here: keep the weights of every such variant
             copy_weights(expand(spec), out)
+        elif results:
+            score = max(v for k, v in pooled.items() if k.startswith("f1@0."))
+            if score > best.get(spec["task"], (-1.0, ""))[0]:
+                best[spec["task"]] = (score, spec["variant"])
     for spec in specs:  # weights of the best held-out variant per task (the machine returns little data)
-        if held_out(spec) and best.get(spec["task"], (0, ""))[1] == spec["variant"]:
+        if best.get(spec["task"], (0.0, ""))[1] == spec["variant"]:
             copy_weights(expand(spec), out)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
