@@ -170,6 +170,17 @@ def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | 
         style_on_load(context, path, name)
 
 
+# Toolbox groups of the ChangeLens provider: id -> title.
+GROUPS = {
+    "burned": "Burned area",
+    "change": "Change detection",
+    "flood": "Flood",
+    "landslide": "Landslide",
+    "models": "Models",
+    "workflows": "Workflows",
+}
+
+
 class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     """Common identity for ChangeLens algorithms (group, icon, instance creation).
 
@@ -179,6 +190,21 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     """
 
     PARAMETER_HELP: dict[str, str] = {}
+    ALGORITHM_NAME = ""  # the id after "changelens:"
+    DISPLAY_NAME = ""
+    GROUP_ID = ""  # a key of GROUPS
+
+    def name(self) -> str:
+        return self.ALGORITHM_NAME
+
+    def displayName(self) -> str:  # noqa: N802 - Qt API
+        return self.DISPLAY_NAME
+
+    def group(self) -> str:
+        return GROUPS[self.GROUP_ID]
+
+    def groupId(self) -> str:  # noqa: N802 - Qt API
+        return self.GROUP_ID
 
     def addParameter(self, definition: QgsProcessingParameterDefinition, createOutput: bool = True) -> bool:  # noqa: N802, N803
         if not definition.help():

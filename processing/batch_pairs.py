@@ -67,6 +67,10 @@ _FIELD_TYPES = {
 class ManyPairsAlgorithm(ChangeLensAlgorithm):
     """Runs a chosen algorithm or workflow on every before/after pair of a folder or a list."""
 
+    ALGORITHM_NAME = "manypairs"
+    DISPLAY_NAME = "Run on many scene pairs"
+    GROUP_ID = "workflows"
+
     JOB = "JOB"
     INPUT_FOLDER = "INPUT_FOLDER"
     PAIR_LIST = "PAIR_LIST"
@@ -98,18 +102,6 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         OUTPUT_SUMMARY: "One row per pair and class: pair, status, class_id, class, pixels, area_ha, percent, "
         "seconds, folder, error.",
     }
-
-    def name(self) -> str:
-        return "manypairs"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Run on many scene pairs"
-
-    def group(self) -> str:
-        return "Workflows"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "workflows"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

@@ -39,6 +39,10 @@ from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write
 class BurnSeverityAlgorithm(ChangeLensAlgorithm):
     """dNBR from pre- and post-fire NIR/SWIR2, classified with the USGS severity breaks."""
 
+    ALGORITHM_NAME = "burnseverity"
+    DISPLAY_NAME = "Burn severity (dNBR)"
+    GROUP_ID = "burned"
+
     PRE = "PRE"
     POST = "POST"
     PRE_NIR_BAND = "PRE_NIR_BAND"
@@ -73,18 +77,6 @@ class BurnSeverityAlgorithm(ChangeLensAlgorithm):
         OUTPUT_RDNBR: "RdNBR = dNBR / sqrt(|NBR pre|), Float32.",
         OUTPUT_RBR: "RBR = dNBR / (NBR pre + 1.001), Float32.",
     }
-
-    def name(self) -> str:
-        return "burnseverity"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Burn severity (dNBR)"
-
-    def group(self) -> str:
-        return "Burned area"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "burned"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

@@ -39,6 +39,10 @@ DEFAULT_THRESHOLD = [k for k, _l in THRESHOLD_METHODS].index(DEFAULTS.threshold_
 class CvaAlgorithm(ChangeLensAlgorithm):
     """Change magnitude (and direction) from any number of bands of two dates."""
 
+    ALGORITHM_NAME = "cva"
+    DISPLAY_NAME = "Change detection (change vector analysis)"
+    GROUP_ID = "change"
+
     DATE1 = "DATE1"
     DATE2 = "DATE2"
     BANDS = "BANDS"
@@ -66,18 +70,6 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         "OUTPUT_MAGNITUDE": "Length of the change vector, in the units of the (normalised) bands.",
         "OUTPUT_DIRECTION": "Angle of the change vector in degrees (two bands only).",
     }
-
-    def name(self) -> str:
-        return "cva"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Change detection (change vector analysis)"
-
-    def group(self) -> str:
-        return "Change detection"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "change"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

@@ -36,6 +36,10 @@ from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write
 class OpticalFloodAlgorithm(ChangeLensAlgorithm):
     """New and permanent water from NDWI or MNDWI on Sentinel-2 / Landsat images."""
 
+    ALGORITHM_NAME = "opticalflood"
+    DISPLAY_NAME = "Flood extent from optical images (NDWI / MNDWI)"
+    GROUP_ID = "flood"
+
     BEFORE = "BEFORE"
     AFTER = "AFTER"
     INDEX = "INDEX"
@@ -67,18 +71,6 @@ class OpticalFloodAlgorithm(ChangeLensAlgorithm):
         "OUTPUT": "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
         "OUTPUT_INDEX": "The water index of the after image.",
     }
-
-    def name(self) -> str:
-        return "opticalflood"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Flood extent from optical images (NDWI / MNDWI)"
-
-    def group(self) -> str:
-        return "Flood"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "flood"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

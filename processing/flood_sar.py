@@ -36,6 +36,10 @@ from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write
 class SarFloodAlgorithm(ChangeLensAlgorithm):
     """Sentinel-1 flood mapping by log-ratio and dark-water thresholds."""
 
+    ALGORITHM_NAME = "sarflood"
+    DISPLAY_NAME = "Flood extent from Sentinel-1 (log-ratio)"
+    GROUP_ID = "flood"
+
     BEFORE = "BEFORE"
     AFTER = "AFTER"
     DEM = "DEM"
@@ -72,18 +76,6 @@ class SarFloodAlgorithm(ChangeLensAlgorithm):
         "OUTPUT": "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
         "OUTPUT_MEASURE": "Log-ratio in dB (after - before), or the after backscatter without a before image.",
     }
-
-    def name(self) -> str:
-        return "sarflood"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Flood extent from Sentinel-1 (log-ratio)"
-
-    def group(self) -> str:
-        return "Flood"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "flood"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

@@ -35,6 +35,10 @@ from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write
 class LandslideAlgorithm(ChangeLensAlgorithm):
     """NDVI drop with brightening on steep slopes, with a minimum mapping unit."""
 
+    ALGORITHM_NAME = "landslide"
+    DISPLAY_NAME = "New landslides (NDVI drop on slopes)"
+    GROUP_ID = "landslide"
+
     BEFORE = "BEFORE"
     AFTER = "AFTER"
     DEM = "DEM"
@@ -67,18 +71,6 @@ class LandslideAlgorithm(ChangeLensAlgorithm):
         ("AFTER_NIR_BAND", "After NIR band (empty: detect)", "AFTER"),
         ("AFTER_GREEN_BAND", "After green band (empty: detect)", "AFTER"),
     )
-
-    def name(self) -> str:
-        return "landslide"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "New landslides (NDVI drop on slopes)"
-
-    def group(self) -> str:
-        return "Landslide"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "landslide"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

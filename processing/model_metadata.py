@@ -28,6 +28,10 @@ KEEP = "(keep)"
 class EditModelMetadataAlgorithm(ChangeLensAlgorithm):
     """Writes a validated copy of a model with the metadata ChangeLens needs to run it."""
 
+    ALGORITHM_NAME = "editmodelmetadata"
+    DISPLAY_NAME = "Edit ONNX model metadata"
+    GROUP_ID = "models"
+
     MODEL = "MODEL"
     METADATA_JSON = "METADATA_JSON"
     NAME = "NAME"
@@ -40,18 +44,6 @@ class EditModelMetadataAlgorithm(ChangeLensAlgorithm):
     PIXEL_SIZE = "PIXEL_SIZE"
     OUTPUT = "OUTPUT"
     SUMMARY = "SUMMARY"
-
-    def name(self) -> str:
-        return "editmodelmetadata"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Edit ONNX model metadata"
-
-    def group(self) -> str:
-        return "Models"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "models"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

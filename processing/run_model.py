@@ -48,6 +48,10 @@ def bundled_models() -> list[str]:
 class RunModelAlgorithm(ChangeLensAlgorithm):
     """Tiled, streamed onnxruntime inference driven by the model's own metadata."""
 
+    ALGORITHM_NAME = "runmodel"
+    DISPLAY_NAME = "Run ONNX model"
+    GROUP_ID = "models"
+
     MODEL_FILE = "MODEL_FILE"
     BUNDLED_MODEL = "BUNDLED_MODEL"
     IMAGE = "IMAGE"
@@ -69,18 +73,6 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     def __init__(self) -> None:
         super().__init__()
         self.bundled = bundled_models()
-
-    def name(self) -> str:
-        return "runmodel"
-
-    def displayName(self) -> str:  # noqa: N802 - Qt API
-        return "Run ONNX model"
-
-    def group(self) -> str:
-        return "Models"
-
-    def groupId(self) -> str:  # noqa: N802 - Qt API
-        return "models"
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
         return (

@@ -14,11 +14,11 @@ import re
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingModelAlgorithm
 
-from .base import PLUGIN_DIR, icon
+from .base import GROUPS, PLUGIN_DIR, icon
 
 WORKFLOW_DIR = os.path.join(PLUGIN_DIR, "workflows")
-WORKFLOW_GROUP = "Workflows"
 WORKFLOW_GROUP_ID = "workflows"
+WORKFLOW_GROUP = GROUPS[WORKFLOW_GROUP_ID]
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
