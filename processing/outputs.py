@@ -34,7 +34,7 @@ from ..core.report import ReportContent, build_report, write_report
 from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
 from ..core.vectorize import check_map_outputs as check_outputs
 from ..core.vectorstyle import qml_categorized
-from .base import feedback_log, feedback_progress, run_core, style_on_load
+from .base import feedback_log, feedback_progress, optional_output, run_core, style_on_load
 from .common import advanced
 from .pdf_report import write_pdf_report
 from .preview import render_previews
@@ -127,11 +127,8 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
 def _destination(
     alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
 ) -> str | None:
-    value = parameters.get(name)
-    if value is None or value == "":
-        return None
-    path = alg.parameterAsOutputLayer(parameters, name, context)
-    if not path:
+    path = optional_output(alg, parameters, name, context)
+    if path is None:
         return None
     if path.startswith("memory:") or "|" in path or path.startswith(("ogr:", "postgres:", "postgis:")):
         raise QgsProcessingException(
