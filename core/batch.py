@@ -28,10 +28,10 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import InputError, OutputError
-from .grid import grid_of, pixel_area_rows_m2
+from .io.grid import grid_of, pixel_area_rows_m2
 from .progress import Progress, no_progress, report
-from .raster import open_raster
-from .windows import block_windows
+from .io.raster import open_raster
+from .io.windows import block_windows
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
 BEFORE_ROLES = ("pre", "before", "t1", "date1")

@@ -11,7 +11,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
 )
 
-from ..core.products import MapProduct
+from ..core.outputs.products import MapProduct
 from .base import raster_path
 
 

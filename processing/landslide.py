@@ -15,9 +15,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.grid import RESAMPLING
-from ..core.landslide import LandslideConfig, LandslideOutputs, run_landslide
-from ..core.sensors import RADIOMETRY_CHOICES
+from ..core.io.grid import RESAMPLING
+from ..core.methods.landslide import LandslideConfig, LandslideOutputs, run_landslide
+from ..core.io.sensors import RADIOMETRY_CHOICES
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

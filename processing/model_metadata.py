@@ -18,8 +18,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.model_edit import edit_metadata, read_document
-from ..core.model_meta import LAYOUTS, TASKS
+from ..core.models.edit import edit_metadata, read_document
+from ..core.models.meta import LAYOUTS, TASKS
 from .base import ChangeLensAlgorithm, run_core
 
 KEEP = "(keep)"

@@ -29,11 +29,11 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..core.products import MapProduct
-from ..core.report import ReportContent, build_report, write_report
-from ..core.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
-from ..core.vectorize import check_map_outputs as check_outputs
-from ..core.vectorstyle import qml_categorized
+from ..core.outputs.products import MapProduct
+from ..core.outputs.report import ReportContent, build_report, write_report
+from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
+from ..core.outputs.vectorize import check_map_outputs as check_outputs
+from ..core.outputs.vectorstyle import qml_categorized
 from .base import feedback_log, feedback_progress, optional_output, run_core, style_on_load
 from .common import advanced
 from .pdf_report import write_pdf_report

@@ -17,7 +17,7 @@ from qgis.PyQt.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPain
 from qgis.PyQt.QtSvg import QSvgRenderer
 
 from ..core.errors import OutputError
-from ..core.report import ReportContent, histogram_svg
+from ..core.outputs.report import ReportContent, histogram_svg
 
 DPI = 150
 INK = QColor("#1f2933")

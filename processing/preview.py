@@ -27,8 +27,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
 
-from ..core.products import MapProduct
-from ..core.report import display_bands, preview_source
+from ..core.outputs.products import MapProduct
+from ..core.outputs.report import display_bands, preview_source
 
 PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700

@@ -20,9 +20,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.grid import RESAMPLING
-from ..core.inference import InferenceConfig, InferenceOutputs, run_model
-from ..core.runtime import DEVICES, available_devices, device_label, import_onnxruntime
+from ..core.io.grid import RESAMPLING
+from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
+from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
 from .base import (
     PLUGIN_DIR,
     ChangeLensAlgorithm,

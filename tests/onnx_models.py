@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import onnx
-from changelens.core.model_meta import write_metadata
+from changelens.core.models.meta import write_metadata
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = [helper.make_opsetid("", 13)]

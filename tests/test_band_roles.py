@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.raster import open_raster
-from changelens.core.sensors import (
+from changelens.core.io.raster import open_raster
+from changelens.core.io.sensors import (
     GENERIC,
     LANDSAT89,
     SENTINEL1,

@@ -119,8 +119,8 @@ def test_card_hash_matches(path: Path) -> None:
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
 def test_metadata_validates(path: Path) -> None:
-    from changelens.core.model_graph import check_graph, input_channels
-    from changelens.core.model_meta import read_model_metadata
+    from changelens.core.models.graph import check_graph, input_channels
+    from changelens.core.models.meta import read_model_metadata
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     meta = read_model_metadata(str(path), input_channels(session))  # raises on any schema error
@@ -156,7 +156,7 @@ def test_model_maps_obvious_case(path: Path) -> None:
 def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
     """The same fixture as GeoTIFFs with named bands, run by the plugin's own tiled inference: checks
     the metadata's band names, radiometry and normalisation end to end, not just the graph."""
-    from changelens.core.inference import InferenceConfig, InferenceOutputs, run_model
+    from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
     from osgeo import gdal
     from rasters import write_raster
 

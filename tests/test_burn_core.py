@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.burn import BurnSeverityOutputs, burn_indices, classify_dnbr, run_burn_severity
+from changelens.core.methods.burn import BurnSeverityOutputs, burn_indices, classify_dnbr, run_burn_severity
 from rasters import read, write_raster
 
 

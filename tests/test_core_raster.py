@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from changelens.core.errors import BandNotFoundError, NoOverlapError, NotARasterError
-from changelens.core.grid import align_pair, grid_of, pixel_area_rows_m2
-from changelens.core.raster import BandReader, canonical_band_name, open_raster, resolve_band
-from changelens.core.sensors import LANDSAT89, SENTINEL1, SENTINEL2, choose_radiometry, detect_sensor, find_role
-from changelens.core.windows import Window
+from changelens.core.io.grid import align_pair, grid_of, pixel_area_rows_m2
+from changelens.core.io.raster import BandReader, canonical_band_name, open_raster, resolve_band
+from changelens.core.io.sensors import LANDSAT89, SENTINEL1, SENTINEL2, choose_radiometry, detect_sensor, find_role
+from changelens.core.io.windows import Window
 from osgeo import gdal
 from rasters import WGS84, write_raster
 
@@ -130,7 +130,7 @@ def test_align_across_crs(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_pixel_area_geographic() -> None:
-    from changelens.core.grid import Grid
+    from changelens.core.io.grid import Grid
     from osgeo import osr
 
     srs = osr.SpatialReference()

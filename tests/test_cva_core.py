@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.cva import CvaConfig, change_vector, fit_model
+from changelens.core.methods.cva import CvaConfig, change_vector, fit_model
 
 
 def _samples(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import sys
 import numpy
 import onnxruntime
 import pytest
-from changelens.core.runtime_check import RuntimeStatus, onnxruntime_status
+from changelens.core.models.runtime_check import RuntimeStatus, onnxruntime_status
 from changelens.ui.doctor import (
     DoctorDialog,
     command_text,

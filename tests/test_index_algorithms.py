@@ -202,8 +202,8 @@ def test_qgis_process_run(qgis_process_env, tmp_path, alg) -> None:  # noqa: ANN
 
 
 def test_flood_area_uses_ellipsoidal_pixel_areas_in_geographic_crs(provider, tmp_path) -> None:  # noqa: ANN001
-    from changelens.core.grid import grid_of, pixel_area_rows_m2
-    from changelens.core.raster import open_raster
+    from changelens.core.io.grid import grid_of, pixel_area_rows_m2
+    from changelens.core.io.raster import open_raster
 
     water = np.full((2, 20, 20), -8.0, np.float32)
     water[:, 10:, :] = -25.0  # southern half is water
@@ -253,7 +253,7 @@ def test_polygons_statistics_and_report_for_every_index_method(provider, tmp_pat
 
 def test_landslide_cancel_during_the_area_filter_leaves_no_output(tmp_path) -> None:  # noqa: ANN001
     from changelens.core.errors import CancelledError
-    from changelens.core.landslide import LandslideOutputs, run_landslide
+    from changelens.core.methods.landslide import LandslideOutputs, run_landslide
 
     before = _s2(tmp_path, "b.tif", VEGETATION)
     after = _s2(tmp_path, "a.tif", VEGETATION, [((slice(5, 15), slice(32, 38)), BARE)])

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 from qgis.core import QgsApplication
 
-pytest.importorskip("changelens.core.model_meta", reason="the model runtime (issue 5) is not merged yet")
+pytest.importorskip("changelens.core.models.meta", reason="the model runtime (issue 5) is not merged yet")
 
 METADATA = {
     "changelens_schema": 1,

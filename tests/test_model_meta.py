@@ -12,9 +12,9 @@ import onnx
 import onnxruntime  # noqa: F401 - the real package, imported before anything can shadow it
 import pytest
 from changelens.core.errors import ModelFileError, ModelMetadataError
-from changelens.core.model_meta import document_to_props, parse_metadata, read_model_metadata, write_metadata
-from changelens.core.onnx_file import read_metadata_props, write_metadata_props
-from changelens.core.tiling import tile_starts, tile_weights, weights_1d
+from changelens.core.models.meta import document_to_props, parse_metadata, read_model_metadata, write_metadata
+from changelens.core.models.onnx_file import read_metadata_props, write_metadata_props
+from changelens.core.models.tiling import tile_starts, tile_weights, weights_1d
 from hypothesis import given
 from hypothesis import strategies as st
 from onnx_models import base_metadata, identity_model
@@ -214,7 +214,7 @@ def _open_cd_standin(path: Path) -> str:
 
 
 def test_readme_worked_example(tmp_path) -> None:  # noqa: ANN001
-    from changelens.core.inference import InferenceOutputs, run_model
+    from changelens.core.models.inference import InferenceOutputs, run_model
     from rasters import read, write_raster
 
     text = (ROOT / "models" / "README.md").read_text()

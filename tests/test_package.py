@@ -19,7 +19,7 @@ def test_zip_unpacked_into_fresh_plugin_folder_is_found(tmp_path) -> None:  # no
         names = archive.namelist()
         plugins = tmp_path / "plugins"
         archive.extractall(plugins)
-    assert "changelens/metadata.txt" in names and "changelens/core/burn.py" in names
+    assert "changelens/metadata.txt" in names and "changelens/core/methods/burn.py" in names
     assert "changelens/icons/changelens.svg" in names
     assert not [n for n in names if n.startswith(("changelens/tests/", "changelens/training/", "changelens/.ci/"))]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

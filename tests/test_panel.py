@@ -181,7 +181,7 @@ def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  #
     assert panel.progress.value() == 100
     success = panel.message_bar.get_messages(Qgis.Success)
     assert success and f"{len(layers)} layer(s) added" in success[-1]
-    from changelens.core.raster import open_raster
+    from changelens.core.io.raster import open_raster
 
     classes = open_raster(severity.source()).ReadAsArray()
     assert (classes[:3] == 7).all() and (classes[3:] == 3).all()
@@ -294,7 +294,7 @@ def test_burn_task_opens_on_the_bundled_model_with_the_index_one_click_away(prov
 
 
 def test_without_onnxruntime_the_burn_task_opens_on_the_index_method(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
-    from changelens.core.runtime_check import RuntimeStatus
+    from changelens.core.models.runtime_check import RuntimeStatus
     from changelens.ui.panel import ChangeLensPanel
 
     widget = ChangeLensPanel(qgis_iface.messageBar())

@@ -125,7 +125,7 @@ def fake_methods(qgis_app, provider):  # noqa: ANN001, ANN201
 
 @pytest.fixture()
 def panel(fake_methods, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
-    from changelens.core.runtime_check import RuntimeStatus
+    from changelens.core.models.runtime_check import RuntimeStatus
     from changelens.ui.panel import ChangeLensPanel
 
     qgis_iface.messageBar().clear_messages()
@@ -215,7 +215,7 @@ def test_closing_the_panel_during_a_run_is_safe(panel, tmp_path) -> None:  # noq
 
 
 def test_missing_onnxruntime_opens_the_doctor_once_and_blocks_model_runs(panel, tmp_path) -> None:  # noqa: ANN001
-    from changelens.core.runtime_check import RuntimeStatus
+    from changelens.core.models.runtime_check import RuntimeStatus
 
     panel.runtime = RuntimeStatus("missing", error="onnxruntime is not installed for this Python")
     panel.task_combo.setCurrentIndex(panel.task_combo.findData("landslide"))

@@ -6,9 +6,9 @@ import numpy as np
 import onnx
 import onnxruntime  # noqa: F401 - the real package, imported before anything can shadow it
 import pytest
-from changelens.core.burn import BurnSeverityOutputs, run_burn_severity
-from changelens.core.inference import InferenceConfig, InferenceOutputs, run_model
-from changelens.core.model_meta import write_metadata
+from changelens.core.methods.burn import BurnSeverityOutputs, run_burn_severity
+from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
+from changelens.core.models.meta import write_metadata
 from onnx import TensorProto, helper, numpy_helper
 from rasters import read
 

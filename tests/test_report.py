@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from changelens.core.burn import SEVERITY
+from changelens.core.methods.burn import SEVERITY
 from qgis.PyQt.QtGui import QColor, QImage
 from scenes import burn_scene
 
@@ -104,7 +104,7 @@ def test_report_renders_in_headless_chromium(provider, tmp_path) -> None:  # noq
 
 
 def test_pdf_report_that_fails_while_drawing_leaves_no_partial_file(qgis_app, tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    from changelens.core.report import ReportContent
+    from changelens.core.outputs.report import ReportContent
     from changelens.processing import pdf_report
 
     content = ReportContent("Burn severity", "dNBR", SEVERITY, (), ())

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import onnxruntime  # the real package, imported before anything can shadow it
 import pytest
-from changelens.core.onnx_file import read_metadata_props
-from changelens.core.polygons import measure_field_name
+from changelens.core.models.onnx_file import read_metadata_props
+from changelens.core.outputs.polygons import measure_field_name
 from onnx_models import base_metadata, identity_model, layout_model
 from qgis.core import QgsProcessingException, QgsRasterLayer, QgsVectorLayer
 from qgis_process_runner import run_algorithm
@@ -92,7 +92,7 @@ def test_run_model_errors_are_one_sentence_and_leave_no_output(provider, tmp_pat
 
 
 def test_missing_onnxruntime_explains_how_to_install(provider, tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    from changelens.core import runtime
+    from changelens.core.models import runtime
 
     a, _b, _ = _pair(tmp_path)
     model = identity_model(tmp_path / "m.onnx")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from changelens.core.errors import EmptyDataError, ParameterError
-from changelens.core.raster import BandReader, open_raster
-from changelens.core.sar import detect_scale, median_filter, refined_lee, speckle_filter, to_db
+from changelens.core.io.raster import BandReader, open_raster
+from changelens.core.io.sar import detect_scale, median_filter, refined_lee, speckle_filter, to_db
 from rasters import write_raster
 
 

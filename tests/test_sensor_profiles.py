@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.raster import open_raster
-from changelens.core.sensors import (
+from changelens.core.io.raster import open_raster
+from changelens.core.io.sensors import (
     GENERIC,
     LANDSAT89,
     SENTINEL1,
@@ -70,7 +70,7 @@ def test_sentinel1_and_generic(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_log_names_sentinel2_level_and_native_resolution(tmp_path) -> None:  # noqa: ANN001
-    from changelens.core.pair import DateInput, open_pair
+    from changelens.core.io.pair import DateInput, open_pair
 
     data = np.full((3, 4, 4), 3000, np.uint16)
     before = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12", "SCL"])

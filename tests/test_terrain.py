@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 from changelens.core.errors import NoOverlapError
-from changelens.core.grid import grid_of
-from changelens.core.raster import open_raster
-from changelens.core.terrain import slope_reader
-from changelens.core.windows import Window
+from changelens.core.io.grid import grid_of
+from changelens.core.io.raster import open_raster
+from changelens.core.io.terrain import slope_reader
+from changelens.core.io.windows import Window
 from osgeo import gdal
 from rasters import write_raster
 

@@ -13,8 +13,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from changelens.core.errors import InputError, ModelMetadataError
-from changelens.core.inference import InferenceConfig, InferenceOutputs, run_model
-from changelens.core.model_meta import document_to_props, parse_metadata
+from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
+from changelens.core.models.meta import document_to_props, parse_metadata
 from onnx_models import base_metadata, terrain_model
 from osgeo import gdal
 from qgis.core import QgsProcessingException

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from changelens.core.windows import Window, block_windows, count_blocks, halo_windows, with_halo
+from changelens.core.io.windows import Window, block_windows, count_blocks, halo_windows, with_halo
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -77,7 +77,7 @@ class _TimedSession:
 
 def worker_pipeline(args: argparse.Namespace) -> dict:
     """The real thing (``core.inference.run_model``), with its own session.run time measured on the side."""
-    inference, runtime = _core("inference"), _core("runtime")
+    inference, runtime = _core("models.inference"), _core("models.runtime")
     started = time.perf_counter()
     session, _ = runtime.get_session(args.model, args.device, args.threads)
     timed = _TimedSession(session)
@@ -93,7 +93,7 @@ def worker_bare(args: argparse.Namespace) -> dict:
     """session.run alone on the same number of batches of the same shapes as the pipeline."""
     import numpy as np
 
-    runtime, tiling = _core("runtime"), _core("tiling")
+    runtime, tiling = _core("models.runtime"), _core("models.tiling")
     session, _ = runtime.get_session(args.model, args.device, args.threads)
     n_rows = len(tiling.tile_starts(args.size, TILE, OVERLAP))
     n_cols = len(tiling.tile_starts(args.size, TILE, OVERLAP))
@@ -115,7 +115,7 @@ def worker_deepness(args: argparse.Namespace) -> dict:
     import numpy as np
     from osgeo import gdal
 
-    runtime = _core("runtime")
+    runtime = _core("models.runtime")
     started = time.perf_counter()
     session, _ = runtime.get_session(args.model, args.device, args.threads)
     stack = []
@@ -191,7 +191,7 @@ def _images(workdir: str, size: int) -> tuple[str, str]:
 
 
 def _models(workdir: str) -> tuple[str, int, str]:
-    write_metadata = _core("model_meta").write_metadata
+    write_metadata = _core("models.meta").write_metadata
     unet, light = Path(workdir) / "unet.onnx", Path(workdir) / "light.onnx"
     params = bench_models.unet(unet)
     bench_models.light(light)

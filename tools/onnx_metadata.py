@@ -24,4 +24,4 @@ def core_module(name: str) -> types.ModuleType:
 
 
 if __name__ == "__main__":
-    sys.exit(core_module("model_edit").main())
+    sys.exit(core_module("models.edit").main())

@@ -16,8 +16,8 @@ import numpy as np
 from osgeo import gdal, osr
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from core.inference import InferenceConfig, InferenceOutputs, run_model  # noqa: E402
-from core.model_meta import read_model_metadata  # noqa: E402
+from core.models.inference import InferenceConfig, InferenceOutputs, run_model  # noqa: E402
+from core.models.meta import read_model_metadata  # noqa: E402
 
 gdal.UseExceptions()
 

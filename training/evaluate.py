@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 import baselines as bl  # noqa: E402
 
-from core.inference import InferenceConfig, InferenceOutputs, run_model  # noqa: E402
+from core.models.inference import InferenceConfig, InferenceOutputs, run_model  # noqa: E402
 
 gdal.UseExceptions()
 DATA = pathlib.Path(os.environ.get("CHANGELENS_DATA", HERE.parents[1] / "shared" / "data"))

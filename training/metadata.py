@@ -13,7 +13,7 @@ from typing import Any
 import tasks
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from core.model_meta import write_metadata  # noqa: E402  (the repository's core, QGIS-free)
+from core.models.meta import write_metadata  # noqa: E402  (the repository's core, QGIS-free)
 
 CLASSES = {
     "burned_s2": [("unburned", "#d9d9d9"), ("burned", "#d7301f")],

@@ -15,7 +15,7 @@ from qgis.gui import QgsRasterBandComboBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
-from ..core.sensors import PROFILES, roles_from_descriptions
+from ..core.io.sensors import PROFILES, roles_from_descriptions
 from .tasks import AFTER, BEFORE
 
 ROLE_LABELS = {

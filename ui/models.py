@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from qgis.core import QgsApplication
 
 from ..core.errors import ChangeLensError, ModelFileError
-from ..core.model_meta import read_model_metadata
-from ..core.runtime import DEVICES
+from ..core.models.meta import read_model_metadata
+from ..core.models.runtime import DEVICES
 from .tasks import MethodSpec
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,0 +1,1 @@
+"""Reading inputs: rasters, grids and windows, sensors and band roles, pairing, terrain, SAR preparation."""

@@ -1,0 +1,215 @@
+"""Open rasters, find bands by index or name, and read windows as float arrays.
+
+Reading honours per-band nodata, NaN, GDAL mask bands and the band's own
+scale/offset; values that are no data come back as NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence, Union
+
+import numpy as np
+from osgeo import gdal
+
+from ..errors import BandCountError, BandNotFoundError, NotARasterError
+from .windows import Window
+
+gdal.UseExceptions()
+
+BandSpec = Union[int, str]
+
+_S2_LIKE = re.compile(r"^(?:SR_)?B0*(\d{1,2})(A?)$")
+
+
+def open_raster(path: str) -> gdal.Dataset:
+    """Open ``path`` read-only, or raise :class:`NotARasterError`."""
+    try:
+        ds = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
+    except RuntimeError as exc:
+        raise NotARasterError(f"'{path}' is not a raster GDAL can read ({exc}).") from exc
+    if ds is None or ds.RasterCount == 0:
+        raise NotARasterError(f"'{path}' is not a raster GDAL can read.")
+    return ds
+
+
+def canonical_band_name(name: str) -> str:
+    """Normalise a band name so that ``B8``, ``B08``, ``b08`` and ``SR_B8`` compare equal."""
+    text = name.strip().upper().replace(" ", "_")
+    match = _S2_LIKE.match(text)
+    if match:
+        return f"B{int(match.group(1))}{match.group(2)}"
+    return text
+
+
+def description_names(description: str) -> list[str]:
+    """The names a band description gives: the description and its first token (``"B8, NIR"`` -> ``B8``)."""
+    text = (description or "").strip()
+    if not text:
+        return []
+    token = re.split(r"[,\s]+", text)[0]
+    return [text, token] if token and token != text else [text]
+
+
+def band_names(ds: gdal.Dataset, index: int) -> list[str]:
+    """Every name a band is known by: description, its first token, BANDNAME metadata."""
+    band = ds.GetRasterBand(index)
+    names = description_names(band.GetDescription() or "")
+    for key in ("BANDNAME", "band_name", "NAME"):
+        value = band.GetMetadataItem(key)
+        if value:
+            names.append(value.strip())
+    return names
+
+
+def band_descriptions(ds: gdal.Dataset) -> list[str]:
+    """Canonical names of all bands (empty string where a band has none)."""
+    out = []
+    for i in range(1, ds.RasterCount + 1):
+        names = band_names(ds, i)
+        out.append(canonical_band_name(re.split(r"[,\s]+", names[0])[0]) if names else "")
+    return out
+
+
+def find_band_by_name(ds: gdal.Dataset, *names: str) -> int | None:
+    """1-based index of the first band matching any of ``names`` (in order), or None."""
+    wanted = [canonical_band_name(n) for n in names]
+    table = {i: {canonical_band_name(n) for n in band_names(ds, i)} for i in range(1, ds.RasterCount + 1)}
+    for name in wanted:
+        for index, known in table.items():
+            if name in known:
+                return index
+    return None
+
+
+def resolve_band(ds: gdal.Dataset, spec: BandSpec, label: str = "raster") -> int:
+    """Turn a 1-based index or a band name into a 1-based index, or raise."""
+    if isinstance(spec, str) and spec.strip().isdigit():
+        spec = int(spec.strip())
+    if isinstance(spec, int):
+        if 1 <= spec <= ds.RasterCount:
+            return spec
+        raise BandNotFoundError(f"The {label} has {ds.RasterCount} band(s); band {spec} does not exist.")
+    index = find_band_by_name(ds, spec)
+    if index is None:
+        known = ", ".join(n or f"#{i}" for i, n in enumerate(band_descriptions(ds), start=1))
+        raise BandNotFoundError(f"The {label} has no band named '{spec}' (its bands: {known}).")
+    return index
+
+
+def require_bands(ds: gdal.Dataset, count: int, label: str, purpose: str) -> None:
+    """Raise :class:`BandCountError` unless ``ds`` has at least ``count`` bands."""
+    if ds.RasterCount < count:
+        raise BandCountError(f"The {label} has {ds.RasterCount} band(s) but {purpose} needs at least {count}.")
+
+
+@dataclass(frozen=True)
+class Radiometry:
+    """Linear conversion from stored values to physical values: ``value * scale + offset``."""
+
+    scale: float = 1.0
+    offset: float = 0.0
+    source: str = "identity"
+
+    @property
+    def is_identity(self) -> bool:
+        """True when values are used as stored."""
+        return self.scale == 1.0 and self.offset == 0.0
+
+
+def band_radiometry(band: gdal.Band) -> Radiometry | None:
+    """The band's own scale/offset from its metadata, or None when it has none."""
+    scale = band.GetScale()
+    offset = band.GetOffset()
+    if (scale in (None, 1.0)) and (offset in (None, 0.0)):
+        return None
+    return Radiometry(float(scale if scale is not None else 1.0), float(offset or 0.0), "band metadata")
+
+
+class BandReader:
+    """Reads windows of one band as float32 with no data as NaN.
+
+    ``source`` is the dataset whose metadata (nodata, scale/offset) describes the
+    band; ``pixels`` is where the values are read (the same dataset or a
+    VRT/warped view of it on another grid).
+    """
+
+    def __init__(
+        self,
+        source: gdal.Dataset,
+        index: int,
+        pixels: gdal.Dataset | None = None,
+        radiometry: Radiometry | None = None,
+    ) -> None:
+        self.index = index
+        # Keep both datasets alive: GDAL bands and VRT views die with their dataset objects.
+        self._datasets = (source, pixels)
+        self._band = (pixels or source).GetRasterBand(index)
+        src_band = source.GetRasterBand(index)
+        self.nodata = src_band.GetNoDataValue()
+        pix_nodata = self._band.GetNoDataValue()
+        self._nodata_values = [v for v in (self.nodata, pix_nodata) if v is not None and not np.isnan(v)]
+        flags = self._band.GetMaskFlags()
+        self._use_mask = not (flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA))
+        self.radiometry = radiometry or band_radiometry(src_band) or Radiometry()
+        self.name = (src_band.GetDescription() or f"band {index}").strip()
+
+    def read(self, window: Window) -> np.ndarray:
+        """Physical values of ``window`` as float32; nodata, NaN and masked pixels are NaN."""
+        raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+        data = raw.astype(np.float32, copy=True)
+        for value in self._nodata_values:
+            data[raw == value] = np.nan
+        if self._use_mask:
+            mask = self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+            data[mask == 0] = np.nan
+        if not self.radiometry.is_identity:
+            data *= np.float32(self.radiometry.scale)
+            data += np.float32(self.radiometry.offset)
+        return data
+
+    def sample(self, max_side_px: int = 512) -> np.ndarray:
+        """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side).
+
+        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band), so
+        thresholds computed on the sample never see masked pixels.
+        """
+        width, height = self._band.XSize, self._band.YSize
+        shape = {"buf_xsize": min(width, max_side_px), "buf_ysize": min(height, max_side_px)}
+        nearest = gdal.GRIORA_NearestNeighbour
+        with bounded_gdal_cache():
+            raw = self._band.ReadAsArray(0, 0, width, height, resample_alg=nearest, **shape)
+            mask = (
+                self._band.GetMaskBand().ReadAsArray(0, 0, width, height, resample_alg=nearest, **shape)
+                if self._use_mask
+                else None
+            )
+        data = raw.astype(np.float32)
+        for value in self._nodata_values:
+            data[raw == value] = np.nan
+        if mask is not None:
+            data[mask == 0] = np.nan
+        if not self.radiometry.is_identity:
+            data = data * np.float32(self.radiometry.scale) + np.float32(self.radiometry.offset)
+        return data[np.isfinite(data)]
+
+
+def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Boolean mask of pixels that are finite in every array."""
+    mask = np.isfinite(arrays[0])
+    for arr in arrays[1:]:
+        mask &= np.isfinite(arr)
+    return mask
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(max_bytes: int = 128 << 20) -> Iterator[None]:
+    """Cap GDAL's block cache during a run so memory does not grow with raster size."""
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(previous, max_bytes))
+    try:
+        yield
+    finally:
+        gdal.SetCacheMax(previous)

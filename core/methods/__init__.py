@@ -1,0 +1,1 @@
+"""Index methods, one module each, declared for the shared pipeline."""

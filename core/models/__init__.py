@@ -1,0 +1,1 @@
+"""ONNX models: runtime and devices, metadata, graph checks, tiling and streamed inference."""

@@ -1,0 +1,389 @@
+"""Run an ONNX segmentation or change model over rasters of any size, tile row by tile row.
+
+The images are aligned on the first one's grid (optionally resampled to the model's
+pixel size), their bands are found by description from the model metadata and
+prepared as it says (on a reader thread, ahead of the model), and overlapping tiles
+go through onnxruntime in batches.
+Class probabilities are blended with :mod:`tiling` weights into accumulators that
+hold one band of tiles only: as soon as the rows above the next tile row are final
+they are classified and written, so memory depends on the tile size and raster
+width, never on the raster height. All-no-data tiles are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from ..engine.stream import ClassStats
+from ..errors import InputError, ModelError, ParameterError
+from ..io.grid import RESAMPLING, Grid, pixel_area_rows_m2
+from ..engine.measure import scratch_folder
+from .graph import GraphIO, check_graph, feed, input_channels, probabilities
+from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
+from .meta import ModelMeta, read_model_metadata, with_overrides
+from ..io.pair import Log, no_log
+from ..outputs.products import MapProduct
+from ..progress import Progress, no_progress, report
+from ..io.raster import bounded_gdal_cache
+from .runtime import device_label, get_session
+from ..outputs.styles import qml_pseudocolor
+from .tiling import tile_starts, tile_weights
+from ..io.windows import Window
+from ..outputs.writer import OutputSet, RasterOutput
+
+PIECE_WIDTH_PX = 1024
+GDAL_CACHE_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """Run-time choices; None means 'as the model metadata says'."""
+
+    device: str = "cpu"
+    threads: int = 0
+    tile_size_px: int | None = None
+    tile_overlap_px: int | None = None
+    threshold: float | None = None
+    batch_size: int = 4
+    resample_to_model: bool = False
+    resampling: str = "bilinear"
+    band_numbers: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ParameterError("The batch size must be 1 or more.")
+        if self.threads < 0:
+            raise ParameterError("The thread count must be 0 (automatic) or more.")
+        if self.tile_size_px is not None and self.tile_size_px < 8:
+            raise ParameterError("The tile size must be at least 8 pixels.")
+        if self.tile_overlap_px is not None and self.tile_overlap_px < 0:
+            raise ParameterError("The tile overlap must be 0 or more pixels.")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ParameterError("The threshold must be a probability between 0 and 1.")
+        if self.band_numbers is not None and any(b < 1 for b in self.band_numbers):
+            raise ParameterError("Band numbers start at 1.")
+        if self.resampling not in RESAMPLING:
+            raise ParameterError(f"Unknown resampling '{self.resampling}'; use one of {', '.join(RESAMPLING)}.")
+
+
+@dataclass(frozen=True)
+class InferenceOutputs:
+    """Output paths: the class raster and an optional probability raster."""
+
+    classes: str
+    probability: str | None = None
+
+
+def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> ModelMeta:
+    tile = config.tile_size_px or meta.tile_size_px
+    overlap = config.tile_overlap_px if config.tile_overlap_px is not None else min(meta.tile_overlap_px, tile // 2)
+    if overlap * 2 > tile:
+        raise ParameterError(f"The tile overlap ({overlap} px) must be at most half the tile size ({tile} px).")
+    if config.threshold is not None and meta.class_count != 2:
+        raise ParameterError(f"A threshold applies to two-class models only; model '{label}' has {meta.class_count}.")
+    return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
+
+
+class _RowAccumulator:
+    """Blended probabilities, weights and the valid mask for the rows one band of tiles covers."""
+
+    def __init__(self, classes: int, tile: int, width: int) -> None:
+        self.prob = np.zeros((classes, tile, width), dtype=np.float32)
+        self.weight = np.zeros((tile, width), dtype=np.float32)
+        self.valid = np.zeros((tile, width), dtype=bool)
+        self.row0 = 0
+
+    def add(self, probs: np.ndarray, weights: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        cols = slice(window.col_off, window.col_end)
+        w = weights[: window.height, : window.width]
+        self.prob[:, rows, cols] += probs[:, : window.height, : window.width] * w
+        self.weight[rows, cols] += w
+
+    def mark_valid(self, valid: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        self.valid[rows, window.col_off : window.col_end] |= valid
+
+    def finished(self, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Blended probabilities and 'has data' masks of the first ``count`` rows, in column pieces.
+
+        Pieces of at most :data:`PIECE_WIDTH_PX` keep temporaries small whatever the raster width.
+        """
+        width = self.weight.shape[1]
+        for col in range(0, width, PIECE_WIDTH_PX):
+            cols = slice(col, min(col + PIECE_WIDTH_PX, width))
+            weight = self.weight[:count, cols]
+            has = (weight > 0) & self.valid[:count, cols]
+            probs = self.prob[:, :count, cols] / np.where(weight > 0, weight, np.float32(1.0))
+            yield col, probs, has
+
+    def advance(self, count: int) -> None:
+        """Drop the first ``count`` rows (written) and move the buffer down."""
+        for buf in (self.prob, self.weight, self.valid):
+            _shift_rows(buf, count)
+        self.row0 += count
+
+
+def _shift_rows(buf: np.ndarray, count: int) -> None:
+    """Move rows (second-to-last axis) up by ``count`` and clear the freed rows at the bottom."""
+    rows = buf.shape[-2]
+    if count < rows:
+        buf[..., : rows - count, :] = buf[..., count:, :]
+    buf[..., max(rows - count, 0) :, :] = 0
+
+
+def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
+    if meta.threshold is not None:
+        classes = (probs[1] >= np.float32(meta.threshold)).astype(np.uint8)
+    elif meta.class_count == 2:  # argmax of two, without argmax's int64 temporary (ties go to class 0)
+        classes = (probs[1] > probs[0]).astype(np.uint8)
+    else:
+        classes = np.argmax(probs, axis=0).astype(np.uint8)
+    classes[~has] = meta.scheme.nodata
+    return classes
+
+
+def _measure(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
+    measure = probs[1].copy() if meta.class_count == 2 else probs.max(axis=0)
+    measure[~has] = np.nan
+    return measure
+
+
+def measure_name(meta: ModelMeta) -> str:
+    """What the probability raster holds."""
+    if meta.class_count == 2:
+        return f"probability of {meta.scheme.classes[1].name}"
+    return "probability of the predicted class"
+
+
+def _outputs(meta: ModelMeta, outputs: InferenceOutputs) -> dict[str, RasterOutput | None]:
+    title = measure_name(meta)
+    style = qml_pseudocolor([(0.0, "#f7f7f7", "0"), (0.5, "#fdae61", "0.5"), (1.0, "#d7191c", "1")], 0.0, 1.0)
+    return {
+        "classes": RasterOutput(outputs.classes, "Byte", meta.scheme.nodata, f"{meta.name}: classes", meta.scheme),
+        "probability": outputs.probability and RasterOutput(outputs.probability, description=title, qml=style) or None,
+    }
+
+
+def run_model(
+    model_path: str,
+    images: Sequence[str],
+    outputs: InferenceOutputs,
+    config: InferenceConfig = InferenceConfig(),
+    progress: Progress = no_progress,
+    log: Log = no_log,
+    dem: str | None = None,
+) -> MapProduct:
+    """Classify ``images`` (one, or before and after) with the ONNX model at ``model_path``.
+
+    ``dem`` (elevation in metres) feeds models whose metadata lists ``terrain`` channels.
+    """
+    started = time.perf_counter()
+    label = os.path.basename(model_path)
+    session, reused = get_session(model_path, config.device, config.threads)
+    log(
+        f"onnxruntime providers: {', '.join(session.get_providers())} (device: {device_label(config.device)}, "
+        f"threads: {config.threads or 'automatic'}{', cached session' if reused else ''})."
+    )
+    meta = read_model_metadata(model_path, input_channels(session))
+    meta = _apply_overrides(meta, config, label)
+    io = check_graph(meta, session, label)
+    batch_size = min(config.batch_size, io.max_batch or config.batch_size)
+    if meta.terrain and not dem:
+        raise InputError(missing_dem_message(meta, meta.name))
+    log(meta.summary())
+    if meta.ignored_keys:
+        log(f"Metadata keys not used by ChangeLens (check for typos): {', '.join(meta.ignored_keys)}.")
+    if dem and not meta.terrain:
+        log(f"Model '{meta.name}' takes no terrain channel: the DEM is not used.")
+    stats = ClassStats(meta.scheme)
+    with scratch_folder([outputs.classes]) as folder:
+        inputs = prepare_inputs(
+            meta,
+            images,
+            meta.name,
+            config.band_numbers,
+            config.resample_to_model,
+            config.resampling,
+            log,
+            dem if meta.terrain else None,
+            folder,
+        )
+        with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
+            tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+        del inputs  # release the slope raster before its scratch folder goes
+    log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
+    names = DATE_LABELS[meta.dates]
+    return MapProduct(
+        title=meta.name,
+        class_raster=outputs.classes,
+        scheme=meta.scheme,
+        stats=stats,
+        measure_raster=outputs.probability,
+        measure_name=measure_name(meta),
+        threshold=meta.threshold,
+        inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
+        parameters=(
+            ("model", label),
+            ("model version", meta.version or "?"),
+            ("device", f"{device_label(config.device)} ({', '.join(session.get_providers())})"),
+            ("tile size (px)", str(meta.tile_size_px)),
+            ("tile overlap (px)", str(meta.tile_overlap_px)),
+            ("threshold", "argmax" if meta.threshold is None else f"{meta.threshold:g}"),
+        ),
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _TileReader(threading.Thread):
+    """Reads and prepares tiles in raster order on one background thread, a few tiles ahead.
+
+    Reading overlaps with ``session.run`` (which releases the GIL); only this thread touches
+    the input datasets. Items: ``("tile", row, window, values, terrain, valid)``, ``("row", row)`` after
+    each tile row, or ``("error", exception)``.
+    """
+
+    def __init__(self, meta: ModelMeta, inputs: PreparedInputs, rows: list[int], cols: list[int], depth: int) -> None:
+        super().__init__(name="changelens-tile-reader", daemon=True)
+        self.meta, self.inputs, self.rows, self.cols = meta, inputs, rows, cols
+        self.items: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        grid, tile = self.inputs.grid, self.meta.tile_size_px
+        try:
+            for k, row in enumerate(self.rows):
+                for col in self.cols:
+                    window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
+                    self._put(("tile", k, window, *read_tile(self.meta, self.inputs, window, tile)))
+                self._put(("row", k))
+        except _Stopped:
+            return
+        except Exception as exc:  # handed to the main thread, which raises it
+            self._put(("error", exc))
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        while True:
+            if self.stopped.is_set():
+                raise _Stopped
+            try:
+                self.items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> tuple[Any, ...]:
+        """The next item; re-raises the reader's error."""
+        item = self.items.get()
+        if item[0] == "error":
+            raise item[1]
+        return item
+
+    def close(self) -> None:
+        """Stop reading (after a cancel or an error) and wait for the thread."""
+        self.stopped.set()
+        self.join()
+
+
+class _Stopped(Exception):
+    """The reader thread was asked to stop."""
+
+
+def _stream(
+    meta: ModelMeta,
+    io: GraphIO,
+    session: Any,
+    inputs: PreparedInputs,
+    out: OutputSet,
+    stats: ClassStats,
+    batch_size: int,
+    label: str,
+    progress: Progress,
+) -> tuple[int, int]:
+    """The tile-row loop; returns (tiles run, tiles skipped)."""
+    grid = inputs.grid
+    tile, overlap = meta.tile_size_px, meta.tile_overlap_px
+    rows = tile_starts(grid.height_px, tile, overlap)
+    cols = tile_starts(grid.width_px, tile, overlap)
+    acc = _RowAccumulator(meta.class_count, tile, grid.width_px)
+    run = skipped = 0
+    report(progress, 0.0)
+    with bounded_gdal_cache(GDAL_CACHE_BYTES):
+        reader = _TileReader(meta, inputs, rows, cols, depth=2 * batch_size)
+        reader.start()
+        try:
+            batch: list[tuple[np.ndarray, np.ndarray, Window]] = []
+            for k in range(len(rows)):
+                while True:
+                    item = reader.get()
+                    if item[0] == "row":
+                        break
+                    _kind, _k, window, values, terrain, valid = item
+                    acc.mark_valid(valid, window)
+                    if not valid.any():
+                        skipped += 1
+                        continue
+                    batch.append((values, terrain, window))
+                    if len(batch) == batch_size:
+                        _run_batch(meta, io, session, batch, acc, grid, label)
+                        run += len(batch)
+                        batch = []
+                        report(progress, (k + window.col_end / grid.width_px) / len(rows))
+                if batch:
+                    _run_batch(meta, io, session, batch, acc, grid, label)
+                    run += len(batch)
+                    batch = []
+                end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
+                row0, count = acc.row0, end - acc.row0
+                for col, probs, has in acc.finished(count):
+                    _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
+                acc.advance(count)
+                report(progress, (k + 1) / len(rows))
+        finally:
+            reader.close()
+    return run, skipped
+
+
+def _run_batch(
+    meta: ModelMeta,
+    io: GraphIO,
+    session: Any,
+    batch: list[tuple[np.ndarray, np.ndarray, Window]],
+    acc: _RowAccumulator,
+    grid: Grid,
+    label: str,
+) -> None:
+    stacked = np.stack([values for values, _t, _w in batch])
+    terrain = np.stack([t for _v, t, _w in batch]) if meta.terrain else None
+    try:
+        raw = session.run([io.output], feed(meta, io, stacked, terrain))[0]
+    except Exception as exc:  # onnxruntime's own exception types
+        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelError(
+            f"onnxruntime failed on a tile of model '{label}' ({text}); check the model's metadata."
+        ) from exc
+    probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
+    for p, (_values, _terrain, window) in zip(probs, batch):
+        weights = tile_weights(
+            meta.tile_size_px, meta.tile_overlap_px, window.row_off, window.col_off, grid.height_px, grid.width_px
+        )
+        acc.add(p, weights, window)
+
+
+def _write_piece(
+    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, window: Window
+) -> None:
+    if window.size == 0:
+        return
+    classes = _classify(meta, probs, has)
+    out.write("classes", window, classes)
+    if "probability" in out:
+        out.write("probability", window, _measure(meta, probs, has))
+    stats.add(classes, pixel_area_rows_m2(grid, window.row_off, window.height))

@@ -1,0 +1,198 @@
+"""Model inputs: find the model's bands in the images, align the images, prepare tile values.
+
+Bands are found by description (``B04`` == ``B4``, ``VV``, ``DEM``) or taken by number;
+a missing band is one error that names every missing band and the bands the image has.
+The images are put on the first one's grid (and optionally resampled to the pixel size
+the model was trained at); tiles are read window by window and prepared as the
+metadata says, with no data filled and reported in a mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from ..errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
+from ..io.grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
+from .meta import ModelMeta
+from ..io.pair import Log, no_log
+from ..io.raster import BandReader, band_descriptions, find_band_by_name, open_raster
+from ..io.sensors import choose_radiometry, detect_sensor
+from ..io.terrain import slope_reader
+from ..io.windows import Window
+
+DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}
+
+
+@dataclass
+class PreparedInputs:
+    """Readers per (date, band) on one grid, with the per-band preparation, and terrain readers."""
+
+    grid: Grid
+    readers: list[list[BandReader]]
+    stats: list[list[tuple[float | None, float | None]]]
+    datasets: tuple[Any, ...]
+    terrain: list[BandReader] = field(default_factory=list)
+
+
+def _band_indices(
+    meta: ModelMeta, ds: gdal.Dataset, label: str, model: str, numbers: tuple[int, ...] | None
+) -> list[int]:
+    if numbers is not None:
+        if len(numbers) != len(meta.bands):
+            raise ParameterError(
+                f"Model '{model}' needs {len(meta.bands)} band(s) ({', '.join(b.band for b in meta.bands)}) "
+                f"but {len(numbers)} band number(s) were given."
+            )
+        if max(numbers) > ds.RasterCount:
+            raise BandNotFoundError(f"The {label} has {ds.RasterCount} band(s); band {max(numbers)} does not exist.")
+        return list(numbers)
+    indices: list[int] = []
+    missing: list[str] = []
+    for prep in meta.bands:
+        index = prep.index if prep.index is not None else find_band_by_name(ds, prep.band)
+        if index is None or index > ds.RasterCount:
+            missing.append(prep.band)
+        else:
+            indices.append(index)
+    if missing:
+        known = ", ".join(n or f"#{i}" for i, n in enumerate(band_descriptions(ds), start=1))
+        raise BandNotFoundError(
+            f"The {label} lacks band(s) {', '.join(missing)} that model '{model}' needs (its bands: {known}); "
+            "give the band numbers to use in the parameters, or use an image whose band descriptions name them."
+        )
+    return indices
+
+
+def _model_grid(grid: Grid, pixel_size_m: float) -> Grid:
+    """``grid``'s extent with square pixels of ``pixel_size_m`` metres (approximate for geographic CRSs)."""
+    srs = grid.srs()
+    if srs is None:
+        raise InputError("The image has no coordinate reference system, so it cannot be resampled to metres.")
+    xmin, ymin, xmax, ymax = grid.bounds
+    if srs.IsGeographic():
+        per_deg_x, per_deg_y = metres_per_degree((ymin + ymax) / 2.0)
+        step_x = pixel_size_m / max(per_deg_x, 1e-6)
+        step_y = pixel_size_m / per_deg_y
+    else:
+        step_x = step_y = pixel_size_m / (srs.GetLinearUnits() or 1.0)
+    width = max(int(round((xmax - xmin) / step_x)), 1)
+    height = max(int(round((ymax - ymin) / step_y)), 1)
+    return Grid(grid.crs_wkt, (xmin, step_x, 0.0, ymax, 0.0, -step_y), width, height)
+
+
+def _pixel_size_m(grid: Grid) -> float | None:
+    srs = grid.srs()
+    if srs is None:
+        return None
+    if srs.IsGeographic():
+        return grid.pixel_width * metres_per_degree((grid.bounds[1] + grid.bounds[3]) / 2.0)[0]
+    return grid.pixel_width * (srs.GetLinearUnits() or 1.0)
+
+
+def prepare_inputs(
+    meta: ModelMeta,
+    images: Sequence[str],
+    model: str,
+    band_numbers: tuple[int, ...] | None = None,
+    resample_to_model: bool = False,
+    resampling: str = "bilinear",
+    log: Log = no_log,
+    dem: str | None = None,
+    folder: str | None = None,
+) -> PreparedInputs:
+    """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked.
+
+    ``band_numbers`` (one per model band) replaces the lookup by band description. Models with
+    terrain channels get slope (degrees) from ``dem``, computed on the DEM's own grid into
+    ``folder`` (a scratch folder) and resampled onto the images' grid.
+    """
+    labels = DATE_LABELS[meta.dates]
+    if len(images) != meta.dates:
+        raise InputError(
+            f"Model '{model}' takes {meta.dates} image(s) ({' and '.join(labels)}) but {len(images)} were given."
+        )
+    datasets = [open_raster(path) for path in images]
+    indices = [_band_indices(meta, ds, label, model, band_numbers) for ds, label in zip(datasets, labels)]
+    if len(datasets) == 1:
+        grid, views = grid_of(datasets[0]), [datasets[0]]
+    else:
+        grid, ref_view, others = align_many(datasets[0], datasets[1:], resampling)
+        views = [ref_view, *others]
+    native = _pixel_size_m(grid)
+    if meta.pixel_size_m and native and abs(native / meta.pixel_size_m - 1.0) > 0.05:
+        if resample_to_model:
+            grid = _model_grid(grid, meta.pixel_size_m)
+            views = [warp_to_grid(view, grid, resampling) for view in views]
+            log(f"Inputs resampled ({resampling}) from {native:.3g} m to the model's {meta.pixel_size_m:g} m.")
+        else:
+            log(
+                f"Warning: the image has {native:.3g} m pixels but the model was trained at {meta.pixel_size_m:g} m; "
+                "tick 'resample to the model's pixel size' if results look wrong."
+            )
+    readers: list[list[BandReader]] = []
+    stats: list[list[tuple[float | None, float | None]]] = []
+    for ds, view, idx, label in zip(datasets, views, indices, labels):
+        profile = detect_sensor(ds)
+        rads = [choose_radiometry(ds, i, profile, "auto") if meta.values == "reflectance" else None for i in idx]
+        date_readers = [BandReader(ds, i, view, rad) for i, rad in zip(idx, rads)]
+        readers.append(date_readers)
+        used = ", ".join(f"{p.band} = band {i} ({r.name})" for p, i, r in zip(meta.bands, idx, date_readers))
+        source = date_readers[0].radiometry.source if meta.values == "reflectance" else "values as stored"
+        log(f"{label}: {used}; {source}.")
+        stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
+    log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
+    terrain: list[BandReader] = []
+    if meta.terrain:
+        if not dem or folder is None:
+            raise InputError(missing_dem_message(meta, model))
+        terrain = [slope_reader(dem, grid, folder, log)]  # "slope_deg", the one terrain channel
+    return PreparedInputs(grid, readers, stats, tuple(datasets) + tuple(views), terrain)
+
+
+def missing_dem_message(meta: ModelMeta, model: str) -> str:
+    """The one sentence for a terrain model run without a DEM."""
+    return (
+        f"Model '{model}' also takes terrain ({', '.join(meta.terrain)}) computed from a DEM: "
+        "pass a DEM (elevation in metres) that covers the images."
+    )
+
+
+def _scene_stats(meta: ModelMeta, reader: BandReader, prep: Any, label: str) -> tuple[float | None, float | None]:
+    if meta.normalization != "per_scene":
+        return None, None
+    sample = prep.scaled(reader.sample(1024).astype(np.float32))
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        raise EmptyDataError(f"The {label}'s band {prep.band} holds no valid pixel.")
+    return float(sample.mean()), max(float(sample.std()), 1e-6)
+
+
+def read_tile(
+    meta: ModelMeta, inputs: PreparedInputs, window: Window, tile: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Model-ready values ``[dates, bands, tile, tile]``, terrain ``[channels, tile, tile]`` (both
+    zero-padded) and the valid mask of ``window``; terrain is no data where the DEM is."""
+    out = np.zeros((meta.dates, meta.channels_per_date, tile, tile), dtype=np.float32)
+    valid = np.ones((window.height, window.width), dtype=bool)
+    fill = np.float32(meta.fill_value)
+    for d, (readers, stats) in enumerate(zip(inputs.readers, inputs.stats)):
+        for b, (reader, prep, (mean, std)) in enumerate(zip(readers, meta.bands, stats)):
+            values = prep.apply(reader.read(window), mean, std)
+            finite = np.isfinite(values)
+            if not finite.all():
+                valid &= finite
+                values[~finite] = fill
+            out[d, b, : window.height, : window.width] = values
+    terrain = np.zeros((len(inputs.terrain), tile, tile), dtype=np.float32)
+    for t, reader in enumerate(inputs.terrain):
+        values = reader.read(window)
+        finite = np.isfinite(values)
+        if not finite.all():
+            valid &= finite
+            values[~finite] = fill
+        terrain[t, : window.height, : window.width] = values
+    return out, terrain, valid

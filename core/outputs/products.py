@@ -1,0 +1,34 @@
+"""What a classified run produced: the hand-off to polygons, statistics and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..classes import ClassScheme
+from ..engine.stream import ClassStats
+
+
+@dataclass(frozen=True)
+class MapProduct:
+    """A classified raster plus what explains it (driving measure, threshold, inputs, parameters).
+
+    Every classifying method returns one, so that shared output code can polygonise it,
+    tabulate class areas and write the report the same way for every algorithm.
+    ``measure_raster`` must be on the class raster's grid (it is warped on the fly if not);
+    ``threshold`` is the decision value drawn on the histogram and ``breaks`` (optional) the
+    class boundaries on the measure, used to colour the histogram bars by class.
+    ``inputs`` are ``(label, raster path)`` pairs; the first two are previewed as before/after.
+    ``stats`` are refreshed in place when the minimum mapping unit sieves the class raster.
+    """
+
+    title: str
+    class_raster: str
+    scheme: ClassScheme
+    stats: ClassStats
+    measure_raster: str | None = None
+    measure_name: str = ""
+    threshold: float | None = None
+    inputs: tuple[tuple[str, str], ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+    seconds: float = 0.0
+    breaks: tuple[float, ...] = ()

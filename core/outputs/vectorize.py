@@ -1,0 +1,382 @@
+"""Polygons, minimum mapping unit and class statistics from a classified raster.
+
+:func:`make_map_outputs` is the one call every algorithm makes after classifying:
+
+1. optional minimum mapping unit: GDAL's sieve (regions below ``min_area_m2`` merge into
+   their largest neighbour), written back into the class raster so that raster and
+   polygons tell the same areas;
+2. GDAL polygonize (streams scanlines) into a scratch GeoPackage, background classes and
+   no data masked out through a VRT lookup table;
+3. the regions are burned into a label raster, then one block-wise pass sums the driving
+   measure per region and per class, recounts class areas and builds the histogram;
+4. the polygons are written in any OGR format with ``class_id``, ``class_name``,
+   ``pixels``, ``area_ha`` (ellipsoidal for geographic CRSs), ``perimeter_m`` and the mean
+   measure, after optional hole filling and simplification, with a style that travels.
+
+Memory holds a few arrays per region and one block, never the raster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from osgeo import gdal, ogr
+
+from ..classes import ClassInfo
+from ..engine.stream import ClassStats
+from ..errors import CancelledError, OutputError, ParameterError
+from ..io.grid import Grid, centre_pixel_area_m2, grid_of
+from ..io.pair import Log, no_log
+from .polygons import measure_field_name, vector_driver, write_polygons
+from .products import MapProduct
+from ..progress import Progress, no_progress, report, sub_progress
+from ..io.raster import bounded_gdal_cache, open_raster
+from .report import Histogram
+from .tables import check_table_path, write_table
+from .writer import TILE_PX
+from .zonal import measure_reader, zonal_pass
+
+__all__ = ["MapOutputs", "MapResult", "PolygonConfig", "check_map_outputs", "make_map_outputs", "measure_field_name"]
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+
+RASTERIZE_CACHE_BYTES = 48 << 20  # GDAL rasterizes in chunks as large as its block cache
+
+
+@dataclass(frozen=True)
+class PolygonConfig:
+    """Clean-up and polygon options (areas in m², tolerance in map units)."""
+
+    min_area_m2: float = 0.0
+    fill_holes: bool = False
+    simplify_tolerance: float = 0.0
+    eight_connected: bool = False
+    include_background: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.min_area_m2 >= 0 or not math.isfinite(self.min_area_m2):
+            raise ParameterError("The minimum mapping unit must be 0 m² or more.")
+        if not self.simplify_tolerance >= 0 or not math.isfinite(self.simplify_tolerance):
+            raise ParameterError("The simplification tolerance must be 0 or more (map units).")
+
+
+@dataclass(frozen=True)
+class MapOutputs:
+    """Where to write polygons and the statistics table; None skips one."""
+
+    polygons: str | None = None
+    stats_table: str | None = None
+
+
+@dataclass
+class MapResult:
+    """What the output step produced and measured."""
+
+    stats: ClassStats
+    polygon_counts: dict[int, int] = field(default_factory=dict)
+    class_means: dict[int, float | None] = field(default_factory=dict)
+    histogram: Histogram | None = None
+    polygons: str | None = None
+    stats_table: str | None = None
+    sieve_threshold_px: int = 0
+    polygonised_classes: tuple[int, ...] = ()
+
+    def rows(self) -> list[dict[str, object]]:
+        """Per class: id, name, pixels, area_ha, percent, polygons and mean measure."""
+        return [
+            {
+                **row,
+                "polygons": self.polygon_counts.get(int(row["class_id"]), 0),  # type: ignore[arg-type]
+                "mean_measure": self.class_means.get(int(row["class_id"])),  # type: ignore[arg-type]
+            }
+            for row in self.stats.rows()
+        ]
+
+
+def _check_destination(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"The output folder '{folder}' does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"The output folder '{folder}' is not writable.")
+
+
+def check_map_outputs(outputs: MapOutputs) -> None:
+    """Refuse unusable destinations before any work (folder missing or read-only, unknown format)."""
+    if outputs.polygons:
+        _check_destination(outputs.polygons)
+        vector_driver(outputs.polygons)
+    if outputs.stats_table:
+        _check_destination(outputs.stats_table)
+        check_table_path(outputs.stats_table)
+
+
+def _polygonised(product: MapProduct, config: PolygonConfig) -> tuple[ClassInfo, ...]:
+    return tuple(c for c in product.scheme.classes if config.include_background or not c.background)
+
+
+def make_map_outputs(
+    product: MapProduct,
+    outputs: MapOutputs,
+    config: PolygonConfig = PolygonConfig(),
+    progress: Progress = no_progress,
+    log: Log = no_log,
+) -> MapResult:
+    """Sieve (optional), polygonise, measure and tabulate ``product``; all outputs appear only on success."""
+    check_map_outputs(outputs)
+    driver = vector_driver(outputs.polygons) if outputs.polygons else ""
+    class_ds = open_raster(product.class_raster)
+    grid = grid_of(class_ds)
+    classes = _polygonised(product, config)
+    work = tempfile.mkdtemp(prefix=".changelens-", dir=os.path.dirname(os.path.abspath(product.class_raster)))
+    result = MapResult(ClassStats(product.scheme), polygonised_classes=tuple(c.value for c in classes))
+
+    def part(start: float, end: float) -> Progress:
+        return sub_progress(progress, start, end)
+
+    try:
+        with bounded_gdal_cache():
+            sieved = None
+            if config.min_area_m2 > 0:
+                pixel_m2 = centre_pixel_area_m2(grid)
+                result.sieve_threshold_px = max(1, math.ceil(config.min_area_m2 / pixel_m2 - 1e-9))
+                log(
+                    f"Minimum mapping unit {config.min_area_m2:g} m² = {result.sieve_threshold_px} pixels of "
+                    f"{pixel_m2:.6g} m²: smaller regions merge into their largest neighbour."
+                )
+                sieved = os.path.join(work, "sieved.tif")
+                sieve_classes(class_ds, sieved, result.sieve_threshold_px, config.eight_connected, part(0.0, 0.2))
+                class_ds = gdal.Open(sieved)
+            labels = None
+            if outputs.polygons:
+                regions = os.path.join(work, "regions.gpkg")
+                count = _polygonize(class_ds, grid, classes, regions, config.eight_connected, part(0.2, 0.5))
+                log(f"{count} regions polygonised.")
+                labels = _label_raster(regions, grid, os.path.join(work, "labels.tif"), part(0.5, 0.6))
+            measure = measure_reader(product, grid)
+            max_fid = _max_fid(regions) if outputs.polygons else 0
+            zonal = zonal_pass(class_ds, labels, max_fid, measure, grid, product, result.stats, part(0.6, 0.75))
+            result.class_means, result.histogram = zonal.class_means, zonal.histogram
+            if outputs.polygons:
+                staged = os.path.join(work, "out", os.path.basename(outputs.polygons))
+                os.makedirs(os.path.dirname(staged))
+                result.polygon_counts = write_polygons(
+                    regions,
+                    staged,
+                    driver,
+                    product,
+                    classes,
+                    config.fill_holes,
+                    config.simplify_tolerance,
+                    zonal,
+                    grid,
+                    part(0.75, 0.98),
+                )
+            if outputs.stats_table:
+                staged_table = os.path.join(work, "table", os.path.basename(outputs.stats_table))
+                os.makedirs(os.path.dirname(staged_table))
+                _write_stats(staged_table, product, result)
+            report(progress, 0.99)
+            class_ds = labels = measure = None
+            # Commit: the sieved class raster, the polygons and the table move into place together.
+            if sieved is not None:
+                _replace_raster(sieved, product.class_raster)
+            if outputs.polygons:
+                result.polygons = _move_all(os.path.dirname(staged), outputs.polygons)
+            if outputs.stats_table:
+                result.stats_table = _move_all(os.path.dirname(staged_table), outputs.stats_table)
+        _refresh(product.stats, result.stats)
+        progress(1.0)  # outputs are in place: too late to cancel
+        return result
+    finally:
+        class_ds = labels = measure = None
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _refresh(target: ClassStats, source: ClassStats) -> None:
+    """Make the product's statistics describe the final (possibly sieved) class raster."""
+    if target is source:
+        return
+    target.pixels.clear()
+    target.pixels.update(source.pixels)
+    target.area_m2.clear()
+    target.area_m2.update(source.area_m2)
+
+
+def _gdal_callback(progress: Progress, cancelled: list[bool]):  # noqa: ANN202 - GDAL callback
+    def callback(complete: float, _message: object, _data: object) -> int:
+        if progress(complete):
+            return 1
+        cancelled.append(True)
+        return 0
+
+    return callback
+
+
+@contextlib.contextmanager
+def _cancellable(cancelled: list[bool], doing: str = "making polygons") -> Iterator[None]:
+    try:
+        yield
+    except RuntimeError as exc:
+        if cancelled:
+            raise CancelledError("The run was cancelled.") from exc
+        raise OutputError(f"GDAL failed while {doing}: {exc}") from exc
+
+
+def _class_band_like(src: gdal.Dataset, path: str) -> gdal.Dataset:
+    """An empty Byte GeoTIFF with ``src``'s grid, no-data value, colour table and category names."""
+    options = ["TILED=YES", f"BLOCKXSIZE={TILE_PX}", f"BLOCKYSIZE={TILE_PX}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+    dst = gdal.GetDriverByName("GTiff").Create(path, src.RasterXSize, src.RasterYSize, 1, gdal.GDT_Byte, options)
+    dst.SetGeoTransform(src.GetGeoTransform())
+    dst.SetProjection(src.GetProjection())
+    band, source = dst.GetRasterBand(1), src.GetRasterBand(1)
+    if source.GetNoDataValue() is not None:
+        band.SetNoDataValue(source.GetNoDataValue())
+    band.SetDescription(source.GetDescription())
+    if source.GetRasterColorTable() is not None:
+        band.SetRasterColorTable(source.GetRasterColorTable())
+        band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    if source.GetCategoryNames():
+        band.SetCategoryNames(source.GetCategoryNames())
+    return dst
+
+
+def sieve_classes(src: gdal.Dataset, path: str, threshold_px: int, eight: bool, progress: Progress) -> None:
+    """Write ``src``'s classes to ``path`` with regions under ``threshold_px`` pixels merged into their
+    largest neighbour (GDAL sieve; no data stays no data). Honours cancel through ``progress``."""
+    dst = _class_band_like(src, path)
+    source = src.GetRasterBand(1)
+    cancelled: list[bool] = []
+    with _cancellable(cancelled, "removing small regions"):
+        gdal.SieveFilter(
+            source,
+            source.GetMaskBand(),
+            dst.GetRasterBand(1),
+            threshold_px,
+            8 if eight else 4,
+            callback=_gdal_callback(progress, cancelled),
+        )
+    dst.FlushCache()
+    dst = None
+
+
+def _mask_vrt(class_ds: gdal.Dataset, keep: tuple[int, ...]) -> gdal.Dataset:
+    """A Byte VRT that is 1 where the class raster holds a class to polygonise, else 0 (streams)."""
+    lut = ",".join(f"{v}:{1 if v in keep else 0}" for v in range(256))
+    gt = ",".join(repr(v) for v in class_ds.GetGeoTransform())
+    xml = (
+        f'<VRTDataset rasterXSize="{class_ds.RasterXSize}" rasterYSize="{class_ds.RasterYSize}">'
+        f"<GeoTransform>{gt}</GeoTransform>"
+        '<VRTRasterBand dataType="Byte" band="1"><ComplexSource>'
+        f'<SourceFilename relativeToVRT="0">{_xml_text(class_ds.GetDescription())}</SourceFilename>'
+        f"<SourceBand>1</SourceBand><LUT>{lut}</LUT>"
+        "</ComplexSource></VRTRasterBand></VRTDataset>"
+    )
+    return gdal.Open(xml)
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _polygonize(
+    class_ds: gdal.Dataset, grid: Grid, classes: tuple[ClassInfo, ...], path: str, eight: bool, progress: Progress
+) -> int:
+    mask = _mask_vrt(class_ds, tuple(c.value for c in classes))
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    layer = ds.CreateLayer("regions", grid.srs(), ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
+    layer.CreateField(ogr.FieldDefn("class_id", ogr.OFTInteger))
+    cancelled: list[bool] = []
+    layer.StartTransaction()
+    with _cancellable(cancelled):
+        gdal.Polygonize(
+            class_ds.GetRasterBand(1),
+            mask.GetRasterBand(1),
+            layer,
+            0,
+            ["8CONNECTED=8"] if eight else [],
+            callback=_gdal_callback(progress, cancelled),
+        )
+    layer.CommitTransaction()
+    count = layer.GetFeatureCount()
+    ds = None
+    return count
+
+
+def _label_raster(regions: str, grid: Grid, path: str, progress: Progress) -> gdal.Dataset:
+    """Each polygon's feature id burned into an Int32 raster (0 = not polygonised)."""
+    options = ["TILED=YES", f"BLOCKXSIZE={TILE_PX}", f"BLOCKYSIZE={TILE_PX}", "COMPRESS=DEFLATE", "BIGTIFF=YES"]
+    dst = gdal.GetDriverByName("GTiff").Create(path, grid.width_px, grid.height_px, 1, gdal.GDT_Int32, options)
+    dst.SetGeoTransform(grid.geotransform)
+    dst.SetProjection(grid.crs_wkt)
+    cancelled: list[bool] = []
+    # RasterizeLayer streams features chunk by chunk; gdal.Rasterize would first load every geometry.
+    src = ogr.Open(regions)
+    layer = src.ExecuteSQL("SELECT fid + 0 AS rid, geom FROM regions")
+    try:
+        with _cancellable(cancelled), bounded_gdal_cache(RASTERIZE_CACHE_BYTES):
+            gdal.RasterizeLayer(
+                dst, [1], layer, options=["ATTRIBUTE=rid"], callback=_gdal_callback(progress, cancelled)
+            )
+    finally:
+        src.ReleaseResultSet(layer)
+        src = None
+    dst.FlushCache()
+    return dst
+
+
+def _max_fid(regions: str) -> int:
+    src = ogr.Open(regions)
+    result = src.ExecuteSQL("SELECT MAX(fid) FROM regions")
+    try:
+        feature = result.GetNextFeature()
+        return int(feature.GetField(0) or 0) if feature is not None else 0
+    finally:
+        src.ReleaseResultSet(result)
+
+
+def _write_stats(path: str, product: MapProduct, result: MapResult) -> None:
+    mean_name = measure_field_name(product.measure_name)
+    rows = [
+        {
+            "class_id": row["class_id"],
+            "class_name": row["class_name"],
+            "pixels": row["pixels"],
+            "area_ha": row["area_ha"],
+            "percent": row["percent"],
+            "polygons": row["polygons"],
+            mean_name: row["mean_measure"],
+        }
+        for row in result.rows()
+    ]
+    write_table(path, rows)
+
+
+def _replace_raster(new: str, final: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(final + ".aux.xml")
+    if os.path.exists(new + ".aux.xml"):
+        os.replace(new + ".aux.xml", final + ".aux.xml")
+    os.replace(new, final)
+
+
+def _move_all(staging: str, final: str) -> str:
+    """Move every file written in ``staging`` next to ``final`` (a Shapefile is several files)."""
+    folder = os.path.dirname(os.path.abspath(final))
+    if os.path.exists(final) and os.path.isfile(final):
+        os.remove(final)
+    for name in os.listdir(staging):
+        target = os.path.join(folder, name)
+        if os.path.isfile(target):
+            os.remove(target)
+        shutil.move(os.path.join(staging, name), target)  # another file system falls back to a copy
+    if not os.path.exists(final):
+        raise OutputError(f"The output '{final}' was not written.")
+    return final
