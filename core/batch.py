@@ -29,9 +29,9 @@ from osgeo import gdal
 
 from .errors import InputError, OutputError
 from .io.grid import grid_of, pixel_area_rows_m2
-from .progress import Progress, no_progress, report
 from .io.raster import open_raster
 from .io.windows import block_windows
+from .progress import Progress, no_progress, report
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
 BEFORE_ROLES = ("pre", "before", "t1", "date1")

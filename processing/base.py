@@ -21,9 +21,9 @@ from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.errors import CancelledError, ChangeLensError, NotARasterError
-from ..core.progress import Progress
 from ..core.io.raster import open_raster
 from ..core.outputs.styles import sidecar_path
+from ..core.progress import Progress
 from .parameter_help import parameter_help
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

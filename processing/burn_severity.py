@@ -18,10 +18,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.methods.burn import DEFAULT_BREAKS, SEVERITY, BurnSeverityConfig, BurnSeverityOutputs, run_burn_severity
 from ..core.io.grid import RESAMPLING
-from ..core.outputs.products import MapProduct
 from ..core.io.sensors import RADIOMETRY_CHOICES
+from ..core.methods.burn import DEFAULT_BREAKS, SEVERITY, BurnSeverityConfig, BurnSeverityOutputs, run_burn_severity
+from ..core.outputs.products import MapProduct
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

@@ -17,9 +17,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.methods.cva import NORMALISATIONS, CvaConfig, CvaOutputs, run_cva
-from ..core.io.grid import RESAMPLING
 from ..core.engine.threshold import THRESHOLD_METHODS
+from ..core.io.grid import RESAMPLING
+from ..core.methods.cva import NORMALISATIONS, CvaConfig, CvaOutputs, run_cva
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

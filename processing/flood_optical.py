@@ -15,10 +15,16 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES, OpticalFloodConfig, OpticalFloodOutputs, run_optical_flood
+from ..core.engine.threshold import THRESHOLD_METHODS
 from ..core.io.grid import RESAMPLING
 from ..core.io.sensors import RADIOMETRY_CHOICES
-from ..core.engine.threshold import THRESHOLD_METHODS
+from ..core.methods.flood_optical import (
+    CLOUD_MASKS,
+    WATER_INDICES,
+    OpticalFloodConfig,
+    OpticalFloodOutputs,
+    run_optical_flood,
+)
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

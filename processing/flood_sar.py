@@ -15,10 +15,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.methods.flood_sar import POLARISATIONS, SarFloodConfig, SarFloodOutputs, run_sar_flood
+from ..core.engine.threshold import THRESHOLD_METHODS
 from ..core.io.grid import RESAMPLING
 from ..core.io.sar import SAR_SCALES, SPECKLE_FILTERS
-from ..core.engine.threshold import THRESHOLD_METHODS
+from ..core.methods.flood_sar import POLARISATIONS, SarFloodConfig, SarFloodOutputs, run_sar_flood
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

@@ -16,8 +16,8 @@ from qgis.core import (
 )
 
 from ..core.io.grid import RESAMPLING
-from ..core.methods.landslide import LandslideConfig, LandslideOutputs, run_landslide
 from ..core.io.sensors import RADIOMETRY_CHOICES
+from ..core.methods.landslide import LandslideConfig, LandslideOutputs, run_landslide
 from .base import (
     ChangeLensAlgorithm,
     feedback_log,

@@ -7,15 +7,15 @@ the values pinned here. Renaming a label is fine; reordering, inserting or remov
 from __future__ import annotations
 
 import pytest
+from changelens.core.engine.threshold import THRESHOLD_METHODS
+from changelens.core.io.grid import RESAMPLING
+from changelens.core.io.sar import SAR_SCALES, SPECKLE_FILTERS
+from changelens.core.io.sensors import RADIOMETRY_CHOICES
 from changelens.core.methods.cva import NORMALISATIONS
 from changelens.core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES
 from changelens.core.methods.flood_sar import POLARISATIONS
-from changelens.core.io.grid import RESAMPLING
 from changelens.core.models.meta import LAYOUTS, TASKS
 from changelens.core.models.runtime import DEVICES
-from changelens.core.io.sar import SAR_SCALES, SPECKLE_FILTERS
-from changelens.core.io.sensors import RADIOMETRY_CHOICES
-from changelens.core.engine.threshold import THRESHOLD_METHODS
 from changelens.processing.model_metadata import KEEP
 from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
 

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import onnxruntime as ort
 import pytest
-from changelens.core.models import inference
 from changelens.core.errors import (
     BandNotFoundError,
     CancelledError,
@@ -17,6 +16,7 @@ from changelens.core.errors import (
     ParameterError,
     ProviderError,
 )
+from changelens.core.models import inference
 from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from changelens.core.models.runtime import clear_sessions, get_session
 from onnx_models import base_metadata, conv_model, difference_model, identity_model, layout_model

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.errors import EmptyDataError
 from changelens.core.engine.threshold import Sampler, kittler_illingworth, otsu
+from changelens.core.errors import EmptyDataError
 
 
 def _mixture(n0: int, m0: float, s0: float, n1: int, m1: float, s1: float, seed: int = 0) -> np.ndarray:

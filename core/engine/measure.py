@@ -16,13 +16,13 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .stream import Compute, stream
 from ..io.grid import Grid
-from ..progress import Progress
 from ..io.raster import BandReader, open_raster
-from .threshold import Sampler
 from ..io.windows import HaloWindow
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress
+from .stream import Compute, stream
+from .threshold import Sampler
 
 
 def pad_to_halo(array: np.ndarray, hw: HaloWindow, halo_px: int) -> np.ndarray:

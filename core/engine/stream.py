@@ -14,10 +14,10 @@ import numpy as np
 
 from ..classes import ClassScheme
 from ..io.grid import Grid, pixel_area_rows_m2
-from ..progress import Progress, report
 from ..io.raster import BandReader, bounded_gdal_cache
 from ..io.windows import HaloWindow, count_blocks, halo_windows
 from ..outputs.writer import OutputSet
+from ..progress import Progress, report
 
 Compute = Callable[[Mapping[str, np.ndarray], HaloWindow], Mapping[str, np.ndarray]]
 

@@ -11,12 +11,12 @@ from ..classes import ClassInfo, ClassScheme
 from ..engine.stream import ClassStats, stream
 from ..errors import ParameterError
 from ..io.pair import DateInput, Log, no_log, open_pair
-from ..progress import Progress, no_progress
 from ..io.raster import BandSpec, Radiometry
 from ..io.sensors import normalized_difference
-from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..io.windows import HaloWindow
+from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress
 
 SEVERITY = ClassScheme(
     (

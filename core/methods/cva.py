@@ -16,19 +16,19 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
+from ..engine.measure import core_of, pad_to_halo
 from ..engine.stream import ClassStats, stream
+from ..engine.threshold import Sampler, automatic_threshold, method_label
 from ..errors import BandCountError, EmptyDataError, ParameterError
 from ..io.grid import align_pair
-from ..engine.measure import core_of, pad_to_halo
 from ..io.pair import Log, no_log
-from ..outputs.products import MapProduct
-from ..progress import Progress, no_progress, sub_progress
 from ..io.raster import BandReader, band_descriptions, open_raster, resolve_band
 from ..io.sar import median_filter
-from ..outputs.styles import qml_pseudocolor
-from ..engine.threshold import Sampler, automatic_threshold, method_label
 from ..io.windows import HaloWindow
+from ..outputs.products import MapProduct
+from ..outputs.styles import qml_pseudocolor
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress, sub_progress
 
 CHANGE = ClassScheme(
     (ClassInfo(1, "No change", "#d9d9d9", background=True), ClassInfo(2, "Change", "#e31a1c")),

@@ -15,20 +15,20 @@ from typing import Mapping
 import numpy as np
 from osgeo import gdal
 
-from ..engine.stream import ClassStats, stream
-from ..errors import EmptyDataError, ParameterError
-from .flood_sar import FLOOD
-from ..io.grid import align_pair, grid_of, warp_to_grid
 from ..engine.measure import measure_pass, scratch_folder
+from ..engine.stream import ClassStats, stream
+from ..engine.threshold import automatic_threshold, method_label
+from ..errors import EmptyDataError, ParameterError
+from ..io.grid import align_pair, grid_of, warp_to_grid
 from ..io.pair import Log, no_log
-from ..outputs.products import MapProduct
-from ..progress import Progress, no_progress, sub_progress
 from ..io.raster import BandReader, BandSpec, Radiometry, find_band_by_name, open_raster, resolve_band
 from ..io.sensors import choose_radiometry, detect_sensor, find_role, normalized_difference
-from ..outputs.styles import diverging_stops, qml_pseudocolor
-from ..engine.threshold import automatic_threshold, method_label
 from ..io.windows import HaloWindow
+from ..outputs.products import MapProduct
+from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress, sub_progress
+from .flood_sar import FLOOD
 
 WATER_INDICES = (
     ("auto", "Automatic (MNDWI when a SWIR1 band exists, else NDWI)"),

@@ -16,20 +16,20 @@ import numpy as np
 from osgeo import gdal
 
 from ..classes import ClassInfo, ClassScheme
+from ..engine.measure import measure_pass, pad_to_halo, scratch_folder
 from ..engine.stream import ClassStats, stream
+from ..engine.threshold import Sampler, automatic_threshold, method_label
 from ..errors import BandNotFoundError, EmptyDataError, ParameterError
 from ..io.grid import align_pair, grid_of
-from ..engine.measure import measure_pass, pad_to_halo, scratch_folder
 from ..io.pair import Log, no_log
-from ..outputs.products import MapProduct
-from ..progress import Progress, no_progress, sub_progress
 from ..io.raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
 from ..io.sar import detect_scale, speckle_filter, to_db
-from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..io.terrain import slope_reader
-from ..engine.threshold import Sampler, automatic_threshold, method_label
 from ..io.windows import HaloWindow
+from ..outputs.products import MapProduct
+from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress, sub_progress
 
 FLOOD = ClassScheme(
     (

@@ -17,20 +17,20 @@ from typing import Mapping
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
+from ..engine.measure import scratch_folder
 from ..engine.stream import ClassStats, stream
 from ..errors import ParameterError
 from ..io.grid import centre_pixel_area_m2
-from ..engine.measure import scratch_folder
 from ..io.pair import DateInput, Log, no_log, open_pair
-from ..outputs.products import MapProduct
-from ..progress import Progress, no_progress, report, sub_progress
 from ..io.raster import BandReader, BandSpec, Radiometry, all_finite, open_raster
 from ..io.sensors import normalized_difference
-from ..outputs.styles import diverging_stops, qml_pseudocolor
 from ..io.terrain import slope_reader
-from ..outputs.vectorize import sieve_classes
 from ..io.windows import HaloWindow
+from ..outputs.products import MapProduct
+from ..outputs.styles import diverging_stops, qml_pseudocolor
+from ..outputs.vectorize import sieve_classes
 from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress, report, sub_progress
 
 LANDSLIDE = ClassScheme(
     (ClassInfo(1, "No landslide", "#d9d9d9", background=True), ClassInfo(2, "New landslide", "#c2410c")),

@@ -21,22 +21,22 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..engine.measure import scratch_folder
 from ..engine.stream import ClassStats
 from ..errors import InputError, ModelError, ParameterError
 from ..io.grid import RESAMPLING, Grid, pixel_area_rows_m2
-from ..engine.measure import scratch_folder
+from ..io.pair import Log, no_log
+from ..io.raster import bounded_gdal_cache
+from ..io.windows import Window
+from ..outputs.products import MapProduct
+from ..outputs.styles import qml_pseudocolor
+from ..outputs.writer import OutputSet, RasterOutput
+from ..progress import Progress, no_progress, report
 from .graph import GraphIO, check_graph, feed, input_channels, probabilities
 from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
 from .meta import ModelMeta, read_model_metadata, with_overrides
-from ..io.pair import Log, no_log
-from ..outputs.products import MapProduct
-from ..progress import Progress, no_progress, report
-from ..io.raster import bounded_gdal_cache
 from .runtime import device_label, get_session
-from ..outputs.styles import qml_pseudocolor
 from .tiling import tile_starts, tile_weights
-from ..io.windows import Window
-from ..outputs.writer import OutputSet, RasterOutput
 
 PIECE_WIDTH_PX = 1024
 GDAL_CACHE_BYTES = 64 << 20

@@ -9,10 +9,10 @@ from osgeo import ogr
 
 from ..classes import ClassInfo
 from ..errors import OutputError
-from .geometry import GroundMetric, simplified, without_holes
 from ..io.grid import Grid
-from .products import MapProduct
 from ..progress import Progress, report
+from .geometry import GroundMetric, simplified, without_holes
+from .products import MapProduct
 from .vectorstyle import qml_categorized, sld_categorized, vector_sidecar_path, write_gpkg_default_style
 from .zonal import Zonal
 

@@ -33,10 +33,10 @@ from ..engine.stream import ClassStats
 from ..errors import CancelledError, OutputError, ParameterError
 from ..io.grid import Grid, centre_pixel_area_m2, grid_of
 from ..io.pair import Log, no_log
+from ..io.raster import bounded_gdal_cache, open_raster
+from ..progress import Progress, no_progress, report, sub_progress
 from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
-from ..progress import Progress, no_progress, report, sub_progress
-from ..io.raster import bounded_gdal_cache, open_raster
 from .report import Histogram
 from .tables import check_table_path, write_table
 from .writer import TILE_PX

@@ -18,8 +18,8 @@ from osgeo import gdal
 from ..classes import ClassScheme
 from ..errors import OutputError
 from ..io.grid import Grid
-from .styles import qml_paletted, sidecar_path
 from ..io.windows import Window
+from .styles import qml_paletted, sidecar_path
 
 gdal.UseExceptions()
 

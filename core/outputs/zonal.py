@@ -14,11 +14,11 @@ from osgeo import gdal
 
 from ..engine.stream import ClassStats, block_size
 from ..io.grid import Grid, grid_of, pixel_area_rows_m2, warp_to_grid
-from .products import MapProduct
-from ..progress import Progress, report
 from ..io.raster import BandReader, open_raster
-from .report import Histogram
 from ..io.windows import Window, block_windows, count_blocks
+from ..progress import Progress, report
+from .products import MapProduct
+from .report import Histogram
 
 HISTOGRAM_BINS = 60
 
