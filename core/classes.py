@@ -1,4 +1,10 @@
-"""Class schemes for classified outputs: values, names and colours."""
+"""Class schemes for classified outputs: values, names, colours, and which classes are mapped.
+
+A *mapped* class is one a method exists to find (burned, flooded, change): its areas are
+the headline results and it is polygonised. *Background* classes (unburned, not flooded,
+permanent water, no change) are counted but neither reported as mapped nor polygonised by
+default. Code reads class areas by value and role, never by name: names may be translated.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,11 @@ class ClassInfo:
     name: str
     color: str  # "#rrggbb"
     background: bool = False
+
+    @property
+    def mapped(self) -> bool:
+        """True for a class the method maps (its area is reported as mapped and it is polygonised)."""
+        return not self.background
 
     def rgb(self) -> tuple[int, int, int]:
         """The colour as an (r, g, b) tuple of 0-255 integers."""
@@ -47,3 +58,8 @@ class ClassScheme:
     def values(self) -> tuple[int, ...]:
         """The class values in order."""
         return tuple(c.value for c in self.classes)
+
+    @property
+    def mapped_values(self) -> tuple[int, ...]:
+        """The values of the mapped (non-background) classes."""
+        return tuple(c.value for c in self.classes if c.mapped)

@@ -1,7 +1,8 @@
-"""Progress callbacks: ``progress(fraction) -> keep_going``.
+"""Progress and log callbacks: ``progress(fraction) -> keep_going`` and ``log(message)``.
 
-Every long operation takes such a callback; it reports a fraction in [0, 1] and
-stops (raising :class:`CancelledError`) as soon as the callback returns False.
+Every long operation takes a progress callback; it reports a fraction in [0, 1] and
+stops (raising :class:`CancelledError`) as soon as the callback returns False. Core
+never prints: what a run decided goes to the ``log`` callback the caller passes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from typing import Callable
 from .errors import CancelledError
 
 Progress = Callable[[float], bool]
+Log = Callable[[str], None]
+
+
+def no_log(_message: str) -> None:
+    """A log sink that drops messages."""
 
 
 def no_progress(_fraction: float) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from qgis.core import (
     QgsMapLayer,
@@ -95,6 +95,13 @@ def raster_path(
             "(GeoTIFF, JP2, VRT, ...): export the layer to a file first."
         )
     return layer.source()
+
+
+def advanced(alg: QgsProcessingAlgorithm, params: Sequence[QgsProcessingParameterDefinition]) -> None:
+    """Add parameters flagged as advanced."""
+    for param in params:
+        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        alg.addParameter(param)
 
 
 def optional_band(

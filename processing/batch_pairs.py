@@ -42,7 +42,7 @@ from ..core.batch import (
     unique_names,
     write_summary_csv,
 )
-from .base import ChangeLensAlgorithm, run_core
+from .base import ChangeLensAlgorithm, advanced, run_core
 from .batch_child import (
     PairFeedback,
     class_rows,
@@ -53,7 +53,6 @@ from .batch_child import (
     run_pair,
     run_parameters,
 )
-from .common import advanced
 
 _FIELD_TYPES = {
     "class_id": QVariant.Int,

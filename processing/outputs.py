@@ -1,17 +1,20 @@
 """Shared outputs of every classifying algorithm: polygons, clean-up, statistics table and report.
 
-An algorithm calls :func:`add_map_outputs` in ``initAlgorithm`` and, after writing its class
-raster, :func:`write_map_outputs` with the :class:`MapProduct` it produced. Files carry their
-styles (GeoPackage ``layer_styles``, ``.qml`` sidecars), so ``qgis_process`` runs are styled
-too; desktop runs also get their loaded layers named and styled by post-processors.
+An algorithm calls :func:`add_map_outputs` in ``initAlgorithm``; in ``processAlgorithm`` it opens
+the run's :class:`Transaction`, calls :func:`plan_map_outputs` (checks the options and reserves
+every destination before any pixel is read), runs its core method into the same transaction,
+then :func:`write_map_outputs` with the :class:`MapProduct` it produced. Everything is staged and
+moves into place when the transaction commits: a cancel or a failure at any stage keeps nothing.
+Files carry their styles (GeoPackage ``layer_styles``, ``.qml`` sidecars), so ``qgis_process``
+runs are styled too; desktop runs also get their loaded layers named and styled by post-processors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from qgis.core import (
@@ -20,7 +23,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -29,13 +31,14 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ..core.errors import CancelledError
 from ..core.outputs.products import MapProduct
 from ..core.outputs.report import ReportContent, build_report, write_report
-from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig, make_map_outputs
+from ..core.outputs.transaction import Transaction
+from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig
 from ..core.outputs.vectorize import check_map_outputs as check_outputs
 from ..core.outputs.vectorstyle import qml_categorized
-from .base import feedback_log, feedback_progress, optional_output, run_core, style_on_load
-from .common import advanced
+from .base import advanced, optional_output, run_core, style_on_load
 from .pdf_report import write_pdf_report
 from .preview import render_previews
 
@@ -124,6 +127,22 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
     alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))
 
 
+@dataclass(frozen=True)
+class MapOutputPlan:
+    """The shared outputs a run was asked for (final paths; None = skipped) and the clean-up options."""
+
+    config: PolygonConfig
+    polygons: str | None = None
+    table: str | None = None
+    report: str | None = None
+    pdf: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        """True when anything beyond the class raster's own statistics is asked for."""
+        return bool(self.polygons or self.table or self.report or self.pdf or self.config.min_area_m2 > 0)
+
+
 def _destination(
     alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
 ) -> str | None:
@@ -136,27 +155,6 @@ def _destination(
             "(.gpkg, .shp, .geojson, .csv ...)."
         )
     return path
-
-
-def _explicit_path(value: Any) -> str | None:
-    """A destination the user typed (not a temporary output), read without creating anything."""
-    if isinstance(value, QgsProcessingOutputLayerDefinition):
-        value = value.sink.staticValue()
-    if not isinstance(value, str) or not value or value == QgsProcessing.TEMPORARY_OUTPUT:
-        return None
-    return value
-
-
-def check_map_outputs(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> None:
-    """Refuse bad clean-up values and unusable destinations before the algorithm starts its work."""
-    _config(alg, parameters, context)
-    polygons = _explicit_path(parameters.get(OUTPUT_POLYGONS))
-    table = _explicit_path(parameters.get(OUTPUT_STATS))
-    run_core(lambda: check_outputs(MapOutputs(polygons, table)))
-    for name in (OUTPUT_REPORT, OUTPUT_REPORT_PDF):
-        report = _explicit_path(parameters.get(name))
-        if report and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
-            raise QgsProcessingException(f"The report folder '{os.path.dirname(report)}' does not exist.")
 
 
 def _file_path(
@@ -180,6 +178,33 @@ def _config(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: Qg
     )
 
 
+def plan_map_outputs(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext, transaction: Transaction
+) -> MapOutputPlan:
+    """Check the clean-up options and reserve the polygon, table and report destinations in ``transaction``.
+
+    Runs before any pixel is read: a missing or read-only folder, an unknown format or two
+    outputs on one path fail here with one sentence, and nothing is written.
+    """
+    plan = MapOutputPlan(
+        _config(alg, parameters, context),
+        _destination(alg, parameters, OUTPUT_POLYGONS, context),
+        _destination(alg, parameters, OUTPUT_STATS, context),
+        _file_path(alg, parameters, OUTPUT_REPORT, context),
+        _file_path(alg, parameters, OUTPUT_REPORT_PDF, context),
+    )
+    run_core(lambda: check_outputs(MapOutputs(plan.polygons, plan.table)))
+    for path, label in (
+        (plan.polygons, "polygons"),
+        (plan.table, "area statistics table"),
+        (plan.report, "report"),
+        (plan.pdf, "PDF report"),
+    ):
+        if path:
+            run_core(lambda path=path, label=label: transaction.reserve(path, label))
+    return plan
+
+
 def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
     return (
         ("Minimum mapping unit", f"{config.min_area_m2:g} m²" if config.min_area_m2 else "off"),
@@ -190,27 +215,32 @@ def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
     )
 
 
+def stop_if_cancelled(feedback: QgsProcessingFeedback) -> None:
+    """Raise :class:`CancelledError` when the user cancelled (the transaction then keeps nothing)."""
+    if feedback is not None and feedback.isCanceled():
+        raise CancelledError("The run was cancelled.")
+
+
 def _write_reports(
     product: MapProduct,
     result: MapResult,
-    config: PolygonConfig,
-    report: str | None,
-    pdf: str | None,
+    plan: MapOutputPlan,
+    transaction: Transaction,
     started: float,
     feedback: QgsProcessingFeedback,
 ) -> None:
-    """Render the map previews and write the HTML and/or PDF report."""
-    if feedback.isCanceled():
-        raise QgsProcessingException("The run was cancelled; the report was not written.")
+    """Render the map previews and write the HTML and/or PDF report (staged)."""
+    stop_if_cancelled(feedback)
     feedback.setProgressText("Report")
-    images = render_previews(product, result.polygons, sum(result.polygon_counts.values()))
+    images = render_previews(product, result.polygons_staged, sum(result.polygon_counts.values()))
+    stop_if_cancelled(feedback)
     outputs = (
-        ("Class raster", product.class_raster),
-        (product.measure_name or "Measure", product.measure_raster),
+        ("Class raster", transaction.final_of(product.class_raster)),
+        (product.measure_name or "Measure", transaction.final_of(product.measure_raster or "")),
         ("Polygons", result.polygons),
         ("Area statistics", result.stats_table),
-        ("Report", report),
-        ("Report (PDF)", pdf),
+        ("Report", plan.report),
+        ("Report (PDF)", plan.pdf),
     )
     created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     content = ReportContent(
@@ -224,75 +254,70 @@ def _write_reports(
         histogram=result.histogram,
         maps=tuple(images),
         inputs=product.inputs,
-        parameters=product.parameters + _config_pairs(config),
+        parameters=product.parameters + _config_pairs(plan.config),
         outputs=tuple((label, path) for label, path in outputs if path),
         seconds_classify=product.seconds,
         seconds_outputs=time.perf_counter() - started,
         polygons_written=bool(result.polygons),
         created=created,
     )
-    if report:
-        run_core(lambda: write_report(report, build_report(content)))
-        feedback.pushInfo(f"Report written to {report}.")
-    if pdf:
-        run_core(lambda: write_pdf_report(pdf, content, created))
-        feedback.pushInfo(f"PDF report written to {pdf}.")
+    if plan.report:
+        staged = transaction.path_for(plan.report, "report")
+        run_core(lambda: write_report(staged, build_report(content)))
+        stop_if_cancelled(feedback)
+    if plan.pdf:
+        staged_pdf = transaction.path_for(plan.pdf, "PDF report")
+        run_core(lambda: write_pdf_report(staged_pdf, content, created))
+        stop_if_cancelled(feedback)
 
 
-def write_map_outputs(
-    alg: QgsProcessingAlgorithm,
-    parameters: dict[str, Any],
+def finish_map_outputs(
+    plan: MapOutputPlan,
     context: QgsProcessingContext,
     feedback: QgsProcessingFeedback,
     product: MapProduct,
+    result: MapResult,
+    transaction: Transaction,
 ) -> dict[str, Any]:
-    """Sieve, polygonise, tabulate and report ``product``; returns the result-dictionary entries.
+    """Write the reports of ``product`` into ``transaction`` and return the shared result entries.
 
-    When a minimum mapping unit is set, the class raster is sieved in place and
-    ``product.stats`` then describes the sieved raster.
+    ``result`` is what :func:`changelens.core.pipeline.run_and_map` (or ``make_map_outputs``)
+    measured. Raises ``QgsProcessingException`` on failure or cancel; the caller's transaction
+    then removes every staged file.
     """
     started = time.perf_counter()
-    config = _config(alg, parameters, context)
-    polygons = _destination(alg, parameters, OUTPUT_POLYGONS, context)
-    table = _destination(alg, parameters, OUTPUT_STATS, context)
-    report = _file_path(alg, parameters, OUTPUT_REPORT, context)
-    pdf = _file_path(alg, parameters, OUTPUT_REPORT_PDF, context)
-    wanted = polygons or table or report or pdf or config.min_area_m2 > 0
-    if wanted and not product.class_raster:
-        raise QgsProcessingException(
-            "Polygons, area statistics, the minimum mapping unit and the report are made from the class raster: "
-            "keep the class raster output (a temporary file is fine)."
-        )
-    if wanted:
-        feedback.setProgressText("Polygons and area statistics")
-        result: MapResult = run_core(
-            lambda: make_map_outputs(
-                product, MapOutputs(polygons, table), config, feedback_progress(feedback), feedback_log(feedback)
-            )
-        )
-    else:  # nothing to write: the classification's own statistics answer
-        result = MapResult(product.stats, polygonised_classes=())
-    if (polygons or report or pdf) and not product.measure_raster:
+    stop_if_cancelled(feedback)
+    if (plan.polygons or plan.report or plan.pdf) and not product.measure_raster:
         feedback.pushInfo(
             f"The {product.measure_name or 'driving measure'} output was skipped: polygons and the report "
             "have no mean values or histogram. Keep that output to get them."
         )
     rows = result.rows()
-    polygon_count = sum(result.polygon_counts.values())
-    if polygons:
-        feedback.pushInfo(f"{polygon_count} polygons written to {polygons}.")
-    if report or pdf:
-        _write_reports(product, result, config, report, pdf, started, feedback)
+    if plan.report or plan.pdf:
+        if not product.class_raster:
+            raise QgsProcessingException(
+                "The report is made from the class raster: keep the class raster output (a temporary file is fine)."
+            )
+        _write_reports(product, result, plan, transaction, started, feedback)
     classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
     style_on_load(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
     style_on_load(context, result.stats_table, f"{product.title} areas", None)
-    mapped = sum(float(r["area_ha"]) for r in rows if not product.scheme.by_value(int(r["class_id"])).background)
+    mapped = sum(float(r["area_ha"]) for r in rows if product.scheme.by_value(int(r["class_id"])).mapped)
     return {
         OUTPUT_POLYGONS: result.polygons,
         OUTPUT_STATS: result.stats_table,
-        OUTPUT_REPORT: report if report and os.path.exists(report) else None,
-        OUTPUT_REPORT_PDF: pdf if pdf and os.path.exists(pdf) else None,
+        OUTPUT_REPORT: plan.report,
+        OUTPUT_REPORT_PDF: plan.pdf,
         CLASS_AREAS: json.dumps(rows),
-        POLYGON_COUNT: polygon_count,
+        POLYGON_COUNT: sum(result.polygon_counts.values()),
         MAPPED_AREA_HA: mapped,
     }
+
+
+def log_written(feedback: QgsProcessingFeedback, entries: dict[str, Any]) -> None:
+    """After the commit: say where the polygons and reports now are."""
+    if entries.get(OUTPUT_POLYGONS):
+        feedback.pushInfo(f"{entries[POLYGON_COUNT]} polygons written to {entries[OUTPUT_POLYGONS]}.")
+    for name, what in ((OUTPUT_REPORT, "Report"), (OUTPUT_REPORT_PDF, "PDF report")):
+        if entries.get(name):
+            feedback.pushInfo(f"{what} written to {entries[name]}.")

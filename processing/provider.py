@@ -5,12 +5,9 @@ from __future__ import annotations
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.methods import METHODS
 from .base import icon
-from .burn_severity import BurnSeverityAlgorithm
-from .cva import CvaAlgorithm
-from .flood_optical import OpticalFloodAlgorithm
-from .flood_sar import SarFloodAlgorithm
-from .landslide import LandslideAlgorithm
+from .method_algorithm import MethodAlgorithm
 from .model_metadata import EditModelMetadataAlgorithm
 from .run_model import RunModelAlgorithm
 
@@ -42,12 +39,9 @@ class ChangeLensProvider(QgsProcessingProvider):
         return "gpkg" if hasGeometry else "csv"
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - Qt API
+        for method in METHODS:
+            self.addAlgorithm(MethodAlgorithm(method))
         for algorithm in (
-            BurnSeverityAlgorithm(),
-            SarFloodAlgorithm(),
-            OpticalFloodAlgorithm(),
-            LandslideAlgorithm(),
-            CvaAlgorithm(),
             RunModelAlgorithm(),
             EditModelMetadataAlgorithm(),
         ):

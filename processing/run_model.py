@@ -23,9 +23,13 @@ from qgis.core import (
 from ..core.io.grid import RESAMPLING
 from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
+from ..core.outputs.transaction import Transaction
+from ..core.outputs.vectorize import MapOutputs, MapResult, make_map_outputs
+from ..core.progress import sub_progress
 from .base import (
     PLUGIN_DIR,
     ChangeLensAlgorithm,
+    advanced,
     feedback_log,
     feedback_progress,
     optional_output,
@@ -33,8 +37,8 @@ from .base import (
     run_core,
     style_outputs,
 )
-from .common import advanced, report_product
-from .outputs import add_map_outputs, check_map_outputs, map_outputs_help, write_map_outputs
+from .method_algorithm import log_areas
+from .outputs import add_map_outputs, finish_map_outputs, log_written, map_outputs_help, plan_map_outputs
 
 MODELS_DIR = os.path.join(PLUGIN_DIR, "models")
 USE_FILE = "(use the model file above)"
@@ -245,12 +249,40 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             classes=self.parameterAsOutputLayer(parameters, self.OUTPUT_CLASSES, context),
             probability=optional_output(self, parameters, self.OUTPUT_PROBABILITY, context),
         )
-        check_map_outputs(self, parameters, context)
         log = feedback_log(feedback)
-        product = run_core(lambda: run_model(model, images, outputs, config, feedback_progress(feedback), log, dem))
-        log(f"Model run in {product.seconds:.1f} s.")
-        entries = write_map_outputs(self, parameters, context, feedback, product)
-        areas = report_product(feedback, product)
+        with Transaction() as transaction:
+            plan = plan_map_outputs(self, parameters, context, transaction)
+            product = run_core(
+                lambda: run_model(
+                    model,
+                    images,
+                    outputs,
+                    config,
+                    sub_progress(feedback_progress(feedback), 0.0, 0.8 if plan.wanted else 1.0),
+                    log,
+                    dem,
+                    transaction,
+                )
+            )
+            log(f"Model run in {product.seconds:.1f} s.")
+            result = run_core(
+                lambda: (
+                    make_map_outputs(
+                        product,
+                        MapOutputs(plan.polygons, plan.table),
+                        plan.config,
+                        sub_progress(feedback_progress(feedback), 0.8, 1.0),
+                        log,
+                        transaction,
+                    )
+                    if plan.wanted
+                    else MapResult(product.stats, polygonised_classes=())
+                )
+            )
+            entries = run_core(lambda: finish_map_outputs(plan, context, feedback, product, result, transaction))
+            run_core(transaction.commit)
+        log_written(feedback, entries)
+        log_areas(feedback, product)
         style_outputs(
             context,
             {
@@ -262,5 +294,5 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             **entries,
             self.OUTPUT_CLASSES: outputs.classes,
             self.OUTPUT_PROBABILITY: outputs.probability,
-            self.VALID_AREA_HA: sum(areas.values()),
+            self.VALID_AREA_HA: sum(product.stats.area_m2.values()) / 1e4,
         }

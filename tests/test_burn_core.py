@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.methods.burn import BurnSeverityOutputs, burn_indices, classify_dnbr, run_burn_severity
+from changelens.core.methods.burn import BurnSeverity, BurnSeverityConfig, burn_indices, classify_dnbr
+from changelens.core.methods.declaration import RunRequest
+from changelens.core.pipeline import run_method
 from rasters import read, write_raster
 
 
@@ -32,7 +34,8 @@ def test_run_writes_exact_values_and_nodata(tmp_path) -> None:  # noqa: ANN001
     names = ["B8", "B12"]
     a = write_raster(tmp_path / "pre.tif", pre, descriptions=names)
     b = write_raster(tmp_path / "post.tif", post, descriptions=names)
-    res = run_burn_severity(a, b, BurnSeverityOutputs(dnbr=str(tmp_path / "d.tif"), severity=str(tmp_path / "s.tif")))
+    outputs = {"dnbr": str(tmp_path / "d.tif"), "severity": str(tmp_path / "s.tif")}
+    res = run_method(BurnSeverity(), RunRequest({"before": a, "after": b}, BurnSeverityConfig(), outputs))
     d = read(tmp_path / "d.tif")
     s = read(tmp_path / "s.tif")
     assert np.isnan(d[0, 0]) and np.isnan(d[2, 3]) and s[0, 0] == 0 and s[2, 3] == 0
@@ -53,7 +56,8 @@ def test_log_names_the_conversion_of_every_band(tmp_path) -> None:  # noqa: ANN0
         ds.GetRasterBand(1).SetScale(0.0001)
         ds = None
     lines: list[str] = []
-    run_burn_severity(a, b, BurnSeverityOutputs(dnbr=str(tmp_path / "d.tif")), log=lines.append)
+    request = RunRequest({"before": a, "after": b}, BurnSeverityConfig(), {"dnbr": str(tmp_path / "d.tif")})
+    run_method(BurnSeverity(), request, log=lines.append)
     pre_line = next(line for line in lines if line.startswith("pre-fire image"))
     assert "band metadata" in pre_line and "digital numbers / 10000" in pre_line
     assert read(tmp_path / "d.tif") == pytest.approx(np.zeros((3, 4)))

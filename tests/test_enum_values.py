@@ -7,9 +7,10 @@ the values pinned here. Renaming a label is fine; reordering, inserting or remov
 from __future__ import annotations
 
 import pytest
+from changelens.core.engine.filters import SPECKLE_FILTERS
 from changelens.core.engine.threshold import THRESHOLD_METHODS
 from changelens.core.io.grid import RESAMPLING
-from changelens.core.io.sar import SAR_SCALES, SPECKLE_FILTERS
+from changelens.core.io.sar import SAR_SCALES
 from changelens.core.io.sensors import RADIOMETRY_CHOICES
 from changelens.core.methods.cva import NORMALISATIONS
 from changelens.core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES

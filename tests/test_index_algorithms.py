@@ -253,7 +253,10 @@ def test_polygons_statistics_and_report_for_every_index_method(provider, tmp_pat
 
 def test_landslide_cancel_during_the_area_filter_leaves_no_output(tmp_path) -> None:  # noqa: ANN001
     from changelens.core.errors import CancelledError
-    from changelens.core.methods.landslide import LandslideOutputs, run_landslide
+    from changelens.core.methods.declaration import RunRequest
+    from changelens.core.methods.landslide import Landslide, LandslideConfig
+    from changelens.core.outputs.vectorize import MapOutputs, PolygonConfig
+    from changelens.core.pipeline import run_and_map
 
     before = _s2(tmp_path, "b.tif", VEGETATION)
     after = _s2(tmp_path, "a.tif", VEGETATION, [((slice(5, 15), slice(32, 38)), BARE)])
@@ -263,8 +266,11 @@ def test_landslide_cancel_during_the_area_filter_leaves_no_output(tmp_path) -> N
         seen.append(fraction)
         return not 0.6 < fraction < 0.7  # stop inside the minimum-area sieve
 
-    outputs = LandslideOutputs(str(tmp_path / "l.tif"), str(tmp_path / "drop.tif"))
+    images = {"before": before, "after": after, "dem": _dem(tmp_path)}
+    request = RunRequest(
+        images, LandslideConfig(), {"classes": str(tmp_path / "l.tif"), "drop": str(tmp_path / "drop.tif")}
+    )
     with pytest.raises(CancelledError):
-        run_landslide(before, after, _dem(tmp_path), outputs, progress=progress)
+        run_and_map(Landslide(), request, PolygonConfig(), MapOutputs(), progress=progress)
     assert any(0.6 < f < 0.7 for f in seen)
     assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "dem.tif"]

@@ -6,7 +6,9 @@ import numpy as np
 import onnx
 import onnxruntime  # noqa: F401 - the real package, imported before anything can shadow it
 import pytest
-from changelens.core.methods.burn import BurnSeverityOutputs, run_burn_severity
+from changelens.core.methods.burn import BurnSeverity, BurnSeverityConfig
+from changelens.core.methods.declaration import RunRequest
+from changelens.core.pipeline import run_method
 from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from changelens.core.models.meta import write_metadata
 from onnx import TensorProto, helper, numpy_helper
@@ -62,7 +64,8 @@ def test_onnx_dnbr_equals_core_dnbr_on_real_fires(shared_data, tmp_path) -> None
     for event in events:
         pre, post = str(event / "pre.tif"), str(event / "post.tif")
         name = event.name
-        run_burn_severity(pre, post, BurnSeverityOutputs(dnbr=str(tmp_path / f"{name}_dnbr.tif")))
+        outputs = {"dnbr": str(tmp_path / f"{name}_dnbr.tif")}
+        run_method(BurnSeverity(), RunRequest({"before": pre, "after": post}, BurnSeverityConfig(), outputs))
         product = run_model(
             model,
             [pre, post],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from changelens.core.engine.filters import median_filter, refined_lee, speckle_filter
 from changelens.core.errors import EmptyDataError, ParameterError
 from changelens.core.io.raster import BandReader, open_raster
-from changelens.core.io.sar import detect_scale, median_filter, refined_lee, speckle_filter, to_db
+from changelens.core.io.sar import detect_scale, to_db
 from rasters import write_raster
 
 

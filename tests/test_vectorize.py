@@ -8,12 +8,12 @@ import os
 
 import numpy as np
 import pytest
-from changelens.core.engine.stream import ClassStats
 from changelens.core.errors import CancelledError, ParameterError
 from changelens.core.io.grid import grid_of
 from changelens.core.io.windows import Window
 from changelens.core.methods.burn import SEVERITY
 from changelens.core.outputs.products import MapProduct
+from changelens.core.outputs.stats import ClassStats
 from changelens.core.outputs.vectorize import MapOutputs, PolygonConfig, make_map_outputs
 from changelens.core.outputs.writer import OutputSet, RasterOutput
 from osgeo import gdal, ogr

@@ -6,11 +6,12 @@ import os
 
 import numpy as np
 import pytest
-from changelens.core.engine.stream import ClassStats, stream
+from changelens.core.engine.stream import stream
 from changelens.core.errors import CancelledError, OutputError
 from changelens.core.io.grid import grid_of
 from changelens.core.io.raster import BandReader, open_raster
 from changelens.core.methods.burn import SEVERITY
+from changelens.core.outputs.stats import ClassStats
 from changelens.core.outputs.writer import OutputSet, RasterOutput
 from osgeo import gdal
 from rasters import write_raster

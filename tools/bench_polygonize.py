@@ -26,9 +26,9 @@ from osgeo import gdal, osr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the QGIS-free ``core`` package only
 
-from core.engine.stream import ClassStats  # noqa: E402
 from core.methods.burn import SEVERITY  # noqa: E402
 from core.outputs.products import MapProduct  # noqa: E402
+from core.outputs.stats import ClassStats  # noqa: E402
 from core.outputs.vectorize import MapOutputs, make_map_outputs  # noqa: E402
 
 gdal.UseExceptions()

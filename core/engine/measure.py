@@ -25,23 +25,6 @@ from .stream import Compute, stream
 from .threshold import Sampler
 
 
-def pad_to_halo(array: np.ndarray, hw: HaloWindow, halo_px: int) -> np.ndarray:
-    """Pad a read window with NaN where the raster edge cut its halo short."""
-    top = halo_px - (hw.core.row_off - hw.read.row_off)
-    left = halo_px - (hw.core.col_off - hw.read.col_off)
-    bottom = halo_px - (hw.read.row_end - hw.core.row_end)
-    right = halo_px - (hw.read.col_end - hw.core.col_end)
-    if top == left == bottom == right == 0:
-        return array
-    return np.pad(array, ((top, bottom), (left, right)), mode="constant", constant_values=np.nan)
-
-
-def core_of(array: np.ndarray, hw: HaloWindow) -> np.ndarray:
-    """The core-window part of an array read over ``hw.read``."""
-    rows, cols = hw.core_slices()
-    return array[rows, cols]
-
-
 @contextlib.contextmanager
 def scratch_folder(near: Sequence[str | None]) -> Iterator[str]:
     """A temporary folder beside the first output (same disk), removed afterwards."""
@@ -63,19 +46,28 @@ def measure_pass(
     folder: str,
     progress: Progress,
     halo_px: int = 0,
+    sampled: Sequence[str] | None = None,
 ) -> tuple[dict[str, BandReader], Sampler]:
-    """Stream ``compute`` and store its ``keys`` outputs in ``folder``; return readers and a sample."""
-    sampler = Sampler(grid.width_px, grid.height_px)
+    """First pass of a two-pass method: stream ``compute``, keep ``keys`` on disk, sample ``sampled``.
 
-    def sampled(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> Mapping[str, np.ndarray]:
+    ``compute`` returns core-window arrays (float32, NaN = no data) for at least ``keys`` and
+    ``sampled`` (which defaults to ``keys``). The stored measures are Float32 GeoTIFFs in
+    ``folder`` (a scratch folder the caller removes), returned as readers on ``grid``; the
+    :class:`Sampler` holds a regular sample of every sampled key over the whole raster, so one
+    threshold serves every block. Memory stays bounded by the block size.
+    """
+    sampler = Sampler(grid.width_px, grid.height_px)
+    to_sample = tuple(keys if sampled is None else sampled)
+
+    def sampling(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> Mapping[str, np.ndarray]:
         results = compute(arrays, hw)
-        for key in keys:
+        for key in to_sample:
             sampler.add(key, results[key], hw.core.row_off, hw.core.col_off)
         return results
 
     specs = {key: RasterOutput(os.path.join(folder, f"{key}.tif"), description=key) for key in keys}
     with OutputSet(grid, dict(specs)) as out:
-        stream(grid, readers, sampled, out, progress, halo_px=halo_px)
+        stream(grid, readers, sampling, out, progress, halo_px=halo_px)
     stored = {}
     for key, spec in specs.items():
         ds = open_raster(spec.path)

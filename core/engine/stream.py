@@ -7,65 +7,18 @@ counts and ground areas, reporting progress and honouring cancel at every block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 
-from ..classes import ClassScheme
 from ..io.grid import Grid, pixel_area_rows_m2
 from ..io.raster import BandReader, bounded_gdal_cache
-from ..io.windows import HaloWindow, count_blocks, halo_windows
+from ..io.windows import HaloWindow, count_blocks, halo_windows, strip_shape
+from ..outputs.stats import ClassStats
 from ..outputs.writer import OutputSet
 from ..progress import Progress, report
 
 Compute = Callable[[Mapping[str, np.ndarray], HaloWindow], Mapping[str, np.ndarray]]
-
-BLOCK_WIDTH_PX = 4096
-BLOCK_HEIGHT_PX = 256
-
-
-@dataclass
-class ClassStats:
-    """Pixel counts and ground areas per class value of one classified output."""
-
-    scheme: ClassScheme
-    pixels: dict[int, int] = field(default_factory=dict)
-    area_m2: dict[int, float] = field(default_factory=dict)
-
-    def add(self, classes: np.ndarray, row_area_m2: np.ndarray) -> None:
-        """Accumulate a window of class values whose rows have the given pixel areas."""
-        size = 256
-        flat = classes.astype(np.intp, copy=False)
-        counts = np.bincount(flat.ravel(), minlength=size)
-        areas = np.bincount(flat.ravel(), weights=np.repeat(row_area_m2, classes.shape[1]), minlength=size)
-        for info in self.scheme.classes:
-            self.pixels[info.value] = self.pixels.get(info.value, 0) + int(counts[info.value])
-            self.area_m2[info.value] = self.area_m2.get(info.value, 0.0) + float(areas[info.value])
-
-    @property
-    def total_pixels(self) -> int:
-        """Pixels in any class (no data excluded)."""
-        return sum(self.pixels.values())
-
-    def rows(self) -> list[dict[str, object]]:
-        """One row per class: value, name, pixels, hectares and percent of classified area."""
-        total = sum(self.area_m2.values()) or 1.0
-        return [
-            {
-                "class_id": info.value,
-                "class_name": info.name,
-                "pixels": self.pixels.get(info.value, 0),
-                "area_ha": self.area_m2.get(info.value, 0.0) / 1e4,
-                "percent": 100.0 * self.area_m2.get(info.value, 0.0) / total,
-            }
-            for info in self.scheme.classes
-        ]
-
-
-def block_size(grid: Grid) -> tuple[int, int]:
-    """Processing block: full-width strips up to 4096 px wide, 256 rows (tile-aligned)."""
-    return min(grid.width_px, BLOCK_WIDTH_PX), BLOCK_HEIGHT_PX
 
 
 def stream(
@@ -83,7 +36,7 @@ def stream(
     of those outputs. Raises :class:`CancelledError` when ``progress`` says stop;
     the caller's :class:`OutputSet` then removes partial files.
     """
-    block_w, block_h = block_size(grid)
+    block_w, block_h = strip_shape(grid.width_px)
     total = count_blocks(grid.width_px, grid.height_px, block_w, block_h)
     report(progress, 0.0)
     with bounded_gdal_cache():

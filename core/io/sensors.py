@@ -91,6 +91,7 @@ GENERIC = SensorProfile(
         ("nir_narrow", ("NIR",)),
         ("swir1", ("SWIR1", "SWIR")),
         ("swir2", ("SWIR2",)),
+        ("scl", ("SCL",)),
     ),
     Radiometry(),
 )
@@ -207,6 +208,15 @@ def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: 
             f"descriptions of a {profile.label} image): choose the band in the parameters."
         )
     return index
+
+
+def find_band_for_role(
+    ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: BandSpec | None, label: str
+) -> int | None:
+    """Like :func:`find_role` for a role the method can do without: None when no band plays it."""
+    if user_choice not in (None, "", 0):
+        return resolve_band(ds, user_choice, label)  # type: ignore[arg-type]
+    return find_band_by_name(ds, *profile.candidates(role))
 
 
 def _metadata_offset(ds: gdal.Dataset) -> float | None:

@@ -7,8 +7,8 @@ import os
 from osgeo import gdal, osr
 
 from ..errors import InputError, NoOverlapError
+from ..progress import Log, no_log
 from .grid import Grid, grid_of, intersection_window, metres_per_degree, warp_to_grid
-from .pair import Log, no_log
 from .raster import BandReader, open_raster
 
 gdal.UseExceptions()

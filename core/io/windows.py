@@ -9,6 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+STRIP_WIDTH_PX = 4096
+STRIP_HEIGHT_PX = 256
+
+
+def strip_shape(width_px: int) -> tuple[int, int]:
+    """(width, height) of a processing block: full-width strips up to 4096 px wide and 256 rows.
+
+    256 rows match the 256 px tiles ChangeLens writes, so a block never splits an output tile.
+    """
+    return min(width_px, STRIP_WIDTH_PX), STRIP_HEIGHT_PX
+
 
 @dataclass(frozen=True)
 class Window:

@@ -1,22 +1,24 @@
-"""Burn severity from pre- and post-fire images: NBR, dNBR, RdNBR, RBR and USGS classes."""
+"""Burn severity from pre- and post-fire images: NBR, dNBR, RdNBR, RBR and the USGS classes.
+
+NBR = (NIR - SWIR2) / (NIR + SWIR2) per date; dNBR = NBR_pre - NBR_post (Key & Benson 2006,
+FIREMON); RdNBR = dNBR / sqrt(|NBR_pre|) (Miller & Thode 2007); RBR = dNBR / (NBR_pre + 1.001)
+(Parks et al. 2014). All unscaled (the literature often quotes x 1000).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
-from ..engine.stream import ClassStats, stream
 from ..errors import ParameterError
-from ..io.pair import DateInput, Log, no_log, open_pair
-from ..io.raster import BandSpec, Radiometry
 from ..io.sensors import normalized_difference
 from ..io.windows import HaloWindow
-from ..outputs.styles import diverging_stops, qml_pseudocolor
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress
+from ..outputs.writer import RasterOutput
+from . import common
+from .declaration import ImageInput, IndexMethod, Opened, RasterOut, Result, Text, parse_number_list
 
 SEVERITY = ClassScheme(
     (
@@ -37,12 +39,8 @@ RDNBR_FLOOR = 0.001
 
 @dataclass(frozen=True)
 class BurnSeverityConfig:
-    """Band choices (None = detect from descriptions), reflectance conversion and class breaks."""
+    """Reflectance conversion, resampling of the post-fire image and the six dNBR class breaks."""
 
-    pre_nir_band: BandSpec | None = None
-    pre_swir2_band: BandSpec | None = None
-    post_nir_band: BandSpec | None = None
-    post_swir2_band: BandSpec | None = None
     radiometry: str = "auto"
     custom_scale: float = 1.0
     custom_offset: float = 0.0
@@ -54,25 +52,11 @@ class BurnSeverityConfig:
             raise ParameterError("Severity breaks must be 6 increasing dNBR values.")
 
 
-@dataclass(frozen=True)
-class BurnSeverityOutputs:
-    """Output paths; None means the output is not written."""
-
-    dnbr: str | None = None
-    severity: str | None = None
-    rdnbr: str | None = None
-    rbr: str | None = None
-
-
-@dataclass
-class BurnSeverityResult:
-    """What a run measured: the class areas of the severity classes."""
-
-    stats: ClassStats
-
-
 def classify_dnbr(dnbr: np.ndarray, breaks: tuple[float, ...] = DEFAULT_BREAKS) -> np.ndarray:
-    """Severity class 1-7 per pixel (0 where dNBR is NaN); class k holds breaks[k-2] < dNBR <= breaks[k-1]."""
+    """Severity class 1-7 per pixel (uint8, 0 where dNBR is NaN), same shape as ``dnbr``.
+
+    Class k holds ``breaks[k-2] < dNBR <= breaks[k-1]`` (USGS / UN-SPIDER breaks by default).
+    """
     classes = (np.searchsorted(np.asarray(breaks, dtype=np.float64), dnbr, side="left") + 1).astype(np.uint8)
     classes[~np.isfinite(dnbr)] = SEVERITY.nodata
     return classes
@@ -81,7 +65,10 @@ def classify_dnbr(dnbr: np.ndarray, breaks: tuple[float, ...] = DEFAULT_BREAKS) 
 def burn_indices(
     nir_pre: np.ndarray, swir_pre: np.ndarray, nir_post: np.ndarray, swir_post: np.ndarray, relative: bool = True
 ) -> dict[str, np.ndarray]:
-    """dNBR (and, when ``relative``, RdNBR and RBR), unscaled, NaN where either date has no data."""
+    """dNBR (and, when ``relative``, RdNBR and RBR) from reflectances of one shape, float32, NaN = no data.
+
+    RdNBR uses ``max(|NBR_pre|, 0.001)`` so that bare pre-fire ground does not divide by zero.
+    """
     nbr_pre = normalized_difference(nir_pre, swir_pre)
     dnbr = nbr_pre - normalized_difference(nir_post, swir_post)
     if not relative:
@@ -92,52 +79,161 @@ def burn_indices(
     return {"dnbr": dnbr, "rdnbr": rdnbr, "rbr": rbr}
 
 
-def _style(title: str, lo: float, hi: float) -> str:
-    return qml_pseudocolor(diverging_stops(lo, hi, f"{lo:g} (regrowth)", f"{hi:g} (severe)"), lo, hi)
+def _style(lo: float, hi: float) -> str:
+    return common.diverging_style(lo, hi, f"{lo:g} (regrowth)", f"{hi:g} (severe)")
 
 
-def run_burn_severity(
-    pre_path: str,
-    post_path: str,
-    outputs: BurnSeverityOutputs,
-    config: BurnSeverityConfig = BurnSeverityConfig(),
-    progress: Progress = no_progress,
-    log: Log = no_log,
-) -> BurnSeverityResult:
-    """Compute dNBR (and optional RdNBR, RBR, severity classes) block by block."""
-    roles = ("nir_narrow", "swir2")
-    pair = open_pair(
-        DateInput(pre_path, "pre-fire image", {"nir_narrow": config.pre_nir_band, "swir2": config.pre_swir2_band}),
-        DateInput(post_path, "post-fire image", {"nir_narrow": config.post_nir_band, "swir2": config.post_swir2_band}),
-        roles,
-        "burn severity (NIR and SWIR2)",
-        config.radiometry,
-        Radiometry(config.custom_scale, config.custom_offset),
-        config.resampling,
-        log,
+def _breaks(text: str) -> tuple[float, ...]:
+    return parse_number_list(text, 6, "Severity breaks")
+
+
+NIR_HELP = "NIR: Sentinel-2 B8A, else B8; Landsat SR_B5."
+SWIR2_HELP = "SWIR2: Sentinel-2 B12; Landsat SR_B7."
+
+
+class BurnSeverity(IndexMethod):
+    """dNBR from pre- and post-fire NIR/SWIR2, classified with the USGS severity breaks."""
+
+    id = "burnseverity"
+    title = "Burn severity (dNBR)"
+    group = "burned"
+    task = "burn"
+    panel_label = "dNBR index (USGS severity classes)"
+    summary = "Index method: NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR classed with the USGS / UN-SPIDER breaks."
+    measure_name = "dNBR"
+    purpose = "burn severity (NIR and SWIR2)"
+    scheme = SEVERITY
+    config_type = BurnSeverityConfig
+    class_output = "severity"
+    measure_output = "dnbr"
+    params = (
+        ImageInput(
+            "PRE",
+            "Pre-fire image",
+            "Pre-fire image with NIR and SWIR2 bands; its grid (CRS, pixels) is the output grid.",
+            key="before",
+            title="pre-fire image",
+        ),
+        ImageInput(
+            "POST",
+            "Post-fire image",
+            "Post-fire image with NIR and SWIR2 bands; any CRS, pixel size or extent overlapping the pre-fire one.",
+            key="after",
+            title="post-fire image",
+        ),
+        *common.bands(
+            (
+                ("PRE_NIR_BAND", "Pre-fire NIR band (empty: detect)", "PRE", "nir_narrow"),
+                ("PRE_SWIR2_BAND", "Pre-fire SWIR2 band (empty: detect)", "PRE", "swir2"),
+                ("POST_NIR_BAND", "Post-fire NIR band (empty: detect)", "POST", "nir_narrow"),
+                ("POST_SWIR2_BAND", "Post-fire SWIR2 band (empty: detect)", "POST", "swir2"),
+            ),
+            {
+                "PRE_NIR_BAND": NIR_HELP,
+                "PRE_SWIR2_BAND": SWIR2_HELP,
+                "POST_NIR_BAND": NIR_HELP,
+                "POST_SWIR2_BAND": SWIR2_HELP,
+            },
+        ),
+        common.radiometry(help=common.RADIOMETRY_HELP),
+        common.custom_scale(common.SCALE_HELP),
+        common.custom_offset(common.OFFSET_HELP),
+        common.resampling(
+            "Resampling of the post-fire image onto the pre-fire grid",
+            "How the post-fire image is resampled onto the pre-fire grid.",
+        ),
+        Text(
+            "BREAKS",
+            "Severity class breaks on dNBR (6 increasing values)",
+            "Six increasing dNBR values (unscaled) between the seven classes; the default is USGS / UN-SPIDER.",
+            True,
+            field="breaks",
+            default=",".join(f"{b:g}" for b in DEFAULT_BREAKS),
+            parse=_breaks,
+        ),
+        RasterOut(
+            "OUTPUT_DNBR", "dNBR", "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.", key="dnbr"
+        ),
+        RasterOut(
+            "OUTPUT_SEVERITY",
+            "Burn severity classes",
+            "Severity classes 1-7 as Byte (0 = no data).",
+            key="severity",
+            layer="Burn severity",
+        ),
+        RasterOut(
+            "OUTPUT_RDNBR",
+            "RdNBR",
+            "RdNBR = dNBR / sqrt(|NBR pre|), Float32.",
+            key="rdnbr",
+            optional=True,
+            create_by_default=False,
+        ),
+        RasterOut(
+            "OUTPUT_RBR",
+            "RBR",
+            "RBR = dNBR / (NBR pre + 1.001), Float32.",
+            key="rbr",
+            optional=True,
+            create_by_default=False,
+        ),
     )
-    specs = {
-        "dnbr": outputs.dnbr and RasterOutput(outputs.dnbr, description="dNBR", qml=_style("dNBR", -0.5, 1.0)),
-        "rdnbr": outputs.rdnbr and RasterOutput(outputs.rdnbr, description="RdNBR", qml=_style("RdNBR", -1.0, 2.0)),
-        "rbr": outputs.rbr and RasterOutput(outputs.rbr, description="RBR", qml=_style("RBR", -0.5, 0.8)),
-        "severity": outputs.severity
-        and RasterOutput(outputs.severity, "Byte", SEVERITY.nodata, "Burn severity (USGS dNBR classes)", SEVERITY),
-    }
-    stats = ClassStats(SEVERITY)
-    relative = bool(outputs.rdnbr or outputs.rbr)
+    results = (
+        Result("BURNED_AREA_HA", "Burned area, low severity or worse (ha)", "mapped_area_ha"),
+        Result("VALID_AREA_HA", "Area with data on both dates (ha)", "valid_area_ha"),
+    )
+    help_html = (
+        "Maps burn severity from a pre-fire and a post-fire image (Sentinel-2, Landsat 8/9 or any "
+        "image with NIR and SWIR2 bands).<br><br>"
+        "NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR = NBR<sub>pre</sub> - NBR<sub>post</sub>. "
+        "Optional outputs: RdNBR = dNBR / sqrt(|NBR<sub>pre</sub>|) and RBR = dNBR / (NBR<sub>pre</sub> + 1.001), "
+        "all unscaled (multiply by 1000 for the values often quoted in the literature).<br><br>"
+        "Severity classes (USGS / UN-SPIDER, Key &amp; Benson) on dNBR: enhanced regrowth high (&le; -0.251), "
+        "enhanced regrowth low, unburned, low (&gt; 0.099), moderate-low (&gt; 0.269), moderate-high "
+        "(&gt; 0.439) and high (&gt; 0.659).<br><br>"
+        "<b>Bands</b>: left empty, the NIR band (Sentinel-2 B8A, else B8; Landsat SR_B5) and SWIR2 band "
+        "(Sentinel-2 B12; Landsat SR_B7) are found from the band descriptions; a band you pick wins.<br>"
+        "<b>Reflectance</b>: automatic uses the band's own scale/offset, the product metadata, or the "
+        "value range; pick the Sentinel-2 baseline 04.00 option when your L2A file still holds the +1000 "
+        "offset. The log states which bands and conversion were used.<br>"
+        "The post-fire image is resampled onto the pre-fire grid (any CRS, pixel size or extent); the "
+        "outputs cover the area both images share. No data in either date stays no data."
+    )
 
-    def compute(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-        idx = burn_indices(
+    def compute(
+        self,
+        config: BurnSeverityConfig,
+        fitted: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        window: HaloWindow,
+    ) -> dict[str, np.ndarray]:
+        """Indices and severity classes of one block (reflectances in, float32 and uint8 out)."""
+        wanted = fitted.get("wanted", ())
+        out = burn_indices(
             arrays["nir_narrow_before"],
             arrays["swir2_before"],
             arrays["nir_narrow_after"],
             arrays["swir2_after"],
-            relative=relative,
+            relative="rdnbr" in wanted or "rbr" in wanted,
         )
-        idx["severity"] = classify_dnbr(idx["dnbr"], config.breaks)
-        return idx
+        out["severity"] = classify_dnbr(out["dnbr"], config.breaks)
+        return out
 
-    grid = pair.aligned.grid
-    with OutputSet(grid, {k: v or None for k, v in specs.items()}) as out:
-        stream(grid, pair.readers, compute, out, progress, {"severity": stats})
-    return BurnSeverityResult(stats)
+    def output_specs(
+        self, config: BurnSeverityConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> dict[str, RasterOutput]:
+        """dNBR, RdNBR and RBR as Float32 with diverging styles; severity as paletted Byte."""
+        return {
+            "dnbr": RasterOutput("", description="dNBR", qml=_style(-0.5, 1.0)),
+            "rdnbr": RasterOutput("", description="RdNBR", qml=_style(-1.0, 2.0)),
+            "rbr": RasterOutput("", description="RBR", qml=_style(-0.5, 0.8)),
+            "severity": RasterOutput("", "Byte", SEVERITY.nodata, "Burn severity (USGS dNBR classes)", SEVERITY),
+        }
+
+    def threshold(self, config: BurnSeverityConfig, fitted: Mapping[str, Any]) -> float:
+        """The burned/unburned break (dNBR > 0.099 by default)."""
+        return config.breaks[2]
+
+    def breaks(self, config: BurnSeverityConfig) -> tuple[float, ...]:
+        """The six severity breaks."""
+        return config.breaks

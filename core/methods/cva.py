@@ -4,31 +4,29 @@ Bands are normalised per band (z-score with date 1's median and spread, or with
 each date's own), optionally after relative radiometric normalisation of date 2
 onto date 1 (mean and spread matched per band over pseudo-invariant pixels:
 the lowest change magnitudes). Statistics and the automatic threshold come from a
-regular sample of the whole raster.
+regular sample of the whole raster (Malila 1980; Bovolo & Bruzzone 2007 for the
+polar representation).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
-from ..engine.measure import core_of, pad_to_halo
-from ..engine.stream import ClassStats, stream
-from ..engine.threshold import Sampler, automatic_threshold, method_label
+from ..engine.filters import core_of, median_filter, pad_to_halo
+from ..engine.threshold import automatic_threshold, method_label
 from ..errors import BandCountError, EmptyDataError, ParameterError
-from ..io.grid import align_pair
-from ..io.pair import Log, no_log
+from ..io.grid import align_many
 from ..io.raster import BandReader, band_descriptions, open_raster, resolve_band
-from ..io.sar import median_filter
 from ..io.windows import HaloWindow
-from ..outputs.products import MapProduct
 from ..outputs.styles import qml_pseudocolor
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress, sub_progress
+from ..outputs.writer import RasterOutput
+from ..progress import Log
+from . import common
+from .declaration import Choice, Flag, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest, Text
 
 CHANGE = ClassScheme(
     (ClassInfo(1, "No change", "#d9d9d9", background=True), ClassInfo(2, "Change", "#e31a1c")),
@@ -63,15 +61,6 @@ class CvaConfig:
             raise ParameterError("The smoothing window must be an odd number of pixels (1 = none).")
 
 
-@dataclass(frozen=True)
-class CvaOutputs:
-    """Output paths; None means the output is not written."""
-
-    classes: str | None = None
-    magnitude: str | None = None
-    direction: str | None = None
-
-
 @dataclass
 class BandModel:
     """Per-band linear maps that turn raw values of each date into normalised values."""
@@ -89,8 +78,13 @@ class BandModel:
         ] + self.offset2[:, None, None]
 
 
-def _pick_bands(ds1, ds2, wanted: Sequence[str]) -> list[tuple[int, int, str]]:  # noqa: ANN001
-    """(index in date 1, index in date 2, name) per band used."""
+def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(band number in date 1, band number in date 2, name) per band compared.
+
+    ``wanted`` lists names or numbers; empty means every band both dates share by name (or
+    all bands, in order, when neither names them). Raises :class:`BandCountError` or
+    :class:`~changelens.core.errors.BandNotFoundError` with one sentence.
+    """
     names1, names2 = band_descriptions(ds1), band_descriptions(ds2)
     if wanted:
         out = []
@@ -162,107 +156,225 @@ def change_vector(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return magnitude.astype(np.float32), direction
 
 
-def run_cva(
-    date1_path: str,
-    date2_path: str,
-    outputs: CvaOutputs,
-    config: CvaConfig = CvaConfig(),
-    progress: Progress = no_progress,
-    log: Log = no_log,
-) -> MapProduct:
-    """Change vector analysis block by block with one whole-raster threshold."""
-    started = time.monotonic()
-    ds1, ds2 = open_raster(date1_path), open_raster(date2_path)
-    bands = _pick_bands(ds1, ds2, config.bands)
-    aligned = align_pair(ds1, ds2, config.resampling)
-    grid = aligned.grid
-    readers = {f"d1_{k}": BandReader(ds1, i1, aligned.reference) for k, (i1, _i2, _n) in enumerate(bands)}
-    readers.update({f"d2_{k}": BandReader(ds2, i2, aligned.other) for k, (_i1, i2, _n) in enumerate(bands)})
-    log(f"Bands compared: {', '.join(n for _a, _b, n in bands)} ({len(bands)}).")
-    n = len(bands)
-    sampler = Sampler(grid.width_px, grid.height_px)
-
-    def collect(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> dict[str, np.ndarray]:
-        stack = np.stack([arrays[f"d1_{k}"] for k in range(n)] + [arrays[f"d2_{k}"] for k in range(n)])
-        ok = np.all(np.isfinite(stack), axis=0)
-        for k in range(2 * n):
-            sampler.add(str(k), np.where(ok, stack[k], np.nan), hw.core.row_off, hw.core.col_off)
-        return {}
-
-    with OutputSet(grid, {}) as nothing:
-        stream(grid, readers, collect, nothing, sub_progress(progress, 0.0, 0.3))
-    samples = np.stack([sampler.values(str(k)) for k in range(2 * n)]).astype(np.float64)
-    if samples.shape[1] < 10:
-        raise EmptyDataError("The two images have (almost) no valid pixel in common: check no data and extents.")
-    model = fit_model(samples[:n], samples[n:], config)
-    for note in model.notes:
-        log(note)
-    log(f"Per-band normalisation: {dict(NORMALISATIONS)[config.normalisation]}.")
-    z1, z2 = model.apply(samples[:n, :, None], samples[n:, :, None])
-    mag_sample, _ = change_vector(z1, z2)
-    if config.threshold_method == "user":
-        threshold = config.user_threshold
-    else:
-        threshold = automatic_threshold(mag_sample.ravel(), config.threshold_method)
-    log(f"Change threshold on the magnitude: {threshold:.3f} ({method_label(config.threshold_method)}).")
-    halo = config.smooth_px // 2
-    hi = float(np.nanpercentile(mag_sample, 99)) or 1.0
-    specs = {
-        "classes": outputs.classes and RasterOutput(outputs.classes, "Byte", CHANGE.nodata, "Change (CVA)", CHANGE),
-        "magnitude": outputs.magnitude
-        and RasterOutput(
-            outputs.magnitude,
-            description="Change vector magnitude",
-            qml=qml_pseudocolor(
-                ((0.0, "#ffffff", "0"), (threshold, "#fdae61", f"{threshold:.2f}"), (hi, "#d7191c", f"{hi:.2f}")),
-                0.0,
-                hi,
-            ),
-        ),
-        "direction": (outputs.direction if n == 2 else None)
-        and RasterOutput(outputs.direction, description="Change vector direction (degrees)"),
-    }
-    if outputs.direction and n != 2:
-        log("The direction output needs exactly 2 bands; it was not written.")
-    stats = ClassStats(CHANGE)
-
-    def compute(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> dict[str, np.ndarray]:
-        d1 = np.stack([arrays[f"d1_{k}"] for k in range(n)])
-        d2 = np.stack([arrays[f"d2_{k}"] for k in range(n)])
-        magnitude, direction = change_vector(*model.apply(d1, d2))
-        if halo:
-            missing = ~np.isfinite(core_of(magnitude, hw))
-            magnitude = median_filter(pad_to_halo(magnitude, hw, halo), config.smooth_px)
-            magnitude[missing] = np.nan
-        out = {"magnitude": magnitude, "classes": change_classes(magnitude, threshold)}
-        if direction is not None:
-            out["direction"] = core_of(direction, hw)
-        return out
-
-    with OutputSet(grid, {k: v or None for k, v in specs.items()}) as out:
-        stream(grid, readers, compute, out, sub_progress(progress, 0.3, 1.0), {"classes": stats}, halo_px=halo)
-    return MapProduct(
-        title="Change (change vector analysis)",
-        class_raster=outputs.classes or "",
-        scheme=CHANGE,
-        stats=stats,
-        measure_raster=outputs.magnitude,
-        measure_name="change vector magnitude",
-        threshold=threshold,
-        inputs=(("date 1", date1_path), ("date 2", date2_path)),
-        parameters=(
-            ("bands", ", ".join(n for _a, _b, n in bands)),
-            ("normalisation", config.normalisation),
-            ("radiometric normalisation", "yes" if config.radiometric_normalisation else "no"),
-            ("threshold method", method_label(config.threshold_method)),
-            ("smoothing (px)", str(config.smooth_px)),
-        ),
-        seconds=time.monotonic() - started,
-    )
-
-
 def change_classes(magnitude: np.ndarray, threshold: float) -> np.ndarray:
-    """Class per pixel: 1 no change, 2 change, 0 no data."""
+    """Class per pixel (uint8, shape of ``magnitude``): 1 no change, 2 change (magnitude > threshold), 0 no data."""
     classes = np.where(magnitude > threshold, 2, 1).astype(np.uint8)
     classes[~np.isfinite(magnitude)] = CHANGE.nodata
     return classes
+
+
+def _band_list(text: str) -> tuple[str, ...]:
+    return tuple(b.strip() for b in text.replace(";", ",").split(",") if b.strip())
+
+
+DEFAULTS = CvaConfig()
+
+
+class ChangeVectors(IndexMethod):
+    """Change magnitude (and direction) from any number of bands of two dates."""
+
+    id = "cva"
+    title = "Change detection (change vector analysis)"
+    group = "change"
+    task = "change"
+    panel_label = "Change vector analysis"
+    summary = (
+        "Index method: per-band normalised difference vector between the dates; its magnitude is "
+        "thresholded automatically (Kittler-Illingworth minimum error). Uses every band both images share."
+    )
+    measure_name = "change magnitude"
+    scheme = CHANGE
+    config_type = CvaConfig
+    measure_output = "magnitude"
+    params = (
+        ImageInput(
+            "DATE1",
+            "Date 1 image",
+            "First image (any number of bands); its grid is the output grid.",
+            key="before",
+            title="date 1 image",
+        ),
+        ImageInput(
+            "DATE2",
+            "Date 2 image",
+            "Second image with the same bands, any grid overlapping the first.",
+            key="after",
+            title="date 2 image",
+        ),
+        Text(
+            "BANDS",
+            "Bands to compare (names or numbers; empty: all shared)",
+            "Comma-separated band names or numbers compared on both dates.",
+            field="bands",
+            optional=True,
+            parse=_band_list,
+        ),
+        common.threshold_method(
+            DEFAULTS.threshold_method,
+            help="How the threshold on the change magnitude is found (on a sample of the whole image).",
+        ),
+        Number(
+            "THRESHOLD_VALUE",
+            "User threshold on the magnitude",
+            "Used only with the user threshold: magnitudes above this are change.",
+            True,
+            field="user_threshold",
+            default=DEFAULTS.user_threshold,
+            minimum=0.0,
+        ),
+        Choice(
+            "NORMALISATION",
+            "Per-band normalisation",
+            "How each band is scaled before the change vector is computed.",
+            True,
+            field="normalisation",
+            choices=NORMALISATIONS,
+            default=DEFAULTS.normalisation,
+        ),
+        Flag(
+            "RADIOMETRIC",
+            "Relative radiometric normalisation of date 2 (pseudo-invariant pixels)",
+            "Matches date 2 to date 1 over pixels that change least (pseudo-invariant features).",
+            True,
+            field="radiometric_normalisation",
+        ),
+        Number(
+            "SMOOTH",
+            "Median smoothing window of the magnitude (odd, 1 = none)",
+            "Focal median of the magnitude that removes isolated pixels.",
+            True,
+            field="smooth_px",
+            default=DEFAULTS.smooth_px,
+            minimum=1,
+            maximum=15,
+            integer=True,
+        ),
+        common.resampling("Resampling of date 2 onto the date 1 grid"),
+        RasterOut("OUTPUT", "Change", "Classes 1 = no change, 2 = change (0 = no data).", key="classes"),
+        RasterOut(
+            "OUTPUT_MAGNITUDE",
+            "Change magnitude",
+            "Length of the change vector, in the units of the (normalised) bands.",
+            key="magnitude",
+            optional=True,
+        ),
+        RasterOut(
+            "OUTPUT_DIRECTION",
+            "Change direction (2 bands only)",
+            "Angle of the change vector in degrees (two bands only).",
+            key="direction",
+            optional=True,
+            create_by_default=False,
+            layer="Change direction",
+        ),
+    )
+    results = (
+        Result("CHANGED_AREA_HA", "Changed area (ha)", "mapped_area_ha"),
+        Result("THRESHOLD", "Threshold used", "threshold"),
+    )
+    help_html = (
+        "Maps change between two images of any sensor with the same bands.<br><br>"
+        "Each band is normalised (by default with date 1's median and spread, the same scale for both "
+        "dates; or each date with its own, which also removes overall brightness and contrast "
+        "differences), the per-band differences form a change vector, and its "
+        "length (magnitude) is thresholded: Kittler-Illingworth (default) or Otsu on a sample of the whole "
+        "image, or your value (in standard deviations). With two bands the direction (degrees, 0 = band 1 "
+        "increases) tells change types apart.<br>"
+        "<b>Bands</b>: a comma-separated list of band names or numbers (e.g. B2,B3,B4,B8); empty = every "
+        "band both images share by name (or all bands when unnamed).<br>"
+        "<b>Radiometric normalisation</b> (optional): date 2 is first fitted to date 1 band by band "
+        "(mean and spread matched over pseudo-invariant pixels, the 30 % with the least change).<br>"
+        "<b>Smoothing</b>: a focal median of the magnitude (odd window, 1 = none) removes isolated pixels."
+    )
+
+    def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
+        """Both dates on date 1's grid, with the bands to compare found by name or number."""
+        config: CvaConfig = request.config
+        ds1, ds2 = open_raster(request.images["before"]), open_raster(request.images["after"])  # type: ignore[arg-type]
+        bands = pick_bands(ds1, ds2, config.bands)
+        grid, view1, (view2,) = align_many(ds1, [ds2], config.resampling)
+        readers = {f"d1_{k}": BandReader(ds1, i1, view1) for k, (i1, _i2, _n) in enumerate(bands)}
+        readers.update({f"d2_{k}": BandReader(ds2, i2, view2) for k, (_i1, i2, _n) in enumerate(bands)})
+        names = ", ".join(n for _a, _b, n in bands)
+        log(f"Bands compared: {names} ({len(bands)}).")
+        if request.outputs.get("direction") and len(bands) != 2:
+            log("The direction output needs exactly 2 bands; it was not written.")
+        inputs = {k: v for k, v in request.images.items() if v}
+        used = [("both dates", f"bands {names}")]
+        return Opened(grid, readers, inputs, used, {"bands": bands, "n": len(bands)}, keep=[ds1, ds2])
+
+    def sample_keys(self, config: CvaConfig, opened: Opened) -> tuple[str, ...]:
+        """Every band of both dates, sampled on the same pixels (valid on every band)."""
+        n = opened.details["n"]
+        return tuple(f"d1_{k}" for k in range(n)) + tuple(f"d2_{k}" for k in range(n))
+
+    def measures(
+        self, config: CvaConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """The bands, NaN wherever any band of either date has no data (so samples stay paired)."""
+        keys = self.sample_keys(config, opened)
+        ok = np.all(np.isfinite(np.stack([arrays[k] for k in keys])), axis=0)
+        return {k: np.where(ok, arrays[k], np.nan) for k in keys}
+
+    def fit(self, config: CvaConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log) -> dict[str, Any]:
+        """Band normalisation, the magnitude threshold and the magnitude's 99th percentile."""
+        n = opened.details["n"]
+        stack = np.stack([samples[k] for k in self.sample_keys(config, opened)]).astype(np.float64)
+        if stack.shape[1] < 10:
+            raise EmptyDataError("The two images have (almost) no valid pixel in common: check no data and extents.")
+        model = fit_model(stack[:n], stack[n:], config)
+        for note in model.notes:
+            log(note)
+        log(f"Per-band normalisation: {dict(NORMALISATIONS)[config.normalisation]}.")
+        z1, z2 = model.apply(stack[:n, :, None], stack[n:, :, None])
+        magnitude, _ = change_vector(z1, z2)
+        if config.threshold_method == "user":
+            threshold = config.user_threshold
+        else:
+            threshold = automatic_threshold(magnitude.ravel(), config.threshold_method)
+        log(f"Change threshold on the magnitude: {threshold:.3f} ({method_label(config.threshold_method)}).")
+        return {"model": model, "threshold": threshold, "n": n, "high": float(np.nanpercentile(magnitude, 99)) or 1.0}
+
+    def halo_px(self, config: CvaConfig) -> int:
+        """Half the smoothing window."""
+        return config.smooth_px // 2
+
+    def compute(
+        self, config: CvaConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """Smoothed magnitude, change classes and (two bands) direction of one block."""
+        n, halo = fitted["n"], config.smooth_px // 2
+        d1 = np.stack([arrays[f"d1_{k}"] for k in range(n)])
+        d2 = np.stack([arrays[f"d2_{k}"] for k in range(n)])
+        magnitude, direction = change_vector(*fitted["model"].apply(d1, d2))
+        if halo:
+            missing = ~np.isfinite(core_of(magnitude, window))
+            magnitude = median_filter(pad_to_halo(magnitude, window, halo), config.smooth_px)
+            magnitude[missing] = np.nan
+        out = {"magnitude": magnitude, "classes": change_classes(magnitude, fitted["threshold"])}
+        if direction is not None:
+            out["direction"] = core_of(direction, window)
+        return out
+
+    def product_title(self, config: CvaConfig, opened: Opened) -> str:
+        """Change (change vector analysis)."""
+        return "Change (change vector analysis)"
+
+    def output_specs(self, config: CvaConfig, opened: Opened, fitted: Mapping[str, Any]) -> dict[str, RasterOutput]:
+        """Paletted change classes, the magnitude styled around the threshold, and the direction (2 bands)."""
+        threshold, high = fitted["threshold"], fitted["high"]
+        stops = ((0.0, "#ffffff", "0"), (threshold, "#fdae61", f"{threshold:.2f}"), (high, "#d7191c", f"{high:.2f}"))
+        return {
+            "classes": RasterOutput("", "Byte", CHANGE.nodata, "Change (CVA)", CHANGE),
+            "magnitude": RasterOutput("", description="Change vector magnitude", qml=qml_pseudocolor(stops, 0.0, high)),
+            "direction": RasterOutput("", description="Change vector direction (degrees)")
+            if fitted["n"] == 2
+            else None,
+        }
+
+    def extra_parameters(self, config: CvaConfig, opened: Opened, fitted: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The bands compared and the threshold used."""
+        return [
+            ("Bands compared", ", ".join(n for _a, _b, n in opened.details["bands"])),
+            ("Threshold used", f"{fitted['threshold']:.3f}"),
+        ]

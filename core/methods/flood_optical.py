@@ -1,34 +1,30 @@
 """Flood extent from optical images (Sentinel-2, Landsat 8/9): NDWI or MNDWI water, new vs permanent.
 
-Water = index above a threshold (Otsu / Kittler-Illingworth on a sample of the
-whole raster, or the user's, textbook 0). New water (flooded) = water after
-that was not water before; permanent = water on both dates. Cloud, shadow,
-cirrus and snow from a Sentinel-2 SCL band are masked as no data.
+MNDWI = (green - SWIR1) / (green + SWIR1) (Xu 2006) when a SWIR1 band exists, else NDWI =
+(green - NIR) / (green + NIR) (McFeeters 1996). Water = index above a threshold (Otsu /
+Kittler-Illingworth on a sample of the whole raster, or the user's, textbook 0). New water
+(flooded) = water after that was not water before; permanent = water on both dates. Cloud,
+shadow, cirrus and snow from a Sentinel-2 SCL band are masked as no data.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
-from osgeo import gdal
 
-from ..engine.measure import measure_pass, scratch_folder
-from ..engine.stream import ClassStats, stream
 from ..engine.threshold import automatic_threshold, method_label
 from ..errors import EmptyDataError, ParameterError
-from ..io.grid import align_pair, grid_of, warp_to_grid
-from ..io.pair import Log, no_log
-from ..io.raster import BandReader, BandSpec, Radiometry, find_band_by_name, open_raster, resolve_band
-from ..io.sensors import choose_radiometry, detect_sensor, find_role, normalized_difference
+from ..io.raster import find_band_by_name, open_raster
+from ..io.sensors import detect_sensor, normalized_difference
 from ..io.windows import HaloWindow
-from ..outputs.products import MapProduct
-from ..outputs.styles import diverging_stops, qml_pseudocolor
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress, sub_progress
+from ..outputs.writer import RasterOutput
+from ..progress import Log
+from . import common
+from .declaration import Choice, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest
 from .flood_sar import FLOOD
+from .opening import open_declared
 
 WATER_INDICES = (
     ("auto", "Automatic (MNDWI when a SWIR1 band exists, else NDWI)"),
@@ -42,15 +38,9 @@ SCL_MASKED = (0, 1, 3, 8, 9, 10, 11)
 
 @dataclass(frozen=True)
 class OpticalFloodConfig:
-    """Index, bands (None = detect), threshold and cloud mask."""
+    """Water index, threshold, cloud mask, reflectance conversion and resampling."""
 
     index: str = "auto"
-    before_green_band: BandSpec | None = None
-    before_other_band: BandSpec | None = None
-    after_green_band: BandSpec | None = None
-    after_other_band: BandSpec | None = None
-    before_scl_band: BandSpec | None = None
-    after_scl_band: BandSpec | None = None
     cloud_mask: str = "auto"
     threshold_method: str = "otsu"
     user_threshold: float = 0.0
@@ -68,171 +58,16 @@ class OpticalFloodConfig:
             raise ParameterError("The water index threshold must be between -1 and 1.")
 
 
-@dataclass(frozen=True)
-class OpticalFloodOutputs:
-    """Output paths; None means the output is not written."""
-
-    classes: str | None = None
-    index_after: str | None = None
-
-
-def _choose_index(ds: gdal.Dataset, choice: str, user_band: BandSpec | None) -> str:
-    if choice != "auto":
-        return choice
-    profile = detect_sensor(ds)
-    if user_band not in (None, "", 0) or find_band_by_name(ds, *profile.candidates("swir1")) is not None:
-        return "mndwi"
-    return "ndwi"
-
-
-def _date_readers(
-    ds: gdal.Dataset,
-    view: gdal.Dataset | None,
-    scl_view: gdal.Dataset | None,
-    label: str,
-    key: str,
-    other_role: str,
-    bands: tuple[BandSpec | None, BandSpec | None, BandSpec | None],
-    config: OpticalFloodConfig,
-    log: Log,
-) -> dict[str, BandReader]:
-    """Readers for green, the other index band and (optionally) SCL of one date."""
-    profile = detect_sensor(ds)
-    custom = Radiometry(config.custom_scale, config.custom_offset)
-    readers: dict[str, BandReader] = {}
-    used = []
-    for role, choice in (("green", bands[0]), (other_role, bands[1])):
-        index = find_role(ds, profile, role, choice, label)
-        rad = choose_radiometry(ds, index, profile, config.radiometry, custom)
-        reader_key = f"{'green' if role == 'green' else 'other'}_{key}"
-        readers[reader_key] = BandReader(ds, index, view, rad)
-        used.append(f"{role.upper()} = band {index} ({readers[reader_key].name})")
-    log(f"{label} ({profile.label}): {', '.join(used)}; reflectance: {rad.source}.")
-    if config.cloud_mask != "none":
-        scl = (
-            resolve_band(ds, bands[2], label)  # type: ignore[arg-type]
-            if bands[2] not in (None, "", 0)
-            else find_band_by_name(ds, "SCL")
-        )
-        if scl is not None:
-            readers[f"scl_{key}"] = BandReader(ds, scl, scl_view, Radiometry(1.0, 0.0, "class codes"))
-            log(f"{label}: cloud mask from band {scl} (SCL classes {', '.join(map(str, SCL_MASKED))} masked).")
-        else:
-            log(f"{label}: no SCL band, no cloud mask.")
-    return readers
-
-
-def _masked_index(arrays: Mapping[str, np.ndarray], key: str) -> np.ndarray:
-    index = normalized_difference(arrays[f"green_{key}"], arrays[f"other_{key}"])
-    scl = arrays.get(f"scl_{key}")
+def masked_index(green: np.ndarray, other: np.ndarray, scl: np.ndarray | None) -> np.ndarray:
+    """Water index (float32, NaN = no data) of one date; SCL cloud/shadow/snow classes become NaN."""
+    index = normalized_difference(green, other)
     if scl is not None:
         index[np.isin(np.nan_to_num(scl, nan=0).astype(np.int16), SCL_MASKED)] = np.nan
     return index
 
 
-def run_optical_flood(
-    before_path: str | None,
-    after_path: str,
-    outputs: OpticalFloodOutputs,
-    config: OpticalFloodConfig = OpticalFloodConfig(),
-    progress: Progress = no_progress,
-    log: Log = no_log,
-) -> MapProduct:
-    """Map new and permanent water from a water index; one threshold for both dates."""
-    started = time.monotonic()
-    after_ds = open_raster(after_path)
-    index_name = _choose_index(after_ds, config.index, config.after_other_band)
-    other_role = "swir1" if index_name == "mndwi" else "nir"
-    log(f"Water index: {index_name.upper()} = (green - {other_role.upper()}) / (green + {other_role.upper()}).")
-    change = before_path is not None
-    after_bands = (config.after_green_band, config.after_other_band, config.after_scl_band)
-    if change:
-        before_ds = open_raster(before_path)
-        aligned = align_pair(before_ds, after_ds, config.resampling)
-        grid = aligned.grid
-        readers = _date_readers(
-            before_ds,
-            aligned.reference,
-            aligned.reference,
-            "before image",
-            "before",
-            other_role,
-            (config.before_green_band, config.before_other_band, config.before_scl_band),
-            config,
-            log,
-        )
-        scl_view = warp_to_grid(after_ds, grid, "nearest")
-        readers.update(
-            _date_readers(
-                after_ds, aligned.other, scl_view, "after image", "after", other_role, after_bands, config, log
-            )
-        )
-    else:
-        grid = grid_of(after_ds)
-        readers = _date_readers(after_ds, None, None, "after image", "after", other_role, after_bands, config, log)
-
-    def measures(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-        out = {"after": _masked_index(arrays, "after")}
-        if change:
-            out["before"] = _masked_index(arrays, "before")
-        return out
-
-    keys = ("after", "before") if change else ("after",)
-    with scratch_folder([outputs.classes, outputs.index_after]) as folder:
-        stored, sampler = measure_pass(grid, readers, measures, keys, folder, sub_progress(progress, 0.0, 0.5))
-        sample = np.concatenate([sampler.values(k) for k in keys])
-        if sampler.values("after").size == 0:
-            raise EmptyDataError("The after image has no valid (cloud-free) pixel where both images overlap.")
-        if config.threshold_method == "user":
-            threshold = config.user_threshold
-        else:
-            threshold = automatic_threshold(sample, config.threshold_method)
-        where = "both dates" if change else "the after image"
-        log(
-            f"Water threshold: {index_name.upper()} > {threshold:.3f} "
-            f"({method_label(config.threshold_method)}, {where})."
-        )
-        specs = {
-            "classes": outputs.classes
-            and RasterOutput(outputs.classes, "Byte", FLOOD.nodata, f"Flood extent ({index_name.upper()})", FLOOD),
-            "index": outputs.index_after
-            and RasterOutput(
-                outputs.index_after,
-                description=f"{index_name.upper()} after",
-                qml=qml_pseudocolor(diverging_stops(-1.0, 1.0, "-1 (dry)", "1 (water)"), -1.0, 1.0),
-            ),
-        }
-        stats = ClassStats(FLOOD)
-
-        def classify(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-            return {
-                "classes": water_classes(arrays["after"], arrays.get("before"), threshold),
-                "index": arrays["after"],
-            }
-
-        with OutputSet(grid, {k: v or None for k, v in specs.items()}) as out:
-            stream(grid, stored, classify, out, sub_progress(progress, 0.5, 1.0), {"classes": stats})
-    return MapProduct(
-        title=f"Flood extent ({index_name.upper()})",
-        class_raster=outputs.classes or "",
-        scheme=FLOOD,
-        stats=stats,
-        measure_raster=outputs.index_after,
-        measure_name=f"{index_name.upper()} after",
-        threshold=threshold,
-        inputs=tuple((k, v) for k, v in (("before", before_path), ("after", after_path)) if v),
-        parameters=(
-            ("index", index_name.upper()),
-            ("threshold method", method_label(config.threshold_method)),
-            ("threshold", f"{threshold:.3f}"),
-            ("cloud mask", config.cloud_mask),
-        ),
-        seconds=time.monotonic() - started,
-    )
-
-
 def water_classes(after: np.ndarray, before: np.ndarray | None, threshold: float) -> np.ndarray:
-    """Class per pixel: 1 not flooded, 2 flooded (new water), 3 permanent water, 0 no data."""
+    """Class per pixel (uint8): 1 not flooded, 2 flooded (new water), 3 permanent water, 0 no data."""
     valid = np.isfinite(after)
     water_after = after > threshold
     if before is None:
@@ -246,3 +81,222 @@ def water_classes(after: np.ndarray, before: np.ndarray | None, threshold: float
     classes = np.where(flooded, 2, np.where(permanent, 3, 1)).astype(np.uint8)
     classes[~valid] = FLOOD.nodata
     return classes
+
+
+class OpticalFlood(IndexMethod):
+    """New and permanent water from NDWI or MNDWI on Sentinel-2 / Landsat images."""
+
+    id = "opticalflood"
+    title = "Flood extent from optical images (NDWI / MNDWI)"
+    group = "flood"
+    task = "flood"
+    panel_label = "Optical water index (MNDWI / NDWI)"
+    summary = (
+        "Index method: MNDWI (green, SWIR1), or NDWI (green, NIR) when there is no SWIR1 band; automatic "
+        "threshold; Sentinel-2 SCL masks clouds; new water vs permanent water."
+    )
+    measure_name = "water index"
+    purpose = "a water index (green and SWIR1 or NIR)"
+    scheme = FLOOD
+    config_type = OpticalFloodConfig
+    measure_output = "index"
+    params = (
+        ImageInput(
+            "BEFORE",
+            "Before image (optional)",
+            "Optical image before the flood (Sentinel-2, Landsat 8/9 ...); its grid is the output grid. "
+            "Without it, all water after the event counts as flooded.",
+            key="before",
+            optional=True,
+            title="before image",
+        ),
+        ImageInput(
+            "AFTER",
+            "After image",
+            "Optical image after the flood, any grid overlapping the before image.",
+            key="after",
+            title="after image",
+        ),
+        Choice(
+            "INDEX",
+            "Water index",
+            "Water index: MNDWI uses green and SWIR1, NDWI green and NIR.",
+            field="index",
+            choices=WATER_INDICES,
+            default="auto",
+        ),
+        common.threshold_method(
+            "otsu", help="How the water threshold on the index is found (on a sample of the whole image)."
+        ),
+        Choice(
+            "CLOUD_MASK",
+            "Cloud mask",
+            "Sentinel-2 SCL classes cloud, shadow, cirrus and snow become no data.",
+            field="cloud_mask",
+            choices=CLOUD_MASKS,
+            default="auto",
+        ),
+        Number(
+            "THRESHOLD_VALUE",
+            "User threshold on the water index",
+            "Used only with the user threshold: index values above this are water.",
+            True,
+            field="user_threshold",
+            default=0.0,
+            minimum=-1,
+            maximum=1,
+        ),
+        *common.bands(
+            (
+                ("BEFORE_GREEN_BAND", "Before green band (empty: detect)", "BEFORE", "green"),
+                ("BEFORE_OTHER_BAND", "Before SWIR1 (MNDWI) or NIR (NDWI) band (empty: detect)", "BEFORE", "other"),
+                ("BEFORE_SCL_BAND", "Before SCL band (empty: detect)", "BEFORE", "scl"),
+                ("AFTER_GREEN_BAND", "After green band (empty: detect)", "AFTER", "green"),
+                ("AFTER_OTHER_BAND", "After SWIR1 (MNDWI) or NIR (NDWI) band (empty: detect)", "AFTER", "other"),
+                ("AFTER_SCL_BAND", "After SCL band (empty: detect)", "AFTER", "scl"),
+            ),
+            advanced=True,
+        ),
+        common.radiometry(advanced=True),
+        common.custom_scale(),
+        common.custom_offset(),
+        common.resampling("Resampling of the after image onto the before grid"),
+        RasterOut(
+            "OUTPUT",
+            "Flood extent",
+            "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
+            key="classes",
+        ),
+        RasterOut(
+            "OUTPUT_INDEX",
+            "Water index after",
+            "The water index of the after image.",
+            key="index",
+            optional=True,
+            layer="Water index",
+        ),
+    )
+    results = (
+        Result("FLOODED_AREA_HA", "Flooded area (ha)", "mapped_area_ha"),
+        Result("THRESHOLD", "Threshold used", "threshold"),
+    )
+    help_html = (
+        "Maps water before and after a flood from Sentinel-2 or Landsat 8/9 images (the before image is "
+        "optional).<br><br>"
+        "MNDWI = (green - SWIR1) / (green + SWIR1) (Xu), the default when a SWIR1 band exists; NDWI = "
+        "(green - NIR) / (green + NIR) (McFeeters). Water = index above the threshold: Otsu or "
+        "Kittler-Illingworth on a sample of the whole raster (both dates), or your value (textbook 0).<br>"
+        "Classes: flooded (water after, not before), permanent water (both dates), not flooded. Without a "
+        "before image all water is reported as flooded.<br>"
+        "<b>Clouds</b>: when an image has a Sentinel-2 SCL band (or you pick one), cloud, cloud shadow, "
+        "cirrus, snow and defective pixels become no data.<br>"
+        "Bands are found from band descriptions (B3/B11/B8, SR_B3/SR_B6/SR_B5); the band you pick wins. "
+        "For MNDWI, 'other band' is SWIR1; for NDWI it is NIR."
+    )
+
+    def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
+        """Choose MNDWI or NDWI from the after image, then open green, that band and SCL on one grid."""
+        config: OpticalFloodConfig = request.config
+        index = config.index
+        if index == "auto":
+            after = open_raster(request.images["after"])  # type: ignore[arg-type]
+            chosen = request.bands.get("after", {}).get("other")
+            has_swir1 = find_band_by_name(after, *detect_sensor(after).candidates("swir1")) is not None
+            index = "mndwi" if chosen not in (None, "", 0) or has_swir1 else "ndwi"
+        other = "swir1" if index == "mndwi" else "nir"
+        log(f"Water index: {index.upper()} = (green - {other.upper()}) / (green + {other.upper()}).")
+        opened = open_declared(
+            self,
+            request,
+            scratch,
+            log,
+            rename={"other": other},
+            optional_roles=("scl",),
+            drop=("scl",) if config.cloud_mask == "none" else (),
+        )
+        for key in ("before", "after"):
+            if request.images.get(key) and config.cloud_mask != "none":
+                reader = opened.readers.get(f"scl_{key}")
+                if reader is not None:
+                    masked = ", ".join(map(str, SCL_MASKED))
+                    log(f"{key} image: cloud mask from band {reader.index} (SCL classes {masked} masked).")
+                else:
+                    log(f"{key} image: no SCL band, no cloud mask.")
+        opened.details.update(index=index, other=other, change=bool(request.images.get("before")))
+        return opened
+
+    def sample_keys(self, config: OpticalFloodConfig, opened: Opened) -> tuple[str, ...]:
+        """The index of each date."""
+        return ("after", "before") if opened.details["change"] else ("after",)
+
+    def store_keys(self, config: OpticalFloodConfig, opened: Opened) -> tuple[str, ...]:
+        """The same indices, read back by the classification."""
+        return self.sample_keys(config, opened)
+
+    def measures(
+        self, config: OpticalFloodConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """The cloud-masked water index of each date."""
+        other = opened.details["other"]
+        return {
+            key: masked_index(arrays[f"green_{key}"], arrays[f"{other}_{key}"], arrays.get(f"scl_{key}"))
+            for key in self.sample_keys(config, opened)
+        }
+
+    def fit(
+        self, config: OpticalFloodConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log
+    ) -> dict[str, Any]:
+        """One water threshold for both dates, from both dates' samples (or the user's)."""
+        if samples["after"].size == 0:
+            raise EmptyDataError("The after image has no valid (cloud-free) pixel where both images overlap.")
+        if config.threshold_method == "user":
+            threshold = config.user_threshold
+        else:
+            threshold = automatic_threshold(np.concatenate(list(samples.values())), config.threshold_method)
+        where = "both dates" if opened.details["change"] else "the after image"
+        name = opened.details["index"].upper()
+        log(f"Water threshold: {name} > {threshold:.3f} ({method_label(config.threshold_method)}, {where}).")
+        return {"threshold": threshold}
+
+    def pass2_readers(self, opened: Opened, stored: dict[str, Any]) -> dict[str, Any]:
+        """The stored indices only."""
+        return stored
+
+    def compute(
+        self,
+        config: OpticalFloodConfig,
+        fitted: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        window: HaloWindow,
+    ) -> dict[str, np.ndarray]:
+        """Water classes and the after index of one block."""
+        return {
+            "classes": water_classes(arrays["after"], arrays.get("before"), fitted["threshold"]),
+            "index": arrays["after"],
+        }
+
+    def product_title(self, config: OpticalFloodConfig, opened: Opened) -> str:
+        """Flood extent with the index used."""
+        return f"Flood extent ({opened.details['index'].upper()})"
+
+    def product_measure_name(self, config: OpticalFloodConfig, opened: Opened) -> str:
+        """The index of the after image."""
+        return f"{opened.details['index'].upper()} after"
+
+    def output_specs(
+        self, config: OpticalFloodConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> dict[str, RasterOutput]:
+        """Paletted flood classes and the after index styled from dry (-1) to water (1)."""
+        name = opened.details["index"].upper()
+        return {
+            "classes": RasterOutput("", "Byte", FLOOD.nodata, f"Flood extent ({name})", FLOOD),
+            "index": RasterOutput(
+                "", description=f"{name} after", qml=common.diverging_style(-1.0, 1.0, "-1 (dry)", "1 (water)")
+            ),
+        }
+
+    def extra_parameters(
+        self, config: OpticalFloodConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """The index and threshold actually used."""
+        return [("Index used", opened.details["index"].upper()), ("Threshold used", f"{fitted['threshold']:.3f}")]

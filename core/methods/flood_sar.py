@@ -1,35 +1,33 @@
 """Flood extent from Sentinel-1: speckle filter, log-ratio change and dark-water thresholds.
 
-With a before image: flooded = water after the event (dark after, or a strong
-backscatter drop that is also fairly dark) that was not water before; permanent
-water = water on both dates. Without one: open water on the after image.
-Steep slopes (from an optional DEM) are never flooded.
+With a before image: flooded = water after the event (dark after, or a strong backscatter
+drop that is also fairly dark) that was not water before; permanent water = water on both
+dates. Without one: open water on the after image. Steep slopes (from an optional DEM) are
+never flooded. Log-ratio = after dB - before dB (UN-SPIDER recommended practice); thresholds
+are Otsu or Kittler-Illingworth on a whole-raster sample, or the user's.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 from osgeo import gdal
 
 from ..classes import ClassInfo, ClassScheme
-from ..engine.measure import measure_pass, pad_to_halo, scratch_folder
-from ..engine.stream import ClassStats, stream
-from ..engine.threshold import Sampler, automatic_threshold, method_label
+from ..engine.filters import SPECKLE_FILTERS, pad_to_halo, speckle_filter
+from ..engine.threshold import automatic_threshold, method_label
 from ..errors import BandNotFoundError, EmptyDataError, ParameterError
-from ..io.grid import align_pair, grid_of
-from ..io.pair import Log, no_log
+from ..io.grid import align_many
 from ..io.raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
-from ..io.sar import detect_scale, speckle_filter, to_db
-from ..io.terrain import slope_reader
+from ..io.sar import SAR_SCALES, detect_scale, to_db
 from ..io.windows import HaloWindow
-from ..outputs.products import MapProduct
-from ..outputs.styles import diverging_stops, qml_pseudocolor
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress, sub_progress
+from ..outputs.writer import RasterOutput
+from ..progress import Log
+from . import common
+from .declaration import Choice, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest
+from .opening import add_slope
 
 FLOOD = ClassScheme(
     (
@@ -40,16 +38,13 @@ FLOOD = ClassScheme(
     nodata=0,
 )
 POLARISATIONS = (("auto", "Automatic (VV and VH when both exist)"), ("vv", "VV"), ("vh", "VH"), ("both", "VV and VH"))
+SAR_NAMES = {"vv": ("VV", "SIGMA0_VV", "VV_DB"), "vh": ("VH", "SIGMA0_VH", "VH_DB")}
 
 
 @dataclass(frozen=True)
 class SarFloodConfig:
-    """Bands, scale, speckle filter, thresholds and slope mask (user thresholds in dB, or DN for 8-bit)."""
+    """Scale, polarisation, speckle filter, thresholds (dB, or DN for 8-bit images) and slope mask."""
 
-    before_vv_band: BandSpec | None = None
-    before_vh_band: BandSpec | None = None
-    after_vv_band: BandSpec | None = None
-    after_vh_band: BandSpec | None = None
     polarisation: str = "auto"
     scale: str = "auto"
     speckle_filter: str = "auto"
@@ -69,20 +64,14 @@ class SarFloodConfig:
             raise ParameterError("The maximum slope must be between 0 and 90 degrees.")
 
 
-@dataclass(frozen=True)
-class SarFloodOutputs:
-    """Output paths; None means the output is not written."""
+def sar_bands(ds: gdal.Dataset, label: str, chosen: Mapping[str, BandSpec | None], polarisation: str) -> dict[str, int]:
+    """Band number per polarisation to use: the user's choice, else band descriptions, else a single band.
 
-    classes: str | None = None
-    measure: str | None = None
-
-
-def _sar_bands(
-    ds: gdal.Dataset, label: str, vv: BandSpec | None, vh: BandSpec | None, polarisation: str
-) -> dict[str, int]:
-    """Band index per polarisation to use: user choice, else band descriptions, else a single band."""
+    Raises :class:`BandNotFoundError` when the bands cannot be told apart or a wanted one is missing.
+    """
     found: dict[str, int] = {}
-    for pol, choice, names in (("vv", vv, ("VV", "SIGMA0_VV", "VV_DB")), ("vh", vh, ("VH", "SIGMA0_VH", "VH_DB"))):
+    for pol, names in SAR_NAMES.items():
+        choice = chosen.get(pol)
         if choice not in (None, "", 0):
             found[pol] = resolve_band(ds, choice, label)  # type: ignore[arg-type]
         else:
@@ -103,151 +92,44 @@ def _sar_bands(
     return use
 
 
-def _open_date(
-    path: str, label: str, vv: BandSpec | None, vh: BandSpec | None, cfg: SarFloodConfig, log: Log
-) -> tuple[gdal.Dataset, dict[str, int], str]:
-    """Open one date, find its polarisation bands and check (or detect) their scale."""
-    ds = open_raster(path)
-    bands = _sar_bands(ds, label, vv, vh, cfg.polarisation)
-    scales = {}
-    for pol, index in bands.items():
-        reader = BandReader(ds, index)
-        check = detect_scale(reader, ds.GetRasterBand(index).DataType, cfg.scale, label)
-        scales[pol] = check.scale
-        name = "the only band" if pol == "single" else pol.upper()
-        log(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
-    if len(set(scales.values())) > 1:
-        raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
-    return ds, bands, next(iter(scales.values()))
+def flood_classes(
+    after: np.ndarray,
+    before: np.ndarray | None,
+    ratio: np.ndarray | None,
+    thresholds: Mapping[str, float],
+    slope: np.ndarray | None = None,
+    max_slope_deg: float = 5.0,
+) -> np.ndarray:
+    """Class per pixel (uint8, shape of ``after``): 1 not flooded, 2 flooded, 3 permanent water, 0 no data.
 
-
-def _filter_name(cfg: SarFloodConfig, scale: str) -> str:
-    if cfg.speckle_filter != "auto":
-        return cfg.speckle_filter
-    return "median" if scale == "display8" else "refined_lee"
-
-
-def run_sar_flood(
-    before_path: str | None,
-    after_path: str,
-    outputs: SarFloodOutputs,
-    dem_path: str | None = None,
-    config: SarFloodConfig = SarFloodConfig(),
-    progress: Progress = no_progress,
-    log: Log = no_log,
-) -> MapProduct:
-    """Map flood extent block by block; thresholds come from a sample of the whole raster."""
-    started = time.monotonic()
-    after_ds, after_bands, scale = _open_date(
-        after_path, "after image", config.after_vv_band, config.after_vh_band, config, log
-    )
-    change = before_path is not None
-    if change:
-        before_ds, before_bands, before_scale = _open_date(
-            before_path, "before image", config.before_vv_band, config.before_vh_band, config, log
-        )
-        if before_scale != scale:
-            raise ParameterError("The before and after images are in different scales: choose the input scale.")
-        common = [p for p in after_bands if p in before_bands]
-        if not common:
-            raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
-        aligned = align_pair(before_ds, after_ds, config.resampling)
-        grid = aligned.grid
-        readers = {f"{p}_before": BandReader(before_ds, before_bands[p], aligned.reference) for p in common}
-        readers.update({f"{p}_after": BandReader(after_ds, after_bands[p], aligned.other) for p in common})
+    ``after``/``before`` are filtered backscatter (dB or DN), ``ratio`` = after - before,
+    ``slope`` in degrees (NaN outside the DEM: no slope mask there).
+    """
+    valid = np.isfinite(after)
+    water_after = after < thresholds["water_after"]
+    if before is None or ratio is None:
+        flooded = water_after
+        permanent = np.zeros_like(water_after)
     else:
-        common = list(after_bands)
-        grid = grid_of(after_ds)
-        readers = {f"{p}_after": BandReader(after_ds, after_bands[p]) for p in common}
-    filt = _filter_name(config, scale)
-    if filt == "refined_lee" and scale == "display8":
-        log("Refined Lee needs calibrated intensities; the 8-bit display image is filtered with a focal median.")
-        filt = "median"
-    size = config.window_px if filt != "none" else 1
-    halo = size // 2
-    unit = "DN" if scale == "display8" else "dB"
-    pols = " and ".join(p.upper() for p in common) if common != ["single"] else "the single band"
-    how = f" (mean of the {unit} values)" if len(common) > 1 else ""
-    log(f"Polarisation used: {pols}{how}; speckle filter: {filt} {size}x{size}.")
-
-    def date_measure(arrays: Mapping[str, np.ndarray], hw: HaloWindow, date: str) -> np.ndarray:
-        layers = [
-            speckle_filter(pad_to_halo(to_db(arrays[f"{p}_{date}"], scale), hw, halo), filt, size, scale)
-            for p in common
-        ]
-        return layers[0] if len(layers) == 1 else np.mean(layers, axis=0)
-
-    def measures(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> dict[str, np.ndarray]:
-        out = {"after": date_measure(arrays, hw, "after")}
-        if change:
-            out["before"] = date_measure(arrays, hw, "before")
-            out["ratio"] = out["after"] - out["before"]
-        return out
-
-    keys = ("after", "before", "ratio") if change else ("after",)
-    with scratch_folder([outputs.classes, outputs.measure]) as folder:
-        stored, sampler = measure_pass(grid, readers, measures, keys, folder, sub_progress(progress, 0.0, 0.6), halo)
-        if sampler.values("after").size == 0:
-            raise EmptyDataError("The images have no valid pixel in common (all no data).")
-        thresholds = _thresholds(config, sampler, change, unit, log)
-        if dem_path:
-            stored["slope"] = slope_reader(dem_path, grid, folder, log)
-            log(f"Slopes steeper than {config.max_slope_deg:g} degrees are excluded from flooding.")
-        measure_key = "ratio" if change else "after"
-        measure_name = f"log-ratio after/before ({unit})" if change else f"after backscatter ({unit})"
-        lo, hi = (-10.0, 10.0) if unit == "dB" else (-100.0, 100.0)
-        if not change:
-            lo, hi = (-30.0, 0.0) if unit == "dB" else (0.0, 255.0)
-        specs = {
-            "classes": outputs.classes
-            and RasterOutput(outputs.classes, "Byte", FLOOD.nodata, "Flood extent (Sentinel-1)", FLOOD),
-            "measure": outputs.measure
-            and RasterOutput(
-                outputs.measure,
-                description=measure_name,
-                qml=qml_pseudocolor(diverging_stops(lo, hi, f"{lo:g}", f"{hi:g}"), lo, hi),
-            ),
-        }
-        stats = ClassStats(FLOOD)
-
-        def classify(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-            classes = flood_classes(
-                arrays["after"],
-                arrays.get("before"),
-                arrays.get("ratio"),
-                thresholds,
-                arrays.get("slope"),
-                config.max_slope_deg,
-            )
-            return {"classes": classes, "measure": arrays[measure_key]}
-
-        with OutputSet(grid, {k: v or None for k, v in specs.items()}) as out:
-            stream(grid, stored, classify, out, sub_progress(progress, 0.6, 1.0), {"classes": stats})
-    return MapProduct(
-        title="Flood extent (Sentinel-1)",
-        class_raster=outputs.classes or "",
-        scheme=FLOOD,
-        stats=stats,
-        measure_raster=outputs.measure,
-        measure_name=measure_name,
-        threshold=thresholds["change"] if change else thresholds["water_after"],
-        inputs=tuple((k, v) for k, v in (("before", before_path), ("after", after_path), ("dem", dem_path)) if v),
-        parameters=(
-            ("polarisation", pols),
-            ("scale", scale),
-            ("speckle filter", f"{filt} {size}x{size}"),
-            ("threshold method", method_label(config.threshold_method)),
-            *((k, f"{v:.3f}") for k, v in thresholds.items()),
-            ("max slope (deg)", f"{config.max_slope_deg:g}" if dem_path else "no DEM"),
-        ),
-        seconds=time.monotonic() - started,
-    )
+        valid &= np.isfinite(before)
+        water_before = before < thresholds["water_before"]
+        dropped = (ratio < thresholds["change"]) & (after < thresholds["relaxed_water_after"])
+        flooded = (water_after | dropped) & ~water_before
+        permanent = water_after & water_before
+    classes = np.where(flooded, 2, np.where(permanent, 3, 1)).astype(np.uint8)
+    if slope is not None:
+        steep = np.nan_to_num(slope, nan=0.0) > max_slope_deg
+        classes[steep & (classes == 2)] = 1
+    classes[~valid] = FLOOD.nodata
+    return classes
 
 
-def _thresholds(config: SarFloodConfig, sampler: Sampler, change: bool, unit: str, log: Log) -> dict[str, float]:
-    """Water and change thresholds: automatic on the whole-raster sample, or the user's."""
+def _thresholds(
+    config: SarFloodConfig, samples: Mapping[str, np.ndarray], change: bool, unit: str, log: Log
+) -> dict[str, float]:
+    """Water and change thresholds: automatic on the whole-raster samples, or the user's."""
     method = config.threshold_method
-    after = sampler.values("after")
+    after = samples["after"]
     if method == "user":
         out = {"water_after": config.water_threshold_db, "water_before": config.water_threshold_db}
         if change:
@@ -258,10 +140,8 @@ def _thresholds(config: SarFloodConfig, sampler: Sampler, change: bool, unit: st
             # Calibrated data: water has the same backscatter on both dates, and the after image (with the
             # flood) holds the larger water class, so its threshold serves both. Display images are stretched
             # per image and need their own.
-            out["water_before"] = (
-                automatic_threshold(sampler.values("before"), method) if unit == "DN" else out["water_after"]
-            )
-            drop = automatic_threshold(sampler.values("ratio"), method)
+            out["water_before"] = automatic_threshold(samples["before"], method) if unit == "DN" else out["water_after"]
+            drop = automatic_threshold(samples["ratio"], method)
             if drop > 0.0:
                 log(f"The automatic change threshold ({drop:.2f} {unit}) is not a decrease; 0 is used.")
             out["change"] = min(drop, 0.0)
@@ -279,29 +159,342 @@ def _thresholds(config: SarFloodConfig, sampler: Sampler, change: bool, unit: st
     return out
 
 
-def flood_classes(
-    after: np.ndarray,
-    before: np.ndarray | None,
-    ratio: np.ndarray | None,
-    thresholds: Mapping[str, float],
-    slope: np.ndarray | None = None,
-    max_slope_deg: float = 5.0,
-) -> np.ndarray:
-    """Class per pixel: 1 not flooded, 2 flooded, 3 permanent water, 0 no data."""
-    valid = np.isfinite(after)
-    water_after = after < thresholds["water_after"]
-    if before is None or ratio is None:
-        flooded = water_after
-        permanent = np.zeros_like(water_after)
-    else:
-        valid &= np.isfinite(before)
-        water_before = before < thresholds["water_before"]
-        dropped = (ratio < thresholds["change"]) & (after < thresholds["relaxed_water_after"])
-        flooded = (water_after | dropped) & ~water_before
-        permanent = water_after & water_before
-    classes = np.where(flooded, 2, np.where(permanent, 3, 1)).astype(np.uint8)
-    if slope is not None:
-        steep = np.nan_to_num(slope, nan=0.0) > max_slope_deg  # outside the DEM: no slope mask
-        classes[steep & (classes == 2)] = 1
-    classes[~valid] = FLOOD.nodata
-    return classes
+class SarFlood(IndexMethod):
+    """Sentinel-1 flood mapping by log-ratio and dark-water thresholds."""
+
+    id = "sarflood"
+    title = "Flood extent from Sentinel-1 (log-ratio)"
+    group = "flood"
+    task = "flood"
+    panel_label = "Sentinel-1 log-ratio and automatic threshold"
+    summary = (
+        "Index method: speckle filter, change of backscatter in dB and an automatic threshold; water present "
+        "before is permanent water; optional DEM masks steep slopes. Without a before image: dark water."
+    )
+    measure_name = "log-ratio"
+    scheme = FLOOD
+    config_type = SarFloodConfig
+    measure_output = "measure"
+    params = (
+        ImageInput(
+            "BEFORE",
+            "Before image (optional)",
+            "Sentinel-1 GRD before the flood (VV and/or VH); its grid is the output grid. Without it, every "
+            "dark-water pixel after the event counts as flooded.",
+            key="before",
+            optional=True,
+            title="before image",
+        ),
+        ImageInput(
+            "AFTER",
+            "After image",
+            "Sentinel-1 GRD after the flood (VV and/or VH), any grid overlapping the before image.",
+            key="after",
+            title="after image",
+        ),
+        ImageInput(
+            "DEM",
+            "DEM for the slope mask",
+            "Elevation in metres, any CRS; slopes steeper than the maximum slope are never flooded.",
+            key="dem",
+            optional=True,
+            title="DEM",
+        ),
+        Choice(
+            "SCALE",
+            "Input scale",
+            "What the pixel values are; data declared as dB that is clearly not dB is refused.",
+            field="scale",
+            choices=SAR_SCALES,
+            default="auto",
+        ),
+        common.threshold_method(
+            "otsu", help="How the water and change thresholds are found (on a sample of the whole image)."
+        ),
+        *common.bands(
+            (
+                ("BEFORE_VV_BAND", "Before VV band (empty: detect)", "BEFORE", "vv"),
+                ("BEFORE_VH_BAND", "Before VH band (empty: detect)", "BEFORE", "vh"),
+                ("AFTER_VV_BAND", "After VV band (empty: detect)", "AFTER", "vv"),
+                ("AFTER_VH_BAND", "After VH band (empty: detect)", "AFTER", "vh"),
+            ),
+            advanced=True,
+        ),
+        Choice(
+            "POLARISATION",
+            "Polarisation",
+            "Bands used; with both, VV and VH are averaged in dB.",
+            True,
+            field="polarisation",
+            choices=POLARISATIONS,
+            default="auto",
+        ),
+        Choice(
+            "FILTER",
+            "Speckle filter",
+            "Speckle filter applied to both dates before thresholding.",
+            True,
+            field="speckle_filter",
+            choices=SPECKLE_FILTERS,
+            default="auto",
+        ),
+        Number(
+            "WINDOW",
+            "Filter window (odd number of pixels)",
+            "Speckle filter window in pixels (odd).",
+            True,
+            field="window_px",
+            default=7,
+            minimum=1,
+            maximum=31,
+            integer=True,
+        ),
+        Number(
+            "CHANGE_THRESHOLD",
+            "User change threshold on the log-ratio (dB, or DN)",
+            "Used only with the user threshold: a log-ratio drop below this is change.",
+            True,
+            field="change_threshold_db",
+            default=-3.0,
+        ),
+        Number(
+            "WATER_THRESHOLD",
+            "User water threshold (dB, or DN)",
+            "Used only with the user threshold: backscatter below this is water.",
+            True,
+            field="water_threshold_db",
+            default=-18.0,
+        ),
+        Number(
+            "MAX_SLOPE",
+            "Maximum slope for flooding (degrees)",
+            "Used only with a DEM.",
+            True,
+            field="max_slope_deg",
+            default=5.0,
+            minimum=0.1,
+            maximum=90,
+        ),
+        common.resampling("Resampling of the after image onto the before grid"),
+        RasterOut(
+            "OUTPUT",
+            "Flood extent",
+            "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
+            key="classes",
+        ),
+        RasterOut(
+            "OUTPUT_MEASURE",
+            "Log-ratio (or after backscatter)",
+            "Log-ratio in dB (after - before), or the after backscatter without a before image.",
+            key="measure",
+            optional=True,
+            layer="SAR measure",
+        ),
+    )
+    results = (
+        Result("FLOODED_AREA_HA", "Flooded area (ha)", "mapped_area_ha"),
+        Result("THRESHOLD", "Threshold used", "threshold"),
+    )
+    help_html = (
+        "Maps flooded areas from Sentinel-1 GRD backscatter before and after the event (or from the after "
+        "image alone).<br><br>"
+        "<b>Scale</b>: dB, linear power or amplitude (converted to dB), or an uncalibrated 8-bit display image "
+        "(values used as they are, thresholds in DN). Automatic detection reads 8-bit images as display images "
+        "and mostly-negative values as dB; otherwise it asks you to choose. Data declared as dB that is "
+        "clearly not dB is refused.<br>"
+        "<b>Speckle</b>: refined Lee (edge-aligned half windows) or a focal median, window size in pixels.<br>"
+        "<b>Method</b>: water = backscatter below a threshold (Otsu or Kittler-Illingworth on a sample of the "
+        "whole image, or your value); change = log-ratio (after dB - before dB). Flooded = water after that "
+        "was not water before, or a drop below the change threshold that is also fairly dark; permanent water "
+        "= water on both dates. Without a before image every water pixel is reported as flooded.<br>"
+        "<b>DEM</b> (optional): slopes steeper than the maximum (5 degrees by default), computed on the DEM's "
+        "own grid, are never flooded.<br>"
+        "VV and VH are found from band descriptions; both are averaged (in dB) when present. The log states "
+        "the bands, scale, filter and thresholds, and the area of each class."
+    )
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
+        """Both dates (or the after image alone): polarisation bands, checked scale, one grid."""
+        config: SarFloodConfig = request.config
+        dates = [(key, request.images.get(key)) for key in ("before", "after") if request.images.get(key)]
+        opened_dates = []
+        for key, path in dates:
+            label = f"{key} image"
+            ds = open_raster(path)
+            bands = sar_bands(ds, label, request.bands.get(key, {}), config.polarisation)
+            scales = {}
+            for pol, index in bands.items():
+                reader = BandReader(ds, index)
+                check = detect_scale(reader, ds.GetRasterBand(index).DataType, config.scale, label)
+                scales[pol] = check.scale
+                name = "the only band" if pol == "single" else pol.upper()
+                log(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
+            if len(set(scales.values())) > 1:
+                raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
+            opened_dates.append((key, ds, bands, next(iter(scales.values()))))
+        if len({scale for *_rest, scale in opened_dates}) > 1:
+            raise ParameterError("The before and after images are in different scales: choose the input scale.")
+        common_pols = [p for p in opened_dates[-1][2] if all(p in bands for _k, _d, bands, _s in opened_dates)]
+        if not common_pols:
+            raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
+        grid, reference, others = align_many(
+            opened_dates[0][1], [d for _k, d, _b, _s in opened_dates[1:]], config.resampling
+        )
+        views = [reference, *others]
+        readers = {
+            f"{pol}_{key}": BandReader(ds, bands[pol], view)
+            for (key, ds, bands, _scale), view in zip(opened_dates, views)
+            for pol in common_pols
+        }
+        scale = opened_dates[0][3]
+        filt = (
+            config.speckle_filter
+            if config.speckle_filter != "auto"
+            else ("median" if scale == "display8" else "refined_lee")
+        )
+        if filt == "refined_lee" and scale == "display8":
+            log("Refined Lee needs calibrated intensities; the 8-bit display image is filtered with a focal median.")
+            filt = "median"
+        size = config.window_px if filt != "none" else 1
+        unit = "DN" if scale == "display8" else "dB"
+        pols = " and ".join(p.upper() for p in common_pols) if common_pols != ["single"] else "the single band"
+        how = f" (mean of the {unit} values)" if len(common_pols) > 1 else ""
+        log(f"Polarisation used: {pols}{how}; speckle filter: {filt} {size}x{size}.")
+        opened = Opened(
+            grid,
+            readers,
+            {k: v for k, v in request.images.items() if v},
+            used=[
+                (f"{key} image", f"{', '.join(p.upper() for p in common_pols)} in {scale}") for key, *_r in opened_dates
+            ],
+            details={
+                "pols": common_pols,
+                "scale": scale,
+                "filter": filt,
+                "size": size,
+                "unit": unit,
+                "change": len(opened_dates) == 2,
+                "label": pols,
+            },
+            keep=[d for _k, d, _b, _s in opened_dates],
+        )
+        add_slope(self, opened, request, scratch, log)
+        if "slope" in opened.readers:
+            log(f"Slopes steeper than {config.max_slope_deg:g} degrees are excluded from flooding.")
+        return opened
+
+    # -- first pass: filtered backscatter per date and the log-ratio ---------------------------
+
+    def sample_keys(self, config: SarFloodConfig, opened: Opened) -> tuple[str, ...]:
+        """The after image, and with a before image also the before image and the log-ratio."""
+        return ("after", "before", "ratio") if opened.details["change"] else ("after",)
+
+    def store_keys(self, config: SarFloodConfig, opened: Opened) -> tuple[str, ...]:
+        """The same measures, filtered once and read back by the classification."""
+        return self.sample_keys(config, opened)
+
+    def measures_halo_px(self, config: SarFloodConfig, opened: Opened) -> int:
+        """Half the speckle filter window (none without a filter)."""
+        return opened.details["size"] // 2
+
+    def measures(
+        self, config: SarFloodConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """Speckle-filtered working-scale values per date (mean over polarisations) and their difference."""
+        d = opened.details
+        halo = d["size"] // 2
+
+        def date(key: str) -> np.ndarray:
+            layers = [
+                speckle_filter(
+                    pad_to_halo(to_db(arrays[f"{p}_{key}"], d["scale"]), window, halo),
+                    d["filter"],
+                    d["size"],
+                    d["scale"],
+                )
+                for p in d["pols"]
+            ]
+            return layers[0] if len(layers) == 1 else np.mean(layers, axis=0)
+
+        out = {"after": date("after")}
+        if d["change"]:
+            out["before"] = date("before")
+            out["ratio"] = out["after"] - out["before"]
+        return out
+
+    def fit(
+        self, config: SarFloodConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log
+    ) -> dict[str, Any]:
+        """Water and change thresholds on the whole-raster samples (or the user's)."""
+        if samples["after"].size == 0:
+            raise EmptyDataError("The images have no valid pixel in common (all no data).")
+        d = opened.details
+        thresholds = _thresholds(config, samples, d["change"], d["unit"], log)
+        return {
+            "thresholds": thresholds,
+            "threshold": thresholds["change"] if d["change"] else thresholds["water_after"],
+        }
+
+    # -- second pass: classes ------------------------------------------------------------------
+
+    def pass2_readers(self, opened: Opened, stored: dict[str, BandReader]) -> dict[str, BandReader]:
+        """The stored measures and the slope."""
+        extra = {"slope": opened.readers["slope"]} if "slope" in opened.readers else {}
+        return {**stored, **extra}
+
+    def compute(
+        self, config: SarFloodConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """Flood classes and the driving measure (log-ratio, or after backscatter) of one block."""
+        change = "ratio" in arrays
+        classes = flood_classes(
+            arrays["after"],
+            arrays.get("before"),
+            arrays.get("ratio"),
+            fitted["thresholds"],
+            arrays.get("slope"),
+            config.max_slope_deg,
+        )
+        return {"classes": classes, "measure": arrays["ratio" if change else "after"]}
+
+    def product_title(self, config: SarFloodConfig, opened: Opened) -> str:
+        """Flood extent (Sentinel-1)."""
+        return "Flood extent (Sentinel-1)"
+
+    def product_measure_name(self, config: SarFloodConfig, opened: Opened) -> str:
+        """Log-ratio (with a before image) or after backscatter, with its unit."""
+        unit = opened.details["unit"]
+        return f"log-ratio after/before ({unit})" if opened.details["change"] else f"after backscatter ({unit})"
+
+    def output_specs(
+        self, config: SarFloodConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> dict[str, RasterOutput]:
+        """Paletted flood classes and the measure with a diverging style in its unit's range."""
+        unit, change = opened.details["unit"], opened.details["change"]
+        if change:
+            lo, hi = (-10.0, 10.0) if unit == "dB" else (-100.0, 100.0)
+        else:
+            lo, hi = (-30.0, 0.0) if unit == "dB" else (0.0, 255.0)
+        return {
+            "classes": RasterOutput("", "Byte", FLOOD.nodata, "Flood extent (Sentinel-1)", FLOOD),
+            "measure": RasterOutput(
+                "",
+                description=self.product_measure_name(config, opened),
+                qml=common.diverging_style(lo, hi, f"{lo:g}", f"{hi:g}"),
+            ),
+        }
+
+    def extra_parameters(
+        self, config: SarFloodConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """Polarisation, scale, filter and thresholds actually used."""
+        d = opened.details
+        return [
+            ("Polarisation used", d["label"]),
+            ("Scale used", d["scale"]),
+            ("Speckle filter used", f"{d['filter']} {d['size']}x{d['size']}"),
+            *((f"Threshold {k.replace('_', ' ')}", f"{v:.3f}") for k, v in fitted["thresholds"].items()),
+            ("Slope mask", f"slopes over {config.max_slope_deg:g} degrees" if "slope" in opened.readers else "no DEM"),
+        ]

@@ -1,36 +1,31 @@
 """New landslides from before/after optical images and a DEM: NDVI drop, brightening, steep slope.
 
-A pixel is a candidate when NDVI drops by at least ``ndvi_drop``, visible
-brightness (mean of red and green reflectance) rises by at least
-``brightness_increase`` and the terrain is steeper than ``min_slope_deg``.
-Patches smaller than ``min_area_m2`` are removed (GDAL sieve, 8-connected).
+A pixel is a candidate when NDVI drops by at least ``ndvi_drop``, visible brightness (mean of
+red and green reflectance) rises by at least ``brightness_increase`` and the terrain is
+steeper than ``min_slope_deg`` (the usual optical landslide cues: sudden vegetation loss with
+bare, brighter ground on slopes over ~10-15 degrees; see the domain notes). ``MIN_AREA`` is this
+method's minimum mapping unit: patches smaller than it merge into their surroundings
+(8-connected, because scars are narrow and often diagonal), in the shared clean-up step.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import time
+import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
-from ..engine.measure import scratch_folder
-from ..engine.stream import ClassStats, stream
 from ..errors import ParameterError
-from ..io.grid import centre_pixel_area_m2
-from ..io.pair import DateInput, Log, no_log, open_pair
-from ..io.raster import BandReader, BandSpec, Radiometry, all_finite, open_raster
+from ..io.raster import all_finite
 from ..io.sensors import normalized_difference
-from ..io.terrain import slope_reader
 from ..io.windows import HaloWindow
-from ..outputs.products import MapProduct
-from ..outputs.styles import diverging_stops, qml_pseudocolor
-from ..outputs.vectorize import sieve_classes
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress, report, sub_progress
+from ..outputs.vectorize import PolygonConfig
+from ..outputs.writer import RasterOutput
+from ..progress import Log
+from . import common
+from .declaration import ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest
 
 LANDSLIDE = ClassScheme(
     (ClassInfo(1, "No landslide", "#d9d9d9", background=True), ClassInfo(2, "New landslide", "#c2410c")),
@@ -40,14 +35,8 @@ LANDSLIDE = ClassScheme(
 
 @dataclass(frozen=True)
 class LandslideConfig:
-    """Bands (None = detect), thresholds and minimum mapping unit."""
+    """Thresholds (NDVI, reflectance, degrees), minimum landslide area (m²), conversion and resampling."""
 
-    before_red_band: BandSpec | None = None
-    before_nir_band: BandSpec | None = None
-    before_green_band: BandSpec | None = None
-    after_red_band: BandSpec | None = None
-    after_nir_band: BandSpec | None = None
-    after_green_band: BandSpec | None = None
     ndvi_drop: float = 0.2
     brightness_increase: float = 0.02
     min_slope_deg: float = 10.0
@@ -66,14 +55,6 @@ class LandslideConfig:
             raise ParameterError("The minimum area must not be negative.")
 
 
-@dataclass(frozen=True)
-class LandslideOutputs:
-    """Output paths; None means the output is not written."""
-
-    classes: str | None = None
-    ndvi_drop: str | None = None
-
-
 def landslide_candidates(
     red0: np.ndarray,
     nir0: np.ndarray,
@@ -84,7 +65,11 @@ def landslide_candidates(
     slope: np.ndarray,
     config: LandslideConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(classes before the area filter, NDVI drop) per pixel; class 0 where any input is missing."""
+    """(classes, NDVI drop) per pixel from reflectances of one shape and slope in degrees.
+
+    Classes are uint8 (1 no landslide, 2 new landslide, 0 where any input is missing), the
+    drop float32 (NDVI before - NDVI after, NaN where missing).
+    """
     drop = normalized_difference(nir0, red0) - normalized_difference(nir1, red1)
     brighter = ((red1 + green1) - (red0 + green0)) / 2.0
     valid = all_finite([drop, brighter])
@@ -96,102 +81,162 @@ def landslide_candidates(
     return classes, drop
 
 
-def run_landslide(
-    before_path: str,
-    after_path: str,
-    dem_path: str,
-    outputs: LandslideOutputs,
-    config: LandslideConfig = LandslideConfig(),
-    progress: Progress = no_progress,
-    log: Log = no_log,
-) -> MapProduct:
-    """Map new landslides; the area filter runs on a temporary raster, then classes are written with areas."""
-    started = time.monotonic()
-    c = config
-    pair = open_pair(
-        DateInput(
-            before_path,
-            "before image",
-            {"red": c.before_red_band, "nir": c.before_nir_band, "green": c.before_green_band},
-        ),
-        DateInput(
-            after_path, "after image", {"red": c.after_red_band, "nir": c.after_nir_band, "green": c.after_green_band}
-        ),
-        ("red", "nir", "green"),
-        "landslide mapping (red, NIR and green)",
-        c.radiometry,
-        Radiometry(c.custom_scale, c.custom_offset),
-        c.resampling,
-        log,
-    )
-    grid = pair.aligned.grid
-    log(
-        f"Candidates: NDVI drop >= {c.ndvi_drop:g}, visible brightness increase >= {c.brightness_increase:g}, "
-        f"slope >= {c.min_slope_deg:g} degrees; patches under {c.min_area_m2:g} m2 removed."
-    )
-    with scratch_folder([outputs.classes, outputs.ndvi_drop]) as folder:
-        readers: dict[str, BandReader] = dict(pair.readers)
-        readers["slope"] = slope_reader(dem_path, grid, folder, log)
-        raw_path = os.path.join(folder, "raw.tif")
-        drop_path = os.path.join(folder, "drop.tif")
+class Landslide(IndexMethod):
+    """NDVI drop with brightening on steep slopes, with a minimum landslide area."""
 
-        def candidates(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-            a = arrays
-            classes, drop = landslide_candidates(
-                a["red_before"],
-                a["nir_before"],
-                a["green_before"],
-                a["red_after"],
-                a["nir_after"],
-                a["green_after"],
-                a["slope"],
-                c,
-            )
-            return {"raw": classes, "drop": drop}
+    id = "landslide"
+    title = "New landslides (NDVI drop on slopes)"
+    group = "landslide"
+    task = "landslide"
+    panel_label = "NDVI drop on slopes"
+    summary = (
+        "Index method: vegetation loss (NDVI drop) and brightening on slopes steeper than a threshold "
+        "computed from the DEM."
+    )
+    measure_name = "NDVI drop"
+    purpose = "landslide mapping (red, NIR and green)"
+    scheme = LANDSLIDE
+    config_type = LandslideConfig
+    class_output = "classes"
+    measure_output = "drop"
+    min_area_param = "MIN_AREA"
+    params = (
+        ImageInput(
+            "BEFORE",
+            "Before image",
+            "Optical image before the event with red and NIR bands; its grid is the output grid.",
+            key="before",
+            title="before image",
+        ),
+        ImageInput(
+            "AFTER",
+            "After image",
+            "Optical image after the event, any grid overlapping the before image.",
+            key="after",
+            title="after image",
+        ),
+        ImageInput(
+            "DEM",
+            "DEM (elevation in metres)",
+            "Elevation in metres, any CRS; the slope is computed on the DEM's own grid.",
+            key="dem",
+            title="DEM",
+        ),
+        Number(
+            "NDVI_DROP",
+            "Minimum NDVI drop",
+            "NDVI before minus NDVI after must reach this.",
+            field="ndvi_drop",
+            default=0.2,
+            minimum=0.01,
+            maximum=2.0,
+        ),
+        Number(
+            "MIN_SLOPE",
+            "Minimum slope (degrees)",
+            "Only slopes at least this steep can hold a new landslide.",
+            field="min_slope_deg",
+            default=10.0,
+            minimum=0.0,
+            maximum=89,
+        ),
+        Number(
+            "MIN_AREA",
+            "Minimum landslide area (m2)",
+            "The minimum mapping unit of landslides: smaller patches (8-connected) merge into their "
+            "surroundings. The shared minimum mapping unit, when larger, wins.",
+            field="min_area_m2",
+            default=500.0,
+            minimum=0.0,
+        ),
+        Number(
+            "BRIGHTNESS_INCREASE",
+            "Minimum visible brightness increase (reflectance)",
+            "Bare ground is brighter: the mean of red and green reflectance must rise by this.",
+            True,
+            field="brightness_increase",
+            default=0.02,
+            minimum=-1.0,
+            maximum=1.0,
+        ),
+        *common.bands(
+            (
+                ("BEFORE_RED_BAND", "Before red band (empty: detect)", "BEFORE", "red"),
+                ("BEFORE_NIR_BAND", "Before NIR band (empty: detect)", "BEFORE", "nir"),
+                ("BEFORE_GREEN_BAND", "Before green band (empty: detect)", "BEFORE", "green"),
+                ("AFTER_RED_BAND", "After red band (empty: detect)", "AFTER", "red"),
+                ("AFTER_NIR_BAND", "After NIR band (empty: detect)", "AFTER", "nir"),
+                ("AFTER_GREEN_BAND", "After green band (empty: detect)", "AFTER", "green"),
+            ),
+            advanced=True,
+        ),
+        common.radiometry(advanced=True),
+        common.custom_scale(),
+        common.custom_offset(),
+        common.resampling("Resampling of the after image onto the before grid"),
+        RasterOut(
+            "OUTPUT", "New landslides", "Classes 1 = no landslide, 2 = new landslide (0 = no data).", key="classes"
+        ),
+        RasterOut("OUTPUT_NDVI_DROP", "NDVI drop", "NDVI before minus NDVI after.", key="drop", optional=True),
+    )
+    results = (Result("LANDSLIDE_AREA_HA", "New landslide area (ha)", "mapped_area_ha"),)
+    help_html = (
+        "Maps new landslides from a before and an after optical image (Sentinel-2, Landsat 8/9 or any image "
+        "with green, red and NIR bands) and a DEM.<br><br>"
+        "A pixel is a new landslide when NDVI drops by at least the given amount (default 0.2), the visible "
+        "brightness (mean of red and green reflectance) rises by at least the given amount, and the slope "
+        "is at least the minimum (default 10 degrees). The slope is computed on the DEM's own grid and CRS "
+        "and resampled onto the image grid. Patches smaller than the minimum area are removed "
+        "(8-connected).<br>"
+        "Harvested fields and cloud shadows can look alike: the slope condition removes most of them."
+    )
 
-        specs = {"raw": RasterOutput(raw_path, "Byte", 0), "drop": RasterOutput(drop_path)}
-        with OutputSet(grid, dict(specs)) as out:
-            stream(grid, readers, candidates, out, sub_progress(progress, 0.0, 0.6))
-        pixel_m2 = centre_pixel_area_m2(grid)
-        min_px = math.ceil(c.min_area_m2 / pixel_m2 - 1e-9) if pixel_m2 > 0 else 0  # as the mapping unit
-        if min_px > 1:
-            log(f"Minimum area {c.min_area_m2:g} m2 = {min_px} pixels (8-connected patches).")
-            sieved_path = os.path.join(folder, "sieved.tif")
-            sieve_classes(open_raster(raw_path), sieved_path, min_px, True, sub_progress(progress, 0.6, 0.7))
-            raw_path = sieved_path
-        report(progress, 0.7)
-        stored = {"raw": BandReader(open_raster(raw_path), 1), "drop": BandReader(open_raster(drop_path), 1)}
-        final = {
-            "classes": outputs.classes
-            and RasterOutput(outputs.classes, "Byte", LANDSLIDE.nodata, "New landslides", LANDSLIDE),
-            "drop": outputs.ndvi_drop
-            and RasterOutput(
-                outputs.ndvi_drop,
+    def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
+        """The declared bands of both dates, then the DEM's slope; states the decision rule."""
+        opened = super().open(request, scratch, log)
+        c: LandslideConfig = request.config
+        log(
+            f"Candidates: NDVI drop >= {c.ndvi_drop:g}, visible brightness increase >= {c.brightness_increase:g}, "
+            f"slope >= {c.min_slope_deg:g} degrees; patches under {c.min_area_m2:g} m2 removed."
+        )
+        return opened
+
+    def compute(
+        self, config: LandslideConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
+    ) -> dict[str, np.ndarray]:
+        """Candidate classes and NDVI drop of one block."""
+        a = arrays
+        classes, drop = landslide_candidates(
+            a["red_before"],
+            a["nir_before"],
+            a["green_before"],
+            a["red_after"],
+            a["nir_after"],
+            a["green_after"],
+            a["slope"],
+            config,
+        )
+        return {"classes": classes, "drop": drop}
+
+    def clean_up(self, config: LandslideConfig, polygons: PolygonConfig) -> PolygonConfig:
+        """One minimum mapping unit: the larger of ``MIN_AREA`` and ``MIN_AREA_M2``, sieved 8-connected."""
+        return dataclasses.replace(
+            polygons, min_area_m2=max(polygons.min_area_m2, config.min_area_m2), sieve_eight_connected=True
+        )
+
+    def output_specs(
+        self, config: LandslideConfig, opened: Opened, fitted: Mapping[str, Any]
+    ) -> dict[str, RasterOutput]:
+        """Paletted landslide classes and the NDVI drop styled from greening to loss."""
+        return {
+            "classes": RasterOutput("", "Byte", LANDSLIDE.nodata, "New landslides", LANDSLIDE),
+            "drop": RasterOutput(
+                "",
                 description="NDVI drop (before - after)",
-                qml=qml_pseudocolor(diverging_stops(-0.5, 0.5, "-0.5 (greening)", "0.5 (loss)"), -0.5, 0.5),
+                qml=common.diverging_style(-0.5, 0.5, "-0.5 (greening)", "0.5 (loss)"),
             ),
         }
-        stats = ClassStats(LANDSLIDE)
 
-        def copy(arrays: Mapping[str, np.ndarray], _hw: HaloWindow) -> dict[str, np.ndarray]:
-            return {"classes": np.nan_to_num(arrays["raw"], nan=0).astype(np.uint8), "drop": arrays["drop"]}
-
-        with OutputSet(grid, {k: v or None for k, v in final.items()}) as out:
-            stream(grid, stored, copy, out, sub_progress(progress, 0.7, 1.0), {"classes": stats})
-    return MapProduct(
-        title="New landslides",
-        class_raster=outputs.classes or "",
-        scheme=LANDSLIDE,
-        stats=stats,
-        measure_raster=outputs.ndvi_drop,
-        measure_name="NDVI drop",
-        threshold=c.ndvi_drop,
-        inputs=(("before", before_path), ("after", after_path), ("dem", dem_path)),
-        parameters=(
-            ("NDVI drop >=", f"{c.ndvi_drop:g}"),
-            ("brightness increase >=", f"{c.brightness_increase:g}"),
-            ("min slope (deg)", f"{c.min_slope_deg:g}"),
-            ("min area (m2)", f"{c.min_area_m2:g}"),
-        ),
-        seconds=time.monotonic() - started,
-    )
+    def threshold(self, config: LandslideConfig, fitted: Mapping[str, Any]) -> float:
+        """The NDVI drop threshold."""
+        return config.ndvi_drop

@@ -22,16 +22,17 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..engine.measure import scratch_folder
-from ..engine.stream import ClassStats
 from ..errors import InputError, ModelError, ParameterError
+from ..gdal_state import gdal_exceptions
 from ..io.grid import RESAMPLING, Grid, pixel_area_rows_m2
-from ..io.pair import Log, no_log
 from ..io.raster import bounded_gdal_cache
 from ..io.windows import Window
-from ..outputs.products import MapProduct
+from ..outputs.products import MapProduct, with_final_paths
+from ..outputs.stats import ClassStats
 from ..outputs.styles import qml_pseudocolor
-from ..outputs.writer import OutputSet, RasterOutput
-from ..progress import Progress, no_progress, report
+from ..outputs.transaction import Transaction
+from ..outputs.writer import OutputSet, RasterOutput, check_output_path
+from ..progress import Log, Progress, no_log, no_progress, report
 from .graph import GraphIO, check_graph, feed, input_channels, probabilities
 from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
 from .meta import ModelMeta, read_model_metadata, with_overrides
@@ -180,12 +181,39 @@ def run_model(
     progress: Progress = no_progress,
     log: Log = no_log,
     dem: str | None = None,
+    transaction: Transaction | None = None,
 ) -> MapProduct:
     """Classify ``images`` (one, or before and after) with the ONNX model at ``model_path``.
 
-    ``dem`` (elevation in metres) feeds models whose metadata lists ``terrain`` channels.
+    ``dem`` (elevation in metres) feeds models whose metadata lists ``terrain`` channels. The
+    rasters are staged in ``transaction`` (then the product's paths are the staged ones and the
+    caller commits); without one, the call commits its own. Raises
+    :class:`~changelens.core.errors.ModelError`, :class:`~changelens.core.errors.InputError`,
+    :class:`~changelens.core.errors.OutputError` or :class:`~changelens.core.errors.CancelledError`.
     """
+    with gdal_exceptions():
+        if transaction is not None:
+            return _run_model(model_path, images, outputs, config, progress, log, dem, transaction)
+        with Transaction() as own:
+            product = _run_model(model_path, images, outputs, config, progress, log, dem, own)
+        return with_final_paths(product, own)
+
+
+def _run_model(
+    model_path: str,
+    images: Sequence[str],
+    outputs: InferenceOutputs,
+    config: InferenceConfig,
+    progress: Progress,
+    log: Log,
+    dem: str | None,
+    transaction: Transaction,
+) -> MapProduct:
     started = time.perf_counter()
+    for key, path in (("classes", outputs.classes), ("probability", outputs.probability)):
+        if path:
+            check_output_path(path)
+            transaction.path_for(path, f"{key} output")
     label = os.path.basename(model_path)
     session, reused = get_session(model_path, config.device, config.threads)
     log(
@@ -216,17 +244,18 @@ def run_model(
             dem if meta.terrain else None,
             folder,
         )
-        with OutputSet(inputs.grid, _outputs(meta, outputs)) as out:
+        with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+            staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
         del inputs  # release the slope raster before its scratch folder goes
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
     names = DATE_LABELS[meta.dates]
     return MapProduct(
         title=meta.name,
-        class_raster=outputs.classes,
+        class_raster=staged["classes"],
         scheme=meta.scheme,
         stats=stats,
-        measure_raster=outputs.probability,
+        measure_raster=staged.get("probability"),
         measure_name=measure_name(meta),
         threshold=meta.threshold,
         inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),

@@ -17,11 +17,11 @@ from osgeo import gdal
 
 from ..errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
 from ..io.grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
-from ..io.pair import Log, no_log
 from ..io.raster import BandReader, band_descriptions, find_band_by_name, open_raster
 from ..io.sensors import choose_radiometry, detect_sensor
 from ..io.terrain import slope_reader
 from ..io.windows import Window
+from ..progress import Log, no_log
 from .meta import ModelMeta
 
 DATE_LABELS = {1: ("image",), 2: ("before image", "after image")}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..classes import ClassScheme
-from ..engine.stream import ClassStats
+from .stats import ClassStats
+from .transaction import Transaction
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,12 @@ class MapProduct:
     parameters: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
     breaks: tuple[float, ...] = ()
+
+
+def with_final_paths(product: MapProduct, transaction: Transaction) -> MapProduct:
+    """``product`` with its staged raster paths replaced by their destinations (after a commit)."""
+    return dataclasses.replace(
+        product,
+        class_raster=transaction.final_of(product.class_raster) if product.class_raster else "",
+        measure_raster=transaction.final_of(product.measure_raster) if product.measure_raster else None,
+    )

@@ -29,23 +29,20 @@ from typing import Iterator
 from osgeo import gdal, ogr
 
 from ..classes import ClassInfo
-from ..engine.stream import ClassStats
 from ..errors import CancelledError, OutputError, ParameterError
 from ..io.grid import Grid, centre_pixel_area_m2, grid_of
-from ..io.pair import Log, no_log
 from ..io.raster import bounded_gdal_cache, open_raster
-from ..progress import Progress, no_progress, report, sub_progress
+from ..progress import Log, Progress, no_log, no_progress, report, sub_progress
 from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
 from .report import Histogram
+from .stats import ClassStats
 from .tables import check_table_path, write_table
+from .transaction import Transaction
 from .writer import TILE_PX
 from .zonal import measure_reader, zonal_pass
 
 __all__ = ["MapOutputs", "MapResult", "PolygonConfig", "check_map_outputs", "make_map_outputs", "measure_field_name"]
-
-gdal.UseExceptions()
-ogr.UseExceptions()
 
 RASTERIZE_CACHE_BYTES = 48 << 20  # GDAL rasterizes in chunks as large as its block cache
 
@@ -59,6 +56,7 @@ class PolygonConfig:
     simplify_tolerance: float = 0.0
     eight_connected: bool = False
     include_background: bool = False
+    sieve_eight_connected: bool | None = None  # the minimum mapping unit's connectivity (None: as eight_connected)
 
     def __post_init__(self) -> None:
         if not self.min_area_m2 >= 0 or not math.isfinite(self.min_area_m2):
@@ -85,6 +83,7 @@ class MapResult:
     histogram: Histogram | None = None
     polygons: str | None = None
     stats_table: str | None = None
+    polygons_staged: str | None = None  # where the polygons can be read before the run commits
     sieve_threshold_px: int = 0
     polygonised_classes: tuple[int, ...] = ()
 
@@ -100,21 +99,11 @@ class MapResult:
         ]
 
 
-def _check_destination(path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise OutputError(f"The output folder '{folder}' does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"The output folder '{folder}' is not writable.")
-
-
 def check_map_outputs(outputs: MapOutputs) -> None:
-    """Refuse unusable destinations before any work (folder missing or read-only, unknown format)."""
+    """Refuse an unknown polygon or table format before any work (folders are checked by the transaction)."""
     if outputs.polygons:
-        _check_destination(outputs.polygons)
         vector_driver(outputs.polygons)
     if outputs.stats_table:
-        _check_destination(outputs.stats_table)
         check_table_path(outputs.stats_table)
 
 
@@ -128,15 +117,49 @@ def make_map_outputs(
     config: PolygonConfig = PolygonConfig(),
     progress: Progress = no_progress,
     log: Log = no_log,
+    transaction: Transaction | None = None,
 ) -> MapResult:
-    """Sieve (optional), polygonise, measure and tabulate ``product``; all outputs appear only on success."""
+    """Sieve (optional), polygonise, measure and tabulate ``product``.
+
+    ``product.class_raster`` is read (and, with a minimum mapping unit, rewritten in place:
+    during a run it is the staged class raster). Polygons and the table are written to their
+    staged paths in ``transaction``, so they appear only when the run commits; without a
+    transaction the call commits its own. Raises :class:`OutputError` for unusable
+    destinations and :class:`CancelledError` when ``progress`` says stop (nothing is kept).
+    """
     check_map_outputs(outputs)
+    own = transaction is None
+    txn = transaction or Transaction()
+    try:
+        result = _make(product, outputs, config, progress, log, txn)
+        if own:
+            txn.commit()
+    except BaseException:
+        if own:
+            txn.discard()
+        raise
+    _refresh(product.stats, result.stats)
+    progress(1.0)  # outputs are in place (or staged for the run's commit): too late to cancel here
+    return result
+
+
+def _make(
+    product: MapProduct, outputs: MapOutputs, config: PolygonConfig, progress: Progress, log: Log, txn: Transaction
+) -> MapResult:
+    polygons = txn.path_for(outputs.polygons, "polygons") if outputs.polygons else None
+    table = txn.path_for(outputs.stats_table, "area statistics table") if outputs.stats_table else None
     driver = vector_driver(outputs.polygons) if outputs.polygons else ""
     class_ds = open_raster(product.class_raster)
     grid = grid_of(class_ds)
     classes = _polygonised(product, config)
-    work = tempfile.mkdtemp(prefix=".changelens-", dir=os.path.dirname(os.path.abspath(product.class_raster)))
-    result = MapResult(ClassStats(product.scheme), polygonised_classes=tuple(c.value for c in classes))
+    work = tempfile.mkdtemp(prefix=".changelens-work-", dir=os.path.dirname(os.path.abspath(product.class_raster)))
+    result = MapResult(
+        ClassStats(product.scheme),
+        polygonised_classes=tuple(c.value for c in classes),
+        polygons=outputs.polygons,
+        stats_table=outputs.stats_table,
+        polygons_staged=polygons,
+    )
 
     def part(start: float, end: float) -> Progress:
         return sub_progress(progress, start, end)
@@ -152,24 +175,23 @@ def make_map_outputs(
                     f"{pixel_m2:.6g} m²: smaller regions merge into their largest neighbour."
                 )
                 sieved = os.path.join(work, "sieved.tif")
-                sieve_classes(class_ds, sieved, result.sieve_threshold_px, config.eight_connected, part(0.0, 0.2))
+                eight = config.eight_connected if config.sieve_eight_connected is None else config.sieve_eight_connected
+                sieve_classes(class_ds, sieved, result.sieve_threshold_px, eight, part(0.0, 0.2))
                 class_ds = gdal.Open(sieved)
             labels = None
-            if outputs.polygons:
-                regions = os.path.join(work, "regions.gpkg")
+            regions = os.path.join(work, "regions.gpkg")
+            if polygons:
                 count = _polygonize(class_ds, grid, classes, regions, config.eight_connected, part(0.2, 0.5))
                 log(f"{count} regions polygonised.")
                 labels = _label_raster(regions, grid, os.path.join(work, "labels.tif"), part(0.5, 0.6))
             measure = measure_reader(product, grid)
-            max_fid = _max_fid(regions) if outputs.polygons else 0
+            max_fid = _max_fid(regions) if polygons else 0
             zonal = zonal_pass(class_ds, labels, max_fid, measure, grid, product, result.stats, part(0.6, 0.75))
             result.class_means, result.histogram = zonal.class_means, zonal.histogram
-            if outputs.polygons:
-                staged = os.path.join(work, "out", os.path.basename(outputs.polygons))
-                os.makedirs(os.path.dirname(staged))
+            if polygons:
                 result.polygon_counts = write_polygons(
                     regions,
-                    staged,
+                    polygons,
                     driver,
                     product,
                     classes,
@@ -179,21 +201,12 @@ def make_map_outputs(
                     grid,
                     part(0.75, 0.98),
                 )
-            if outputs.stats_table:
-                staged_table = os.path.join(work, "table", os.path.basename(outputs.stats_table))
-                os.makedirs(os.path.dirname(staged_table))
-                _write_stats(staged_table, product, result)
+            if table:
+                _write_stats(table, product, result)
             report(progress, 0.99)
             class_ds = labels = measure = None
-            # Commit: the sieved class raster, the polygons and the table move into place together.
-            if sieved is not None:
+            if sieved is not None:  # the class raster now tells the sieved areas, like the polygons
                 _replace_raster(sieved, product.class_raster)
-            if outputs.polygons:
-                result.polygons = _move_all(os.path.dirname(staged), outputs.polygons)
-            if outputs.stats_table:
-                result.stats_table = _move_all(os.path.dirname(staged_table), outputs.stats_table)
-        _refresh(product.stats, result.stats)
-        progress(1.0)  # outputs are in place: too late to cancel
         return result
     finally:
         class_ds = labels = measure = None
@@ -365,18 +378,3 @@ def _replace_raster(new: str, final: str) -> None:
     if os.path.exists(new + ".aux.xml"):
         os.replace(new + ".aux.xml", final + ".aux.xml")
     os.replace(new, final)
-
-
-def _move_all(staging: str, final: str) -> str:
-    """Move every file written in ``staging`` next to ``final`` (a Shapefile is several files)."""
-    folder = os.path.dirname(os.path.abspath(final))
-    if os.path.exists(final) and os.path.isfile(final):
-        os.remove(final)
-    for name in os.listdir(staging):
-        target = os.path.join(folder, name)
-        if os.path.isfile(target):
-            os.remove(target)
-        shutil.move(os.path.join(staging, name), target)  # another file system falls back to a copy
-    if not os.path.exists(final):
-        raise OutputError(f"The output '{final}' was not written.")
-    return final

@@ -1,15 +1,13 @@
-"""Streaming GeoTIFF outputs written under a temporary name and moved into place on success.
+"""Streaming GeoTIFF outputs, staged by a :class:`~.transaction.Transaction` and committed together.
 
-A run writes every output block by block; only when all of them are complete are
-they renamed to their final paths (with their ``.aux.xml`` category names and
-``.qml`` style). A failure or a cancel removes every partial file.
+A run writes every output block by block to its staged path; only when all of them are
+complete do they move to their final paths (with their ``.aux.xml`` category names and
+``.qml`` style). A failure or a cancel removes every staged file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +18,7 @@ from ..errors import OutputError
 from ..io.grid import Grid
 from ..io.windows import Window
 from .styles import qml_paletted, sidecar_path
-
-gdal.UseExceptions()
+from .transaction import Transaction
 
 _TYPES = {"Byte": gdal.GDT_Byte, "UInt16": gdal.GDT_UInt16, "Int16": gdal.GDT_Int16, "Float32": gdal.GDT_Float32}
 TILE_PX = 256
@@ -46,44 +43,35 @@ class RasterOutput:
 
 
 def check_output_path(path: str) -> None:
-    """Raise :class:`OutputError` unless ``path`` is a writable GeoTIFF destination."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise OutputError(f"The output folder '{folder}' does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"The output folder '{folder}' is not writable.")
+    """Raise :class:`OutputError` unless ``path`` names a GeoTIFF (``.tif``/``.tiff``)."""
     if os.path.splitext(path)[1].lower() not in (".tif", ".tiff"):
         raise OutputError(f"Output '{path}' must be a GeoTIFF (.tif).")
 
 
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
+def creation_options(data_type: str) -> list[str]:
+    """GeoTIFF creation options of every ChangeLens raster: 256 px tiles, fast DEFLATE with a predictor."""
+    return [
+        "TILED=YES",
+        f"BLOCKXSIZE={TILE_PX}",
+        f"BLOCKYSIZE={TILE_PX}",
+        "COMPRESS=DEFLATE",
+        "ZLEVEL=1",
+        f"PREDICTOR={3 if data_type == 'Float32' else 2}",
+        "BIGTIFF=IF_SAFER",
+        "NUM_THREADS=ALL_CPUS",
+    ]
 
 
 class RasterWriter:
-    """One single-band GeoTIFF written window by window to a temporary file."""
+    """One single-band GeoTIFF written window by window at ``path`` (a staged path during a run)."""
 
-    def __init__(self, spec: RasterOutput, grid: Grid) -> None:
-        check_output_path(spec.path)
+    def __init__(self, spec: RasterOutput, grid: Grid, path: str) -> None:
         self.spec = spec
         self.grid = grid
-        folder, name = os.path.split(os.path.abspath(spec.path))
-        self.temp_path = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.partial.tif")
-        dtype = _TYPES[spec.data_type]
-        options = [
-            "TILED=YES",
-            f"BLOCKXSIZE={TILE_PX}",
-            f"BLOCKYSIZE={TILE_PX}",
-            "COMPRESS=DEFLATE",
-            "ZLEVEL=1",
-            f"PREDICTOR={3 if spec.data_type == 'Float32' else 2}",
-            "BIGTIFF=IF_SAFER",
-            "NUM_THREADS=ALL_CPUS",
-        ]
+        self.path = path
         try:
             self._ds = gdal.GetDriverByName("GTiff").Create(
-                self.temp_path, grid.width_px, grid.height_px, 1, dtype, options=options
+                path, grid.width_px, grid.height_px, 1, _TYPES[spec.data_type], options=creation_options(spec.data_type)
             )
         except RuntimeError as exc:
             raise OutputError(f"Cannot create '{spec.path}': {exc}") from exc
@@ -111,42 +99,48 @@ class RasterWriter:
         band.SetCategoryNames(names)
 
     def write(self, window: Window, array: np.ndarray) -> None:
-        """Write ``array`` (shape ``height x width``) at ``window``."""
+        """Write ``array`` (shape ``(window.height, window.width)``, any numeric dtype) at ``window``."""
         self._ds.GetRasterBand(1).WriteArray(array, window.col_off, window.row_off)
 
     def finish(self) -> None:
-        """Close the file and move it (and its sidecars) to the final path."""
+        """Close the file (GDAL writes the ``.aux.xml``) and write the ``.qml`` style beside it."""
+        if self._ds is None:
+            return
         self._ds.FlushCache()
         self._ds = None
-        final = self.spec.path
-        for suffix in ("", ".aux.xml"):
-            _remove(final + suffix)
-        _remove(sidecar_path(final))
-        if os.path.exists(self.temp_path + ".aux.xml"):
-            os.replace(self.temp_path + ".aux.xml", final + ".aux.xml")
-        os.replace(self.temp_path, final)
         style = self.spec.style_text()
         if style:
-            with open(sidecar_path(final), "w", encoding="utf-8") as handle:
+            with open(sidecar_path(self.path), "w", encoding="utf-8") as handle:
                 handle.write(style)
 
-    def discard(self) -> None:
-        """Drop the temporary file; the final path is left untouched."""
+    def close(self) -> None:
+        """Release the file without finishing it (the transaction removes it)."""
         self._ds = None
-        _remove(self.temp_path)
-        _remove(self.temp_path + ".aux.xml")
 
 
 class OutputSet:
-    """Several outputs committed together: all appear on success, none on failure."""
+    """Several rasters of one run: all appear on success, none on failure or cancel.
 
-    def __init__(self, grid: Grid, specs: dict[str, RasterOutput | None]) -> None:
+    With a ``transaction`` (the run's), each spec's path is reserved in it and the files
+    move into place when the whole run commits. Without one, the set is its own
+    transaction: it commits when the ``with`` block ends normally.
+    """
+
+    def __init__(
+        self, grid: Grid, specs: dict[str, RasterOutput | None], transaction: Transaction | None = None
+    ) -> None:
         self.grid = grid
+        self.own = transaction is None
+        self.transaction = transaction or Transaction()
         self.writers: dict[str, RasterWriter] = {}
         try:
-            for key, spec in specs.items():
-                if spec is not None:
-                    self.writers[key] = RasterWriter(spec, grid)
+            wanted = {key: spec for key, spec in specs.items() if spec is not None}
+            staged = {}
+            for key, spec in wanted.items():
+                check_output_path(spec.path)
+                staged[key] = self.transaction.path_for(spec.path, f"output '{os.path.basename(spec.path)}'")
+            for key, spec in wanted.items():
+                self.writers[key] = RasterWriter(spec, grid, staged[key])
         except Exception:
             self.discard()
             raise
@@ -154,28 +148,33 @@ class OutputSet:
     def __contains__(self, key: str) -> bool:
         return key in self.writers
 
+    def staged_path(self, key: str) -> str:
+        """Where output ``key`` is being written until the transaction commits."""
+        return self.writers[key].path
+
     def write(self, key: str, window: Window, array: np.ndarray) -> None:
         """Write a window of the output named ``key`` (ignored when not requested)."""
         writer = self.writers.get(key)
         if writer is not None:
             writer.write(window, array)
 
+    def finish(self) -> None:
+        """Close every file so that it is complete on disk (still staged)."""
+        for writer in self.writers.values():
+            writer.finish()
+
     def commit(self) -> None:
-        """Move every output into place; if one cannot be, no temporary file stays behind."""
-        pending = list(self.writers.values())
-        try:
-            while pending:
-                pending[0].finish()
-                pending.pop(0)
-        except OSError as exc:
-            for writer in pending:
-                writer.discard()
-            raise OutputError(f"Cannot write '{pending[0].spec.path}' ({exc.strerror or exc}).") from exc
+        """Finish every output and, when the set owns its transaction, move them into place."""
+        self.finish()
+        if self.own:
+            self.transaction.commit()
 
     def discard(self) -> None:
-        """Remove every partial output."""
+        """Release every file; an owned transaction removes them now, a shared one when the run fails."""
         for writer in self.writers.values():
-            writer.discard()
+            writer.close()
+        if self.own:
+            self.transaction.discard()
 
     def __enter__(self) -> OutputSet:
         return self

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal
 
-from ..engine.stream import ClassStats, block_size
 from ..io.grid import Grid, grid_of, pixel_area_rows_m2, warp_to_grid
 from ..io.raster import BandReader, open_raster
-from ..io.windows import Window, block_windows, count_blocks
+from ..io.windows import Window, block_windows, count_blocks, strip_shape
 from ..progress import Progress, report
 from .products import MapProduct
 from .report import Histogram
+from .stats import ClassStats
 
 HISTOGRAM_BINS = 60
 
@@ -85,7 +85,7 @@ def zonal_pass(
     span = histogram_range(measure, product) if measure is not None else None
     edges = np.linspace(span[0], span[1], HISTOGRAM_BINS + 1) if span else None
     counts = np.zeros(HISTOGRAM_BINS, np.int64)
-    block_w, block_h = block_size(grid)
+    block_w, block_h = strip_shape(grid.width_px)
     total = count_blocks(grid.width_px, grid.height_px, block_w, block_h)
     for done, w in enumerate(block_windows(grid.width_px, grid.height_px, block_w, block_h), start=1):
         cls = read_window(class_ds, w).astype(np.intp)

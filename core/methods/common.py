@@ -1,0 +1,74 @@
+"""Parameter declarations and helpers shared by several methods (reflectance, resampling, thresholds)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..engine.threshold import THRESHOLD_METHODS
+from ..io.grid import RESAMPLING
+from ..io.sensors import RADIOMETRY_CHOICES
+from ..outputs.styles import diverging_stops, qml_pseudocolor
+from .declaration import BandChoice, Choice, Number, Param
+
+RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
+
+RADIOMETRY_HELP = "How pixel values become reflectance (0-1); the log states the conversion used."
+SCALE_HELP = "Used only with the custom conversion: reflectance = value x scale + offset."
+OFFSET_HELP = "Used only with the custom conversion (reflectance units)."
+
+
+def radiometry(advanced: bool = False, help: str = "") -> Choice:
+    """``RADIOMETRY``: how stored values become reflectance (automatic by default)."""
+    return Choice(
+        "RADIOMETRY", "Reflectance conversion", help, advanced, field="radiometry", choices=RADIOMETRY_CHOICES,
+        default="auto",
+    )  # fmt: skip
+
+
+def custom_scale(help: str = "") -> Number:
+    """``SCALE``: the custom conversion's scale (advanced)."""
+    return Number(
+        "SCALE", "Custom scale (reflectance = value x scale + offset)", help, True, field="custom_scale", default=1.0
+    )
+
+
+def custom_offset(help: str = "") -> Number:
+    """``OFFSET``: the custom conversion's offset in reflectance units (advanced)."""
+    return Number("OFFSET", "Custom offset", help, True, field="custom_offset", default=0.0)
+
+
+def resampling(label: str, help: str = "") -> Choice:
+    """``RESAMPLING``: how the second date is put on the first date's grid (bilinear by default)."""
+    return Choice("RESAMPLING", label, help, True, field="resampling", choices=RESAMPLING_CHOICES, default="bilinear")
+
+
+def threshold_method(default: str, advanced: bool = False, help: str = "") -> Choice:
+    """``THRESHOLD_METHOD``: Otsu, Kittler-Illingworth or the user's value."""
+    return Choice(
+        "THRESHOLD_METHOD", "Threshold", help, advanced, field="threshold_method", choices=THRESHOLD_METHODS,
+        default=default,
+    )  # fmt: skip
+
+
+def bands(
+    specs: Sequence[tuple[str, str, str, str]], help: dict[str, str] | None = None, advanced: bool = False
+) -> tuple[Param, ...]:
+    """Band parameters from ``(name, label, parent image parameter, role)`` rows."""
+    help = help or {}
+    return tuple(
+        BandChoice(name, label, help.get(name, ""), advanced, parent=parent, role=role)
+        for name, label, parent, role in specs
+    )
+
+
+def diverging_style(lo: float, hi: float, lo_label: str, hi_label: str) -> str:
+    """A blue-white-red ``.qml`` for a signed measure between ``lo`` and ``hi``."""
+    return qml_pseudocolor(diverging_stops(lo, hi, lo_label, hi_label), lo, hi)
+
+
+def masked_where(condition: np.ndarray, classes: np.ndarray, nodata: int) -> np.ndarray:
+    """``classes`` (uint8) with ``nodata`` wherever ``condition`` is True (same shape)."""
+    classes[condition] = nodata
+    return classes
