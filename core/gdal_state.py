@@ -29,8 +29,8 @@ def gdal_exceptions() -> Iterator[None]:
             module.UseExceptions()
     try:
         yield
-    finally:
-        for module, was_on in zip(_MODULES, previous):
+    finally:  # GDAL keeps one stack of error handlers: pop them in the reverse order of pushing
+        for module, was_on in reversed(list(zip(_MODULES, previous))):
             if not was_on and module.GetUseExceptions():
                 module.DontUseExceptions()
 

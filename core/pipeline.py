@@ -42,7 +42,7 @@ def reserve_outputs(method: IndexMethod, request: RunRequest, transaction: Trans
             raise KeyError(f"{method.id} has no raster output '{key}'")
         if path:
             check_output_path(path)
-            transaction.path_for(path, f"output '{labels[key]}'")
+            transaction.reserve(path, f"output '{labels[key]}'")
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.errors import CancelledError, ChangeLensError, NotARasterError
+from ..core.gdal_state import gdal_exceptions
 from ..core.io.raster import open_raster
 from ..core.outputs.styles import sidecar_path
 from ..core.progress import Progress
@@ -37,12 +38,18 @@ def icon(name: str) -> QIcon:
     return QIcon(os.path.join(ICON_DIR, name))
 
 
-def feedback_progress(feedback: QgsProcessingFeedback | None) -> Progress:
-    """A core progress callback that drives ``feedback`` and reports its cancel state."""
+def feedback_progress(feedback: QgsProcessingFeedback | None, stages: Sequence[tuple[float, str]] = ()) -> Progress:
+    """A core progress callback that drives ``feedback`` and reports its cancel state.
+
+    ``stages`` are ``(fraction, text)`` pairs: the progress text changes when a fraction is reached.
+    """
+    pending = sorted(stages)
 
     def progress(fraction: float) -> bool:
         if feedback is None:
             return True
+        while pending and fraction >= pending[0][0]:
+            feedback.setProgressText(pending.pop(0)[1])
         feedback.setProgress(100.0 * fraction)
         return not feedback.isCanceled()
 
@@ -227,11 +234,27 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     def helpUrl(self) -> str:  # noqa: N802 - Qt API
         return "https://github.com/changelens/changelens#readme"
 
-    def checkParameterValues(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
+    def processAlgorithm(  # noqa: N802 - Qt API
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """Run :meth:`process` with GDAL exceptions on for this run only (the caller's mode is restored)."""
+        with gdal_exceptions():
+            return self.process(parameters, context, feedback)
+
+    def process(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        """The algorithm's work (subclasses implement it instead of ``processAlgorithm``)."""
+        raise NotImplementedError
+
+    def checkParameterValues(  # noqa: N802 - Qt API
+        self, parameters: dict[str, Any], context: QgsProcessingContext
     ) -> tuple[bool, str]:
+        """Check every parameter (see :meth:`check`) with GDAL exceptions on for the check only."""
+        with gdal_exceptions():
+            return self.check(parameters, context)
+
+    def check(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[bool, str]:
         """Check every parameter as QGIS does, but open raster files with GDAL instead of loading layers.
 
         QGIS's own check loads each raster input as a layer, which computes a histogram and

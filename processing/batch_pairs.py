@@ -190,7 +190,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
         self.addOutput(QgsProcessingOutputNumber(self.FAILED, "Number of pairs that failed or were cancelled"))
 
-    def checkParameterValues(
+    def check(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802
@@ -202,7 +202,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             self._setup(params, context)
         except QgsProcessingException as exc:
             return False, str(exc)
-        return super().checkParameterValues(params, context)
+        return super().check(params, context)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -317,7 +317,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT_SUMMARY))
         return sink, dest, fields
 
-    def processAlgorithm(
+    def process(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802

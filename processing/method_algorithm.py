@@ -28,6 +28,8 @@ from .base import ChangeLensAlgorithm, feedback_log, feedback_progress, run_core
 from .declared import definition, read_request
 from .outputs import add_map_outputs, finish_map_outputs, log_written, map_outputs_help, plan_map_outputs
 
+MAP_STAGES = ((0.6, "Polygons and area statistics"),)  # where run_and_map starts the shared outputs
+
 
 def log_areas(feedback: QgsProcessingFeedback, product: MapProduct) -> None:
     """Log the threshold and the area of each class."""
@@ -63,7 +65,7 @@ class MethodAlgorithm(ChangeLensAlgorithm):
         for result in self.method.results:
             self.addOutput(QgsProcessingOutputNumber(result.name, result.label))
 
-    def processAlgorithm(
+    def process(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802
@@ -80,7 +82,7 @@ class MethodAlgorithm(ChangeLensAlgorithm):
                     plan.config,
                     MapOutputs(plan.polygons, plan.table),
                     transaction,
-                    feedback_progress(feedback),
+                    feedback_progress(feedback, MAP_STAGES if plan.wanted else ()),
                     feedback_log(feedback),
                 )
             )

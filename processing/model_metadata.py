@@ -107,7 +107,7 @@ class EditModelMetadataAlgorithm(ChangeLensAlgorithm):
                 updates[key] = value if key == "pixel_size_m" else int(value)
         return updates
 
-    def processAlgorithm(
+    def process(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802

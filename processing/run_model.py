@@ -230,7 +230,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             )
         )
 
-    def processAlgorithm(
+    def process(
         self,
         parameters: dict[str, Any],
         context: QgsProcessingContext,  # noqa: N802
@@ -271,7 +271,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                         product,
                         MapOutputs(plan.polygons, plan.table),
                         plan.config,
-                        sub_progress(feedback_progress(feedback), 0.8, 1.0),
+                        sub_progress(feedback_progress(feedback, ((0.0, "Polygons and area statistics"),)), 0.8, 1.0),
                         log,
                         transaction,
                     )

@@ -8,9 +8,9 @@ import onnxruntime  # noqa: F401 - the real package, imported before anything ca
 import pytest
 from changelens.core.methods.burn import BurnSeverity, BurnSeverityConfig
 from changelens.core.methods.declaration import RunRequest
-from changelens.core.pipeline import run_method
 from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from changelens.core.models.meta import write_metadata
+from changelens.core.pipeline import run_method
 from onnx import TensorProto, helper, numpy_helper
 from rasters import read
 

@@ -16,8 +16,6 @@ from osgeo import gdal, osr
 from ..errors import InputError, NoOverlapError
 from .windows import Window
 
-gdal.UseExceptions()
-
 RESAMPLING = ("nearest", "bilinear", "cubic", "average")
 # Approximate metres per degree (WGS 84) for turning a pixel size in degrees into metres.
 METRES_PER_DEGREE_LAT = 110574.0

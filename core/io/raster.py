@@ -17,8 +17,6 @@ from osgeo import gdal
 from ..errors import BandCountError, BandNotFoundError, NotARasterError
 from .windows import Window
 
-gdal.UseExceptions()
-
 BandSpec = Union[int, str]
 
 _S2_LIKE = re.compile(r"^(?:SR_)?B0*(\d{1,2})(A?)$")

@@ -11,8 +11,6 @@ from ..progress import Log, no_log
 from .grid import Grid, grid_of, intersection_window, metres_per_degree, warp_to_grid
 from .raster import BandReader, open_raster
 
-gdal.UseExceptions()
-
 
 def _utm_epsg(lon: float, lat: float) -> int:
     zone = min(max(int((lon + 180.0) // 6.0) + 1, 1), 60)

@@ -12,8 +12,6 @@ from osgeo import ogr, osr
 
 from ..io.grid import area_below_latitude_m2
 
-ogr.UseExceptions()
-
 
 class GroundMetric:
     """Measures OGR polygons on the ground (m², m) for one CRS."""

@@ -16,8 +16,6 @@ from .products import MapProduct
 from .vectorstyle import qml_categorized, sld_categorized, vector_sidecar_path, write_gpkg_default_style
 from .zonal import Zonal
 
-ogr.UseExceptions()
-
 _VECTOR_DRIVERS = {
     ".gpkg": "GPKG",
     ".shp": "ESRI Shapefile",

@@ -10,8 +10,6 @@ from osgeo import ogr
 
 from ..errors import OutputError
 
-ogr.UseExceptions()
-
 _TABLE_DRIVERS = {".gpkg": "GPKG", ".xlsx": "XLSX", ".ods": "ODS", ".dbf": "ESRI Shapefile", ".sqlite": "SQLite"}
 
 

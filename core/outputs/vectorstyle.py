@@ -16,8 +16,6 @@ from osgeo import ogr
 
 from ..classes import ClassInfo
 
-ogr.UseExceptions()
-
 OUTLINE_WIDTH_MM = 0.3
 STYLE_NAME = "ChangeLens classes"
 
