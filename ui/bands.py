@@ -1,6 +1,6 @@
 """The sensor and band mapping of the two dates: detected from band descriptions, editable.
 
-Detection uses the same rules as the algorithms (``core.sensors.roles_from_descriptions``)
+Detection uses the same rules as the algorithms (``processing.catalog.detect_roles``)
 on the descriptions QGIS shows for each band, so what the panel shows is what a run
 with "detect" would use. The user can pick another sensor profile or any band.
 """
@@ -15,7 +15,7 @@ from qgis.gui import QgsRasterBandComboBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
-from ..core.io.sensors import PROFILES, roles_from_descriptions
+from ..processing.catalog import detect_roles, sensor_labels
 from .tasks import AFTER, BEFORE
 
 ROLE_LABELS = {
@@ -92,8 +92,8 @@ class BandMapping(QWidget):
             sensor.setMinimumContentsLength(6)
             sensor.setObjectName(f"changelens_sensor_{date}")
             sensor.addItem("Detect from band names", DETECT)
-            for key, profile in PROFILES.items():
-                sensor.addItem(profile.label, key)
+            for key, label in sensor_labels():
+                sensor.addItem(label, key)
             sensor.setToolTip("Sensor whose band names are used to find each band; detected by default.")
             sensor.currentIndexChanged.connect(lambda _i, d=date: self._detect(d))
             self.sensors[date] = sensor
@@ -133,13 +133,13 @@ class BandMapping(QWidget):
         layer = self._layers.get(date)
         descriptions = layer_band_descriptions(layer)
         key = self.sensors[date].currentData()
-        profile, found = roles_from_descriptions(descriptions, PROFILES.get(key) if key else None, self._roles)
+        _sensor, label, found = detect_roles(descriptions, key or None, self._roles)
         if layer is None:
             self.detected[date].setText("")
         elif key == DETECT:
-            self.detected[date].setText(f"Detected: {profile.label}")
+            self.detected[date].setText(f"Detected: {label}")
         else:
-            self.detected[date].setText(f"Chosen: {profile.label}")
+            self.detected[date].setText(f"Chosen: {label}")
         for role in self._roles:
             combo = self.combos[(date, role)]
             combo.blockSignals(True)

@@ -30,7 +30,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.models.runtime_check import RuntimeStatus, library_versions, onnxruntime_status
+from ..processing.catalog import RuntimeStatus, library_versions, onnxruntime_status
 
 VARIANTS = {
     "cpu": ("onnxruntime", "CPU (works everywhere; on macOS it includes CoreML)"),

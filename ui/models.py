@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 from qgis.core import QgsApplication
 
-from ..core.errors import ChangeLensError, ModelFileError
-from ..core.models.meta import read_model_metadata
-from ..core.models.runtime import DEVICES
+from ..processing.catalog import DEVICE_PROVIDERS, ModelProblem, model_info
 from .tasks import MethodSpec
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +24,7 @@ USER = "user"
 RUN_MODEL_ID = "changelens:runmodel"
 EDIT_METADATA_ID = "changelens:editmodelmetadata"
 # Execution providers in the order of the "Run ONNX model" DEVICE choices.
-RUN_MODEL_DEVICES = tuple(provider for _key, _label, provider in DEVICES)
+RUN_MODEL_DEVICES = DEVICE_PROVIDERS
 # Bundled models that beat their task's index method on held-out real data (scores in
 # models/<name>.md): the panel opens their task on them; the index method is the next entry.
 DEFAULT_MODELS = {"burn": ("burned_s2.onnx",)}
@@ -111,25 +109,24 @@ def read_model(path: str, origin: str) -> ModelEntry:
     name = os.path.splitext(os.path.basename(path))[0]
     accuracy = card_field(card, "Accuracy", "Metrics", "F1", "IoU")
     try:
-        meta = read_model_metadata(path)
-    except ChangeLensError as exc:
+        info = model_info(path)
+    except ModelProblem as exc:
         data, licence = card_field(card, "Training data", "Data"), card_field(card, "Licence", "License")
         summary = summary_line(data, accuracy, licence)
-        broken = isinstance(exc, ModelFileError)
-        return ModelEntry(path, origin, name, card=card, summary=summary, problem=str(exc), not_a_model=broken)
+        return ModelEntry(path, origin, name, card=card, summary=summary, problem=str(exc), not_a_model=exc.not_a_model)
     return ModelEntry(
         path=path,
         origin=origin,
-        name=meta.name or name,
-        task=meta.task,
-        dates=meta.dates,
-        needs_dem=bool(meta.terrain),
+        name=info.name or name,
+        task=info.task,
+        dates=info.dates,
+        needs_dem=info.needs_dem,
         summary=summary_line(
-            meta.training_data or card_field(card, "Training data", "Data"),
+            info.training_data or card_field(card, "Training data", "Data"),
             accuracy,
-            meta.license or card_field(card, "Licence", "License"),
+            info.licence or card_field(card, "Licence", "License"),
         ),
-        card=card or meta.summary(),
+        card=card or info.summary,
     )
 
 

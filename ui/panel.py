@@ -20,7 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.models.runtime_check import RuntimeStatus, onnxruntime_status
+from ..processing.catalog import RuntimeStatus, onnxruntime_status
 from .panel_layout import PanelLayout, disable_item
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
 from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason

@@ -1,11 +1,12 @@
 """What the panel can run: tasks, and for each the methods (Processing algorithms) that serve it.
 
-One :class:`MethodSpec` entry per algorithm is all a new algorithm needs to appear in the
-panel: its id and the names of the parameters the panel fills (before/after images, DEM,
-band roles, reflectance, minimum mapping unit, model, device). Every other parameter
-keeps the algorithm's default; every destination parameter is written to the output
-folder or to a temporary file. An entry whose algorithm is not registered, or whose
-parameter names do not match the registered algorithm, is shown disabled with the reason.
+Index methods come from their declarations (``processing.catalog.panel_entries``): a new
+method appears in the panel without any edit here. Model methods are added from the model
+list (``ui/models.py``). A :class:`MethodSpec` names the parameters the panel fills
+(before/after images, DEM, band roles, reflectance, minimum mapping unit, model, device);
+every other parameter keeps the algorithm's default; every destination parameter is written
+to the output folder or to a temporary file. An entry whose algorithm is not registered, or
+whose parameter names do not match the registered algorithm, is shown disabled with the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qgis.core import QgsApplication, QgsProcessingAlgorithm
+
+from ..processing.catalog import panel_entries
 
 BEFORE = "before"
 AFTER = "after"
@@ -89,93 +92,19 @@ TASKS = (
     Task("model", "Custom model (ONNX)", "Run an ONNX model from the model manager on one or two images."),
 )
 
-METHODS = (
-    MethodSpec(
-        task="burn",
-        label="dNBR index (USGS severity classes)",
-        algorithm_id="changelens:burnseverity",
-        before="PRE",
-        after="POST",
-        bands=(
-            BandParam("PRE_NIR_BAND", BEFORE, "nir"),
-            BandParam("PRE_SWIR2_BAND", BEFORE, "swir2"),
-            BandParam("POST_NIR_BAND", AFTER, "nir"),
-            BandParam("POST_SWIR2_BAND", AFTER, "swir2"),
-        ),
-        radiometry="RADIOMETRY",
-        min_area_m2="MIN_AREA_M2",
-        summary="Index method: NBR = (NIR - SWIR2) / (NIR + SWIR2); dNBR classed with the USGS / UN-SPIDER breaks.",
-    ),
-    MethodSpec(
-        task="flood",
-        label="Sentinel-1 log-ratio and automatic threshold",
-        algorithm_id="changelens:sarflood",
-        before="BEFORE",
-        before_optional=True,
-        after="AFTER",
-        dem="DEM",
-        dem_optional=True,
-        bands=(
-            BandParam("BEFORE_VV_BAND", BEFORE, "vv", optional=True),
-            BandParam("BEFORE_VH_BAND", BEFORE, "vh", optional=True),
-            BandParam("AFTER_VV_BAND", AFTER, "vv", optional=True),
-            BandParam("AFTER_VH_BAND", AFTER, "vh", optional=True),
-        ),
-        min_area_m2="MIN_AREA_M2",
-        summary="Index method: speckle filter, change of backscatter in dB and an automatic threshold; water "
-        "present before is permanent water; optional DEM masks steep slopes. Without a before image: dark water.",
-    ),
-    MethodSpec(
-        task="flood",
-        label="Optical water index (MNDWI / NDWI)",
-        algorithm_id="changelens:opticalflood",
-        before="BEFORE",
-        before_optional=True,
-        after="AFTER",
-        bands=(
-            BandParam("BEFORE_GREEN_BAND", BEFORE, "green"),
-            BandParam("BEFORE_OTHER_BAND", BEFORE, "swir1", optional=True),
-            BandParam("BEFORE_SCL_BAND", BEFORE, "scl", optional=True),
-            BandParam("AFTER_GREEN_BAND", AFTER, "green"),
-            BandParam("AFTER_OTHER_BAND", AFTER, "swir1", optional=True),
-            BandParam("AFTER_SCL_BAND", AFTER, "scl", optional=True),
-        ),
-        radiometry="RADIOMETRY",
-        min_area_m2="MIN_AREA_M2",
-        summary="Index method: MNDWI (green, SWIR1), or NDWI (green, NIR) when there is no SWIR1 band; automatic "
-        "threshold; Sentinel-2 SCL masks clouds; new water vs permanent water.",
-    ),
-    MethodSpec(
-        task="landslide",
-        label="NDVI drop on slopes",
-        algorithm_id="changelens:landslide",
-        before="BEFORE",
-        after="AFTER",
-        dem="DEM",
-        bands=(
-            BandParam("BEFORE_RED_BAND", BEFORE, "red"),
-            BandParam("BEFORE_NIR_BAND", BEFORE, "nir"),
-            BandParam("BEFORE_GREEN_BAND", BEFORE, "green", optional=True),
-            BandParam("AFTER_RED_BAND", AFTER, "red"),
-            BandParam("AFTER_NIR_BAND", AFTER, "nir"),
-            BandParam("AFTER_GREEN_BAND", AFTER, "green", optional=True),
-        ),
-        radiometry="RADIOMETRY",
-        min_area_m2="MIN_AREA",
-        summary="Index method: vegetation loss (NDVI drop) and brightening on slopes steeper than a threshold "
-        "computed from the DEM.",
-    ),
-    MethodSpec(
-        task="change",
-        label="Change vector analysis",
-        algorithm_id="changelens:cva",
-        before="DATE1",
-        after="DATE2",
-        min_area_m2="MIN_AREA_M2",
-        summary="Index method: per-band normalised difference vector between the dates; its magnitude is "
-        "thresholded automatically (Kittler-Illingworth minimum error). Uses every band both images share.",
-    ),
-)
+
+def _declared_methods() -> tuple[MethodSpec, ...]:
+    """One entry per index method, read from the method declarations (no parameter name repeated here)."""
+    return tuple(
+        MethodSpec(
+            **{key: value for key, value in entry.items() if key != "bands"},  # type: ignore[arg-type]
+            bands=tuple(BandParam(*row) for row in entry["bands"]),  # type: ignore[union-attr]
+        )
+        for entry in panel_entries()
+    )
+
+
+METHODS = _declared_methods()
 
 
 def methods_for(task: str, methods: tuple[MethodSpec, ...] = METHODS) -> list[MethodSpec]:

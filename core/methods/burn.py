@@ -134,6 +134,7 @@ class BurnSeverity(IndexMethod):
                 "POST_NIR_BAND": NIR_HELP,
                 "POST_SWIR2_BAND": SWIR2_HELP,
             },
+            shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
         common.radiometry(help=common.RADIOMETRY_HELP),
         common.custom_scale(common.SCALE_HELP),

@@ -53,12 +53,29 @@ def threshold_method(default: str, advanced: bool = False, help: str = "") -> Ch
 
 
 def bands(
-    specs: Sequence[tuple[str, str, str, str]], help: dict[str, str] | None = None, advanced: bool = False
+    specs: Sequence[tuple[str, str, str, str]],
+    help: dict[str, str] | None = None,
+    advanced: bool = False,
+    optional: Sequence[str] = (),
+    shown_as: dict[str, str] | None = None,
 ) -> tuple[Param, ...]:
-    """Band parameters from ``(name, label, parent image parameter, role)`` rows."""
-    help = help or {}
+    """Band parameters from ``(name, label, parent image parameter, role)`` rows.
+
+    Roles in ``optional`` may be missing from an image; ``shown_as`` maps a role decided at run
+    time to the role the panel detects for it.
+    """
+    help, shown_as = help or {}, shown_as or {}
     return tuple(
-        BandChoice(name, label, help.get(name, ""), advanced, parent=parent, role=role)
+        BandChoice(
+            name,
+            label,
+            help.get(name, ""),
+            advanced,
+            parent=parent,
+            role=role,
+            optional=role in optional,
+            shown_as=shown_as.get(role, ""),
+        )
         for name, label, parent, role in specs
     )
 

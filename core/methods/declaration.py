@@ -15,19 +15,20 @@ contract of saved models, scripts and job files: never rename one, and only appe
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from ..classes import ClassScheme
 from ..errors import ParameterError
-from ..io.grid import Grid
-from ..io.raster import BandReader, BandSpec
+from ..io.raster import BandReader
 from ..io.windows import HaloWindow
 from ..outputs.vectorize import PolygonConfig
 from ..outputs.writer import RasterOutput
 from ..progress import Log
+from .opening import open_declared
+from .request import Opened, RunRequest
 
 # -- parameter declarations --------------------------------------------------------------------
 
@@ -58,10 +59,16 @@ class ImageInput(Param):
 
 @dataclass(frozen=True)
 class BandChoice(Param):
-    """The user's band for one ``role`` of the image parameter ``parent`` (empty: detect by name)."""
+    """The user's band for one ``role`` of the image parameter ``parent`` (empty: detect by name).
+
+    ``optional``: the method also runs when no band plays the role. ``shown_as``: the role the
+    panel detects for it when the method decides the real role at run time.
+    """
 
     parent: str = ""
     role: str = ""
+    optional: bool = False
+    shown_as: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,42 +146,6 @@ def parse_number_list(text: str, count: int, what: str) -> tuple[float, ...]:
     if len(values) != count or any(b <= a for a, b in zip(values, values[1:])):
         raise ParameterError(f"{what} '{text}' are not valid: give {count} increasing numbers separated by commas.")
     return values
-
-
-# -- what a run has opened ---------------------------------------------------------------------
-
-
-@dataclass
-class Opened:
-    """The inputs of one run, validated and aligned on one grid.
-
-    ``readers`` map ``"<role>_<date>"`` (and ``"slope"`` with a DEM) to band readers on
-    ``grid``; ``used`` lists, per image title, the bands and conversions chosen (for the
-    log and the report); ``details`` holds method-specific choices (index, scale, bands).
-    """
-
-    grid: Grid
-    readers: dict[str, BandReader]
-    inputs: dict[str, str]
-    used: list[tuple[str, str]] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-    keep: list[Any] = field(default_factory=list)  # datasets that must outlive the readers
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything a run needs, as plain values (no QGIS).
-
-    ``images`` maps input keys (``before``, ``after``, ``dem``) to paths (None = not given);
-    ``bands`` maps a date key to ``{role: band number or name}`` chosen by the user;
-    ``outputs`` maps raster output keys to paths (None = skip); ``config`` is the method's
-    configuration dataclass.
-    """
-
-    images: Mapping[str, str | None]
-    config: Any
-    outputs: Mapping[str, str | None]
-    bands: Mapping[str, Mapping[str, BandSpec | None]] = field(default_factory=dict)
 
 
 # -- the method base class ---------------------------------------------------------------------
@@ -290,8 +261,6 @@ class IndexMethod:
         ``scratch`` is a folder that lives as long as the run (e.g. for the DEM's slope).
         Raises :class:`~changelens.core.errors.InputError` before any output is written.
         """
-        from .opening import open_declared
-
         return open_declared(self, request, scratch, log)
 
     def halo_px(self, config: Any) -> int:

@@ -156,6 +156,8 @@ class OpticalFlood(IndexMethod):
                 ("AFTER_SCL_BAND", "After SCL band (empty: detect)", "AFTER", "scl"),
             ),
             advanced=True,
+            optional=("other", "scl"),
+            shown_as={"other": "swir1"},
         ),
         common.radiometry(advanced=True),
         common.custom_scale(),

@@ -219,6 +219,7 @@ class SarFlood(IndexMethod):
                 ("AFTER_VH_BAND", "After VH band (empty: detect)", "AFTER", "vh"),
             ),
             advanced=True,
+            optional=("vv", "vh"),
         ),
         Choice(
             "POLARISATION",

@@ -9,7 +9,7 @@ from ..io.pair import DateInput, open_dates
 from ..io.raster import Radiometry
 from ..io.terrain import slope_reader
 from ..progress import Log
-from .declaration import Opened, RunRequest
+from .request import Opened, RunRequest
 
 if TYPE_CHECKING:
     from .declaration import IndexMethod

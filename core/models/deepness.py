@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .meta import BandPrep, ModelMeta
 from .meta_fields import class_scheme, fail, integer, number
+from .schema import BandPrep, ModelMeta
 
 
 def _deepness_list(doc: Mapping[str, Any], key: str, label: str) -> list[float] | None:
