@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Dict, Sequence, TypeVar
 
 from qgis.core import (
     QgsMapLayer,
@@ -31,6 +31,7 @@ PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ICON_DIR = os.path.join(PLUGIN_DIR, "icons")
 
 T = TypeVar("T")
+Params = Dict[str, Any]  # Processing parameters and results
 
 
 def icon(name: str) -> QIcon:
@@ -241,9 +242,7 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
         with gdal_exceptions():
             return self.process(parameters, context, feedback)
 
-    def process(
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
+    def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         """The algorithm's work (subclasses implement it instead of ``processAlgorithm``)."""
         raise NotImplementedError
 

@@ -42,7 +42,7 @@ from ..core.batch import (
     unique_names,
     write_summary_csv,
 )
-from .base import ChangeLensAlgorithm, advanced, run_core
+from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
     PairFeedback,
     class_rows,
@@ -190,11 +190,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
         self.addOutput(QgsProcessingOutputNumber(self.FAILED, "Number of pairs that failed or were cancelled"))
 
-    def check(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
-    ) -> tuple[bool, str]:
+    def check(self, parameters: Params, context: QgsProcessingContext) -> tuple[bool, str]:
         try:
             params = self._with_job(parameters)
             if not params.get(self.INPUT_FOLDER) and not params.get(self.PAIR_LIST):
@@ -317,12 +313,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT_SUMMARY))
         return sink, dest, fields
 
-    def process(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
-        feedback: QgsProcessingFeedback,
-    ) -> dict[str, Any]:
+    def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         parameters = self._with_job(parameters)
         alg, extra, before, after = self._setup(parameters, context)
         for name in (before, after):

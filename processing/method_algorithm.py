@@ -24,7 +24,7 @@ from ..core.outputs.products import MapProduct
 from ..core.outputs.transaction import Transaction
 from ..core.outputs.vectorize import MapOutputs
 from ..core.pipeline import result_values, run_and_map
-from .base import ChangeLensAlgorithm, feedback_log, feedback_progress, run_core, style_outputs
+from .base import ChangeLensAlgorithm, Params, feedback_log, feedback_progress, run_core, style_outputs
 from .declared import definition, read_request
 from .outputs import add_map_outputs, finish_map_outputs, log_written, map_outputs_help, plan_map_outputs
 
@@ -65,12 +65,7 @@ class MethodAlgorithm(ChangeLensAlgorithm):
         for result in self.method.results:
             self.addOutput(QgsProcessingOutputNumber(result.name, result.label))
 
-    def process(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
-        feedback: QgsProcessingFeedback,
-    ) -> dict[str, Any]:
+    def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         method = self.method
         request = read_request(self, method, parameters, context)
         with Transaction() as transaction:

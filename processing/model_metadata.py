@@ -20,7 +20,7 @@ from qgis.core import (
 
 from ..core.models.edit import edit_metadata, read_document
 from ..core.models.meta import LAYOUTS, TASKS
-from .base import ChangeLensAlgorithm, run_core
+from .base import ChangeLensAlgorithm, Params, run_core
 
 KEEP = "(keep)"
 
@@ -107,12 +107,7 @@ class EditModelMetadataAlgorithm(ChangeLensAlgorithm):
                 updates[key] = value if key == "pixel_size_m" else int(value)
         return updates
 
-    def process(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
-        feedback: QgsProcessingFeedback,
-    ) -> dict[str, Any]:
+    def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         model = self.parameterAsFile(parameters, self.MODEL, context)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         if not os.path.isfile(model):

@@ -29,6 +29,7 @@ from ..core.progress import sub_progress
 from .base import (
     PLUGIN_DIR,
     ChangeLensAlgorithm,
+    Params,
     advanced,
     feedback_log,
     feedback_progress,
@@ -230,12 +231,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             )
         )
 
-    def process(
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,  # noqa: N802
-        feedback: QgsProcessingFeedback,
-    ) -> dict[str, Any]:
+    def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         run_core(import_onnxruntime)
         model = self._model_path(parameters, context)
         config = self._config(parameters, context)

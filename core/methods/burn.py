@@ -136,13 +136,7 @@ class BurnSeverity(IndexMethod):
             },
             shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
-        common.radiometry(help=common.RADIOMETRY_HELP),
-        common.custom_scale(common.SCALE_HELP),
-        common.custom_offset(common.OFFSET_HELP),
-        common.resampling(
-            "Resampling of the post-fire image onto the pre-fire grid",
-            "How the post-fire image is resampled onto the pre-fire grid.",
-        ),
+        *common.reflectance("Resampling of the post-fire image onto the pre-fire grid", advanced=False),
         Text(
             "BREAKS",
             "Severity class breaks on dNBR (6 increasing values)",

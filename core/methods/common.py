@@ -44,6 +44,16 @@ def resampling(label: str, help: str = "") -> Choice:
     return Choice("RESAMPLING", label, help, True, field="resampling", choices=RESAMPLING_CHOICES, default="bilinear")
 
 
+def reflectance(resampling_label: str, advanced: bool = True) -> tuple[Param, ...]:
+    """``RADIOMETRY`` (advanced unless said), ``SCALE``, ``OFFSET`` and ``RESAMPLING``, in that order."""
+    return (
+        radiometry(advanced, RADIOMETRY_HELP),
+        custom_scale(SCALE_HELP),
+        custom_offset(OFFSET_HELP),
+        resampling(resampling_label),
+    )
+
+
 def threshold_method(default: str, advanced: bool = False, help: str = "") -> Choice:
     """``THRESHOLD_METHOD``: Otsu, Kittler-Illingworth or the user's value."""
     return Choice(

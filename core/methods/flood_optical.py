@@ -159,10 +159,7 @@ class OpticalFlood(IndexMethod):
             optional=("other", "scl"),
             shown_as={"other": "swir1"},
         ),
-        common.radiometry(advanced=True),
-        common.custom_scale(),
-        common.custom_offset(),
-        common.resampling("Resampling of the after image onto the before grid"),
+        *common.reflectance("Resampling of the after image onto the before grid"),
         RasterOut(
             "OUTPUT",
             "Flood extent",

@@ -170,10 +170,7 @@ class Landslide(IndexMethod):
             ),
             advanced=True,
         ),
-        common.radiometry(advanced=True),
-        common.custom_scale(),
-        common.custom_offset(),
-        common.resampling("Resampling of the after image onto the before grid"),
+        *common.reflectance("Resampling of the after image onto the before grid"),
         RasterOut(
             "OUTPUT", "New landslides", "Classes 1 = no landslide, 2 = new landslide (0 = no data).", key="classes"
         ),
