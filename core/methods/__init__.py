@@ -12,6 +12,7 @@ from .declaration import IndexMethod
 from .flood_optical import OpticalFlood
 from .flood_sar import SarFlood
 from .landslide import Landslide
+from .vegetation_loss import VegetationLoss
 
 METHODS: tuple[IndexMethod, ...] = (
     BurnSeverity(),
@@ -19,6 +20,7 @@ METHODS: tuple[IndexMethod, ...] = (
     OpticalFlood(),
     Landslide(),
     ChangeVectors(),
+    VegetationLoss(),
 )
 
 
