@@ -110,3 +110,18 @@ def test_simulated_landslide_set_and_index_row(provider, shared_data, tmp_path) 
     index = next(m for m in METHODS if m.name == "landslide")
     row = run_method(dataset, index, tmp_path)
     assert row["cases"] == 11 and "failed" not in row and 0.2 < row["f1"] < 0.6, row
+
+
+def test_constructed_vegetation_loss_set_and_row(provider, shared_data, tmp_path) -> None:  # noqa: ANN001
+    """Clear-cuts of real open-ground spectra in real forest; the row scores the default method."""
+    from eval.run import run_method
+    from eval.vegetation_scenes import vegetation_dataset
+    from osgeo import gdal
+
+    assert vegetation_dataset(tmp_path / "no-data", tmp_path / "none") is None
+    dataset = vegetation_dataset(shared_data, tmp_path / "scenes")
+    assert dataset is not None and dataset.kind == "vegetation_loss_real" and len(dataset.cases) == 3
+    label = gdal.Open(dataset.cases[0].label).ReadAsArray()
+    assert 0.02 < (label == 1).mean() < 0.2 and set(np.unique(label)) <= {0, 1, 255}
+    row = run_method(dataset, next(m for m in METHODS if m.name == "vegetation_loss"), tmp_path)
+    assert row["cases"] == 3 and "failed" not in row and row["f1"] > 0.8, row

@@ -167,6 +167,22 @@ register(
         "default parameters (NDVI drop >= 0.2, brightening >= 0.02, slope >= 10 deg, 500 m2)",
     )
 )
+register(
+    Method(
+        "vegetation_loss",
+        ("vegetation_loss_real",),
+        True,
+        "changelens:vegetationloss",
+        lambda case, work: {
+            "BEFORE": case.inputs["before"],
+            "AFTER": case.inputs["after"],
+            "OUTPUT": str(work / "loss.tif"),
+        },
+        "OUTPUT",
+        (2,),
+        "default parameters (Kittler-Illingworth on each drop, never below 0.1; NDVI before >= 0.4)",
+    )
+)
 skip("burn_postonly", "dnbr", "dNBR needs a pre-fire image and these cases hold post-fire images only")
 skip("sar_pairs_png", "optical_flood", "the cases hold Sentinel-1 images only")
 skip("burn_prepost", "cva", "burn perimeters are not a change-detection reference for change vectors")

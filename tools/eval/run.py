@@ -25,6 +25,8 @@ from eval.landslide_scenes import PATH as LANDSLIDE_PATH  # noqa: E402
 from eval.landslide_scenes import landslide_dataset  # noqa: E402
 from eval.methods import METHODS, SKIPS, Method  # noqa: E402
 from eval.scoring import Counts, score_case  # noqa: E402
+from eval.vegetation_scenes import PATH as VEGETATION_PATH  # noqa: E402
+from eval.vegetation_scenes import vegetation_dataset  # noqa: E402
 
 
 def start_qgis():  # noqa: ANN201 - returns the QgsApplication
@@ -166,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     work_root = Path(tempfile.mkdtemp(prefix="changelens-eval-"))
     try:
         # Generated held-out sets (no real labelled data of their kind exists) come after the real ones.
-        wanted = not args.only or args.only in LANDSLIDE_PATH
-        generated = [landslide_dataset(args.data, work_root / "landslide_scenes")] if wanted else []
+        generated = []
+        if not args.only or args.only in LANDSLIDE_PATH:
+            generated.append(landslide_dataset(args.data, work_root / "landslide_scenes"))
+        if not args.only or args.only in VEGETATION_PATH:
+            generated.append(vegetation_dataset(args.data, work_root / "vegetation_scenes"))
         for dataset in [*discover(args.data), *(d for d in generated if d is not None)]:
             if args.only and args.only not in dataset.path:
                 continue
@@ -197,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
             "are in-sample, not held-out estimates.",
             f"{LANDSLIDE_PATH} is simulated (training/landslide_sim.py) on backgrounds and seeds that landslide_s2 "
             "never trained on; there is no real labelled landslide data here.",
+            f"{VEGETATION_PATH} puts clear-cuts made of real open-ground spectra into real forest of real "
+            "Sentinel-2 scenes (tools/eval/vegetation_scenes.py); everything else that differs between the dates "
+            "is real.",
         ],
     }
     out = Path(args.out)
