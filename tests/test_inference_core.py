@@ -16,7 +16,7 @@ from changelens.core.errors import (
     ParameterError,
     ProviderError,
 )
-from changelens.core.models import inference
+from changelens.core.models import tiling
 from changelens.core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from changelens.core.models.runtime import clear_sessions, get_session
 from onnx_models import base_metadata, conv_model, difference_model, identity_model, layout_model
@@ -47,7 +47,7 @@ def test_identity_model_probabilities_classes_and_product(tmp_path) -> None:  # 
 
 @pytest.mark.parametrize("piece_px", [1024, 16])
 def test_seam_free_stitching_equals_whole_image(tmp_path, monkeypatch, piece_px) -> None:  # noqa: ANN001
-    monkeypatch.setattr(inference, "PIECE_WIDTH_PX", piece_px)  # rows are finished in column pieces
+    monkeypatch.setattr(tiling, "PIECE_WIDTH_PX", piece_px)  # rows are finished in column pieces
     img = RNG.random((1, 101, 77)).astype(np.float32)
     img[0, 40:44, 30:35] = -9999  # a no-data hole
     raster = write_raster(tmp_path / "img.tif", img, nodata=-9999, descriptions=["B04"])

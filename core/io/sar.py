@@ -8,13 +8,16 @@ Speckle filters are in :mod:`changelens.core.engine.filters`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 from osgeo import gdal
 
-from ..errors import EmptyDataError, ParameterError
-from .raster import BandReader
+from ..errors import BandNotFoundError, EmptyDataError, ParameterError
+from ..progress import Log
+from .grid import Grid, align_many
+from .raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
 
 SAR_SCALES = (
     ("auto", "Automatic (detect; stops and asks when the values are ambiguous)"),
@@ -92,3 +95,99 @@ def to_db(values: np.ndarray, scale: str) -> np.ndarray:
     factor = 10.0 if scale == "power" else 20.0
     out[positive] = factor * np.log10(values[positive])
     return out
+
+
+SAR_NAMES = {"vv": ("VV", "SIGMA0_VV", "VV_DB"), "vh": ("VH", "SIGMA0_VH", "VH_DB")}
+
+
+def sar_bands(ds: gdal.Dataset, label: str, chosen: Mapping[str, BandSpec | None], polarisation: str) -> dict[str, int]:
+    """Band number per polarisation to use: the user's choice, else band descriptions, else a single band.
+
+    Raises :class:`BandNotFoundError` when the bands cannot be told apart or a wanted one is missing.
+    """
+    found: dict[str, int] = {}
+    for pol, names in SAR_NAMES.items():
+        choice = chosen.get(pol)
+        if choice not in (None, "", 0):
+            found[pol] = resolve_band(ds, choice, label)  # type: ignore[arg-type]
+        else:
+            index = find_band_by_name(ds, *names)
+            if index is not None:
+                found[pol] = index
+    if not found:
+        if ds.RasterCount == 1:
+            return {"single": 1}
+        raise BandNotFoundError(
+            f"Cannot tell which band of the {label} is VV or VH (no band is named so): choose the bands."
+        )
+    wanted = {"auto": ("vv", "vh"), "both": ("vv", "vh"), "vv": ("vv",), "vh": ("vh",)}[polarisation]
+    use = {p: found[p] for p in wanted if p in found}
+    if not use or (polarisation == "both" and len(use) < 2):
+        missing = ", ".join(p.upper() for p in wanted if p not in found)
+        raise BandNotFoundError(f"The {label} has no {missing} band: choose it, or another polarisation.")
+    return use
+
+
+@dataclass
+class SarDates:
+    """The given dates (``keys``, before first) on one grid, with one reader per ``"<pol>_<key>"``.
+
+    ``pols`` are the polarisations both dates share (``single`` for one unnamed band), ``scale``
+    the checked scale (a key of ``SAR_SCALES``), ``label`` how the log names the bands used.
+    """
+
+    grid: Grid
+    readers: dict[str, BandReader]
+    keys: list[str]
+    pols: list[str]
+    scale: str
+    label: str
+    datasets: list[Any] = field(default_factory=list)
+
+
+def open_sar_dates(
+    images: Mapping[str, str | None],
+    bands: Mapping[str, Mapping[str, BandSpec | None]],
+    polarisation: str,
+    scale: str,
+    resampling: str,
+    log: Log,
+) -> SarDates:
+    """Open the before (optional) and after images: polarisation bands, checked scale, one grid.
+
+    Raises :class:`BandNotFoundError` when the bands cannot be told apart or the dates share no
+    polarisation, and :class:`ParameterError` when the scale is ambiguous or differs between dates.
+    """
+    opened = []
+    for key in ("before", "after"):
+        path = images.get(key)
+        if not path:
+            continue
+        label = f"{key} image"
+        ds = open_raster(path)
+        found = sar_bands(ds, label, bands.get(key, {}), polarisation)
+        scales = {}
+        for pol, index in found.items():
+            reader = BandReader(ds, index)
+            check = detect_scale(reader, ds.GetRasterBand(index).DataType, scale, label)
+            scales[pol] = check.scale
+            name = "the only band" if pol == "single" else pol.upper()
+            log(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
+        if len(set(scales.values())) > 1:
+            raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
+        opened.append((key, ds, found, next(iter(scales.values()))))
+    if len({found_scale for *_rest, found_scale in opened}) > 1:
+        raise ParameterError("The before and after images are in different scales: choose the input scale.")
+    common = [p for p in opened[-1][2] if all(p in found for _k, _d, found, _s in opened)]
+    if not common:
+        raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
+    grid, reference, others = align_many(opened[0][1], [ds for _k, ds, _f, _s in opened[1:]], resampling)
+    readers = {
+        f"{pol}_{key}": BandReader(ds, found[pol], view)
+        for (key, ds, found, _scale), view in zip(opened, [reference, *others])
+        for pol in common
+    }
+    label = " and ".join(p.upper() for p in common) if common != ["single"] else "the single band"
+    return SarDates(
+        grid, readers, [k for k, *_r in opened], common, opened[0][3], label, [d for _k, d, _f, _s in opened]
+    )

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
-from osgeo import gdal
 
 from ..classes import ClassInfo, ClassScheme
 from ..engine.filters import SPECKLE_FILTERS, pad_to_halo, speckle_filter
 from ..engine.threshold import automatic_threshold, method_label
-from ..errors import BandNotFoundError, EmptyDataError, ParameterError
-from ..io.grid import align_many
-from ..io.raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
-from ..io.sar import SAR_SCALES, detect_scale, to_db
+from ..errors import EmptyDataError, ParameterError
+from ..io.raster import BandReader
+from ..io.sar import SAR_SCALES, open_sar_dates, to_db
 from ..io.windows import HaloWindow
 from ..outputs.writer import RasterOutput
 from ..progress import Log
@@ -62,34 +60,6 @@ class SarFloodConfig:
             raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
         if not 0 < self.max_slope_deg <= 90:
             raise ParameterError("The maximum slope must be between 0 and 90 degrees.")
-
-
-def sar_bands(ds: gdal.Dataset, label: str, chosen: Mapping[str, BandSpec | None], polarisation: str) -> dict[str, int]:
-    """Band number per polarisation to use: the user's choice, else band descriptions, else a single band.
-
-    Raises :class:`BandNotFoundError` when the bands cannot be told apart or a wanted one is missing.
-    """
-    found: dict[str, int] = {}
-    for pol, names in SAR_NAMES.items():
-        choice = chosen.get(pol)
-        if choice not in (None, "", 0):
-            found[pol] = resolve_band(ds, choice, label)  # type: ignore[arg-type]
-        else:
-            index = find_band_by_name(ds, *names)
-            if index is not None:
-                found[pol] = index
-    if not found:
-        if ds.RasterCount == 1:
-            return {"single": 1}
-        raise BandNotFoundError(
-            f"Cannot tell which band of the {label} is VV or VH (no band is named so): choose the bands."
-        )
-    wanted = {"auto": ("vv", "vh"), "both": ("vv", "vh"), "vv": ("vv",), "vh": ("vh",)}[polarisation]
-    use = {p: found[p] for p in wanted if p in found}
-    if not use or (polarisation == "both" and len(use) < 2):
-        missing = ", ".join(p.upper() for p in wanted if p not in found)
-        raise BandNotFoundError(f"The {label} has no {missing} band: choose it, or another polarisation.")
-    return use
 
 
 def flood_classes(
@@ -176,41 +146,17 @@ class SarFlood(IndexMethod):
     config_type = SarFloodConfig
     measure_output = "measure"
     params = (
-        ImageInput(
-            "BEFORE",
-            "Before image (optional)",
-            "Sentinel-1 GRD before the flood (VV and/or VH); its grid is the output grid. Without it, every "
-            "dark-water pixel after the event counts as flooded.",
-            key="before",
-            optional=True,
-            title="before image",
-        ),
-        ImageInput(
-            "AFTER",
-            "After image",
-            "Sentinel-1 GRD after the flood (VV and/or VH), any grid overlapping the before image.",
-            key="after",
-            title="after image",
-        ),
-        ImageInput(
-            "DEM",
-            "DEM for the slope mask",
-            "Elevation in metres, any CRS; slopes steeper than the maximum slope are never flooded.",
-            key="dem",
-            optional=True,
-            title="DEM",
-        ),
-        Choice(
-            "SCALE",
-            "Input scale",
-            "What the pixel values are; data declared as dB that is clearly not dB is refused.",
-            field="scale",
-            choices=SAR_SCALES,
-            default="auto",
-        ),
-        common.threshold_method(
-            "otsu", help="How the water and change thresholds are found (on a sample of the whole image)."
-        ),
+        ImageInput("BEFORE", "Before image (optional)", "Sentinel-1 GRD before the flood (VV and/or VH); its grid is "
+                   "the output grid. Without it, every dark-water pixel after the event counts as flooded.",
+                   key="before", optional=True, title="before image"),
+        ImageInput("AFTER", "After image", "Sentinel-1 GRD after the flood (VV and/or VH), any grid overlapping the "
+                   "before image.", key="after", title="after image"),
+        ImageInput("DEM", "DEM for the slope mask", "Elevation in metres, any CRS; slopes steeper than the maximum "
+                   "slope are never flooded.", key="dem", optional=True, title="DEM"),
+        Choice("SCALE", "Input scale", "What the pixel values are; data declared as dB that is clearly not dB is "
+               "refused.", field="scale", choices=SAR_SCALES, default="auto"),
+        common.threshold_method("otsu", help="How the water and change thresholds are found (on a sample of the "
+                                "whole image)."),
         *common.bands(
             (
                 ("BEFORE_VV_BAND", "Before VV band (empty: detect)", "BEFORE", "vv"),
@@ -221,77 +167,24 @@ class SarFlood(IndexMethod):
             advanced=True,
             optional=("vv", "vh"),
         ),
-        Choice(
-            "POLARISATION",
-            "Polarisation",
-            "Bands used; with both, VV and VH are averaged in dB.",
-            True,
-            field="polarisation",
-            choices=POLARISATIONS,
-            default="auto",
-        ),
-        Choice(
-            "FILTER",
-            "Speckle filter",
-            "Speckle filter applied to both dates before thresholding.",
-            True,
-            field="speckle_filter",
-            choices=SPECKLE_FILTERS,
-            default="auto",
-        ),
-        Number(
-            "WINDOW",
-            "Filter window (odd number of pixels)",
-            "Speckle filter window in pixels (odd).",
-            True,
-            field="window_px",
-            default=7,
-            minimum=1,
-            maximum=31,
-            integer=True,
-        ),
-        Number(
-            "CHANGE_THRESHOLD",
-            "User change threshold on the log-ratio (dB, or DN)",
-            "Used only with the user threshold: a log-ratio drop below this is change.",
-            True,
-            field="change_threshold_db",
-            default=-3.0,
-        ),
-        Number(
-            "WATER_THRESHOLD",
-            "User water threshold (dB, or DN)",
-            "Used only with the user threshold: backscatter below this is water.",
-            True,
-            field="water_threshold_db",
-            default=-18.0,
-        ),
-        Number(
-            "MAX_SLOPE",
-            "Maximum slope for flooding (degrees)",
-            "Used only with a DEM.",
-            True,
-            field="max_slope_deg",
-            default=5.0,
-            minimum=0.1,
-            maximum=90,
-        ),
+        Choice("POLARISATION", "Polarisation", "Bands used; with both, VV and VH are averaged in dB.", True,
+               field="polarisation", choices=POLARISATIONS, default="auto"),
+        Choice("FILTER", "Speckle filter", "Speckle filter applied to both dates before thresholding.", True,
+               field="speckle_filter", choices=SPECKLE_FILTERS, default="auto"),
+        Number("WINDOW", "Filter window (odd number of pixels)", "Speckle filter window in pixels (odd).", True,
+               field="window_px", default=7, minimum=1, maximum=31, integer=True),
+        Number("CHANGE_THRESHOLD", "User change threshold on the log-ratio (dB, or DN)", "Used only with the user "
+               "threshold: a log-ratio drop below this is change.", True, field="change_threshold_db", default=-3.0),
+        Number("WATER_THRESHOLD", "User water threshold (dB, or DN)", "Used only with the user threshold: "
+               "backscatter below this is water.", True, field="water_threshold_db", default=-18.0),
+        Number("MAX_SLOPE", "Maximum slope for flooding (degrees)", "Used only with a DEM.", True,
+               field="max_slope_deg", default=5.0, minimum=0.1, maximum=90),
         common.resampling("Resampling of the after image onto the before grid"),
-        RasterOut(
-            "OUTPUT",
-            "Flood extent",
-            "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
-            key="classes",
-        ),
-        RasterOut(
-            "OUTPUT_MEASURE",
-            "Log-ratio (or after backscatter)",
-            "Log-ratio in dB (after - before), or the after backscatter without a before image.",
-            key="measure",
-            optional=True,
-            layer="SAR measure",
-        ),
-    )
+        RasterOut("OUTPUT", "Flood extent", "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
+                  key="classes"),
+        RasterOut("OUTPUT_MEASURE", "Log-ratio (or after backscatter)", "Log-ratio in dB (after - before), or the "
+                  "after backscatter without a before image.", key="measure", optional=True, layer="SAR measure"),
+    )  # fmt: skip
     results = (
         Result("FLOODED_AREA_HA", "Flooded area (ha)", "mapped_area_ha"),
         Result("THRESHOLD", "Threshold used", "threshold"),
@@ -319,67 +212,32 @@ class SarFlood(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates (or the after image alone): polarisation bands, checked scale, one grid."""
         config: SarFloodConfig = request.config
-        dates = [(key, request.images.get(key)) for key in ("before", "after") if request.images.get(key)]
-        opened_dates = []
-        for key, path in dates:
-            label = f"{key} image"
-            ds = open_raster(path)
-            bands = sar_bands(ds, label, request.bands.get(key, {}), config.polarisation)
-            scales = {}
-            for pol, index in bands.items():
-                reader = BandReader(ds, index)
-                check = detect_scale(reader, ds.GetRasterBand(index).DataType, config.scale, label)
-                scales[pol] = check.scale
-                name = "the only band" if pol == "single" else pol.upper()
-                log(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
-            if len(set(scales.values())) > 1:
-                raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
-            opened_dates.append((key, ds, bands, next(iter(scales.values()))))
-        if len({scale for *_rest, scale in opened_dates}) > 1:
-            raise ParameterError("The before and after images are in different scales: choose the input scale.")
-        common_pols = [p for p in opened_dates[-1][2] if all(p in bands for _k, _d, bands, _s in opened_dates)]
-        if not common_pols:
-            raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
-        grid, reference, others = align_many(
-            opened_dates[0][1], [d for _k, d, _b, _s in opened_dates[1:]], config.resampling
-        )
-        views = [reference, *others]
-        readers = {
-            f"{pol}_{key}": BandReader(ds, bands[pol], view)
-            for (key, ds, bands, _scale), view in zip(opened_dates, views)
-            for pol in common_pols
-        }
-        scale = opened_dates[0][3]
-        filt = (
-            config.speckle_filter
-            if config.speckle_filter != "auto"
-            else ("median" if scale == "display8" else "refined_lee")
-        )
-        if filt == "refined_lee" and scale == "display8":
+        dates = open_sar_dates(request.images, request.bands, config.polarisation, config.scale, config.resampling, log)
+        filt = config.speckle_filter
+        if filt == "auto":
+            filt = "median" if dates.scale == "display8" else "refined_lee"
+        if filt == "refined_lee" and dates.scale == "display8":
             log("Refined Lee needs calibrated intensities; the 8-bit display image is filtered with a focal median.")
             filt = "median"
         size = config.window_px if filt != "none" else 1
-        unit = "DN" if scale == "display8" else "dB"
-        pols = " and ".join(p.upper() for p in common_pols) if common_pols != ["single"] else "the single band"
-        how = f" (mean of the {unit} values)" if len(common_pols) > 1 else ""
-        log(f"Polarisation used: {pols}{how}; speckle filter: {filt} {size}x{size}.")
+        unit = "DN" if dates.scale == "display8" else "dB"
+        how = f" (mean of the {unit} values)" if len(dates.pols) > 1 else ""
+        log(f"Polarisation used: {dates.label}{how}; speckle filter: {filt} {size}x{size}.")
         opened = Opened(
-            grid,
-            readers,
+            dates.grid,
+            dates.readers,
             {k: v for k, v in request.images.items() if v},
-            used=[
-                (f"{key} image", f"{', '.join(p.upper() for p in common_pols)} in {scale}") for key, *_r in opened_dates
-            ],
+            used=[(f"{key} image", f"{dates.label} in {dates.scale}") for key in dates.keys],
             details={
-                "pols": common_pols,
-                "scale": scale,
+                "pols": dates.pols,
+                "scale": dates.scale,
                 "filter": filt,
                 "size": size,
                 "unit": unit,
-                "change": len(opened_dates) == 2,
-                "label": pols,
+                "change": len(dates.keys) == 2,
+                "label": dates.label,
             },
-            keep=[d for _k, d, _b, _s in opened_dates],
+            keep=dates.datasets,
         )
         add_slope(self, opened, request, scratch, log)
         if "slope" in opened.readers:

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -37,9 +37,8 @@ from .graph import GraphIO, check_graph, feed, input_channels, probabilities
 from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
 from .meta import ModelMeta, read_model_metadata, with_overrides
 from .runtime import device_label, get_session
-from .tiling import tile_starts, tile_weights
+from .tiling import RowAccumulator, tile_starts, tile_weights
 
-PIECE_WIDTH_PX = 1024
 GDAL_CACHE_BYTES = 64 << 20
 
 
@@ -90,54 +89,6 @@ def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> Mo
     if config.threshold is not None and meta.class_count != 2:
         raise ParameterError(f"A threshold applies to two-class models only; model '{label}' has {meta.class_count}.")
     return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
-
-
-class _RowAccumulator:
-    """Blended probabilities, weights and the valid mask for the rows one band of tiles covers."""
-
-    def __init__(self, classes: int, tile: int, width: int) -> None:
-        self.prob = np.zeros((classes, tile, width), dtype=np.float32)
-        self.weight = np.zeros((tile, width), dtype=np.float32)
-        self.valid = np.zeros((tile, width), dtype=bool)
-        self.row0 = 0
-
-    def add(self, probs: np.ndarray, weights: np.ndarray, window: Window) -> None:
-        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
-        cols = slice(window.col_off, window.col_end)
-        w = weights[: window.height, : window.width]
-        self.prob[:, rows, cols] += probs[:, : window.height, : window.width] * w
-        self.weight[rows, cols] += w
-
-    def mark_valid(self, valid: np.ndarray, window: Window) -> None:
-        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
-        self.valid[rows, window.col_off : window.col_end] |= valid
-
-    def finished(self, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Blended probabilities and 'has data' masks of the first ``count`` rows, in column pieces.
-
-        Pieces of at most :data:`PIECE_WIDTH_PX` keep temporaries small whatever the raster width.
-        """
-        width = self.weight.shape[1]
-        for col in range(0, width, PIECE_WIDTH_PX):
-            cols = slice(col, min(col + PIECE_WIDTH_PX, width))
-            weight = self.weight[:count, cols]
-            has = (weight > 0) & self.valid[:count, cols]
-            probs = self.prob[:, :count, cols] / np.where(weight > 0, weight, np.float32(1.0))
-            yield col, probs, has
-
-    def advance(self, count: int) -> None:
-        """Drop the first ``count`` rows (written) and move the buffer down."""
-        for buf in (self.prob, self.weight, self.valid):
-            _shift_rows(buf, count)
-        self.row0 += count
-
-
-def _shift_rows(buf: np.ndarray, count: int) -> None:
-    """Move rows (second-to-last axis) up by ``count`` and clear the freed rows at the bottom."""
-    rows = buf.shape[-2]
-    if count < rows:
-        buf[..., : rows - count, :] = buf[..., count:, :]
-    buf[..., max(rows - count, 0) :, :] = 0
 
 
 def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
@@ -341,7 +292,7 @@ def _stream(
     tile, overlap = meta.tile_size_px, meta.tile_overlap_px
     rows = tile_starts(grid.height_px, tile, overlap)
     cols = tile_starts(grid.width_px, tile, overlap)
-    acc = _RowAccumulator(meta.class_count, tile, grid.width_px)
+    acc = RowAccumulator(meta.class_count, tile, grid.width_px)
     run = skipped = 0
     report(progress, 0.0)
     with bounded_gdal_cache(GDAL_CACHE_BYTES):
@@ -385,7 +336,7 @@ def _run_batch(
     io: GraphIO,
     session: Any,
     batch: list[tuple[np.ndarray, np.ndarray, Window]],
-    acc: _RowAccumulator,
+    acc: RowAccumulator,
     grid: Grid,
     label: str,
 ) -> None:

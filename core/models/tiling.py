@@ -1,19 +1,25 @@
-"""Pure tiling arithmetic for model inference: tile positions and blending weights (no I/O).
+"""Tiling for model inference: tile positions, blending weights and the row accumulator.
 
 Tiles are ``tile`` pixels wide, ``overlap`` pixels shared with each neighbour; the
 last tile of a row or column is moved back to end at the raster edge so that every
 tile is full size. Each tile's weight discards the outer quarter of every overlap
 that a neighbour covers (where a convolutional model sees the tile's edge, not the
 image) and ramps up with a Hann (sin²) curve over the rest; raster edges get full
-weight. Blended probabilities are the weighted mean of every tile covering a pixel.
+weight. Blended probabilities are the weighted mean of every tile covering a pixel,
+accumulated one band of tile rows at a time (:class:`RowAccumulator`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import Iterator
 
 import numpy as np
+
+from ..io.windows import Window
+
+PIECE_WIDTH_PX = 1024  # columns classified at a time when a band of tiles is finished
 
 
 def tile_starts(length_px: int, tile_px: int, overlap_px: int) -> list[int]:
@@ -85,3 +91,51 @@ def _edge_weights(
     )
     weights.flags.writeable = False
     return weights
+
+
+def _shift_rows(buf: np.ndarray, count: int) -> None:
+    """Move rows (second-to-last axis) up by ``count`` and clear the freed rows at the bottom."""
+    rows = buf.shape[-2]
+    if count < rows:
+        buf[..., : rows - count, :] = buf[..., count:, :]
+    buf[..., max(rows - count, 0) :, :] = 0
+
+
+class RowAccumulator:
+    """Blended probabilities, weights and the valid mask for the rows one band of tiles covers."""
+
+    def __init__(self, classes: int, tile: int, width: int) -> None:
+        self.prob = np.zeros((classes, tile, width), dtype=np.float32)
+        self.weight = np.zeros((tile, width), dtype=np.float32)
+        self.valid = np.zeros((tile, width), dtype=bool)
+        self.row0 = 0
+
+    def add(self, probs: np.ndarray, weights: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        cols = slice(window.col_off, window.col_end)
+        w = weights[: window.height, : window.width]
+        self.prob[:, rows, cols] += probs[:, : window.height, : window.width] * w
+        self.weight[rows, cols] += w
+
+    def mark_valid(self, valid: np.ndarray, window: Window) -> None:
+        rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
+        self.valid[rows, window.col_off : window.col_end] |= valid
+
+    def finished(self, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Blended probabilities and 'has data' masks of the first ``count`` rows, in column pieces.
+
+        Pieces of at most :data:`PIECE_WIDTH_PX` keep temporaries small whatever the raster width.
+        """
+        width = self.weight.shape[1]
+        for col in range(0, width, PIECE_WIDTH_PX):
+            cols = slice(col, min(col + PIECE_WIDTH_PX, width))
+            weight = self.weight[:count, cols]
+            has = (weight > 0) & self.valid[:count, cols]
+            probs = self.prob[:, :count, cols] / np.where(weight > 0, weight, np.float32(1.0))
+            yield col, probs, has
+
+    def advance(self, count: int) -> None:
+        """Drop the first ``count`` rows (written) and move the buffer down."""
+        for buf in (self.prob, self.weight, self.valid):
+            _shift_rows(buf, count)
+        self.row0 += count
