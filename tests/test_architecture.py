@@ -8,6 +8,7 @@ breaks the rule fails here before it confuses anyone.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 from pathlib import Path
 
@@ -143,3 +144,25 @@ def test_importing_the_plugin_changes_no_gdal_state() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-3:] == ["0", "0", "0"], done.stdout
+
+
+SHAPE_WORDS = re.compile(r"shape|1-D|2-D|\brows\b|bands x|any array|any shape|\[[a-z, ]+\]", re.I)
+
+
+def _public_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    """Module-level functions and methods of module-level classes whose names are public."""
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        found += [n for n in cls.body if isinstance(n, ast.FunctionDef)]
+    return [n for n in found if not n.name.startswith("_")]
+
+
+def test_core_functions_on_arrays_state_their_shapes() -> None:
+    """Every public core function that takes or returns arrays says what shape they have."""
+    missing = []
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        for node in _public_functions(ast.parse(path.read_text(encoding="utf-8"))):
+            signature = ast.unparse(node.args) + (ast.unparse(node.returns) if node.returns else "")
+            if "ndarray" in signature and not SHAPE_WORDS.search(ast.get_docstring(node) or ""):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not missing, "state the array shapes in: " + ", ".join(missing)

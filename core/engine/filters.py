@@ -23,7 +23,9 @@ DEFAULT_LOOKS = 4.4  # equivalent number of looks of Sentinel-1 GRD IW
 
 
 def pad_to_halo(array: np.ndarray, hw: HaloWindow, halo_px: int) -> np.ndarray:
-    """Pad a read window with NaN where the raster edge cut its halo short."""
+    """Pad ``array`` (shape of ``hw.read``) with NaN up to ``halo_px`` on every side where the raster edge cut
+    the halo short, so that a ``size = 2 * halo_px + 1`` filter returns exactly the core window's shape.
+    """
     top = halo_px - (hw.core.row_off - hw.read.row_off)
     left = halo_px - (hw.core.col_off - hw.read.col_off)
     bottom = halo_px - (hw.read.row_end - hw.core.row_end)
@@ -34,7 +36,7 @@ def pad_to_halo(array: np.ndarray, hw: HaloWindow, halo_px: int) -> np.ndarray:
 
 
 def core_of(array: np.ndarray, hw: HaloWindow) -> np.ndarray:
-    """The core-window part of an array read over ``hw.read``."""
+    """The part of ``array`` (shape of ``hw.read``, any leading axes) that covers ``hw.core``."""
     rows, cols = hw.core_slices()
     return array[rows, cols]
 
@@ -44,9 +46,11 @@ def _windows(padded: np.ndarray, size: int) -> np.ndarray:
 
 
 def median_filter(values: np.ndarray, size: int) -> np.ndarray:
-    """Focal median over ``size`` x ``size`` windows, ignoring NaN; output is ``size - 1`` smaller.
+    """Focal median over ``size`` x ``size`` windows, ignoring NaN.
 
-    ``values`` carries a halo of ``size // 2`` pixels on every side (the engine's halo).
+    ``values`` is 2-D (rows x cols, float) with a halo of ``size // 2`` pixels on every side; the
+    result is float32 of shape ``(rows - size + 1, cols - size + 1)`` (the core), NaN where a window
+    holds no finite value. Even counts take the mean of the two middle values.
     """
     win = _windows(values, size).reshape(values.shape[0] - size + 1, values.shape[1] - size + 1, size * size)
     ordered = np.sort(win, axis=-1)  # NaN sorts last
@@ -78,11 +82,14 @@ def _half_masks(size: int) -> np.ndarray:
 
 
 def refined_lee(intensity: np.ndarray, size: int = 7, looks: float = DEFAULT_LOOKS) -> np.ndarray:
-    """Refined Lee filter on linear intensity; input carries a ``size // 2`` halo, output is the core.
+    """Refined Lee filter (Lee 1981; Lopes et al. 1990) on linear intensity.
 
-    Edge direction is taken from the strongest gradient between 3 x 3 sub-window
-    means (horizontal, vertical, two diagonals); the Lee estimate is then computed
-    over the half window on the side of the edge that resembles the centre.
+    ``intensity`` is 2-D float (rows x cols, NaN = no data) with a ``size // 2`` halo; returns float32
+    of the core's shape (``size - 1`` rows and columns fewer). Edge direction is taken from the
+    strongest gradient between 3 x 3 sub-window means (horizontal, vertical, two diagonals); the Lee
+    estimate is then computed over the half window on the side of the edge that resembles the centre,
+    with speckle variance ``1 / looks`` (4.4 looks for Sentinel-1 GRD IW). Raises
+    :class:`ParameterError` for a window smaller than 5 or even.
     """
     if size < 5 or size % 2 == 0:
         raise ParameterError("The refined Lee window must be an odd size of at least 5 pixels.")

@@ -39,7 +39,12 @@ def _histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def otsu(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> float:
-    """Otsu's threshold: maximises the between-class variance; class 'low' is ``value <= t``."""
+    """Otsu's threshold (Otsu 1979): maximises the between-class variance; class 'low' is ``value <= t``.
+
+    ``values`` is any array (finite values used, histogram of 256 bins between the 0.1 and 99.9
+    percentiles); returns the threshold in the values' unit. Raises :class:`EmptyDataError` with
+    fewer than 2 values or no contrast.
+    """
     counts, centres = _histogram(values, bins)
     p = counts / counts.sum()
     w0 = np.cumsum(p)
@@ -56,7 +61,12 @@ def otsu(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> float:
 
 
 def kittler_illingworth(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> float:
-    """Kittler-Illingworth minimum-error threshold (two Gaussians of unequal size and spread)."""
+    """Kittler-Illingworth minimum-error threshold (Kittler & Illingworth 1986): two Gaussians of
+    unequal size and spread, which suits small classes such as floods and change.
+
+    ``values`` is any array (finite values used, 256-bin histogram); returns the threshold in the
+    values' unit. Raises :class:`EmptyDataError` with fewer than 2 values or no contrast.
+    """
     counts, centres = _histogram(values, bins)
     p = counts / counts.sum()
     w0 = np.cumsum(p)
@@ -82,7 +92,11 @@ def kittler_illingworth(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> float
 
 
 def automatic_threshold(values: np.ndarray, method: str) -> float:
-    """The threshold of ``method`` (``"otsu"`` or ``"ki"``) on ``values``."""
+    """The threshold of ``method`` (``"otsu"`` or ``"ki"``) on ``values`` (any shape, finite values used).
+
+    Raises :class:`ParameterError` for another method and :class:`EmptyDataError` when the values
+    allow no threshold.
+    """
     if method == "otsu":
         return otsu(values)
     if method == "ki":
@@ -103,13 +117,15 @@ class Sampler:
         self.parts: dict[str, list[np.ndarray]] = {}
 
     def add(self, key: str, array: np.ndarray, row_off: int, col_off: int = 0) -> None:
-        """Add the sampled pixels of a core-window array that starts at (row_off, col_off)."""
+        """Add the sampled pixels of ``array`` (a core window's 2-D array whose top-left pixel is at
+        ``row_off``, ``col_off`` of the raster); NaN values are not kept.
+        """
         r0 = (-row_off) % self.step
         c0 = (-col_off) % self.step
         part = array[r0 :: self.step, c0 :: self.step]
         self.parts.setdefault(key, []).append(part[np.isfinite(part)].ravel())
 
     def values(self, key: str) -> np.ndarray:
-        """All sampled finite values of ``key``."""
+        """All sampled finite values of ``key`` as one 1-D array (empty float32 when none)."""
         parts = self.parts.get(key, [])
         return np.concatenate(parts) if parts else np.empty(0, np.float32)

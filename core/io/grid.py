@@ -228,10 +228,11 @@ def centre_pixel_area_m2(grid: Grid) -> float:
 
 
 def area_below_latitude_m2(srs: osr.SpatialReference, lat_deg: np.ndarray) -> np.ndarray:
-    """Ellipsoidal area between the equator and each latitude, per radian of longitude (signed).
+    """Ellipsoidal area between the equator and each latitude, per radian of longitude (m², signed).
 
-    The difference between two latitudes times a longitude span is the exact area of that
-    lat/lon cell on the CRS's ellipsoid (authalic formula); polygon areas integrate it.
+    ``lat_deg`` is any shape of latitudes in degrees; the result has the same shape. The difference
+    between two latitudes times a longitude span in radians is the exact area of that lat/lon cell on
+    the CRS's ellipsoid (authalic latitude formula, Snyder 1987); polygon areas integrate it.
     """
     a = srs.GetSemiMajor()
     inv_f = srs.GetInvFlattening()

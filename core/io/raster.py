@@ -155,7 +155,11 @@ class BandReader:
         self.name = (src_band.GetDescription() or f"band {index}").strip()
 
     def read(self, window: Window) -> np.ndarray:
-        """Physical values of ``window`` as float32; nodata, NaN and masked pixels are NaN."""
+        """Physical values of ``window`` as float32 of shape ``(window.height, window.width)``.
+
+        The band's nodata value(s), NaN and GDAL mask become NaN; the radiometry (scale, offset) is
+        applied to the rest.
+        """
         raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
         data = raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
@@ -169,7 +173,8 @@ class BandReader:
         return data
 
     def sample(self, max_side_px: int = 512) -> np.ndarray:
-        """Valid values of a decimated read of the whole band (at most ``max_side_px`` a side).
+        """Valid values (1-D float32, physical units) of a decimated read of the whole band, at most
+        ``max_side_px`` pixels a side (nearest neighbour).
 
         The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band), so
         thresholds computed on the sample never see masked pixels.
@@ -195,7 +200,9 @@ class BandReader:
 
 
 def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Boolean mask of pixels that are finite in every array."""
+    """Boolean mask (shape of the arrays) of pixels that are finite in every array of ``arrays``
+    (one shape for all).
+    """
     mask = np.isfinite(arrays[0])
     for arr in arrays[1:]:
         mask &= np.isfinite(arr)

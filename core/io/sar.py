@@ -87,7 +87,10 @@ def detect_scale(reader: BandReader, data_type: int, declared: str, label: str) 
 
 
 def to_db(values: np.ndarray, scale: str) -> np.ndarray:
-    """Values in the working scale: dB for calibrated data, unchanged for display images."""
+    """Values (any shape, float) in the working scale: dB for calibrated data, unchanged for display images.
+
+    Linear power becomes ``10 log10``, amplitude ``20 log10``; values <= 0 become NaN. Same shape, float32.
+    """
     if scale in ("db", "display8"):
         return values
     out = np.full(values.shape, np.nan, np.float32)

@@ -282,7 +282,11 @@ def choose_radiometry(
 
 
 def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(a - b) / (a + b), NaN where the sum is zero or an input is NaN."""
+    """(a - b) / (a + b) per pixel for arrays of one shape (float32 result of that shape).
+
+    NaN where the sum is zero or an input is NaN: normalised-difference indices (NDVI, NBR, NDWI)
+    are undefined there.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         total = a + b
         out = (a - b) / total

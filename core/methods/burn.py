@@ -202,7 +202,12 @@ class BurnSeverity(IndexMethod):
         arrays: Mapping[str, np.ndarray],
         window: HaloWindow,
     ) -> dict[str, np.ndarray]:
-        """Indices and severity classes of one block (reflectances in, float32 and uint8 out)."""
+        """Indices and severity classes of one block.
+
+        ``arrays`` hold reflectances (float32, shape of the read window; no halo) keyed
+        ``<role>_<date>``; returns float32 dNBR (and RdNBR/RBR when asked for) and uint8 severity
+        classes of the same shape.
+        """
         wanted = fitted.get("wanted", ())
         out = burn_indices(
             arrays["nir_narrow_before"],

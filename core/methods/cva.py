@@ -72,7 +72,7 @@ class BandModel:
     notes: list[str] = field(default_factory=list)
 
     def apply(self, d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised stacks (bands first)."""
+        """Normalised stacks (bands first): ``d1`` and ``d2`` of shape (bands, ...) mapped band by band."""
         return d1 * self.gain1[:, None, None] + self.offset1[:, None, None], d2 * self.gain2[
             :, None, None
         ] + self.offset2[:, None, None]
@@ -105,7 +105,10 @@ def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int
 
 
 def robust_location_spread(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band median and normal-consistent MAD: changed pixels (a minority) barely move them."""
+    """Per-band median and normal-consistent MAD (1.4826 x median absolute deviation) of
+    ``samples`` (bands x pixels); two 1-D arrays of length bands. Changed pixels, a minority,
+    barely move them; a zero MAD falls back to the standard deviation.
+    """
     median = np.median(samples, axis=1)
     mad = 1.4826 * np.median(np.abs(samples - median[:, None]), axis=1)
     fallback = samples.std(axis=1)
@@ -146,7 +149,12 @@ def fit_model(s1: np.ndarray, s2: np.ndarray, config: CvaConfig) -> BandModel:
 
 
 def change_vector(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Magnitude (and direction in degrees 0-360 for two bands) of normalised stacks."""
+    """Magnitude and (for exactly two bands) direction of the change vector ``d2 - d1``.
+
+    ``d1``, ``d2`` are normalised stacks of shape (bands, rows, cols); the magnitude is float32
+    (rows, cols) in normalised units, the direction degrees 0-360 (0 = band 1 increases, 90 = band 2
+    increases; Bovolo & Bruzzone 2007) or None for another band count.
+    """
     diff = d2 - d1
     magnitude = np.sqrt((diff * diff).sum(axis=0))
     direction = None
@@ -311,13 +319,19 @@ class ChangeVectors(IndexMethod):
     def measures(
         self, config: CvaConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """The bands, NaN wherever any band of either date has no data (so samples stay paired)."""
+        """The bands of one block (float32, core-window shape), NaN wherever any band of either date
+        has no data, so that the samples of all bands stay paired pixel by pixel.
+        """
         keys = self.sample_keys(config, opened)
         ok = np.all(np.isfinite(np.stack([arrays[k] for k in keys])), axis=0)
         return {k: np.where(ok, arrays[k], np.nan) for k in keys}
 
     def fit(self, config: CvaConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log) -> dict[str, Any]:
-        """Band normalisation, the magnitude threshold and the magnitude's 99th percentile."""
+        """Band normalisation, the magnitude threshold and the magnitude's 99th percentile.
+
+        ``samples`` hold one 1-D array per band key, all the same pixels. Raises
+        :class:`EmptyDataError` with fewer than 10 common valid pixels.
+        """
         n = opened.details["n"]
         stack = np.stack([samples[k] for k in self.sample_keys(config, opened)]).astype(np.float64)
         if stack.shape[1] < 10:
@@ -342,7 +356,9 @@ class ChangeVectors(IndexMethod):
     def compute(
         self, config: CvaConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """Smoothed magnitude, change classes and (two bands) direction of one block."""
+        """Smoothed magnitude (float32), change classes (uint8) and, for two bands, direction of one
+        block; arrays are read with a ``smooth_px // 2`` halo, outputs have the core window's shape.
+        """
         n, halo = fitted["n"], config.smooth_px // 2
         d1 = np.stack([arrays[f"d1_{k}"] for k in range(n)])
         d2 = np.stack([arrays[f"d2_{k}"] for k in range(n)])

@@ -296,10 +296,12 @@ class IndexMethod:
     def compute(
         self, config: Any, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """The pixel rule: arrays read over ``window.read`` in, outputs over ``window.core`` out.
+        """The pixel rule: 2-D arrays read over ``window.read`` in, 2-D arrays over ``window.core`` out.
 
-        Must return the class raster under :attr:`class_output` (uint8, 0 = no data) and may
-        return any raster output key; keys nobody asked for are not written.
+        ``arrays`` are float32 (NaN = no data) keyed ``<role>_<date>`` (plus ``slope`` in degrees and
+        the stored first-pass measures). Must return the class raster under :attr:`class_output`
+        (uint8, 0 = no data) and may return any raster output key; keys nobody asked for are not
+        written. ``fitted`` holds what :meth:`fit` found and ``wanted``, the output keys being written.
         """
         raise NotImplementedError
 

@@ -59,7 +59,9 @@ class OpticalFloodConfig:
 
 
 def masked_index(green: np.ndarray, other: np.ndarray, scl: np.ndarray | None) -> np.ndarray:
-    """Water index (float32, NaN = no data) of one date; SCL cloud/shadow/snow classes become NaN."""
+    """Water index of one date from green and the other band (reflectances of one shape): float32 of
+    that shape, NaN = no data; SCL (same shape) cloud, shadow, cirrus and snow classes become NaN.
+    """
     index = normalized_difference(green, other)
     if scl is not None:
         index[np.isin(np.nan_to_num(scl, nan=0).astype(np.int16), SCL_MASKED)] = np.nan
@@ -67,7 +69,8 @@ def masked_index(green: np.ndarray, other: np.ndarray, scl: np.ndarray | None) -
 
 
 def water_classes(after: np.ndarray, before: np.ndarray | None, threshold: float) -> np.ndarray:
-    """Class per pixel (uint8): 1 not flooded, 2 flooded (new water), 3 permanent water, 0 no data."""
+    """Class per pixel (uint8, shape of ``after``): 1 not flooded, 2 flooded (new water), 3 permanent water,
+    0 no data; ``after``/``before`` are water-index arrays of one shape, water above ``threshold``."""
     valid = np.isfinite(after)
     water_after = after > threshold
     if before is None:
@@ -235,7 +238,7 @@ class OpticalFlood(IndexMethod):
     def measures(
         self, config: OpticalFloodConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """The cloud-masked water index of each date."""
+        """The cloud-masked water index of each date (float32, core-window shape)."""
         other = opened.details["other"]
         return {
             key: masked_index(arrays[f"green_{key}"], arrays[f"{other}_{key}"], arrays.get(f"scl_{key}"))
@@ -245,7 +248,10 @@ class OpticalFlood(IndexMethod):
     def fit(
         self, config: OpticalFloodConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log
     ) -> dict[str, Any]:
-        """One water threshold for both dates, from both dates' samples (or the user's)."""
+        """One water threshold for both dates, from both dates' samples (1-D arrays), or the user's.
+
+        Raises :class:`EmptyDataError` when the after image has no valid (cloud-free) pixel.
+        """
         if samples["after"].size == 0:
             raise EmptyDataError("The after image has no valid (cloud-free) pixel where both images overlap.")
         if config.threshold_method == "user":
@@ -268,7 +274,7 @@ class OpticalFlood(IndexMethod):
         arrays: Mapping[str, np.ndarray],
         window: HaloWindow,
     ) -> dict[str, np.ndarray]:
-        """Water classes and the after index of one block."""
+        """Water classes (uint8) and the after index (float32) of one block, core-window shape."""
         return {
             "classes": water_classes(arrays["after"], arrays.get("before"), fitted["threshold"]),
             "index": arrays["after"],

@@ -261,7 +261,9 @@ class SarFlood(IndexMethod):
     def measures(
         self, config: SarFloodConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """Speckle-filtered working-scale values per date (mean over polarisations) and their difference."""
+        """Speckle-filtered working-scale values per date (mean over polarisations, dB or DN) and their
+        difference (the log-ratio), float32 of the core window's shape; arrays carry the filter's halo.
+        """
         d = opened.details
         halo = d["size"] // 2
 
@@ -286,7 +288,10 @@ class SarFlood(IndexMethod):
     def fit(
         self, config: SarFloodConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log
     ) -> dict[str, Any]:
-        """Water and change thresholds on the whole-raster samples (or the user's)."""
+        """Water and change thresholds (dB, or DN) on the whole-raster samples (1-D arrays), or the user's.
+
+        Raises :class:`EmptyDataError` when the images share no valid pixel.
+        """
         if samples["after"].size == 0:
             raise EmptyDataError("The images have no valid pixel in common (all no data).")
         d = opened.details
@@ -306,7 +311,9 @@ class SarFlood(IndexMethod):
     def compute(
         self, config: SarFloodConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """Flood classes and the driving measure (log-ratio, or after backscatter) of one block."""
+        """Flood classes (uint8) and the driving measure (log-ratio, or after backscatter; float32) of one
+        block, from the stored measures and slope (degrees), core-window shape.
+        """
         change = "ratio" in arrays
         classes = flood_classes(
             arrays["after"],

@@ -201,7 +201,9 @@ class Landslide(IndexMethod):
     def compute(
         self, config: LandslideConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """Candidate classes and NDVI drop of one block."""
+        """Candidate classes (uint8) and NDVI drop (float32) of one block (reflectances and slope in
+        degrees in, core-window shape out).
+        """
         a = arrays
         classes, drop = landslide_candidates(
             a["red_before"],

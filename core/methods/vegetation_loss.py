@@ -68,7 +68,7 @@ def index_drops(
 def loss_classes(
     ndvi0: np.ndarray, ndvi_drop: np.ndarray, ndmi_drop: np.ndarray, thresholds: Mapping[str, float], min_ndvi: float
 ) -> np.ndarray:
-    """Class per pixel (uint8): 2 vegetation loss, 1 no loss, 0 no data (any index missing)."""
+    """Class per pixel (uint8, the inputs' shape): 2 vegetation loss, 1 no loss, 0 no data (any index missing)."""
     valid = np.isfinite(ndvi0) & np.isfinite(ndvi_drop) & np.isfinite(ndmi_drop)
     with np.errstate(invalid="ignore"):
         lost = (ndvi0 >= min_ndvi) & (ndvi_drop >= thresholds["ndvi"]) & (ndmi_drop >= thresholds["ndmi"])
@@ -164,7 +164,9 @@ class VegetationLoss(IndexMethod):
     def measures(
         self, config: VegetationLossConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """The drops where the before image was vegetated (NaN elsewhere)."""
+        """Both drops of one block (float32, core-window shape) where the before image was vegetated,
+        NaN elsewhere.
+        """
         ndvi0, ndvi_drop, ndmi_drop = self._drops(arrays)
         with np.errstate(invalid="ignore"):
             bare = ~(ndvi0 >= config.min_ndvi_before)
@@ -175,7 +177,10 @@ class VegetationLoss(IndexMethod):
     def fit(
         self, config: VegetationLossConfig, opened: Opened, samples: Mapping[str, np.ndarray], log: Log
     ) -> dict[str, Any]:
-        """Automatic thresholds on the drops (never below the minimum drops), or the user's."""
+        """Automatic thresholds on the drops (1-D samples; never below the minimum drops), or the user's.
+
+        Raises :class:`EmptyDataError` when no pixel was vegetated before.
+        """
         floors = {"ndvi": config.ndvi_drop, "ndmi": config.ndmi_drop}
         thresholds = dict(floors)
         if config.threshold_method != "user":
@@ -200,7 +205,7 @@ class VegetationLoss(IndexMethod):
     def compute(
         self, config: VegetationLossConfig, fitted: Mapping[str, Any], arrays: Mapping[str, np.ndarray], w: HaloWindow
     ) -> dict[str, np.ndarray]:
-        """Loss classes and both drops of one block."""
+        """Loss classes (uint8) and both drops (float32) of one block, core-window shape."""
         ndvi0, ndvi_drop, ndmi_drop = self._drops(arrays)
         thresholds = fitted.get("thresholds") or {"ndvi": config.ndvi_drop, "ndmi": config.ndmi_drop}
         classes = loss_classes(ndvi0, ndvi_drop, ndmi_drop, thresholds, config.min_ndvi_before)

@@ -117,7 +117,9 @@ def feed(meta: ModelMeta, io: GraphIO, batch: np.ndarray, terrain: np.ndarray | 
 
 
 def probabilities(meta: ModelMeta, raw: np.ndarray, label: str, tile_px: int) -> np.ndarray:
-    """Class probabilities ``[n, classes, tile, tile]`` (float32) from the model's raw output."""
+    """Class probabilities ``[n, classes, tile, tile]`` (float32) from the model's raw output of the
+    same shape (logits through softmax or sigmoid, or probabilities as they are).
+    """
     out = np.asarray(raw, dtype=np.float32)
     if out.ndim == 3:
         out = out[:, np.newaxis]

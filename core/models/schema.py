@@ -72,7 +72,9 @@ class BandPrep:
         return int(self.band[1:]) if self.band.startswith("#") else None
 
     def scaled(self, values: np.ndarray) -> np.ndarray:
-        """Scale, offset, dB and clip (everything before standardisation), in place when possible."""
+        """``values`` (any shape, float32) after scale, offset, dB and clip (everything before
+        standardisation), in place when possible; same shape.
+        """
         out = values
         if self.scale != 1.0:
             out *= np.float32(self.scale)
@@ -87,7 +89,9 @@ class BandPrep:
         return out
 
     def apply(self, values: np.ndarray, mean: float | None = None, std: float | None = None) -> np.ndarray:
-        """The model-ready values (in place); ``mean``/``std`` override the fixed ones (per-scene normalisation)."""
+        """The model-ready values (any shape, float32, in place); ``mean``/``std`` override the fixed ones
+        (per-scene normalisation).
+        """
         m = self.mean if mean is None else mean
         s = self.std if std is None else std
         if self.db or self.clip is not None:

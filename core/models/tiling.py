@@ -41,7 +41,9 @@ def discard_margin_px(overlap_px: int) -> int:
 
 
 def ramp(overlap_px: int) -> np.ndarray:
-    """Weights across one overlap, from the tile's edge inwards: zeros, then a Hann rise to 1."""
+    """Weights (1-D float32 of length ``overlap``) across one overlap, from the tile's edge inwards:
+    zeros over the outer quarter, then a Hann (sin²) rise to 1.
+    """
     margin = discard_margin_px(overlap_px)
     rise = overlap_px - 2 * margin
     out = np.zeros(overlap_px, dtype=np.float32)
@@ -53,7 +55,9 @@ def ramp(overlap_px: int) -> np.ndarray:
 
 
 def weights_1d(tile_px: int, overlap_px: int, first: bool, last: bool) -> np.ndarray:
-    """Weights along one axis of a tile; ``first``/``last`` say the tile touches the raster's start/end."""
+    """Weights (1-D float32 of length ``tile``) along one axis of a tile; ``first``/``last`` say the tile
+    touches the raster's start/end (full weight there).
+    """
     out = np.ones(tile_px, dtype=np.float32)
     if overlap_px <= 0:
         return out
@@ -111,6 +115,9 @@ class RowAccumulator:
         self.row0 = 0
 
     def add(self, probs: np.ndarray, weights: np.ndarray, window: Window) -> None:
+        """Add a batch item's probabilities ``[classes, tile, tile]`` times its weights ``[tile, tile]``
+        at ``window`` (clipped to the raster).
+        """
         rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
         cols = slice(window.col_off, window.col_end)
         w = weights[: window.height, : window.width]
@@ -118,6 +125,7 @@ class RowAccumulator:
         self.weight[rows, cols] += w
 
     def mark_valid(self, valid: np.ndarray, window: Window) -> None:
+        """Mark the pixels of ``window`` where the tile had data (``valid``: bool of the window's shape)."""
         rows = slice(window.row_off - self.row0, window.row_off - self.row0 + window.height)
         self.valid[rows, window.col_off : window.col_end] |= valid
 

@@ -99,7 +99,9 @@ class RasterWriter:
         band.SetCategoryNames(names)
 
     def write(self, window: Window, array: np.ndarray) -> None:
-        """Write ``array`` (shape ``(window.height, window.width)``, any numeric dtype) at ``window``."""
+        """Write a window of the output named ``key`` (``array`` of shape ``(window.height, window.width)``);
+        ignored when that output was not requested.
+        """
         self._ds.GetRasterBand(1).WriteArray(array, window.col_off, window.row_off)
 
     def finish(self) -> None:
@@ -153,7 +155,9 @@ class OutputSet:
         return self.writers[key].path
 
     def write(self, key: str, window: Window, array: np.ndarray) -> None:
-        """Write a window of the output named ``key`` (ignored when not requested)."""
+        """Write a window of the output named ``key`` (``array`` of shape ``(window.height, window.width)``);
+        ignored when that output was not requested.
+        """
         writer = self.writers.get(key)
         if writer is not None:
             writer.write(window, array)

@@ -117,5 +117,5 @@ def zonal_pass(
 
 
 def read_window(ds: gdal.Dataset, w: Window) -> np.ndarray:
-    """Band 1 of ``ds`` at ``w``."""
+    """Band 1 of ``ds`` at ``w`` as a 2-D array of shape ``(w.height, w.width)`` (stored dtype)."""
     return ds.GetRasterBand(1).ReadAsArray(w.col_off, w.row_off, w.width, w.height)
