@@ -24,6 +24,7 @@ from qgis.core import (
 )
 
 from ..core.batch import ScenePair, class_areas, is_classified, safe_name
+from .compat import FLAG_OPTIONAL
 from .outputs import CLASS_AREAS
 
 CHILD_RESULTS = "CHILD_RESULTS"  # a model's results of each of its steps
@@ -159,7 +160,7 @@ def run_parameters(
             if file_name == QgsProcessing.TEMPORARY_OUTPUT:
                 file_name = output_file_name(definition)
         else:
-            optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+            optional = bool(definition.flags() & FLAG_OPTIONAL)
             if optional and not definition.createByDefault():
                 continue
             file_name = output_file_name(definition)
