@@ -6,7 +6,8 @@
 #   tools/qgis_env.sh run 3.40|3.44 CMD...     run any command inside it, from the work tree
 #
 # 3.40 is Debian trixie, 3.44 Debian sid, both from the Debian archive the host's apt already uses.
-# Environments live in ${CHANGELENS_QGIS_ENVS:-$HOME/.cache/changelens-qgis}/<suite> (about 2 GB each).
+# Environments live in ${CHANGELENS_QGIS_ENVS:-$HOME/.cache/changelens-qgis}/<suite> (about 2.8 GB each);
+# the test venv inside is /opt/changelens-venv (call its bin/python or bin/pytest by path).
 # The work tree and ../shared are bind-mounted at their own paths, so tests and real data behave
 # as on the host; every mount is undone on exit, and a directory is only removed with nothing mounted in it.
 # Needs root (debootstrap, chroot, mount).
@@ -91,11 +92,13 @@ mount_worktree() {
   if [ -d "$WORKTREE/../shared" ]; then bind "$root" "$(cd "$WORKTREE/../shared" && pwd -P)" ro; fi
 }
 
-in_root() {  # in_root ROOT CMD...: a clean environment inside the chroot
+# A clean environment inside the chroot. The venv stays off PATH, as on the host: qgis_process's embedded
+# Python would otherwise find the venv's python3 on PATH and load its packages (onnxruntime) too.
+in_root() {  # in_root ROOT CMD...
   local root="$1"
   shift
   chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PYTHONUNBUFFERED=1 QT_QPA_PLATFORM=offscreen \
-    PATH="$VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@"
 }
 
