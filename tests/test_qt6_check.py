@@ -91,3 +91,12 @@ def test_only_named_files_wait_for_the_enum_migration() -> None:
         assert check_qt6.check_source(source, rel), f"{rel} is migrated: remove it from PENDING_ENUM_MIGRATION"
     planted = "def run(dialog):\n    dialog.exec_()\n"
     assert check_qt6.check_source(planted, "processing/outputs.py", enums=False)
+
+
+def test_metadata_declares_qt6_support() -> None:
+    import configparser
+
+    meta = configparser.ConfigParser()
+    meta.read(ROOT / "metadata.txt")
+    assert meta["general"]["supportsQt6"] == "True"
+    assert float(meta["general"]["qgisMaximumVersion"]) >= 4
