@@ -25,6 +25,7 @@ from qgis.core import (
 
 from ..core.batch import ScenePair, class_areas, is_classified, safe_name
 from .compat import FLAG_OPTIONAL
+from .lifecycle import disconnect
 from .outputs import CLASS_AREAS
 
 CHILD_RESULTS = "CHILD_RESULTS"  # a model's results of each of its steps
@@ -47,8 +48,8 @@ class PairFeedback(QgsProcessingFeedback):
             self.cancel()
 
     def close(self) -> None:
-        """Stop listening to the batch's cancel signal."""
-        self.parent_feedback.canceled.disconnect(self.cancel)
+        """Stop listening to the batch's cancel signal (the batch's feedback may already be gone)."""
+        disconnect(self.parent_feedback, "canceled", self.cancel)
 
     def setProgressText(self, text: str) -> None:  # noqa: N802 - Qt API
         self.parent_feedback.setProgressText(text)
