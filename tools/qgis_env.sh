@@ -63,11 +63,11 @@ safe_remove() {
   rm -rf --one-file-system "$1"
 }
 
-bind() {  # bind SOURCE inside ROOT at the same path; ro when the third argument says so
-  local root="$1" source="$2" mode="${3:-rw}"
-  mkdir -p "$root$source"
-  mount --bind "$source" "$root$source"
-  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$source"; fi
+bind() {  # bind ROOT SOURCE [TARGET [ro]]: SOURCE inside ROOT at TARGET (default: the same path)
+  local root="$1" source="$2" target="${3:-$2}" mode="${4:-rw}"
+  mkdir -p "$root$target"
+  mount --bind "$source" "$root$target"
+  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$target"; fi
 }
 
 mount_system() {
@@ -87,9 +87,12 @@ mount_worktree() {
   bind "$root" "$WORKTREE"
   common="$(git -C "$WORKTREE" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)"
   if [ -n "$common" ] && [ -d "$common" ] && [ "${common#"$WORKTREE"/}" = "$common" ]; then
-    bind "$root" "$common" ro
+    bind "$root" "$common" "$common" ro
   fi
-  if [ -d "$WORKTREE/../shared" ]; then bind "$root" "$(cd "$WORKTREE/../shared" && pwd -P)" ro; fi
+  # The tests look for <work tree>/../shared; it may be a link, so mount what it points to at that path.
+  local shared
+  shared="$(dirname "$WORKTREE")/shared"
+  if [ -d "$shared" ]; then bind "$root" "$(cd "$shared" && pwd -P)" "$shared" ro; fi
 }
 
 # A clean environment inside the chroot. The venv stays off PATH, as on the host: qgis_process's embedded
