@@ -254,6 +254,7 @@ def _write_reports(
         histogram=result.histogram,
         maps=tuple(images),
         inputs=product.inputs,
+        reading=product.reading,
         parameters=product.parameters + _config_pairs(plan.config),
         outputs=tuple((label, path) for label, path in outputs if path),
         seconds_classify=product.seconds,

@@ -257,6 +257,8 @@ def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
         _table(page, content)
         _histogram(page, content)
         _pairs(page, "Inputs", content.inputs)
+        if content.reading:
+            _pairs(page, "How the inputs were read", content.reading)
         _pairs(page, "Parameters", content.parameters)
         _pairs(page, "Outputs", content.outputs)
         drawn = True
