@@ -14,11 +14,8 @@ import shutil
 import tempfile
 from typing import Iterator, Mapping, Sequence
 
-import numpy as np
-
 from ..io.grid import Grid
 from ..io.raster import BandReader, open_raster
-from ..io.windows import HaloWindow
 from ..outputs.writer import OutputSet, RasterOutput
 from ..progress import Progress
 from .stream import Compute, stream
@@ -58,16 +55,9 @@ def measure_pass(
     """
     sampler = Sampler(grid.width_px, grid.height_px)
     to_sample = tuple(keys if sampled is None else sampled)
-
-    def sampling(arrays: Mapping[str, np.ndarray], hw: HaloWindow) -> Mapping[str, np.ndarray]:
-        results = compute(arrays, hw)
-        for key in to_sample:
-            sampler.add(key, results[key], hw.core.row_off, hw.core.col_off)
-        return results
-
     specs = {key: RasterOutput(os.path.join(folder, f"{key}.tif"), description=key) for key in keys}
     with OutputSet(grid, dict(specs)) as out:
-        stream(grid, readers, sampling, out, progress, halo_px=halo_px)
+        stream(grid, readers, compute, out, progress, halo_px=halo_px, sample=(sampler, to_sample))
     stored = {}
     for key, spec in specs.items():
         ds = open_raster(spec.path)

@@ -120,10 +120,19 @@ class Sampler:
         """Add the sampled pixels of ``array`` (a core window's 2-D array whose top-left pixel is at
         ``row_off``, ``col_off`` of the raster); NaN values are not kept.
         """
+        self.extend(key, self.take(array, row_off, col_off))
+
+    def take(self, array: np.ndarray, row_off: int, col_off: int = 0) -> np.ndarray:
+        """The finite sampled pixels (1-D) of ``array`` placed at ``row_off``, ``col_off``; pure, so a
+        worker thread can take them and the calling thread :meth:`extend` in raster order."""
         r0 = (-row_off) % self.step
         c0 = (-col_off) % self.step
         part = array[r0 :: self.step, c0 :: self.step]
-        self.parts.setdefault(key, []).append(part[np.isfinite(part)].ravel())
+        return part[np.isfinite(part)].ravel()
+
+    def extend(self, key: str, part: np.ndarray) -> None:
+        """Append 1-D pixels taken by :meth:`take` (in raster order, so the sample never depends on threads)."""
+        self.parts.setdefault(key, []).append(part)
 
     def values(self, key: str) -> np.ndarray:
         """All sampled finite values of ``key`` as one 1-D array (empty float32 when none)."""

@@ -7,9 +7,11 @@ scale/offset; values that are no data come back as NaN.
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
+import threading
 from dataclasses import dataclass
-from typing import Iterator, Sequence, Union
+from typing import ContextManager, Iterator, Sequence, Union
 
 import numpy as np
 from osgeo import gdal
@@ -153,6 +155,27 @@ class BandReader:
         self._use_mask = not (flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA))
         self.radiometry = radiometry or band_radiometry(src_band) or Radiometry()
         self.name = (src_band.GetDescription() or f"band {index}").strip()
+        self._lock: ContextManager[object] = contextlib.nullcontext()
+
+    @property
+    def pixels(self) -> gdal.Dataset:
+        """The dataset the values are read from (the source or its view on the run's grid)."""
+        source, pixels = self._datasets
+        return pixels if pixels is not None else source
+
+    def with_pixels(self, pixels: gdal.Dataset) -> BandReader:
+        """The same reader reading through ``pixels``, another handle on the same pixels (for another thread)."""
+        clone = copy.copy(self)
+        clone._datasets = (self._datasets[0], pixels)
+        clone._band = pixels.GetRasterBand(self.index)
+        clone._lock = contextlib.nullcontext()
+        return clone
+
+    def with_lock(self, lock: threading.Lock) -> BandReader:
+        """The same reader with every read of its dataset serialised by ``lock`` (a handle shared by threads)."""
+        clone = copy.copy(self)
+        clone._lock = lock
+        return clone
 
     def read(self, window: Window) -> np.ndarray:
         """Physical values of ``window`` as float32 of shape ``(window.height, window.width)``.
@@ -160,15 +183,21 @@ class BandReader:
         The band's nodata value(s), NaN and GDAL mask become NaN; the radiometry (scale, offset) is
         applied to the rest.
         """
-        raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+        with self._lock:
+            raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+            mask = (
+                self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+                if self._use_mask
+                else None
+            )
         data = raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
-            data[raw == value] = np.nan
-        if self._use_mask:
-            mask = self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
-            data[mask == 0] = np.nan
-        if not self.radiometry.is_identity:
+            np.copyto(data, np.float32(np.nan), where=raw == value)
+        if mask is not None:
+            np.copyto(data, np.float32(np.nan), where=mask == 0)
+        if self.radiometry.scale != 1.0:
             data *= np.float32(self.radiometry.scale)
+        if self.radiometry.offset != 0.0:
             data += np.float32(self.radiometry.offset)
         return data
 

@@ -289,6 +289,7 @@ def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         total = a + b
-        out = (a - b) / total
-    out[total == 0] = np.nan
+        out = np.subtract(a, b)
+        np.divide(out, total, out=out)
+    np.copyto(out, np.nan, where=total == 0)
     return out

@@ -57,9 +57,29 @@ def classify_dnbr(dnbr: np.ndarray, breaks: tuple[float, ...] = DEFAULT_BREAKS) 
 
     Class k holds ``breaks[k-2] < dNBR <= breaks[k-1]`` (USGS / UN-SPIDER breaks by default).
     """
-    classes = (np.searchsorted(np.asarray(breaks, dtype=np.float64), dnbr, side="left") + 1).astype(np.uint8)
-    classes[~np.isfinite(dnbr)] = SEVERITY.nodata
+    values = np.asarray(dnbr)
+    if values.dtype != np.float32:  # other types: the reference rule, in float64
+        classes = (np.searchsorted(np.asarray(breaks, dtype=np.float64), values, side="left") + 1).astype(np.uint8)
+    else:  # one comparison per break, on float32 thresholds that decide exactly like the float64 breaks
+        classes = np.ones(values.shape, np.uint8)
+        above = np.empty(values.shape, bool)
+        for limit in float32_limits(breaks):
+            np.greater(values, limit, out=above)
+            classes += above
+    np.copyto(classes, np.uint8(SEVERITY.nodata), where=~np.isfinite(values))
     return classes
+
+
+def float32_limits(breaks: tuple[float, ...]) -> tuple[np.float32, ...]:
+    """For each break ``b`` (float64) the largest float32 ``t <= b``: for float32 ``x``, ``x > b`` exactly
+    when ``x > t``, so float32 comparisons classify as the float64 breaks do."""
+    out = []
+    for b in breaks:
+        t = np.float32(b)
+        if float(t) > b:
+            t = np.nextafter(t, np.float32(-np.inf))
+        out.append(t)
+    return tuple(out)
 
 
 def burn_indices(

@@ -1,4 +1,8 @@
-"""Pixel counts and ground areas per class, accumulated block by block."""
+"""Pixel counts and ground areas per class, accumulated block by block.
+
+A block's counts are computed on its own (:func:`count_block`, on a worker thread) and merged
+in block order (:meth:`ClassStats.merge`), so the totals do not depend on the thread count.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..classes import ClassScheme
+
+CLASS_VALUES = 256  # class rasters are Byte
+
+
+@dataclass(frozen=True)
+class BlockCounts:
+    """Pixel counts (int64) and ground areas (float64, m²) per class value 0-255 of one block."""
+
+    pixels: np.ndarray
+    area_m2: np.ndarray
+
+
+def count_block(classes: np.ndarray, row_area_m2: np.ndarray) -> BlockCounts:
+    """Counts and areas of a block of class values (2-D, values 0-255) whose rows have the pixel
+    areas ``row_area_m2`` (1-D, m², one per row).
+
+    Rows of one area (projected grids) take count x area; rows of different areas (geographic
+    grids) sum per row, without a per-pixel weight array.
+    """
+    flat = classes.ravel()
+    if flat.dtype != np.uint8:
+        flat = flat.astype(np.intp)
+    counts = np.bincount(flat, minlength=CLASS_VALUES)
+    if row_area_m2.size == 0 or np.all(row_area_m2 == row_area_m2[0]):
+        area = counts * (float(row_area_m2[0]) if row_area_m2.size else 0.0)
+    else:
+        rows, width = classes.shape
+        index = classes.astype(np.intp) + (np.arange(rows, dtype=np.intp) * CLASS_VALUES)[:, None]
+        per_row = np.bincount(index.ravel(), minlength=rows * CLASS_VALUES).reshape(rows, CLASS_VALUES)
+        area = row_area_m2.astype(np.float64) @ per_row
+    return BlockCounts(counts, np.asarray(area, dtype=np.float64))
 
 
 @dataclass
@@ -18,14 +53,14 @@ class ClassStats:
     area_m2: dict[int, float] = field(default_factory=dict)
 
     def add(self, classes: np.ndarray, row_area_m2: np.ndarray) -> None:
-        """Accumulate a window of class values whose rows have the given pixel areas."""
-        size = 256
-        flat = classes.astype(np.intp, copy=False)
-        counts = np.bincount(flat.ravel(), minlength=size)
-        areas = np.bincount(flat.ravel(), weights=np.repeat(row_area_m2, classes.shape[1]), minlength=size)
+        """Accumulate a window of class values (2-D) whose rows have the pixel areas ``row_area_m2`` (m²)."""
+        self.merge(count_block(classes, row_area_m2))
+
+    def merge(self, block: BlockCounts) -> None:
+        """Add one block's counts (merge blocks in raster order for totals independent of threading)."""
         for info in self.scheme.classes:
-            self.pixels[info.value] = self.pixels.get(info.value, 0) + int(counts[info.value])
-            self.area_m2[info.value] = self.area_m2.get(info.value, 0.0) + float(areas[info.value])
+            self.pixels[info.value] = self.pixels.get(info.value, 0) + int(block.pixels[info.value])
+            self.area_m2[info.value] = self.area_m2.get(info.value, 0.0) + float(block.area_m2[info.value])
 
     @property
     def total_pixels(self) -> int:
