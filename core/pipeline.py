@@ -6,7 +6,8 @@
    read-only folders fail here, before any pixel is read);
 2. the method opens its inputs (:meth:`IndexMethod.open`): band roles, radiometry, one grid;
 3. methods with a whole-raster threshold stream a first pass that samples (and may store)
-   their measures, then fit their thresholds on the sample (:meth:`IndexMethod.fit`);
+   their measures, then fit their thresholds on the sample (:meth:`IndexMethod.fit`); pointwise
+   measures that nothing stores are computed on the sampled rows only;
 4. the pixel rule (:meth:`IndexMethod.compute`) streams block by block into staged rasters,
    while class areas accumulate;
 5. the :class:`MapProduct` (staged paths) goes to the shared polygons, table and report,
@@ -21,7 +22,7 @@ import contextlib
 import time
 from typing import Any, Iterator, Mapping
 
-from .engine.measure import measure_pass, scratch_folder
+from .engine.measure import measure_pass, sample_pass, scratch_folder
 from .engine.stream import stream
 from .errors import ParameterError
 from .gdal_state import gdal_exceptions
@@ -92,16 +93,13 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
         sampled, kept = method.sample_keys(config, opened), method.store_keys(config, opened)
         two_pass = bool(sampled or kept)
         if two_pass:
-            stored, sampler = measure_pass(
-                grid,
-                opened.readers,
-                lambda arrays, hw: method.measures(config, opened, arrays, hw),
-                kept,
-                scratch,
-                sub_progress(progress, 0.0, 0.5),
-                method.measures_halo_px(config, opened),
-                sampled=sampled,
-            )
+            measures = lambda arrays, hw: method.measures(config, opened, arrays, hw)  # noqa: E731
+            first = sub_progress(progress, 0.0, 0.5)
+            halo = method.measures_halo_px(config, opened)
+            if method.pointwise_measures and not kept and not halo:
+                sampler = sample_pass(grid, opened.readers, measures, sampled, first)
+            else:
+                stored, sampler = measure_pass(grid, opened.readers, measures, kept, scratch, first, halo, sampled)
             fitted = method.fit(config, opened, {k: sampler.values(k) for k in sampled}, log)
         specs = method.output_specs(config, opened, fitted)
         wanted = {  # an output the run cannot make (e.g. a direction from 4 bands) has no spec

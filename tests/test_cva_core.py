@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.methods.cva import CvaConfig, change_vector, fit_model
+from changelens.core.methods.change_vector import change_vector
+from changelens.core.methods.cva import CvaConfig, fit_model
 
 
 def _samples(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

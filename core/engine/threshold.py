@@ -130,6 +130,16 @@ class Sampler:
         part = array[r0 :: self.step, c0 :: self.step]
         return part[np.isfinite(part)].ravel()
 
+    def sampled_rows(self, row_off: int, height: int) -> tuple[int, int]:
+        """(first, step): the rows of a window at ``row_off`` (``height`` rows) that hold sampled pixels."""
+        return (-row_off) % self.step, self.step
+
+    def take_columns(self, rows: np.ndarray, col_off: int) -> np.ndarray:
+        """The finite sampled pixels (1-D) of ``rows`` (2-D: only the sampled rows of a window whose first
+        column is ``col_off``), in the order :meth:`take` gives them for the whole window."""
+        part = rows[:, (-col_off) % self.step :: self.step]
+        return part[np.isfinite(part)].ravel()
+
     def extend(self, key: str, part: np.ndarray) -> None:
         """Append 1-D pixels taken by :meth:`take` (in raster order, so the sample never depends on threads)."""
         self.parts.setdefault(key, []).append(part)
@@ -137,4 +147,6 @@ class Sampler:
     def values(self, key: str) -> np.ndarray:
         """All sampled finite values of ``key`` as one 1-D array (empty float32 when none)."""
         parts = self.parts.get(key, [])
-        return np.concatenate(parts) if parts else np.empty(0, np.float32)
+        if len(parts) > 1:  # keep one array: the parts are not held twice
+            self.parts[key] = parts = [np.concatenate(parts)]
+        return parts[0] if parts else np.empty(0, np.float32)

@@ -183,6 +183,11 @@ class BandReader:
         The band's nodata value(s), NaN and GDAL mask become NaN; the radiometry (scale, offset) is
         applied to the rest.
         """
+        return self.read_rows(window, 0, 1)
+
+    def read_rows(self, window: Window, first: int, step: int) -> np.ndarray:
+        """Like :meth:`read`, for rows ``first, first + step, ...`` of ``window`` only: float32 of shape
+        ``(len(range(first, window.height, step)), window.width)``, each pixel as :meth:`read` gives it."""
         with self._lock:
             raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
             mask = (
@@ -190,6 +195,9 @@ class BandReader:
                 if self._use_mask
                 else None
             )
+        if step != 1 or first:
+            raw = raw[first::step]
+            mask = mask[first::step] if mask is not None else None
         data = raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
             np.copyto(data, np.float32(np.nan), where=raw == value)

@@ -10,7 +10,7 @@ polar representation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..outputs.styles import qml_pseudocolor
 from ..outputs.writer import RasterOutput
 from ..progress import Log
 from . import common
+from .change_vector import BandModel, change_vector_bands
 from .declaration import Choice, Flag, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest, Text
 
 CHANGE = ClassScheme(
@@ -61,23 +62,6 @@ class CvaConfig:
             raise ParameterError("The smoothing window must be an odd number of pixels (1 = none).")
 
 
-@dataclass
-class BandModel:
-    """Per-band linear maps that turn raw values of each date into normalised values."""
-
-    gain1: np.ndarray
-    offset1: np.ndarray
-    gain2: np.ndarray
-    offset2: np.ndarray
-    notes: list[str] = field(default_factory=list)
-
-    def apply(self, d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised stacks (bands first): ``d1`` and ``d2`` of shape (bands, ...) mapped band by band."""
-        return d1 * self.gain1[:, None, None] + self.offset1[:, None, None], d2 * self.gain2[
-            :, None, None
-        ] + self.offset2[:, None, None]
-
-
 def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int, str]]:
     """(band number in date 1, band number in date 2, name) per band compared.
 
@@ -109,9 +93,11 @@ def robust_location_spread(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     ``samples`` (bands x pixels); two 1-D arrays of length bands. Changed pixels, a minority,
     barely move them; a zero MAD falls back to the standard deviation.
     """
-    median = np.median(samples, axis=1)
-    mad = 1.4826 * np.median(np.abs(samples - median[:, None]), axis=1)
-    fallback = samples.std(axis=1)
+    median, mad, fallback = (np.empty(samples.shape[0]) for _ in range(3))
+    for b, band in enumerate(samples):  # band by band: temporaries of one band, not of the whole stack
+        median[b] = np.median(band)
+        mad[b] = 1.4826 * np.median(np.abs(band - median[b]))
+        fallback[b] = band.std()
     return median, np.where(mad > 0, mad, fallback)
 
 
@@ -138,36 +124,24 @@ def fit_model(s1: np.ndarray, s2: np.ndarray, config: CvaConfig) -> BandModel:
             f"Relative radiometric normalisation of date 2 onto date 1 over {int(pif.sum())} pseudo-invariant "
             f"sample pixels: gains {', '.join(f'{g:.3f}' for g in gain2)}."
         )
-    s2 = s2 * gain2[:, None] + offset2[:, None]
     if config.normalisation == "none":
         return BandModel(np.ones(n), np.zeros(n), gain2, offset2, notes)
     mu1, sd1 = robust_location_spread(s1)
-    mu2, sd2 = (mu1, sd1) if config.normalisation == "reference" else robust_location_spread(s2)
+    if config.normalisation == "reference":
+        mu2, sd2 = mu1, sd1
+    else:
+        mu2, sd2 = robust_location_spread(s2 * gain2[:, None] + offset2[:, None])
     sd1 = np.where(sd1 > 0, sd1, 1.0)
     sd2 = np.where(sd2 > 0, sd2, 1.0)
     return BandModel(1.0 / sd1, -mu1 / sd1, gain2 / sd2, (offset2 - mu2) / sd2, notes)
 
 
-def change_vector(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Magnitude and (for exactly two bands) direction of the change vector ``d2 - d1``.
-
-    ``d1``, ``d2`` are normalised stacks of shape (bands, rows, cols); the magnitude is float32
-    (rows, cols) in normalised units, the direction degrees 0-360 (0 = band 1 increases, 90 = band 2
-    increases; Bovolo & Bruzzone 2007) or None for another band count.
-    """
-    diff = d2 - d1
-    magnitude = np.sqrt((diff * diff).sum(axis=0))
-    direction = None
-    if diff.shape[0] == 2:
-        direction = (np.degrees(np.arctan2(diff[1], diff[0])) + 360.0) % 360.0
-        direction[~np.isfinite(magnitude)] = np.nan
-    return magnitude.astype(np.float32), direction
-
-
 def change_classes(magnitude: np.ndarray, threshold: float) -> np.ndarray:
     """Class per pixel (uint8, shape of ``magnitude``): 1 no change, 2 change (magnitude > threshold), 0 no data."""
-    classes = np.where(magnitude > threshold, 2, 1).astype(np.uint8)
-    classes[~np.isfinite(magnitude)] = CHANGE.nodata
+    classes = np.ones(magnitude.shape, np.uint8)
+    with np.errstate(invalid="ignore"):
+        np.copyto(classes, np.uint8(2), where=magnitude > threshold)
+    np.copyto(classes, np.uint8(CHANGE.nodata), where=~np.isfinite(magnitude))
     return classes
 
 
@@ -194,6 +168,7 @@ class ChangeVectors(IndexMethod):
     scheme = CHANGE
     config_type = CvaConfig
     measure_output = "magnitude"
+    pointwise_measures = True
     params = (
         ImageInput(
             "DATE1",
@@ -333,15 +308,17 @@ class ChangeVectors(IndexMethod):
         :class:`EmptyDataError` with fewer than 10 common valid pixels.
         """
         n = opened.details["n"]
-        stack = np.stack([samples[k] for k in self.sample_keys(config, opened)]).astype(np.float64)
+        keys = self.sample_keys(config, opened)
+        stack = np.empty((len(keys), samples[keys[0]].size), np.float64)
+        for row, key in zip(stack, keys):
+            row[:] = samples[key]
         if stack.shape[1] < 10:
             raise EmptyDataError("The two images have (almost) no valid pixel in common: check no data and extents.")
         model = fit_model(stack[:n], stack[n:], config)
         for note in model.notes:
             log(note)
         log(f"Per-band normalisation: {dict(NORMALISATIONS)[config.normalisation]}.")
-        z1, z2 = model.apply(stack[:n, :, None], stack[n:, :, None])
-        magnitude, _ = change_vector(z1, z2)
+        magnitude, _ = change_vector_bands(model, list(stack[:n, :, None]), list(stack[n:, :, None]))
         if config.threshold_method == "user":
             threshold = config.user_threshold
         else:
@@ -360,9 +337,9 @@ class ChangeVectors(IndexMethod):
         block; arrays are read with a ``smooth_px // 2`` halo, outputs have the core window's shape.
         """
         n, halo = fitted["n"], config.smooth_px // 2
-        d1 = np.stack([arrays[f"d1_{k}"] for k in range(n)])
-        d2 = np.stack([arrays[f"d2_{k}"] for k in range(n)])
-        magnitude, direction = change_vector(*fitted["model"].apply(d1, d2))
+        magnitude, direction = change_vector_bands(
+            fitted["model"], [arrays[f"d1_{k}"] for k in range(n)], [arrays[f"d2_{k}"] for k in range(n)]
+        )
         if halo:
             missing = ~np.isfinite(core_of(magnitude, window))
             magnitude = median_filter(pad_to_halo(magnitude, window, halo), config.smooth_px)

@@ -183,6 +183,9 @@ class IndexMethod:
     measure_output: ClassVar[str] = ""  # the RasterOut key of the driving measure
     sampled: ClassVar[tuple[str, ...]] = ()
     stored: ClassVar[tuple[str, ...]] = ()
+    # Measures of a pixel depend on that pixel alone (no neighbourhood, no block statistics): a first pass that
+    # stores nothing then reads and computes only the sampled rows.
+    pointwise_measures: ClassVar[bool] = False
     radiometry_param: ClassVar[str] = ""  # the Choice that sets the reflectance conversion, if any
     min_area_param: ClassVar[str] = "MIN_AREA_M2"
 

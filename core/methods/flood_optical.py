@@ -81,8 +81,10 @@ def water_classes(after: np.ndarray, before: np.ndarray | None, threshold: float
         water_before = before > threshold
         permanent = water_after & water_before
         flooded = water_after & ~water_before
-    classes = np.where(flooded, 2, np.where(permanent, 3, 1)).astype(np.uint8)
-    classes[~valid] = FLOOD.nodata
+    classes = np.ones(flooded.shape, np.uint8)  # flooded and permanent water never overlap
+    np.copyto(classes, np.uint8(3), where=permanent)
+    np.copyto(classes, np.uint8(2), where=flooded)
+    np.copyto(classes, np.uint8(FLOOD.nodata), where=~valid)
     return classes
 
 
@@ -103,6 +105,7 @@ class OpticalFlood(IndexMethod):
     scheme = FLOOD
     config_type = OpticalFloodConfig
     measure_output = "index"
+    pointwise_measures = True
     params = (
         ImageInput(
             "BEFORE",
@@ -231,10 +234,6 @@ class OpticalFlood(IndexMethod):
         """The index of each date."""
         return ("after", "before") if opened.details["change"] else ("after",)
 
-    def store_keys(self, config: OpticalFloodConfig, opened: Opened) -> tuple[str, ...]:
-        """The same indices, read back by the classification."""
-        return self.sample_keys(config, opened)
-
     def measures(
         self, config: OpticalFloodConfig, opened: Opened, arrays: Mapping[str, np.ndarray], window: HaloWindow
     ) -> dict[str, np.ndarray]:
@@ -261,11 +260,7 @@ class OpticalFlood(IndexMethod):
         where = "both dates" if opened.details["change"] else "the after image"
         name = opened.details["index"].upper()
         log(f"Water threshold: {name} > {threshold:.3f} ({method_label(config.threshold_method)}, {where}).")
-        return {"threshold": threshold}
-
-    def pass2_readers(self, opened: Opened, stored: dict[str, Any]) -> dict[str, Any]:
-        """The stored indices only."""
-        return stored
+        return {"threshold": threshold, "other": opened.details["other"], "dates": self.sample_keys(config, opened)}
 
     def compute(
         self,
@@ -274,10 +269,16 @@ class OpticalFlood(IndexMethod):
         arrays: Mapping[str, np.ndarray],
         window: HaloWindow,
     ) -> dict[str, np.ndarray]:
-        """Water classes (uint8) and the after index (float32) of one block, core-window shape."""
+        """Water classes (uint8) and the after index (float32) of one block, core-window shape, from the
+        bands (reflectance, float32; SCL codes) as the first pass read them: cheaper than storing the indices.
+        """
+        index = {
+            key: masked_index(arrays[f"green_{key}"], arrays[f"{fitted['other']}_{key}"], arrays.get(f"scl_{key}"))
+            for key in fitted["dates"]
+        }
         return {
-            "classes": water_classes(arrays["after"], arrays.get("before"), fitted["threshold"]),
-            "index": arrays["after"],
+            "classes": water_classes(index["after"], index.get("before"), fitted["threshold"]),
+            "index": index["after"],
         }
 
     def product_title(self, config: OpticalFloodConfig, opened: Opened) -> str:

@@ -86,11 +86,13 @@ def flood_classes(
         dropped = (ratio < thresholds["change"]) & (after < thresholds["relaxed_water_after"])
         flooded = (water_after | dropped) & ~water_before
         permanent = water_after & water_before
-    classes = np.where(flooded, 2, np.where(permanent, 3, 1)).astype(np.uint8)
+    classes = np.ones(flooded.shape, np.uint8)  # flooded and permanent water never overlap
+    np.copyto(classes, np.uint8(3), where=permanent)
+    np.copyto(classes, np.uint8(2), where=flooded)
     if slope is not None:
         steep = np.nan_to_num(slope, nan=0.0) > max_slope_deg
         classes[steep & (classes == 2)] = 1
-    classes[~valid] = FLOOD.nodata
+    np.copyto(classes, np.uint8(FLOOD.nodata), where=~valid)
     return classes
 
 
@@ -251,8 +253,9 @@ class SarFlood(IndexMethod):
         return ("after", "before", "ratio") if opened.details["change"] else ("after",)
 
     def store_keys(self, config: SarFloodConfig, opened: Opened) -> tuple[str, ...]:
-        """The same measures, filtered once and read back by the classification."""
-        return self.sample_keys(config, opened)
+        """The filtered dates, filtered once and read back by the classification (which recomputes the
+        log-ratio, a subtraction, rather than storing it)."""
+        return ("after", "before") if opened.details["change"] else ("after",)
 
     def measures_halo_px(self, config: SarFloodConfig, opened: Opened) -> int:
         """Half the speckle filter window (none without a filter)."""
@@ -314,16 +317,17 @@ class SarFlood(IndexMethod):
         """Flood classes (uint8) and the driving measure (log-ratio, or after backscatter; float32) of one
         block, from the stored measures and slope (degrees), core-window shape.
         """
-        change = "ratio" in arrays
+        change = "before" in arrays
+        ratio = arrays["after"] - arrays["before"] if change else None
         classes = flood_classes(
             arrays["after"],
             arrays.get("before"),
-            arrays.get("ratio"),
+            ratio,
             fitted["thresholds"],
             arrays.get("slope"),
             config.max_slope_deg,
         )
-        return {"classes": classes, "measure": arrays["ratio" if change else "after"]}
+        return {"classes": classes, "measure": ratio if ratio is not None else arrays["after"]}
 
     def product_title(self, config: SarFloodConfig, opened: Opened) -> str:
         """Flood extent (Sentinel-1)."""

@@ -94,6 +94,7 @@ class VegetationLoss(IndexMethod):
     scheme = VEGETATION_LOSS
     config_type = VegetationLossConfig
     measure_output = "ndmi_drop"
+    pointwise_measures = True
     params = (
         ImageInput("BEFORE", "Before image", "Optical image before the loss; its grid is the output grid.",
                    key="before", title="before image"),

@@ -34,6 +34,7 @@ class RasterOutput:
     description: str = ""
     scheme: ClassScheme | None = None
     qml: str | None = None
+    options: tuple[str, ...] | None = None  # GeoTIFF creation options (None: :func:`creation_options`)
 
     def style_text(self) -> str | None:
         """The ``.qml`` to write next to the raster (paletted for classified outputs)."""
@@ -48,18 +49,24 @@ def check_output_path(path: str) -> None:
         raise OutputError(f"Output '{path}' must be a GeoTIFF (.tif).")
 
 
+TILING = ("TILED=YES", f"BLOCKXSIZE={TILE_PX}", f"BLOCKYSIZE={TILE_PX}", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS")
+
+
 def creation_options(data_type: str) -> list[str]:
-    """GeoTIFF creation options of every ChangeLens raster: 256 px tiles, fast DEFLATE with a predictor."""
-    return [
-        "TILED=YES",
-        f"BLOCKXSIZE={TILE_PX}",
-        f"BLOCKYSIZE={TILE_PX}",
-        "COMPRESS=DEFLATE",
-        "ZLEVEL=1",
-        f"PREDICTOR={3 if data_type == 'Float32' else 2}",
-        "BIGTIFF=IF_SAFER",
-        "NUM_THREADS=ALL_CPUS",
-    ]
+    """GeoTIFF creation options of every ChangeLens raster: 256 px tiles and DEFLATE (read by every GDAL).
+
+    Float measures: fast DEFLATE with the floating-point predictor. Class rasters: fast DEFLATE without
+    a predictor (differences of class codes compress worse than the codes, and cost time).
+    """
+    predictor = ["PREDICTOR=3"] if data_type == "Float32" else []
+    return [*TILING, "COMPRESS=DEFLATE", "ZLEVEL=1", *predictor]
+
+
+def scratch_options() -> tuple[str, ...]:
+    """Creation options of temporary measures that the same run reads back: ZSTD level 1 (cheapest to write
+    and read) when this GDAL has it, else no compression; never seen by another program."""
+    have = gdal.GetDriverByName("GTiff").GetMetadataItem("DMD_CREATIONOPTIONLIST") or ""
+    return (*TILING, "COMPRESS=ZSTD", "ZSTD_LEVEL=1") if "ZSTD" in have else (*TILING, "COMPRESS=NONE")
 
 
 class RasterWriter:
@@ -71,7 +78,12 @@ class RasterWriter:
         self.path = path
         try:
             self._ds = gdal.GetDriverByName("GTiff").Create(
-                path, grid.width_px, grid.height_px, 1, _TYPES[spec.data_type], options=creation_options(spec.data_type)
+                path,
+                grid.width_px,
+                grid.height_px,
+                1,
+                _TYPES[spec.data_type],
+                options=list(spec.options) if spec.options is not None else creation_options(spec.data_type),
             )
         except RuntimeError as exc:
             raise OutputError(f"Cannot create '{spec.path}': {exc}") from exc
