@@ -20,6 +20,7 @@ from ..errors import BandCountError, BandNotFoundError, NotARasterError
 from .windows import Window
 
 BandSpec = Union[int, str]
+_EXACT_IN_FLOAT32 = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_Float32)
 
 _S2_LIKE = re.compile(r"^(?:SR_)?B0*(\d{1,2})(A?)$")
 
@@ -156,6 +157,10 @@ class BandReader:
         self.radiometry = radiometry or band_radiometry(src_band) or Radiometry()
         self.name = (src_band.GetDescription() or f"band {index}").strip()
         self._lock: ContextManager[object] = contextlib.nullcontext()
+        # Types whose every value is a float32 (and integer nodata values): GDAL converts while it copies.
+        self._as_float32 = self._band.DataType in _EXACT_IN_FLOAT32 and all(
+            float(np.float32(v)) == v and v == round(v) for v in self._nodata_values
+        )
 
     @property
     def pixels(self) -> gdal.Dataset:
@@ -189,18 +194,24 @@ class BandReader:
         """Like :meth:`read`, for rows ``first, first + step, ...`` of ``window`` only: float32 of shape
         ``(len(range(first, window.height, step)), window.width)``, each pixel as :meth:`read` gives it."""
         with self._lock:
-            raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+            raw = self._band.ReadAsArray(
+                window.col_off,
+                window.row_off,
+                window.width,
+                window.height,
+                buf_type=gdal.GDT_Float32 if self._as_float32 else None,
+            )
             mask = (
                 self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
                 if self._use_mask
                 else None
             )
         if step != 1 or first:
-            raw = raw[first::step]
+            raw = np.ascontiguousarray(raw[first::step])
             mask = mask[first::step] if mask is not None else None
-        data = raw.astype(np.float32, copy=True)
+        data = raw if self._as_float32 and raw.flags.writeable else raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
-            np.copyto(data, np.float32(np.nan), where=raw == value)
+            np.copyto(data, np.float32(np.nan), where=raw == (np.float32(value) if self._as_float32 else value))
         if mask is not None:
             np.copyto(data, np.float32(np.nan), where=mask == 0)
         if self.radiometry.scale != 1.0:
