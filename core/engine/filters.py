@@ -166,17 +166,25 @@ def refined_lee(intensity: np.ndarray, size: int = 7, looks: float = DEFAULT_LOO
     win_w = _windows(weight, size)
     out = np.empty((rows, cols), np.float64)
     var_noise = 1.0 / looks
+    all_valid = bool(valid.all())
     for k in range(8):
         sel = mask_index == k
         if not sel.any():
             continue
-        m = masks[k]
         v = win_v[sel]
-        w = win_w[sel] * m
+        if all_valid:  # every weight is 1: the weights are the mask (the same values, without gathering them)
+            w = np.broadcast_to(masks[k].astype(np.float64), v.shape)
+        else:
+            w = win_w[sel]
+            w *= masks[k]
         n = w.sum(axis=(-2, -1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = (v * w).sum(axis=(-2, -1)) / n
-            var = ((v - mean[:, None, None]) ** 2 * w).sum(axis=(-2, -1)) / n
+            vw = np.multiply(v, w)  # the same products and sums as before, in fewer temporaries
+            mean = vw.sum(axis=(-2, -1)) / n
+            np.subtract(v, mean[:, None, None], out=v)
+            np.multiply(v, v, out=v)  # x ** 2 is x * x
+            np.multiply(v, w, out=v)
+            var = v.sum(axis=(-2, -1)) / n
             var_x = (var - mean * mean * var_noise) / (1.0 + var_noise)
             b = np.clip(var_x / var, 0.0, 1.0)
         b[~np.isfinite(b)] = 0.0

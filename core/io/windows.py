@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-STRIP_WIDTH_PX = 2048
+STRIP_WIDTH_PX = 4096
 STRIP_HEIGHT_PX = 256
 
 
 def strip_shape(width_px: int) -> tuple[int, int]:
-    """(width, height) of a processing block: 2048 px wide (or the raster's width) and 256 rows.
+    """(width, height) of a processing block: full-width strips up to 4096 px wide and 256 rows.
 
-    256 x 2048 blocks align with the 256 px tiles ChangeLens writes, so a block never splits an output
-    tile; at 2 MB to 8 MB an array, the blocks in flight on several threads stay small.
+    256 rows match the 256 px tiles ChangeLens writes, so a block never splits an output tile. The
+    shape is part of the results of block-wise filters (the refined Lee filter's box means are sums
+    over the block), so it stays what it was.
     """
     return min(width_px, STRIP_WIDTH_PX), STRIP_HEIGHT_PX
 
