@@ -2,8 +2,9 @@
 
 The images are aligned on the first one's grid (optionally resampled to the model's
 pixel size), their bands are found by description from the model metadata and
-prepared as it says (on a reader thread, ahead of the model), and overlapping tiles
-go through onnxruntime in batches.
+prepared as it says, and overlapping tiles go through onnxruntime in batches
+(:mod:`.streaming`: batches are read and prepared on one thread and blended and written
+on another while the model runs the next one).
 Class probabilities are blended with :mod:`tiling` weights into accumulators that
 hold one band of tiles only: as soon as the rows above the next tile row are final
 they are classified and written, so memory depends on the tile size and raster
@@ -13,31 +14,26 @@ width, never on the raster height. All-no-data tiles are skipped.
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-import numpy as np
+from typing import Sequence
 
 from ..engine.measure import scratch_folder
-from ..errors import InputError, ModelError, ParameterError
+from ..errors import InputError, ParameterError
 from ..gdal_state import gdal_exceptions
-from ..io.grid import RESAMPLING, Grid, pixel_area_rows_m2
+from ..io.grid import RESAMPLING
 from ..io.raster import bounded_gdal_cache
-from ..io.windows import Window
 from ..outputs.products import MapProduct, with_final_paths
 from ..outputs.stats import ClassStats
 from ..outputs.styles import qml_pseudocolor
 from ..outputs.transaction import Transaction
 from ..outputs.writer import OutputSet, RasterOutput, check_output_path
 from ..progress import Log, Progress, no_log, no_progress, report
-from .graph import GraphIO, check_graph, feed, input_channels, probabilities
-from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs, read_tile
+from .graph import check_graph, input_channels
+from .inputs import DATE_LABELS, missing_dem_message, prepare_inputs
 from .meta import ModelMeta, read_model_metadata, with_overrides
 from .runtime import device_label, get_session
-from .tiling import RowAccumulator, tile_starts, tile_weights
+from .streaming import stream_tiles
 
 GDAL_CACHE_BYTES = 64 << 20
 
@@ -89,23 +85,6 @@ def _apply_overrides(meta: ModelMeta, config: InferenceConfig, label: str) -> Mo
     if config.threshold is not None and meta.class_count != 2:
         raise ParameterError(f"A threshold applies to two-class models only; model '{label}' has {meta.class_count}.")
     return with_overrides(meta, tile_size_px=tile, tile_overlap_px=overlap, threshold=config.threshold)
-
-
-def _classify(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
-    if meta.threshold is not None:
-        classes = (probs[1] >= np.float32(meta.threshold)).astype(np.uint8)
-    elif meta.class_count == 2:  # argmax of two, without argmax's int64 temporary (ties go to class 0)
-        classes = (probs[1] > probs[0]).astype(np.uint8)
-    else:
-        classes = np.argmax(probs, axis=0).astype(np.uint8)
-    classes[~has] = meta.scheme.nodata
-    return classes
-
-
-def _measure(meta: ModelMeta, probs: np.ndarray, has: np.ndarray) -> np.ndarray:
-    measure = probs[1].copy() if meta.class_count == 2 else probs.max(axis=0)
-    measure[~has] = np.nan
-    return measure
 
 
 def measure_name(meta: ModelMeta) -> str:
@@ -196,7 +175,11 @@ def _run_model(
             folder,
         )
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
-            tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
+            report(progress, 0.0)
+            with bounded_gdal_cache(GDAL_CACHE_BYTES):
+                tiles = stream_tiles(
+                    meta, io, session, inputs, out, stats, batch_size, label, lambda f: report(progress, f)
+                )
             staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
         del inputs  # release the slope raster before its scratch folder goes
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
@@ -220,150 +203,3 @@ def _run_model(
         ),
         seconds=time.perf_counter() - started,
     )
-
-
-class _TileReader(threading.Thread):
-    """Reads and prepares tiles in raster order on one background thread, a few tiles ahead.
-
-    Reading overlaps with ``session.run`` (which releases the GIL); only this thread touches
-    the input datasets. Items: ``("tile", row, window, values, terrain, valid)``, ``("row", row)`` after
-    each tile row, or ``("error", exception)``.
-    """
-
-    def __init__(self, meta: ModelMeta, inputs: PreparedInputs, rows: list[int], cols: list[int], depth: int) -> None:
-        super().__init__(name="changelens-tile-reader", daemon=True)
-        self.meta, self.inputs, self.rows, self.cols = meta, inputs, rows, cols
-        self.items: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=depth)
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        grid, tile = self.inputs.grid, self.meta.tile_size_px
-        try:
-            for k, row in enumerate(self.rows):
-                for col in self.cols:
-                    window = Window(col, row, min(tile, grid.width_px - col), min(tile, grid.height_px - row))
-                    self._put(("tile", k, window, *read_tile(self.meta, self.inputs, window, tile)))
-                self._put(("row", k))
-        except _Stopped:
-            return
-        except Exception as exc:  # handed to the main thread, which raises it
-            self._put(("error", exc))
-
-    def _put(self, item: tuple[Any, ...]) -> None:
-        while True:
-            if self.stopped.is_set():
-                raise _Stopped
-            try:
-                self.items.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def get(self) -> tuple[Any, ...]:
-        """The next item; re-raises the reader's error."""
-        item = self.items.get()
-        if item[0] == "error":
-            raise item[1]
-        return item
-
-    def close(self) -> None:
-        """Stop reading (after a cancel or an error) and wait for the thread."""
-        self.stopped.set()
-        self.join()
-
-
-class _Stopped(Exception):
-    """The reader thread was asked to stop."""
-
-
-def _stream(
-    meta: ModelMeta,
-    io: GraphIO,
-    session: Any,
-    inputs: PreparedInputs,
-    out: OutputSet,
-    stats: ClassStats,
-    batch_size: int,
-    label: str,
-    progress: Progress,
-) -> tuple[int, int]:
-    """The tile-row loop; returns (tiles run, tiles skipped)."""
-    grid = inputs.grid
-    tile, overlap = meta.tile_size_px, meta.tile_overlap_px
-    rows = tile_starts(grid.height_px, tile, overlap)
-    cols = tile_starts(grid.width_px, tile, overlap)
-    acc = RowAccumulator(meta.class_count, tile, grid.width_px)
-    run = skipped = 0
-    report(progress, 0.0)
-    with bounded_gdal_cache(GDAL_CACHE_BYTES):
-        reader = _TileReader(meta, inputs, rows, cols, depth=2 * batch_size)
-        reader.start()
-        try:
-            batch: list[tuple[np.ndarray, np.ndarray, Window]] = []
-            for k in range(len(rows)):
-                while True:
-                    item = reader.get()
-                    if item[0] == "row":
-                        break
-                    _kind, _k, window, values, terrain, valid = item
-                    acc.mark_valid(valid, window)
-                    if not valid.any():
-                        skipped += 1
-                        continue
-                    batch.append((values, terrain, window))
-                    if len(batch) == batch_size:
-                        _run_batch(meta, io, session, batch, acc, grid, label)
-                        run += len(batch)
-                        batch = []
-                        report(progress, (k + window.col_end / grid.width_px) / len(rows))
-                if batch:
-                    _run_batch(meta, io, session, batch, acc, grid, label)
-                    run += len(batch)
-                    batch = []
-                end = rows[k + 1] if k + 1 < len(rows) else grid.height_px
-                row0, count = acc.row0, end - acc.row0
-                for col, probs, has in acc.finished(count):
-                    _write_piece(meta, out, stats, grid, probs, has, Window(col, row0, probs.shape[2], count))
-                acc.advance(count)
-                report(progress, (k + 1) / len(rows))
-        finally:
-            reader.close()
-    return run, skipped
-
-
-def _run_batch(
-    meta: ModelMeta,
-    io: GraphIO,
-    session: Any,
-    batch: list[tuple[np.ndarray, np.ndarray, Window]],
-    acc: RowAccumulator,
-    grid: Grid,
-    label: str,
-) -> None:
-    stacked = np.stack([values for values, _t, _w in batch])
-    terrain = np.stack([t for _v, t, _w in batch]) if meta.terrain else None
-    try:
-        raw = session.run([io.output], feed(meta, io, stacked, terrain))[0]
-    except Exception as exc:  # onnxruntime's own exception types
-        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelError(
-            f"onnxruntime failed on a tile of model '{label}' ({text}); check the model's metadata."
-        ) from exc
-    probs = probabilities(meta, raw[: len(batch)], label, meta.tile_size_px)
-    for p, (_values, _terrain, window) in zip(probs, batch):
-        weights = tile_weights(
-            meta.tile_size_px, meta.tile_overlap_px, window.row_off, window.col_off, grid.height_px, grid.width_px
-        )
-        acc.add(p, weights, window)
-
-
-def _write_piece(
-    meta: ModelMeta, out: OutputSet, stats: ClassStats, grid: Grid, probs: np.ndarray, has: np.ndarray, window: Window
-) -> None:
-    if window.size == 0:
-        return
-    classes = _classify(meta, probs, has)
-    out.write("classes", window, classes)
-    if "probability" in out:
-        out.write("probability", window, _measure(meta, probs, has))
-    stats.add(classes, pixel_area_rows_m2(grid, window.row_off, window.height))
