@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test test-qgis check-qt6 lint package bench bench-polygonize clean eval demo models check-models
+.PHONY: test test-qgis check-qt6 lint package bench bench-methods bench-inference bench-models bench-polygonize clean eval demo models check-models
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -42,11 +42,22 @@ lint: $(VENV)/.ready
 package:
 	$(SYS_PYTHON) tools/package.py
 
-## Benchmarks (not timed tests): memory and speed on large generated rasters. OUT=<file.json>
+## Benchmarks (not timed tests), medians of interleaved repeats, machine load recorded, in OUT=<file.json>:
+## every index method through qgis_process.bin vs qgis:rastercalculator and gdal_calc.py on generated
+## 10980 px pairs (COMPARE=<older checkout> adds it as a side), a model run end to end vs bare session.run,
+## and a full 10980 px Sentinel-2 pair through each bundled model. Scenes are kept in BENCH_DATA.
 OUT ?= build/bench.json
-bench: $(VENV)/.ready
-	$(PY) tools/bench_dnbr.py --out $(OUT)
+BENCH_DATA ?= build/bench-data
+bench: bench-methods bench-inference bench-models
+
+bench-methods: $(VENV)/.ready
+	$(PY) tools/bench_methods.py --out $(OUT) --workdir $(BENCH_DATA) $(if $(COMPARE),--compare-root $(COMPARE))
+
+bench-inference: $(VENV)/.ready
 	nice -n 10 $(PY) tools/bench_inference.py --out $(OUT)
+
+bench-models: $(VENV)/.ready
+	$(PY) tools/bench_bundled_models.py --out $(OUT) --workdir $(BENCH_DATA)
 
 ## Polygons + statistics from a generated 10980 x 10980 class raster (>= 100 000 regions): time and peak RSS.
 bench-polygonize:

@@ -1,10 +1,13 @@
-"""Inference benchmark: streamed tiled inference vs bare session.run, flat memory, and the Deepness way.
+"""Inference benchmark: a model run end to end (qgis_process) and streamed in core vs bare session.run,
+flat memory, and the Deepness way.
 
     python tools/bench_inference.py --out build/bench.json [--size 4096] [--rss-sizes 2048 8192] [--device cpu]
 
-Every measurement runs in its own subprocess (fresh session, isolated peak RSS from
-``getrusage``). Writes/merges the key ``inference`` (``--key``) into the JSON file ``--out`` and
-prints a table. Numbers depend on the machine and on its load: the JSON records both.
+Every measurement runs in its own process (fresh session, isolated peak RSS): ``qgis_process.bin run
+changelens:runmodel`` timed from outside (``/usr/bin/time -v``; start-up, model load, reads and
+writes included), the core pipeline, and bare ``session.run`` on the same number of batches of
+the same shapes with the same threads. Repeats are interleaved; medians and ratios (``*_ratio``)
+go under the key ``inference`` (``--key``) of the JSON file ``--out``, with the machine load.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,9 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_models  # noqa: E402
 from onnx_metadata import core_module as _core  # noqa: E402
+from qgis_process_runner import enable_plugin, environment  # noqa: E402
 
 TILE, OVERLAP, BATCH = 256, 32, 4
 META = {
@@ -180,6 +187,43 @@ def _spawn(kind: str, model: str, images: tuple[str, str], size: int, args: argp
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _qgis_env(workdir: str) -> dict[str, str]:
+    """An isolated QGIS profile with this checkout as the enabled ChangeLens plugin."""
+    plugins = Path(workdir) / "plugins"
+    plugins.mkdir(exist_ok=True)
+    link = plugins / "changelens"
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+    env = environment(Path(workdir) / "profile", plugins)
+    # qgis_process runs QGIS's Python: give it this interpreter's onnxruntime, as `pip install --user` would.
+    onnxruntime_dir = str(Path(_onnxruntime_file()).parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (onnxruntime_dir, env.get("PYTHONPATH", "")) if p)
+    enable_plugin(env)
+    return env
+
+
+def _onnxruntime_file() -> str:
+    import onnxruntime
+
+    return onnxruntime.__file__
+
+
+def _qgis(model: str, images: tuple[str, str], args: argparse.Namespace, env: dict[str, str]) -> dict:
+    """``qgis_process.bin run changelens:runmodel`` as one process: wall seconds and peak RSS."""
+    device = [key for key, _label, _provider in _core("models.runtime").DEVICES].index(args.device)
+    cmd = ["/usr/bin/time", "-v", "qgis_process.bin", "run", "changelens:runmodel", "--", f"MODEL_FILE={model}",
+           f"IMAGE={images[0]}", f"AFTER={images[1]}", f"THREADS={args.threads}", f"BATCH_SIZE={BATCH}",
+           f"DEVICE={device}", f"OUTPUT_CLASSES={Path(args.workdir) / 'qgis_classes.tif'}"]  # fmt: skip
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"qgis_process failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
+    return {"seconds": seconds, "peak_rss_mb": rss, "load_1min_before": load}
+
+
 def _images(workdir: str, size: int) -> tuple[str, str]:
     paths = []
     for seed, name in ((1, "before"), (2, "after")):
@@ -209,7 +253,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--workdir", default="")
     parser.add_argument("--key", default="inference", help="JSON key to write (e.g. inference_cuda)")
-    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats of the timed runs (best kept)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of the timed runs (medians)")
     parser.add_argument("--worker", choices=sorted(WORKERS))
     for name in ("--model", "--before", "--after", "--tag"):
         parser.add_argument(name, default="", help=argparse.SUPPRESS)
@@ -228,12 +272,15 @@ def _run(args: argparse.Namespace) -> int:
     unet, params, light = _models(args.workdir)
     load_before = os.getloadavg()
     images = _images(args.workdir, args.size)
-    # Interleaved repeats, best of each: the machine is shared and its load drifts.
-    runs: dict[str, list[dict]] = {"pipeline": [], "bare": [], "deepness": []}
+    env = _qgis_env(args.workdir)
+    # Interleaved repeats, medians: the machine is shared and its load drifts.
+    runs: dict[str, list[dict]] = {"qgis_process": [], "pipeline": [], "bare": [], "deepness": []}
     for repeat in range(args.repeats):
+        runs["qgis_process"].append(_qgis(unet, images, args, env))
         for kind in ("pipeline", "bare") + (("deepness",) if repeat == 0 else ()):
             runs[kind].append(_spawn(kind, unet, images, args.size, args, "unet"))
-    pipeline, bare, deepness = (min(runs[k], key=lambda r: r["seconds"]) for k in ("pipeline", "bare", "deepness"))
+    qgis, pipeline, bare, deepness = (_median_run(runs[k]) for k in ("qgis_process", "pipeline", "bare", "deepness"))
+    pairs = [q["seconds"] / b["seconds"] for q, b in zip(runs["qgis_process"], runs["bare"])]
     rss = {}
     for size in args.rss_sizes:
         imgs = _images(args.workdir, size)
@@ -260,12 +307,20 @@ def _run(args: argparse.Namespace) -> int:
         "tile_px": TILE,
         "overlap_px": OVERLAP,
         "batch": BATCH,
+        "batch_size": BATCH,
+        "qgis_process_s": round(qgis["seconds"], 2),
+        "qgis_process_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["qgis_process"]), 1),
+        "qgis_process_vs_bare_ratio": round(qgis["seconds"] / bare["seconds"], 3),
+        "qgis_process_vs_bare_median_pair_ratio": round(statistics.median(pairs), 3),
+        "goal_ratio": 1.10,
         "pipeline_s": round(pipeline["seconds"], 2),
         "bare_session_run_s": round(bare["seconds"], 2),
+        "pipeline_vs_bare_ratio": round(pipeline["seconds"] / bare["seconds"], 3),
         "overhead_pct": round(100.0 * (pipeline["seconds"] / bare["seconds"] - 1.0), 1),
         "pipeline_session_run_s": round(pipeline["session_run_seconds"], 2),
         "overhead_in_process_pct": round(100.0 * (pipeline["seconds"] / pipeline["session_run_seconds"] - 1.0), 1),
         "all_runs_s": {k: [round(r["seconds"], 2) for r in v] for k, v in runs.items()},
+        "qgis_process_load_1min_before": [round(r["load_1min_before"], 2) for r in runs["qgis_process"]],
         "repeats": args.repeats,
         "deepness_way_s": round(deepness["seconds"], 2),
         "pipeline_peak_rss_mb": round(pipeline["peak_rss_mb"], 1),
@@ -293,8 +348,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median time (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+
+
 def _table(r: dict) -> None:
     rows = [
+        ("end to end, qgis_process.bin (s)", f"{r['qgis_process_s']:.1f}"),
+        ("  ratio to bare session.run (goal <= 1.10)", f"{r['qgis_process_vs_bare_ratio']:.3f}"),
         ("model parameters", f"{r['model']['parameters']:,}"),
         (f"tiles ({r['size_px']}^2, {r['tile_px']} px, overlap {r['overlap_px']})", str(r["tiles"])),
         ("end-to-end streamed inference (s)", f"{r['pipeline_s']:.1f}"),

@@ -140,37 +140,42 @@ def old_size(path: Path, scratch: Path) -> int:
     return size
 
 
-def run_case(case: Case, args: argparse.Namespace, env: dict[str, str], work: Path) -> dict:
-    """Interleaved repeats of the three sides of ``case``; medians, ratios, output sizes."""
+def run_case(case: Case, args: argparse.Namespace, envs: dict[str, dict[str, str]], work: Path) -> dict:
+    """Interleaved repeats of every side of ``case`` (the order rotates); medians, ratios, output sizes.
+
+    ``envs`` maps a ChangeLens side (``changelens``, and ``changelens_before`` for an older checkout)
+    to the environment whose plugin path holds that checkout.
+    """
     before, after = bench_scenes.scene(work / "scenes", case.scene, args.size)
-    out = work / "out"
-    out.mkdir(exist_ok=True)
-    cmds = commands(case, {"before": before, "after": after}, out)
+    files = {"before": before, "after": after}
+    outs = {side: work / "out" / side for side in envs}
+    cmds = {}
+    for side, folder in outs.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        cmds[side] = commands(case, files, folder)["changelens"]
+    cmds.update({k: v for k, v in commands(case, files, work / "out").items() if k != "changelens"})
     sides = list(cmds)
     runs: dict[str, list[dict]] = {side: [] for side in sides}
     for repeat in range(args.repeats):
-        for side in sides[repeat % 3 :] + sides[: repeat % 3]:
-            mine = (
-                [f"{case.method}_{key}" for _p, key in case.params[2:]]
-                if side == "changelens"
-                else [
-                    f"{case.method}_{side.replace('_', '')}" if side == "raster_calculator" else f"{case.method}_{side}"
-                ]
+        shift = repeat % len(sides)
+        for side in sides[shift:] + sides[:shift]:
+            folder = outs.get(side, work / "out")
+            stem = (
+                case.method
+                if side in envs
+                else f"{case.method}_{side.replace('raster_calculator', 'rastercalculator')}"
             )
-            for stale in (p for stem in mine for p in out.glob(f"{stem}.*")):
-                stale.unlink()  # every side writes a new file
-            runs[side].append(timed(cmds[side], env))
+            for stale in folder.glob(f"{stem}*.*"):
+                stale.unlink()  # every side writes new files
+            runs[side].append(timed(cmds[side], envs.get(side, envs["changelens"])))
             sys.stderr.write(f"{case.method} {side}: {runs[side][-1]}\n")
     median = {side: statistics.median(r["seconds"] for r in runs[side]) for side in sides}
     fastest = min(("raster_calculator", "gdal_calc"), key=lambda s: median[s])
-    pairs = [o["seconds"] / min(r["seconds"], g["seconds"]) for o, r, g in zip(*runs.values())]
-    peak = max(r["peak_rss_mb"] for r in runs["changelens"])
-    sizes = {}
-    for _param, key in case.params[2:]:
-        path = out / f"{case.method}_{key}.tif"
-        new, old = path.stat().st_size, old_size(path, work)
-        sizes[key] = {"bytes": new, "previous_deflate_bytes": old, "size_vs_previous_ratio": round(new / old, 3)}
-    return {
+    pairs = [
+        o["seconds"] / min(r["seconds"], g["seconds"])
+        for o, r, g in zip(runs["changelens"], runs["raster_calculator"], runs["gdal_calc"])
+    ]
+    result = {
         "note": case.note,
         "runs": runs,
         "median_s": median,
@@ -179,11 +184,47 @@ def run_case(case: Case, args: argparse.Namespace, env: dict[str, str], work: Pa
         "median_pair_ratio": round(statistics.median(pairs), 3),
         "vs_raster_calculator_ratio": round(median["changelens"] / median["raster_calculator"], 3),
         "vs_gdal_calc_ratio": round(median["changelens"] / median["gdal_calc"], 3),
-        "changelens_peak_rss_mb": peak,
+        "changelens_peak_rss_mb": max(r["peak_rss_mb"] for r in runs["changelens"]),
         "goal": {"ratio": GOAL_RATIO, "peak_rss_mb": GOAL_PEAK_MB},
-        "meets_goal": median["changelens"] / median[fastest] <= GOAL_RATIO and peak <= GOAL_PEAK_MB,
-        "output_sizes": sizes,
     }
+    result["meets_goal"] = (
+        result["vs_fastest_calculator_ratio"] <= GOAL_RATIO and result["changelens_peak_rss_mb"] <= GOAL_PEAK_MB
+    )
+    if "changelens_before" in runs:
+        result["before_vs_fastest_calculator_ratio"] = round(median["changelens_before"] / median[fastest], 3)
+        result["after_vs_before_ratio"] = round(median["changelens"] / median["changelens_before"], 3)
+        result["changelens_before_peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs["changelens_before"])
+    result["output_sizes"] = sizes(case, outs, work)
+    return result
+
+
+def sizes(case: Case, outs: dict[str, Path], work: Path) -> dict[str, dict]:
+    """Bytes of each ChangeLens output, of the same pixels with the previous creation options, and of the
+    older checkout's file when it ran."""
+    found = {}
+    for _param, key in case.params[2:]:
+        path = outs["changelens"] / f"{case.method}_{key}.tif"
+        new, old = path.stat().st_size, old_size(path, work)
+        entry = {"bytes": new, "previous_deflate_bytes": old, "size_vs_previous_ratio": round(new / old, 3)}
+        earlier = outs.get("changelens_before", Path("-")) / path.name
+        if earlier.exists():
+            entry["before_bytes"] = earlier.stat().st_size
+            entry["size_vs_before_ratio"] = round(new / earlier.stat().st_size, 3)
+        found[key] = entry
+    return found
+
+
+def plugin_env(work: Path, name: str, root: Path) -> dict[str, str]:
+    """An isolated QGIS profile whose plugin path holds ``root`` as the enabled ChangeLens."""
+    plugins = work / f"plugins_{name}"
+    plugins.mkdir(parents=True, exist_ok=True)
+    link = plugins / "changelens"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(root.resolve(), target_is_directory=True)
+    env = environment(work / f"profile_{name}", plugins)
+    enable_plugin(env)
+    return env
 
 
 def main() -> int:
@@ -193,30 +234,25 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=str(ROOT / "build" / "bench-data"), help="scenes are kept here")
     parser.add_argument("--only", default="", help="comma-separated method ids")
-    parser.add_argument("--plugin-root", default=str(ROOT), help="the plugin tree to measure (e.g. an older checkout)")
+    parser.add_argument("--compare-root", default="", help="an older checkout, measured in the same run as a side")
     parser.add_argument("--key", default="methods", help="JSON key to write")
     args = parser.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    plugins = work / "plugins"
-    link = plugins / "changelens"
-    plugins.mkdir(exist_ok=True)
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(Path(args.plugin_root).resolve(), target_is_directory=True)
-    env = environment(work / "profile", plugins)
-    enable_plugin(env)
+    envs = {"changelens": plugin_env(work, "changelens", ROOT)}
+    if args.compare_root:
+        envs["changelens_before"] = plugin_env(work, "before", Path(args.compare_root))
     only = {m for m in args.only.split(",") if m}
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1_5_15_before": os.getloadavg()},
         "raster_px": f"{args.size}x{args.size}",
         "repeats": args.repeats,
-        "plugin_root": str(Path(args.plugin_root).resolve()),
+        "compared_with": str(Path(args.compare_root).resolve()) if args.compare_root else None,
         "commands": {c.method: commands(c, {"before": "BEFORE.tif", "after": "AFTER.tif"}, Path("OUT")) for c in CASES},
     }
     for case in CASES:
         if not only or case.method in only:
-            result[case.method] = run_case(case, args, env, work)
+            result[case.method] = run_case(case, args, envs, work)
     result["machine"]["load_avg_1_5_15_after"] = os.getloadavg()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

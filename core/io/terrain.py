@@ -9,7 +9,7 @@ from osgeo import gdal, osr
 from ..errors import InputError, NoOverlapError
 from ..progress import Log, no_log
 from .grid import Grid, grid_of, intersection_window, metres_per_degree, warp_to_grid
-from .raster import BandReader, open_raster
+from .raster import BandReader, bounded_gdal_cache, open_raster
 
 
 def _utm_epsg(lon: float, lat: float) -> int:
@@ -62,14 +62,15 @@ def slope_reader(dem_path: str, grid: Grid, folder: str, log: Log = no_log) -> B
         raise NoOverlapError("The DEM does not overlap the image: give a DEM that covers the mapped area.") from exc
     metric, scale = _metric_dem(dem, dem_grid, log)
     path = os.path.join(folder, "slope.tif")
-    gdal.DEMProcessing(
-        path,
-        metric,
-        "slope",
-        options=gdal.DEMProcessingOptions(
-            computeEdges=True, scale=scale, format="GTiff", creationOptions=["TILED=YES"]
-        ),
-    )
+    with bounded_gdal_cache():  # without a cap GDAL's cache would fill with the whole DEM and slope
+        gdal.DEMProcessing(
+            path,
+            metric,
+            "slope",
+            options=gdal.DEMProcessingOptions(
+                computeEdges=True, scale=scale, format="GTiff", creationOptions=["TILED=YES"]
+            ),
+        )
     slope = open_raster(path)
     log("Slope computed on the DEM's own grid and resampled (bilinear) onto the image grid.")
     return BandReader(slope, 1, warp_to_grid(slope, grid, "bilinear"))
