@@ -23,6 +23,7 @@ import time
 from typing import Any, Iterator, Mapping
 
 from .engine.measure import measure_pass, sample_pass, scratch_folder
+from .engine.parallel import StreamConfig
 from .engine.stream import stream
 from .errors import ParameterError
 from .gdal_state import gdal_exceptions
@@ -90,6 +91,7 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
         grid = opened.grid
         fitted: dict[str, Any] = {}
         stored = {}
+        blocks = StreamConfig(block_width_px=method.block_width_px)
         sampled, kept = method.sample_keys(config, opened), method.store_keys(config, opened)
         two_pass = bool(sampled or kept)
         if two_pass:
@@ -97,9 +99,11 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
             first = sub_progress(progress, 0.0, 0.5)
             halo = method.measures_halo_px(config, opened)
             if method.pointwise_measures and not kept and not halo:
-                sampler = sample_pass(grid, opened.readers, measures, sampled, first)
+                sampler = sample_pass(grid, opened.readers, measures, sampled, first, blocks)
             else:
-                stored, sampler = measure_pass(grid, opened.readers, measures, kept, scratch, first, halo, sampled)
+                stored, sampler = measure_pass(
+                    grid, opened.readers, measures, kept, scratch, first, halo, sampled, blocks
+                )
             fitted = method.fit(config, opened, {k: sampler.values(k) for k in sampled}, log)
         specs = method.output_specs(config, opened, fitted)
         wanted = {  # an output the run cannot make (e.g. a direction from 4 bands) has no spec
@@ -116,6 +120,7 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
                 sub_progress(progress, 0.5 if two_pass else 0.0, 1.0),
                 {method.class_output: stats},
                 halo_px=method.halo_px(config),
+                config=blocks,
             )
             staged = {key: out.staged_path(key) for key in wanted}
         opened.keep.clear()

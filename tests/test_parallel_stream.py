@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from changelens.core.engine.parallel import ENV_WORKERS, StreamConfig, run_ordered
 from changelens.core.engine.stream import stream
+from changelens.core.engine.threshold import Sampler
 from changelens.core.errors import CancelledError
 from changelens.core.gdal_state import gdal_exceptions
 from changelens.core.io.grid import align_many, grid_of
 from changelens.core.io.handles import ThreadReaders, reopen
 from changelens.core.io.raster import BandReader, open_raster
-from changelens.core.io.windows import Window
+from changelens.core.io.windows import Window, block_windows
 from changelens.core.methods import method_by_id
 from changelens.core.methods.declaration import RunRequest
 from changelens.core.outputs.writer import OutputSet, RasterOutput
@@ -204,3 +205,20 @@ def test_thread_readers_reopen_files_and_views(tmp_path) -> None:  # noqa: ANN00
                 assert np.array_equal(values[key], reader.read(window), equal_nan=True), key
         local.close()
         del view
+
+
+def test_the_sample_and_its_order_do_not_depend_on_the_block_width() -> None:
+    image = _noisy((300, 9000), 5, 0.0, 1.0)
+    image[::7, ::5] = np.nan
+    expected = []  # what 4096 px blocks gave: each block's sampled pixels, row by row
+    step = Sampler(9000, 300, max_values=20000).step
+    for window in block_windows(9000, 300, 4096, 256):
+        part = image[window.row_off : window.row_end, window.col_off : window.col_end]
+        part = part[(-window.row_off) % step :: step, (-window.col_off) % step :: step]
+        expected.append(part[np.isfinite(part)].ravel())
+    for width in (4096, 2048, 1000, 9000, 333):
+        sampler = Sampler(9000, 300, max_values=20000)
+        for window in block_windows(9000, 300, width, 256):
+            sampler.add("x", image[window.row_off : window.row_end, window.col_off : window.col_end], window.row_off,
+                        window.col_off)  # fmt: skip
+        assert sampler.values("x").tobytes() == np.concatenate(expected).tobytes(), width

@@ -51,6 +51,7 @@ def measure_pass(
     progress: Progress,
     halo_px: int = 0,
     sampled: Sequence[str] | None = None,
+    config: StreamConfig | None = None,
 ) -> tuple[dict[str, BandReader], Sampler]:
     """First pass of a two-pass method: stream ``compute``, keep ``keys`` on disk, sample ``sampled``.
 
@@ -67,7 +68,7 @@ def measure_pass(
         for key in keys
     }
     with OutputSet(grid, dict(specs)) as out:
-        stream(grid, readers, compute, out, progress, halo_px=halo_px, sample=(sampler, to_sample))
+        stream(grid, readers, compute, out, progress, halo_px=halo_px, sample=(sampler, to_sample), config=config)
     stored = {}
     for key, spec in specs.items():
         ds = open_raster(spec.path)
@@ -91,22 +92,22 @@ def sample_pass(
     """
     config = config or StreamConfig()
     sampler = Sampler(grid.width_px, grid.height_px)
-    block_w, block_h = strip_shape(grid.width_px)
+    block_w, block_h = strip_shape(grid.width_px, config.block_width_px)
     total = count_blocks(grid.width_px, grid.height_px, block_w, block_h)
     local = ThreadReaders(readers) if config.worker_count() > 1 else None
 
-    def work(window: Window) -> dict[str, np.ndarray]:
+    def work(window: Window) -> dict[str, tuple[int, int, np.ndarray]]:
         first, step = sampler.sampled_rows(window.row_off, window.height)
         if first >= window.height:
             return {}
         mine = local.get() if local is not None else readers
         arrays = {key: reader.read_rows(window, first, step) for key, reader in mine.items()}
         results = compute(arrays, HaloWindow(window, window))
-        return {key: sampler.take_columns(results[key], window.col_off) for key in sampled}
+        return {key: sampler.take_columns(results[key], window.row_off, window.col_off) for key in sampled}
 
     done = 0
 
-    def consume(parts: dict[str, np.ndarray]) -> None:
+    def consume(parts: dict[str, tuple[int, int, np.ndarray]]) -> None:
         nonlocal done
         for key, part in parts.items():
             sampler.extend(key, part)

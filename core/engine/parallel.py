@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
 from ..gdal_state import gdal_exceptions
+from ..io.windows import STRIP_WIDTH_PX
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,11 +35,13 @@ ENV_WORKERS = "CHANGELENS_BLOCK_THREADS"
 
 @dataclass(frozen=True)
 class StreamConfig:
-    """How many threads compute blocks (0 = automatic: the CPU count, at most 4; 1 = no worker thread)
-    and how many blocks may be in flight at once (0 = twice the worker count)."""
+    """How many threads compute blocks (0 = automatic: the CPU count, at most 4; 1 = no worker thread),
+    how many blocks may be in flight at once (0 = one more than the workers: one being written) and
+    how wide a block is (256 rows high)."""
 
     workers: int = 0
     blocks_in_flight: int = 0
+    block_width_px: int = STRIP_WIDTH_PX
 
     def worker_count(self) -> int:
         """Threads that compute blocks; ``CHANGELENS_BLOCK_THREADS`` overrides the automatic choice."""
@@ -52,7 +55,7 @@ class StreamConfig:
     def in_flight(self) -> int:
         """Blocks submitted but not yet consumed (at least one per worker)."""
         workers = self.worker_count()
-        return max(self.blocks_in_flight or 2 * workers, workers)
+        return max(self.blocks_in_flight or workers + 1, workers)
 
 
 class _Stopped(Exception):

@@ -29,7 +29,7 @@ from .parallel import StreamConfig, run_ordered
 from .threshold import Sampler
 
 Compute = Callable[[Mapping[str, np.ndarray], HaloWindow], Mapping[str, np.ndarray]]
-STREAM_CACHE_BYTES = 96 << 20  # GDAL block cache while streaming: reads of the blocks in flight, tiles being written
+STREAM_CACHE_BYTES = 48 << 20  # GDAL block cache while streaming: reads of the blocks in flight, tiles being written
 
 
 @dataclass
@@ -39,7 +39,7 @@ class _Block:
     window: HaloWindow
     written: dict[str, np.ndarray]
     counts: dict[str, BlockCounts]
-    samples: dict[str, np.ndarray]
+    samples: dict[str, tuple[int, int, np.ndarray]]
 
 
 def stream(
@@ -59,12 +59,12 @@ def stream(
     ``compute`` returns 2-D arrays of the core window's shape. Only the keys ``outputs``
     holds are written. ``stats`` maps output keys to :class:`ClassStats` that accumulate class
     areas of those outputs; ``sample`` names a :class:`Sampler` and the result keys it samples.
-    ``config`` sets the worker threads (default: automatic). Raises :class:`CancelledError` when
+    ``config`` sets the worker threads (default: automatic) and the block width. Raises :class:`CancelledError` when
     ``progress`` says stop, and any error of a worker; the caller's :class:`OutputSet` then
     removes partial files.
     """
     config = config or StreamConfig()
-    block_w, block_h = strip_shape(grid.width_px)
+    block_w, block_h = strip_shape(grid.width_px, config.block_width_px)
     total = count_blocks(grid.width_px, grid.height_px, block_w, block_h)
     threaded = config.worker_count() > 1
     local = ThreadReaders(readers) if threaded else None

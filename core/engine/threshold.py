@@ -109,12 +109,21 @@ def method_label(method: str) -> str:
     return dict(THRESHOLD_METHODS).get(method, method)
 
 
+ORDER_BLOCK_PX = 4096  # samples are kept in the order 4096-column blocks gave them, whatever the blocks
+
+
 class Sampler:
-    """Collects a regular sample (every ``step``-th row and column) of measures over a whole raster."""
+    """Collects a regular sample (every ``step``-th row and column) of measures over a whole raster.
+
+    The sampled pixels are the same whatever the blocks; so is their order, which some fits see
+    (sums): pixels come row by row within column groups of 4096 px, as the 4096 px blocks of
+    earlier versions gave them, whatever block width a pass streams.
+    """
 
     def __init__(self, width_px: int, height_px: int, max_values: int = MAX_SAMPLE) -> None:
         self.step = max(1, math.ceil(math.sqrt(width_px * height_px / max_values)))
-        self.parts: dict[str, list[np.ndarray]] = {}
+        self.parts: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+        self._values: dict[str, np.ndarray] = {}
 
     def add(self, key: str, array: np.ndarray, row_off: int, col_off: int = 0) -> None:
         """Add the sampled pixels of ``array`` (a core window's 2-D array whose top-left pixel is at
@@ -122,31 +131,42 @@ class Sampler:
         """
         self.extend(key, self.take(array, row_off, col_off))
 
-    def take(self, array: np.ndarray, row_off: int, col_off: int = 0) -> np.ndarray:
-        """The finite sampled pixels (1-D) of ``array`` placed at ``row_off``, ``col_off``; pure, so a
+    def take(self, array: np.ndarray, row_off: int, col_off: int = 0) -> tuple[int, int, np.ndarray]:
+        """The sampled pixels of ``array`` (2-D) placed at ``row_off``, ``col_off``: a pure function, so a
         worker thread can take them and the calling thread :meth:`extend` in raster order."""
         r0 = (-row_off) % self.step
         c0 = (-col_off) % self.step
-        part = array[r0 :: self.step, c0 :: self.step]
-        return part[np.isfinite(part)].ravel()
+        return row_off, col_off, np.array(array[r0 :: self.step, c0 :: self.step])
 
     def sampled_rows(self, row_off: int, height: int) -> tuple[int, int]:
         """(first, step): the rows of a window at ``row_off`` (``height`` rows) that hold sampled pixels."""
         return (-row_off) % self.step, self.step
 
-    def take_columns(self, rows: np.ndarray, col_off: int) -> np.ndarray:
-        """The finite sampled pixels (1-D) of ``rows`` (2-D: only the sampled rows of a window whose first
-        column is ``col_off``), in the order :meth:`take` gives them for the whole window."""
-        part = rows[:, (-col_off) % self.step :: self.step]
-        return part[np.isfinite(part)].ravel()
+    def take_columns(self, rows: np.ndarray, row_off: int, col_off: int) -> tuple[int, int, np.ndarray]:
+        """Like :meth:`take` for ``rows`` (2-D) that hold only the sampled rows of a window at ``row_off``,
+        ``col_off``."""
+        return row_off, col_off, np.array(rows[:, (-col_off) % self.step :: self.step])
 
-    def extend(self, key: str, part: np.ndarray) -> None:
-        """Append 1-D pixels taken by :meth:`take` (in raster order, so the sample never depends on threads)."""
-        self.parts.setdefault(key, []).append(part)
+    def extend(self, key: str, part: tuple[int, int, np.ndarray]) -> None:
+        """Keep a part made by :meth:`take` (its pixels 2-D: sampled rows x sampled columns; parts arrive in
+        raster order, so the sample never depends on threads), split at the 4096 px column groups."""
+        row_off, col_off, pixels = part
+        columns = col_off + (-col_off) % self.step + self.step * np.arange(pixels.shape[1])
+        groups = columns // ORDER_BLOCK_PX
+        cuts = np.flatnonzero(np.diff(groups)) + 1
+        for start, end in zip([0, *cuts], [*cuts, pixels.shape[1]]):
+            self.parts.setdefault(key, []).append((row_off, int(columns[start]) if end > start else col_off,
+                                                   pixels[:, start:end]))  # fmt: skip
 
     def values(self, key: str) -> np.ndarray:
-        """All sampled finite values of ``key`` as one 1-D array (empty float32 when none)."""
-        parts = self.parts.get(key, [])
-        if len(parts) > 1:  # keep one array: the parts are not held twice
-            self.parts[key] = parts = [np.concatenate(parts)]
-        return parts[0] if parts else np.empty(0, np.float32)
+        """All sampled finite values of ``key`` as one 1-D array (the measure's type; empty float32 when none)."""
+        if key not in self._values:
+            groups: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+            for row_off, col_off, part in self.parts.pop(key, []):
+                groups.setdefault((row_off, col_off // ORDER_BLOCK_PX), []).append((col_off, part))
+            pieces = []
+            for _group, members in sorted(groups.items()):
+                rows = np.hstack([part for _col, part in sorted(members, key=lambda m: m[0])])
+                pieces.append(rows[np.isfinite(rows)].ravel())
+            self._values[key] = np.concatenate(pieces) if pieces else np.empty(0, np.float32)
+        return self._values[key]

@@ -13,14 +13,13 @@ STRIP_WIDTH_PX = 4096
 STRIP_HEIGHT_PX = 256
 
 
-def strip_shape(width_px: int) -> tuple[int, int]:
-    """(width, height) of a processing block: full-width strips up to 4096 px wide and 256 rows.
+def strip_shape(width_px: int, block_width_px: int = STRIP_WIDTH_PX) -> tuple[int, int]:
+    """(width, height) of a processing block: ``block_width_px`` (4096 by default) or the raster's width,
+    and 256 rows.
 
-    256 rows match the 256 px tiles ChangeLens writes, so a block never splits an output tile. The
-    shape is part of the results of block-wise filters (the refined Lee filter's box means are sums
-    over the block), so it stays what it was.
+    256 rows match the 256 px tiles ChangeLens writes, so a block never splits an output tile.
     """
-    return min(width_px, STRIP_WIDTH_PX), STRIP_HEIGHT_PX
+    return min(width_px, block_width_px), STRIP_HEIGHT_PX
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,13 @@ def change_vector(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def change_vector_bands(
-    model: BandModel, d1: Sequence[np.ndarray], d2: Sequence[np.ndarray]
+    model: BandModel, d1: Sequence[np.ndarray], d2: Sequence[np.ndarray], direction: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`change_vector` of ``model.apply(d1, d2)`` band by band, without (bands, rows, cols) stacks.
 
     ``d1``, ``d2`` are sequences of 2-D float32 bands of one shape; the float64 arithmetic and the order
     of the sum over bands are those of the stacked form, so the magnitude (float32, rows x cols) and the
-    direction (two bands only) are identical to it, in a fraction of the memory.
+    direction (two bands only, and only when ``direction``) are identical to it, in a fraction of the memory.
     """
     total: np.ndarray | None = None
     diffs = []
@@ -65,7 +65,7 @@ def change_vector_bands(
         z2 *= model.gain2[k]
         z2 += model.offset2[k]
         np.subtract(z2, z1, out=z2)
-        if len(d1) == 2:
+        if direction and len(d1) == 2:
             diffs.append(z2.copy())
         np.multiply(z2, z2, out=z2)
         if total is None:
@@ -74,8 +74,8 @@ def change_vector_bands(
             total += z2
     assert total is not None, "at least one band"
     magnitude = np.sqrt(total, out=total).astype(np.float32)
-    direction = None
+    angle = None
     if diffs:
-        direction = (np.degrees(np.arctan2(diffs[1], diffs[0])) + 360.0) % 360.0
-        direction[~np.isfinite(magnitude)] = np.nan
-    return magnitude, direction
+        angle = (np.degrees(np.arctan2(diffs[1], diffs[0])) + 360.0) % 360.0
+        angle[~np.isfinite(magnitude)] = np.nan
+    return magnitude, angle

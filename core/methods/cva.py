@@ -318,7 +318,7 @@ class ChangeVectors(IndexMethod):
         for note in model.notes:
             log(note)
         log(f"Per-band normalisation: {dict(NORMALISATIONS)[config.normalisation]}.")
-        magnitude, _ = change_vector_bands(model, list(stack[:n, :, None]), list(stack[n:, :, None]))
+        magnitude, _ = change_vector_bands(model, list(stack[:n, :, None]), list(stack[n:, :, None]), False)
         if config.threshold_method == "user":
             threshold = config.user_threshold
         else:
@@ -338,7 +338,10 @@ class ChangeVectors(IndexMethod):
         """
         n, halo = fitted["n"], config.smooth_px // 2
         magnitude, direction = change_vector_bands(
-            fitted["model"], [arrays[f"d1_{k}"] for k in range(n)], [arrays[f"d2_{k}"] for k in range(n)]
+            fitted["model"],
+            [arrays[f"d1_{k}"] for k in range(n)],
+            [arrays[f"d2_{k}"] for k in range(n)],
+            "direction" in fitted.get("wanted", ("direction",)),  # not computed when nobody asked for it
         )
         if halo:
             missing = ~np.isfinite(core_of(magnitude, window))

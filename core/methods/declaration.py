@@ -186,6 +186,9 @@ class IndexMethod:
     # Measures of a pixel depend on that pixel alone (no neighbourhood, no block statistics): a first pass that
     # stores nothing then reads and computes only the sampled rows.
     pointwise_measures: ClassVar[bool] = False
+    # Columns per streamed block (256 rows high): narrow blocks keep memory small with several threads.
+    # A method whose results depend on the block (sums over a block) keeps the width it always had.
+    block_width_px: ClassVar[int] = 2048
     radiometry_param: ClassVar[str] = ""  # the Choice that sets the reflectance conversion, if any
     min_area_param: ClassVar[str] = "MIN_AREA_M2"
 

@@ -147,6 +147,7 @@ class SarFlood(IndexMethod):
     scheme = FLOOD
     config_type = SarFloodConfig
     measure_output = "measure"
+    block_width_px = 4096  # the refined Lee filter's box means are sums over a block: keep the blocks it had
     params = (
         ImageInput("BEFORE", "Before image (optional)", "Sentinel-1 GRD before the flood (VV and/or VH); its grid is "
                    "the output grid. Without it, every dark-water pixel after the event counts as flooded.",
