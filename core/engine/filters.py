@@ -167,34 +167,38 @@ def refined_lee(intensity: np.ndarray, size: int = 7, looks: float = DEFAULT_LOO
     out = np.empty((rows, cols), np.float64)
     var_noise = 1.0 / looks
     all_valid = bool(valid.all())
-    for k in range(8):
-        sel = mask_index == k
-        if not sel.any():
-            continue
-        v = win_v[sel]
-        if all_valid:  # every weight is 1: the weights are the mask (the same values, without gathering them)
-            w = np.broadcast_to(masks[k].astype(np.float64), v.shape)
-        else:
-            w = win_w[sel]
-            w *= masks[k]
-        n = w.sum(axis=(-2, -1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vw = np.multiply(v, w)  # the same products and sums as before, in fewer temporaries
-            mean = vw.sum(axis=(-2, -1)) / n
-            np.subtract(v, mean[:, None, None], out=v)
-            np.multiply(v, v, out=v)  # x ** 2 is x * x
-            np.multiply(v, w, out=v)
-            var = v.sum(axis=(-2, -1)) / n
-            var_x = (var - mean * mean * var_noise) / (1.0 + var_noise)
-            b = np.clip(var_x / var, 0.0, 1.0)
-        b[~np.isfinite(b)] = 0.0
-        centre_v = filled[h : h + rows, h : h + cols][sel]
-        out[sel] = mean + b * (centre_v - mean)
+    centre_values = filled[h : h + rows, h : h + cols]
+    band = max(1, GATHER_PX // max(cols, 1))  # rows whose windows are gathered at once: little memory
+    for r0 in range(0, rows, band):
+        part = slice(r0, min(r0 + band, rows))
+        for k in range(8):
+            sel = mask_index[part] == k
+            if not sel.any():
+                continue
+            v = win_v[part][sel]
+            if all_valid:  # every weight is 1: the weights are the mask (the same values, without gathering them)
+                w = np.broadcast_to(masks[k].astype(np.float64), v.shape)
+            else:
+                w = win_w[part][sel]
+                w *= masks[k]
+            n = w.sum(axis=(-2, -1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                vw = np.multiply(v, w)  # the same products and sums per pixel as ever, in fewer temporaries
+                mean = vw.sum(axis=(-2, -1)) / n
+                np.subtract(v, mean[:, None, None], out=v)
+                np.multiply(v, v, out=v)  # x ** 2 is x * x
+                np.multiply(v, w, out=v)
+                var = v.sum(axis=(-2, -1)) / n
+                var_x = (var - mean * mean * var_noise) / (1.0 + var_noise)
+                b = np.clip(var_x / var, 0.0, 1.0)
+            b[~np.isfinite(b)] = 0.0
+            out[part][sel] = mean + b * (centre_values[part][sel] - mean)
     out[~valid[h : h + rows, h : h + cols]] = np.nan
     return out.astype(np.float32)
 
 
-CHUNK_ROWS = 32
+CHUNK_ROWS = 32  # part of the results: the box means are sums over a chunk
+GATHER_PX = 8192  # pixels whose 7 x 7 windows are gathered at once by the refined Lee filter
 
 
 def speckle_filter(db: np.ndarray, method: str, size: int, scale: str) -> np.ndarray:
