@@ -18,18 +18,16 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, osr
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qgis_process_runner import enable_plugin, environment  # noqa: E402
+from bench_qgis import plugin_env, timed  # noqa: E402
 
 gdal.UseExceptions()
 BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
@@ -108,22 +106,13 @@ def run(name: str, files: dict[str, str], args: argparse.Namespace, env: dict[st
     params += [f"DEM={files['dem']}"] if terrain else []
     params += [f"OUTPUT_CLASSES={out / f'{name}_classes.tif'}"]
     load = os.getloadavg()
-    started = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-v", "qgis_process.bin", "run", "changelens:runmodel", "--", *params],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
-    tiles = re.search(r"(\d+) tile\(s\) run through the model, (\d+) skipped", proc.stdout + proc.stderr)
+    run = timed(["qgis_process.bin", "run", "changelens:runmodel", "--", *params], env)
+    tiles = re.search(r"(\d+) tile\(s\) run through the model, (\d+) skipped", run["output"])
     return {
-        "minutes": round(seconds / 60.0, 2),
-        "seconds": round(seconds, 1),
-        "peak_rss_mb": round(rss, 1),
+        "minutes": round(run["seconds"] / 60.0, 2),
+        "seconds": run["seconds"],
+        "cpu_seconds": run["cpu_seconds"],
+        "peak_rss_mb": run["peak_rss_mb"],
         "tiles_run": int(tiles.group(1)) if tiles else None,
         "load_1_5_15_before": [round(v, 2) for v in load],
         "load_1_5_15_after": [round(v, 2) for v in os.getloadavg()],
@@ -141,17 +130,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(args.workdir)
     files = scene(work / "scenes", args.size)
-    plugins = work / "plugins"
-    plugins.mkdir(exist_ok=True)
-    link = plugins / "changelens"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(ROOT, target_is_directory=True)
-    env = environment(work / "profile", plugins)
-    import onnxruntime  # qgis_process runs QGIS's Python: give it this interpreter's onnxruntime
-
-    env["PYTHONPATH"] = str(Path(onnxruntime.__file__).parent.parent)
-    enable_plugin(env)
+    env = plugin_env(work, "changelens", onnxruntime=True)
     out = work / "out"
     out.mkdir(exist_ok=True)
     only = [m for m in args.only.split(",") if m] or list(MODELS)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -27,11 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_models  # noqa: E402
+from bench_qgis import plugin_env, timed  # noqa: E402
 from onnx_metadata import core_module as _core  # noqa: E402
-from qgis_process_runner import enable_plugin, environment  # noqa: E402
 
 TILE, OVERLAP, BATCH = 256, 32, 4
 META = {
@@ -187,41 +185,14 @@ def _spawn(kind: str, model: str, images: tuple[str, str], size: int, args: argp
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _qgis_env(workdir: str) -> dict[str, str]:
-    """An isolated QGIS profile with this checkout as the enabled ChangeLens plugin."""
-    plugins = Path(workdir) / "plugins"
-    plugins.mkdir(exist_ok=True)
-    link = plugins / "changelens"
-    if not link.exists():
-        link.symlink_to(ROOT, target_is_directory=True)
-    env = environment(Path(workdir) / "profile", plugins)
-    # qgis_process runs QGIS's Python: give it this interpreter's onnxruntime, as `pip install --user` would.
-    onnxruntime_dir = str(Path(_onnxruntime_file()).parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (onnxruntime_dir, env.get("PYTHONPATH", "")) if p)
-    enable_plugin(env)
-    return env
-
-
-def _onnxruntime_file() -> str:
-    import onnxruntime
-
-    return onnxruntime.__file__
-
-
 def _qgis(model: str, images: tuple[str, str], args: argparse.Namespace, env: dict[str, str]) -> dict:
-    """``qgis_process.bin run changelens:runmodel`` as one process: wall seconds and peak RSS."""
+    """``qgis_process.bin run changelens:runmodel`` as one process: wall seconds, peak RSS, load."""
     device = [key for key, _label, _provider in _core("models.runtime").DEVICES].index(args.device)
-    cmd = ["/usr/bin/time", "-v", "qgis_process.bin", "run", "changelens:runmodel", "--", f"MODEL_FILE={model}",
-           f"IMAGE={images[0]}", f"AFTER={images[1]}", f"THREADS={args.threads}", f"BATCH_SIZE={BATCH}",
-           f"DEVICE={device}", f"OUTPUT_CLASSES={Path(args.workdir) / 'qgis_classes.tif'}"]  # fmt: skip
-    load = os.getloadavg()[0]
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"qgis_process failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
-    return {"seconds": seconds, "peak_rss_mb": rss, "load_1min_before": load}
+    run = timed(["qgis_process.bin", "run", "changelens:runmodel", "--", f"MODEL_FILE={model}", f"IMAGE={images[0]}",
+                 f"AFTER={images[1]}", f"THREADS={args.threads}", f"BATCH_SIZE={BATCH}", f"DEVICE={device}",
+                 f"OUTPUT_CLASSES={Path(args.workdir) / 'qgis_classes.tif'}"], env)  # fmt: skip
+    run.pop("output")
+    return run
 
 
 def _images(workdir: str, size: int) -> tuple[str, str]:
@@ -253,6 +224,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--workdir", default="")
     parser.add_argument("--key", default="inference", help="JSON key to write (e.g. inference_cuda)")
+    parser.add_argument("--compare-root", default="", help="an older checkout, run end to end in the same repeats")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of the timed runs (medians)")
     parser.add_argument("--worker", choices=sorted(WORKERS))
     for name in ("--model", "--before", "--after", "--tag"):
@@ -272,11 +244,15 @@ def _run(args: argparse.Namespace) -> int:
     unet, params, light = _models(args.workdir)
     load_before = os.getloadavg()
     images = _images(args.workdir, args.size)
-    env = _qgis_env(args.workdir)
+    work = Path(args.workdir)
+    env = plugin_env(work, "changelens", onnxruntime=True)
+    before_env = plugin_env(work, "before", Path(args.compare_root), onnxruntime=True) if args.compare_root else None
     # Interleaved repeats, medians: the machine is shared and its load drifts.
     runs: dict[str, list[dict]] = {"qgis_process": [], "pipeline": [], "bare": [], "deepness": []}
     for repeat in range(args.repeats):
         runs["qgis_process"].append(_qgis(unet, images, args, env))
+        if before_env is not None:
+            runs.setdefault("qgis_process_before", []).append(_qgis(unet, images, args, before_env))
         for kind in ("pipeline", "bare") + (("deepness",) if repeat == 0 else ()):
             runs[kind].append(_spawn(kind, unet, images, args.size, args, "unet"))
     qgis, pipeline, bare, deepness = (_median_run(runs[k]) for k in ("qgis_process", "pipeline", "bare", "deepness"))
@@ -321,6 +297,7 @@ def _run(args: argparse.Namespace) -> int:
         "overhead_in_process_pct": round(100.0 * (pipeline["seconds"] / pipeline["session_run_seconds"] - 1.0), 1),
         "all_runs_s": {k: [round(r["seconds"], 2) for r in v] for k, v in runs.items()},
         "qgis_process_load_1min_before": [round(r["load_1min_before"], 2) for r in runs["qgis_process"]],
+        **_before(runs, bare),
         "repeats": args.repeats,
         "deepness_way_s": round(deepness["seconds"], 2),
         "pipeline_peak_rss_mb": round(pipeline["peak_rss_mb"], 1),
@@ -346,6 +323,18 @@ def _run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(data, indent=2))
     _table(result)
     return 0
+
+
+def _before(runs: dict[str, list[dict]], bare: dict) -> dict:
+    """The older checkout's end-to-end figures, when it ran (``--compare-root``)."""
+    if "qgis_process_before" not in runs:
+        return {}
+    before = _median_run(runs["qgis_process_before"])
+    return {
+        "qgis_process_before_s": round(before["seconds"], 2),
+        "qgis_process_before_vs_bare_ratio": round(before["seconds"] / bare["seconds"], 3),
+        "qgis_process_before_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["qgis_process_before"]), 1),
+    }
 
 
 def _median_run(runs: list[dict]) -> dict:

@@ -19,11 +19,8 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_scenes  # noqa: E402
-from qgis_process_runner import enable_plugin, environment  # noqa: E402
+from bench_qgis import plugin_env, timed  # noqa: E402
 
 gdal.UseExceptions()
 GOAL_RATIO = 0.5
@@ -97,23 +94,6 @@ CASES = (
 )  # fmt: skip
 
 
-def timed(cmd: list[str], env: dict[str, str] | None) -> dict[str, float]:
-    """Run ``cmd`` as its own process under /usr/bin/time -v: wall and CPU seconds, peak RSS, load before."""
-    load = os.getloadavg()[0]
-    start = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    field = lambda name: float(re.search(rf"{name}: ([\d.]+)", proc.stderr).group(1))  # noqa: E731
-    return {
-        "seconds": round(seconds, 2),
-        "cpu_seconds": round(field(r"User time \(seconds\)") + field(r"System time \(seconds\)"), 2),
-        "peak_rss_mb": round(field(r"Maximum resident set size \(kbytes\)") / 1024, 1),
-        "load_1min_before": round(load, 2),
-    }
-
-
 def commands(case: Case, files: dict[str, str], out: Path) -> dict[str, list[str]]:
     """The three command lines of ``case``: ChangeLens, the raster calculator, gdal_calc.py."""
     names = {date: Path(path).stem for date, path in files.items()}
@@ -167,7 +147,9 @@ def run_case(case: Case, args: argparse.Namespace, envs: dict[str, dict[str, str
             )
             for stale in folder.glob(f"{stem}*.*"):
                 stale.unlink()  # every side writes new files
-            runs[side].append(timed(cmds[side], envs.get(side, envs["changelens"])))
+            run = timed(cmds[side], envs.get(side, envs["changelens"]))
+            run.pop("output")
+            runs[side].append(run)
             sys.stderr.write(f"{case.method} {side}: {runs[side][-1]}\n")
     median = {side: statistics.median(r["seconds"] for r in runs[side]) for side in sides}
     fastest = min(("raster_calculator", "gdal_calc"), key=lambda s: median[s])
@@ -214,19 +196,6 @@ def sizes(case: Case, outs: dict[str, Path], work: Path) -> dict[str, dict]:
     return found
 
 
-def plugin_env(work: Path, name: str, root: Path) -> dict[str, str]:
-    """An isolated QGIS profile whose plugin path holds ``root`` as the enabled ChangeLens."""
-    plugins = work / f"plugins_{name}"
-    plugins.mkdir(parents=True, exist_ok=True)
-    link = plugins / "changelens"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(root.resolve(), target_is_directory=True)
-    env = environment(work / f"profile_{name}", plugins)
-    enable_plugin(env)
-    return env
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
@@ -239,7 +208,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    envs = {"changelens": plugin_env(work, "changelens", ROOT)}
+    envs = {"changelens": plugin_env(work, "changelens")}
     if args.compare_root:
         envs["changelens_before"] = plugin_env(work, "before", Path(args.compare_root))
     only = {m for m in args.only.split(",") if m}
