@@ -10,8 +10,8 @@ import pytest
 from changelens.core.engine.filters import SPECKLE_FILTERS
 from changelens.core.engine.threshold import THRESHOLD_METHODS
 from changelens.core.io.grid import RESAMPLING
+from changelens.core.io.radiometry import RADIOMETRY_CHOICES
 from changelens.core.io.sar import SAR_SCALES
-from changelens.core.io.sensors import RADIOMETRY_CHOICES
 from changelens.core.methods.cva import NORMALISATIONS
 from changelens.core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES
 from changelens.core.methods.flood_sar import POLARISATIONS

@@ -145,7 +145,9 @@ def crop(ds: gdal.Dataset, window: Window) -> gdal.Dataset:
     return gdal.Translate("", ds, format="VRT", srcWin=[window.col_off, window.row_off, window.width, window.height])
 
 
-def warp_to_grid(ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear") -> gdal.Dataset:
+def warp_to_grid(
+    ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear", fill_value: float | None = None
+) -> gdal.Dataset:
     """A virtual (VRT) view of ``ds`` resampled onto ``grid``; outside pixels are NaN.
 
     Values keep their stored units (the source bands' scale/offset are applied by
@@ -156,6 +158,8 @@ def warp_to_grid(ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear") -> 
     if grid.same_as(grid_of(ds)):
         return ds
     src_nodata = [ds.GetRasterBand(i).GetNoDataValue() for i in range(1, ds.RasterCount + 1)]
+    if fill_value is not None and all(v is None for v in src_nodata):
+        src_nodata = [fill_value] * ds.RasterCount
     nodata = src_nodata[0]
     options = gdal.WarpOptions(
         format="VRT",
@@ -192,9 +196,16 @@ def align_pair(reference: gdal.Dataset, other: gdal.Dataset, resampling: str = "
 
 
 def align_many(
-    reference: gdal.Dataset, others: list[gdal.Dataset], resampling: str = "bilinear"
+    reference: gdal.Dataset,
+    others: list[gdal.Dataset],
+    resampling: str = "bilinear",
+    fill_values: list[float | None] | None = None,
 ) -> tuple[Grid, gdal.Dataset, list[gdal.Dataset]]:
-    """Like :func:`align_pair` for any number of rasters: the common grid is the intersection of all."""
+    """Like :func:`align_pair` for any number of rasters: the common grid is the intersection of all.
+
+    ``fill_values`` (one per other raster) are raw values the warp must not blend into valid
+    pixels (a product's no-data convention that the file does not flag).
+    """
     ref_grid = grid_of(reference)
     window = Window(0, 0, ref_grid.width_px, ref_grid.height_px)
     for ds in others:
@@ -202,7 +213,8 @@ def align_many(
         if window.size == 0:
             raise NoOverlapError("The rasters have no area in common: check that they cover the same place.")
     grid = ref_grid.subgrid(window)
-    return grid, crop(reference, window), [warp_to_grid(ds, grid, resampling) for ds in others]
+    fills = fill_values or [None] * len(others)
+    return grid, crop(reference, window), [warp_to_grid(ds, grid, resampling, f) for ds, f in zip(others, fills)]
 
 
 def pixel_area_rows_m2(grid: Grid, row_off: int, height_px: int) -> np.ndarray:

@@ -45,6 +45,8 @@ class BurnSeverityConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
 
     def __post_init__(self) -> None:
@@ -136,7 +138,11 @@ class BurnSeverity(IndexMethod):
             },
             shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
-        *common.reflectance("Resampling of the post-fire image onto the pre-fire grid", advanced=False),
+        *common.reflectance(
+            "Resampling of the post-fire image onto the pre-fire grid",
+            (("PRE", "before", "Pre-fire image"), ("POST", "after", "Post-fire image")),
+            advanced=False,
+        ),
         Text(
             "BREAKS",
             "Severity class breaks on dNBR (6 increasing values)",

@@ -42,7 +42,8 @@ def declared_dates(
         chosen = request.bands.get(image.key, {})
         roles = tuple(rename.get(role, role) for role in declared)
         bands = {rename.get(role, role): chosen.get(role) for role in declared}
-        dates.append(DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles)))
+        radiometry = getattr(request.config, f"radiometry_{image.key}", "same")
+        dates.append(DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry))
     return dates
 
 

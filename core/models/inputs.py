@@ -17,8 +17,8 @@ from osgeo import gdal
 
 from ..errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
 from ..io.grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
-from ..io.raster import BandReader, band_descriptions, find_band_by_name, open_raster
-from ..io.sensors import choose_radiometry, detect_sensor
+from ..io.pair import DateInput, plan_date
+from ..io.raster import BandReader, Radiometry, band_descriptions, find_band_by_name, open_raster
 from ..io.terrain import slope_reader
 from ..io.windows import Window
 from ..progress import Log, no_log
@@ -117,10 +117,16 @@ def prepare_inputs(
         )
     datasets = [open_raster(path) for path in images]
     indices = [_band_indices(meta, ds, label, model, band_numbers) for ds, label in zip(datasets, labels)]
+    convert = meta.values == "reflectance"
+    plans = []
+    for path, ds, idx, label in zip(images, datasets, indices, labels):
+        roles = {f"band{k}": index for k, index in enumerate(idx)}
+        plans.append(plan_date(DateInput(path, label, roles, label, tuple(roles)), ds, "auto", None, convert))
     if len(datasets) == 1:
         grid, views = grid_of(datasets[0]), [datasets[0]]
     else:
-        grid, ref_view, others = align_many(datasets[0], datasets[1:], resampling)
+        fills = [next(iter({p.validity.fills[i].primary for i in idx}), None) for p, idx in zip(plans[1:], indices[1:])]
+        grid, ref_view, others = align_many(datasets[0], datasets[1:], resampling, fills)
         views = [ref_view, *others]
     native = _pixel_size_m(grid)
     if meta.pixel_size_m and native and abs(native / meta.pixel_size_m - 1.0) > 0.05:
@@ -135,14 +141,16 @@ def prepare_inputs(
             )
     readers: list[list[BandReader]] = []
     stats: list[list[tuple[float | None, float | None]]] = []
-    for ds, view, idx, label in zip(datasets, views, indices, labels):
-        profile = detect_sensor(ds)
-        rads = [choose_radiometry(ds, i, profile, "auto") if meta.values == "reflectance" else None for i in idx]
-        date_readers = [BandReader(ds, i, view, rad) for i, rad in zip(idx, rads)]
+    for ds, view, idx, label, plan in zip(datasets, views, indices, labels, plans):
+        date_readers = [
+            BandReader(ds, i, view, plan.conversions[i] if convert else Radiometry(), plan.validity.fills.get(i))
+            for i in idx
+        ]
         readers.append(date_readers)
         used = ", ".join(f"{p.band} = band {i} ({r.name})" for p, i, r in zip(meta.bands, idx, date_readers))
-        source = date_readers[0].radiometry.source if meta.values == "reflectance" else "values as stored"
-        log(f"{label}: {used}; {source}.")
+        sources = "; ".join(dict.fromkeys(r.radiometry.source for r in date_readers)) if convert else "values as stored"
+        notes = f"; no data: {', '.join(plan.validity.notes)}" if plan.validity.notes else ""
+        log(f"{label} ({plan.profile.label}): {used}; {sources}{notes}.")
         stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
     log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
     terrain: list[BandReader] = []
