@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test lint package bench bench-polygonize clean eval demo models check-models
+.PHONY: test test-qgis check-qt6 lint package bench bench-polygonize clean eval demo models check-models
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -13,6 +13,17 @@ $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 ## Run the whole test suite headless (installs QGIS and the venv when missing).
 test: $(VENV)/.ready
 	$(VENV)/bin/pytest -q tests
+
+## The whole suite on another QGIS in a cached Debian chroot (QGIS=3.40: trixie, QGIS=3.44: sid; needs root).
+## Built on first use under $$CHANGELENS_QGIS_ENVS (default ~/.cache/changelens-qgis); PYTEST="..." passes arguments.
+QGIS ?= 3.40
+PYTEST ?= -q tests
+test-qgis:
+	bash tools/qgis_env.sh test $(QGIS) $(PYTEST)
+
+## Fail on Qt5-only API (exec_, unscoped enums, removed classes): QGIS 4 runs on Qt6.
+check-qt6:
+	$(SYS_PYTHON) tools/check_qt6.py
 
 ## Bundled ONNX models load, validate, match their cards' sha256 and map a known fixture (in `make test`).
 check-models: $(VENV)/.ready

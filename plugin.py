@@ -9,6 +9,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QDockWidget
 
 from .processing.base import icon
+from .processing.lifecycle import alive, processing_registry
 from .processing.provider import ChangeLensProvider
 
 MENU = "&ChangeLens"
@@ -69,7 +70,7 @@ class ChangeLensPlugin:
             from .ui.panel import ChangeLensDock
 
             self.dock = ChangeLensDock(self.iface.messageBar(), self.iface.mainWindow())
-            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
             self.dock.visibilityChanged.connect(self._sync_action)
         self.dock.setVisible(visible)
         if visible:
@@ -89,33 +90,54 @@ class ChangeLensPlugin:
         dialog = ModelManagerDialog(self.iface.mainWindow())
         if self.dock is not None:
             dialog.models_changed.connect(self.dock.panel.reload_methods)
-        dialog.exec_()
+        dialog.exec()
 
     def open_doctor(self) -> None:
         """The dependency doctor (onnxruntime for this QGIS)."""
         from .ui.doctor import DoctorDialog
 
-        DoctorDialog(self.iface.mainWindow()).exec_()
+        DoctorDialog(self.iface.mainWindow()).exec()
 
     def unload(self) -> None:
-        """Remove everything the plugin added."""
-        if self.dock is not None:
-            if self.dock.panel.run is not None:
-                self.dock.panel.cancel_run()
-            self.iface.removeDockWidget(self.dock)
-            self.dock.deleteLater()
-            self.dock = None
-        for position, action in enumerate(self.actions):
-            if position == 0:
-                self.iface.removeToolBarIcon(action)
-            self.iface.removePluginRasterMenu(MENU, action)
+        """Remove everything the plugin added.
+
+        Also runs while QGIS exits, when the registry, the main window or the dock may already be
+        destroyed: every step checks that what it touches is still alive (see processing/lifecycle.py).
+        """
+        self._remove_dock()
+        self._remove_actions()
+        self._remove_context_actions()
+        self._remove_provider()
+
+    def _remove_dock(self) -> None:
+        dock, self.dock = self.dock, None
+        if not alive(dock):
+            return
+        dock.panel.shutdown()  # cancels a run and detaches it, so a late result touches no deleted widget
+        if self.iface is not None:
+            self.iface.removeDockWidget(dock)
+        dock.deleteLater()
+
+    def _remove_actions(self) -> None:
+        actions, self.actions = self.actions, []
+        for position, action in enumerate(actions):
+            if not alive(action):
+                continue
+            if self.iface is not None:
+                if position == 0:
+                    self.iface.removeToolBarIcon(action)
+                self.iface.removePluginRasterMenu(MENU, action)
             action.deleteLater()
-        self.actions.clear()
-        if self.context_actions:
+
+    def _remove_context_actions(self) -> None:
+        actions, self.context_actions = self.context_actions, []
+        if actions:
             from processing.gui.ProviderActions import ProviderContextMenuActions
 
-            ProviderContextMenuActions.deregisterProviderContextMenuActions(self.context_actions)
-            self.context_actions = []
-        if self.provider is not None:
-            QgsApplication.processingRegistry().removeProvider(self.provider)
-            self.provider = None
+            ProviderContextMenuActions.deregisterProviderContextMenuActions(actions)
+
+    def _remove_provider(self) -> None:
+        provider, self.provider = self.provider, None
+        registry = processing_registry()
+        if alive(provider) and registry is not None and registry.providerById(provider.id()) is provider:
+            registry.removeProvider(provider)

@@ -135,11 +135,8 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
             for image in method.images()
             if image.key in opened.inputs
         ),
-        parameters=tuple(
-            [(f"Bands and conversion, {label}", text) for label, text in opened.used]
-            + method.parameter_values(config)
-            + method.extra_parameters(config, opened, fitted)
-        ),
+        parameters=tuple(method.parameter_values(config) + method.extra_parameters(config, opened, fitted)),
+        reading=tuple(opened.used),
         seconds=time.monotonic() - started,
     )
 

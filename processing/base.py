@@ -25,6 +25,7 @@ from ..core.gdal_state import gdal_exceptions
 from ..core.io.raster import open_raster
 from ..core.outputs.styles import sidecar_path
 from ..core.progress import Progress
+from .compat import FLAG_ADVANCED
 from .parameter_help import parameter_help
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -108,7 +109,7 @@ def raster_path(
 def advanced(alg: QgsProcessingAlgorithm, params: Sequence[QgsProcessingParameterDefinition]) -> None:
     """Add parameters flagged as advanced."""
     for param in params:
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        param.setFlags(param.flags() | FLAG_ADVANCED)
         alg.addParameter(param)
 
 

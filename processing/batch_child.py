@@ -24,6 +24,8 @@ from qgis.core import (
 )
 
 from ..core.batch import ScenePair, class_areas, is_classified, safe_name
+from .compat import FLAG_OPTIONAL
+from .lifecycle import disconnect
 from .outputs import CLASS_AREAS
 
 CHILD_RESULTS = "CHILD_RESULTS"  # a model's results of each of its steps
@@ -46,8 +48,8 @@ class PairFeedback(QgsProcessingFeedback):
             self.cancel()
 
     def close(self) -> None:
-        """Stop listening to the batch's cancel signal."""
-        self.parent_feedback.canceled.disconnect(self.cancel)
+        """Stop listening to the batch's cancel signal (the batch's feedback may already be gone)."""
+        disconnect(self.parent_feedback, "canceled", self.cancel)
 
     def setProgressText(self, text: str) -> None:  # noqa: N802 - Qt API
         self.parent_feedback.setProgressText(text)
@@ -159,7 +161,7 @@ def run_parameters(
             if file_name == QgsProcessing.TEMPORARY_OUTPUT:
                 file_name = output_file_name(definition)
         else:
-            optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+            optional = bool(definition.flags() & FLAG_OPTIONAL)
             if optional and not definition.createByDefault():
                 continue
             file_name = output_file_name(definition)

@@ -12,7 +12,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -23,15 +22,12 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
     QgsProcessingUtils,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.batch import (
     SUMMARY_FIELDS,
@@ -42,6 +38,7 @@ from ..core.batch import (
     unique_names,
     write_summary_csv,
 )
+from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
     PairFeedback,
@@ -55,11 +52,11 @@ from .batch_child import (
 )
 
 _FIELD_TYPES = {
-    "class_id": QVariant.Int,
-    "pixels": QVariant.LongLong,
-    "area_ha": QVariant.Double,
-    "percent": QVariant.Double,
-    "seconds": QVariant.Double,
+    "class_id": compat.FIELD_INT,
+    "pixels": compat.FIELD_LONGLONG,
+    "area_ha": compat.FIELD_DOUBLE,
+    "percent": compat.FIELD_DOUBLE,
+    "seconds": compat.FIELD_DOUBLE,
 }
 
 
@@ -134,19 +131,19 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         job = QgsProcessingParameterFile(
             self.JOB,
             'Job file (JSON, as for qgis_process: {"inputs": {...}})',
-            QgsProcessingParameterFile.File,
+            compat.FILE_BEHAVIOR_FILE,
             optional=True,
             fileFilter="Job files (*.json)",
         )
         advanced(self, [job])
         folder = QgsProcessingParameterFile(
-            self.INPUT_FOLDER, "Folder of scene pairs", QgsProcessingParameterFile.Folder, optional=True
+            self.INPUT_FOLDER, "Folder of scene pairs", compat.FILE_BEHAVIOR_FOLDER, optional=True
         )
         self.addParameter(folder)
         pair_list = QgsProcessingParameterFile(
             self.PAIR_LIST,
             "List of pairs (CSV or text: before,after[,name] per line)",
-            QgsProcessingParameterFile.File,
+            compat.FILE_BEHAVIOR_FILE,
             optional=True,
             fileFilter="Pair lists (*.csv *.txt);;All files (*.*)",
         )
@@ -180,7 +177,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT_SUMMARY,
                 "Summary table (pair, class, area_ha, status)",
-                QgsProcessing.TypeVector,
+                compat.SOURCE_VECTOR,
                 optional=True,
                 createByDefault=True,
             )
@@ -255,7 +252,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             )
         for name, value in extra.items():
             definition = alg.parameterDefinition(name)
-            optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+            optional = bool(definition.flags() & compat.FLAG_OPTIONAL)
             if definition.isDestination():
                 if value in (None, "", False) and not optional:
                     raise QgsProcessingException(f"{name} ({definition.description()}) cannot be skipped.")
@@ -303,11 +300,11 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
     def _summary_sink(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[Any, str, QgsFields]:
         fields = QgsFields()
         for key in SUMMARY_FIELDS:
-            fields.append(QgsField(key, _FIELD_TYPES.get(key, QVariant.String)))
+            fields.append(compat.make_field(key, _FIELD_TYPES.get(key, compat.FIELD_STRING)))
         if not parameters.get(self.OUTPUT_SUMMARY):
             return None, None, fields
         sink, dest = self.parameterAsSink(
-            parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
+            parameters, self.OUTPUT_SUMMARY, context, fields, compat.WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
         )
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT_SUMMARY))
@@ -372,7 +369,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         for row in rows if sink is not None else ():
             feature = QgsFeature(fields)
             feature.setAttributes([row.get(key) for key in SUMMARY_FIELDS])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         del sink  # close the table now, not whenever this frame is collected
         feedback.pushInfo(f"{succeeded} pair(s) succeeded, {failed} failed. Summary: {csv_path}")
         if succeeded == 0:

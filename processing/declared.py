@@ -36,7 +36,7 @@ from ..core.methods.declaration import (
     Text,
 )
 from .base import optional_band, optional_output, raster_path, run_core
-from .compat import NUMBER_DOUBLE, NUMBER_INTEGER
+from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
 
 
 def definition(param: Param) -> QgsProcessingParameterDefinition:
@@ -73,7 +73,7 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
     else:
         raise TypeError(f"no Processing parameter for {type(param).__name__}")
     if param.advanced:
-        made.setFlags(made.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        made.setFlags(made.flags() | FLAG_ADVANCED)
     return made
 
 

@@ -21,6 +21,7 @@ from qgis.core import (
 from ..core.models.edit import edit_metadata, read_document
 from ..core.models.meta import LAYOUTS, TASKS
 from .base import ChangeLensAlgorithm, Params, run_core
+from .compat import NUMBER_DOUBLE, NUMBER_INTEGER
 
 KEEP = "(keep)"
 
@@ -68,9 +69,9 @@ class EditModelMetadataAlgorithm(ChangeLensAlgorithm):
         self.addParameter(QgsProcessingParameterString(self.BANDS, "Bands of each image, in order", optional=True))
         self.addParameter(QgsProcessingParameterString(self.CLASSES, "Class names, in output order", optional=True))
         for name, label, kind in (
-            (self.TILE_SIZE, "Tile size (px)", QgsProcessingParameterNumber.Integer),
-            (self.TILE_OVERLAP, "Tile overlap (px)", QgsProcessingParameterNumber.Integer),
-            (self.PIXEL_SIZE, "Training pixel size (m)", QgsProcessingParameterNumber.Double),
+            (self.TILE_SIZE, "Tile size (px)", NUMBER_INTEGER),
+            (self.TILE_OVERLAP, "Tile overlap (px)", NUMBER_INTEGER),
+            (self.PIXEL_SIZE, "Training pixel size (m)", NUMBER_DOUBLE),
         ):
             self.addParameter(QgsProcessingParameterNumber(name, label, kind, None, optional=True, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, "Model with metadata", "ONNX (*.onnx)"))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -39,6 +38,7 @@ from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig
 from ..core.outputs.vectorize import check_map_outputs as check_outputs
 from ..core.outputs.vectorstyle import qml_categorized
 from .base import advanced, optional_output, run_core, style_on_load
+from .compat import NUMBER_DOUBLE, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
 from .pdf_report import write_pdf_report
 from .preview import render_previews
 
@@ -80,7 +80,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
         QgsProcessingParameterVectorDestination(
             OUTPUT_POLYGONS,
             f"Polygons (class, area, perimeter, mean {measure_name})",
-            QgsProcessing.TypeVectorPolygon,
+            SOURCE_VECTOR_POLYGON,
             optional=True,
             createByDefault=True,
         )
@@ -88,7 +88,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
     mmu = QgsProcessingParameterNumber(
         MIN_AREA_M2,
         "Minimum mapping unit (m²; smaller regions merge into their largest neighbour, 0 = off)",
-        QgsProcessingParameterNumber.Double,
+        NUMBER_DOUBLE,
         0.0,
         minValue=0.0,
     )
@@ -98,7 +98,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
         QgsProcessingParameterNumber(
             SIMPLIFY_TOLERANCE,
             "Polygon simplification tolerance (map units; 0 = exact pixel edges)",
-            QgsProcessingParameterNumber.Double,
+            NUMBER_DOUBLE,
             0.0,
             minValue=0.0,
         ),
@@ -110,7 +110,7 @@ def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
     advanced(alg, advanced_params)
     alg.addParameter(
         QgsProcessingParameterVectorDestination(
-            OUTPUT_STATS, "Area statistics table", QgsProcessing.TypeVector, optional=True, createByDefault=True
+            OUTPUT_STATS, "Area statistics table", SOURCE_VECTOR, optional=True, createByDefault=True
         )
     )
     alg.addParameter(
@@ -254,6 +254,7 @@ def _write_reports(
         histogram=result.histogram,
         maps=tuple(images),
         inputs=product.inputs,
+        reading=product.reading,
         parameters=product.parameters + _config_pairs(plan.config),
         outputs=tuple((label, path) for label, path in outputs if path),
         seconds_classify=product.seconds,

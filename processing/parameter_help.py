@@ -24,6 +24,8 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from .compat import FILE_BEHAVIOR_FOLDER, FLAG_OPTIONAL
+
 _UNBOUNDED = 1e300
 
 # What the shared outputs (processing/outputs.py) mean, for every algorithm that has them.
@@ -47,7 +49,7 @@ def _number(value: float) -> str:
 
 
 def _facts(definition: QgsProcessingParameterDefinition) -> str:
-    optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+    optional = bool(definition.flags() & FLAG_OPTIONAL)
     default = definition.defaultValue()
     if isinstance(definition, QgsProcessingParameterEnum) and definition.usesStaticStrings():
         names = "; ".join(f'"{option}"' for option in definition.options())
@@ -79,7 +81,7 @@ def _facts(definition: QgsProcessingParameterDefinition) -> str:
     if isinstance(definition, QgsProcessingParameterString):
         return f'Default: "{default}".' if default else "Default: empty."
     if isinstance(definition, QgsProcessingParameterFile):
-        if definition.behavior() == QgsProcessingParameterFile.Folder:
+        if definition.behavior() == FILE_BEHAVIOR_FOLDER:
             return "A folder." + (" Optional." if optional else "")
         kind = f"A .{definition.extension()} file" if definition.extension() else "A file"
         return (

@@ -49,7 +49,7 @@ class _Page:
     def text_height(self, width: float, text: str, size: float = 9, bold: bool = False) -> float:
         """Height ``text`` takes when wrapped into ``width``."""
         self._font(size, bold)
-        flags = int(Qt.AlignLeft | Qt.AlignTop) | Qt.TextWordWrap
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap)
         return self.painter.fontMetrics().boundingRect(0, 0, int(width), 100000, flags, text).height()
 
     def text_width(self, text: str, size: float = 9, bold: bool = False) -> float:
@@ -66,11 +66,11 @@ class _Page:
         size: float = 9,
         bold: bool = False,
         color: QColor = INK,
-        align: int = Qt.AlignLeft | Qt.AlignVCenter,
+        align: int = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
     ) -> None:
         self._font(size, bold)
         self.painter.setPen(color)
-        self.painter.drawText(QRectF(x, self.y, width, height), int(align) | Qt.TextWordWrap, text)
+        self.painter.drawText(QRectF(x, self.y, width, height), int(align) | int(Qt.TextFlag.TextWordWrap), text)
 
     def heading(self, title: str) -> None:
         self.need(60)
@@ -128,7 +128,7 @@ def _maps(page: _Page, content: ReportContent) -> None:
         page.painter.setPen(QPen(RULE, 2))
         page.painter.drawRect(QRectF(x, page.y, width, h))
         page.y += height + 4
-        page.text(x, width, 56, caption, 8, False, MUTED, Qt.AlignHCenter | Qt.AlignTop)
+        page.text(x, width, 56, caption, 8, False, MUTED, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         page.y -= height + 4
     page.y += height + 64
     x = 0.0
@@ -163,8 +163,8 @@ def _table(page: _Page, content: ReportContent) -> None:
                 page.painter.fillRect(QRectF(x, page.y + 7, 16, 16), QColor(swatch))
                 page.text(x + 24, w - 24, row_h, value, 8.5, bold, color)
             else:
-                align = Qt.AlignLeft if i == 0 else Qt.AlignRight
-                page.text(x, w - 8, row_h, value, 8.5, bold, color, align | Qt.AlignVCenter)
+                align = Qt.AlignmentFlag.AlignLeft if i == 0 else Qt.AlignmentFlag.AlignRight
+                page.text(x, w - 8, row_h, value, 8.5, bold, color, align | Qt.AlignmentFlag.AlignVCenter)
             x += w
         page.painter.setPen(QPen(RULE, 1))
         page.painter.drawLine(0, int(page.y + row_h), int(page.width), int(page.y + row_h))
@@ -219,8 +219,19 @@ def _pairs(page: _Page, title: str, pairs: tuple[tuple[str, str], ...]) -> None:
     for key, value in pairs:
         height = max(page.text_height(page.width * 0.33, key, 8, True), page.text_height(page.width * 0.64, value, 8))
         page.need(height + 8)
-        page.text(0, page.width * 0.33, height, key, 8, True, MUTED, Qt.AlignLeft | Qt.AlignTop)
-        page.text(page.width * 0.35, page.width * 0.64, height, value, 8, False, INK, Qt.AlignLeft | Qt.AlignTop)
+        page.text(
+            0, page.width * 0.33, height, key, 8, True, MUTED, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        )
+        page.text(
+            page.width * 0.35,
+            page.width * 0.64,
+            height,
+            value,
+            8,
+            False,
+            INK,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+        )
         page.y += height + 8
 
 
@@ -232,20 +243,22 @@ def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
     temp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.partial")
     writer = QPdfWriter(temp)
     writer.setResolution(DPI)
-    writer.setPageSize(QPageSize(QPageSize.A4))
-    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Millimeter)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
     writer.setTitle(f"{content.title} – ChangeLens report")
     writer.setCreator("ChangeLens")
     page = _Page(writer)
     drawn = False
     try:
-        page.painter.setRenderHint(QPainter.Antialiasing)
+        page.painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         _title(page, content, created)
         _figures(page, content)
         _maps(page, content)
         _table(page, content)
         _histogram(page, content)
         _pairs(page, "Inputs", content.inputs)
+        if content.reading:
+            _pairs(page, "How the inputs were read", content.reading)
         _pairs(page, "Parameters", content.parameters)
         _pairs(page, "Outputs", content.outputs)
         drawn = True

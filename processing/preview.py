@@ -29,6 +29,7 @@ from qgis.PyQt.QtGui import QColor, QImage, QPainter
 
 from ..core.outputs.products import MapProduct
 from ..core.outputs.report import display_bands, preview_source
+from .compat import MAP_ANTIALIASING, STRETCH_TO_MIN_MAX
 
 PREVIEW_WIDTH_PX = 560
 MAX_HEIGHT_PX = 700
@@ -51,7 +52,7 @@ def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], limits: list[tuple
         enhancement = QgsContrastEnhancement(provider.dataType(band))
         enhancement.setMinimumValue(low)
         enhancement.setMaximumValue(high if high > low else low + 1)
-        enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+        enhancement.setContrastEnhancementAlgorithm(STRETCH_TO_MIN_MAX)
         enhancements.append(enhancement)
     if len(bands) == 1:
         grey = QgsSingleBandGrayRenderer(provider, bands[0])
@@ -96,8 +97,8 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     settings.setExtent(extent)
     settings.setLayers(layers)
     settings.setBackgroundColor(QColor(255, 255, 255))
-    settings.setFlag(QgsMapSettings.Antialiasing, True)
-    image = QImage(QSize(width, height), QImage.Format_ARGB32_Premultiplied)
+    settings.setFlag(MAP_ANTIALIASING, True)
+    image = QImage(QSize(width, height), QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QColor(255, 255, 255))
     painter = QPainter(image)
     job = QgsMapRendererCustomPainterJob(settings, painter)
@@ -105,7 +106,7 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     painter.end()
     data = QByteArray()
     buffer = QBuffer(data)
-    buffer.open(QIODevice.WriteOnly)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     buffer.close()
     return bytes(data)
@@ -127,6 +128,26 @@ def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str
     return f"{size}, {crs.authid() or 'unknown CRS'}"
 
 
+def _input_images(
+    inputs: list[tuple[str, str]], folder: str, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
+) -> list[tuple[str, bytes]]:
+    """PNG previews of ``(label, path)`` inputs, read through VRT views written in ``folder``.
+
+    The layers live only inside this function, so GDAL closes the views (and writes any statistics
+    it keeps in them) before the caller removes ``folder``: a layer outliving the folder made GDAL
+    report "Failed to open .../input1.vrt to write" when it was finally closed.
+    """
+    opened = []
+    for i, (label, path) in enumerate(inputs):
+        view = preview_source(path, folder, f"input{i}")
+        layer = QgsRasterLayer(view, label, "gdal") if view else None
+        if layer is not None and layer.isValid():
+            opened.append((label, path, layer))
+    if opened:
+        _style_inputs([(path, layer) for _label, path, layer in opened], extent, crs)
+    return [(label, _png([layer], extent, crs)) for label, _path, layer in opened]
+
+
 def render_previews(product: MapProduct, polygons: str | None, polygon_count: int = 0) -> list[tuple[str, bytes]]:
     """PNG previews of the first two inputs (before, after) and of the result, on the result's extent."""
     result = QgsRasterLayer(product.class_raster, "result", "gdal")
@@ -134,16 +155,7 @@ def render_previews(product: MapProduct, polygons: str | None, polygon_count: in
         return []
     extent, crs = result.extent(), result.crs()
     with tempfile.TemporaryDirectory(prefix="changelens-preview-") as folder:
-        inputs = []
-        for i, (label, path) in enumerate(product.inputs[:2]):
-            view = preview_source(path, folder, f"input{i}")
-            layer = QgsRasterLayer(view, label, "gdal") if view else None
-            if layer is not None and layer.isValid():
-                inputs.append((label, path, layer))
-        if inputs:
-            _style_inputs([(path, layer) for _label, path, layer in inputs], extent, crs)
-        images = [(label, _png([layer], extent, crs)) for label, _path, layer in inputs]
-        inputs.clear()
+        images = _input_images(product.inputs[:2], folder, extent, crs)
     layers: list[QgsMapLayer] = [result]
     outline = None
     if polygons and polygon_count <= MAX_OUTLINED_POLYGONS:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
+from qgis.core import QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.methods import METHODS
 from .base import icon
+from .compat import WARNING
+from .lifecycle import disconnect, processing_registry
 from .method_algorithm import MethodAlgorithm
 from .model_metadata import EditModelMetadataAlgorithm
 from .run_model import RunModelAlgorithm
@@ -17,7 +19,9 @@ class ChangeLensProvider(QgsProcessingProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        QgsApplication.processingRegistry().providerAdded.connect(self._provider_added)
+        registry = processing_registry()
+        if registry is not None:
+            registry.providerAdded.connect(self._provider_added)
 
     def id(self) -> str:
         return "changelens"
@@ -57,13 +61,14 @@ class ChangeLensProvider(QgsProcessingProvider):
         from .workflows import WORKFLOW_DIR, load_workflows
 
         self.addAlgorithm(ManyPairsAlgorithm())
-        if QgsApplication.processingRegistry().providerById(self.id()) is not self:
+        registry = processing_registry()
+        if registry is None or registry.providerById(self.id()) is not self:
             return  # loaded again by _provider_added, once their child algorithms can be found
         workflows, problems = load_workflows(WORKFLOW_DIR, {a.name() for a in self.algorithms()})
         for workflow in workflows:
             self.addAlgorithm(workflow)
         for problem in problems:
-            QgsMessageLog.logMessage(problem, "ChangeLens", Qgis.Warning)
+            QgsMessageLog.logMessage(problem, "ChangeLens", WARNING)
 
     def _provider_added(self, provider_id: str) -> None:
         """Reload the workflows when ChangeLens (or a provider a workflow waits for) is registered."""
@@ -72,4 +77,5 @@ class ChangeLensProvider(QgsProcessingProvider):
             self.refreshAlgorithms()
 
     def unload(self) -> None:
-        QgsApplication.processingRegistry().providerAdded.disconnect(self._provider_added)
+        """Stop following registrations; at exit QGIS calls this after the registry is gone (nothing to do)."""
+        disconnect(processing_registry(), "providerAdded", self._provider_added)

@@ -38,6 +38,7 @@ from .base import (
     run_core,
     style_outputs,
 )
+from .compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from .method_algorithm import log_areas
 from .outputs import add_map_outputs, finish_map_outputs, log_written, map_outputs_help, plan_map_outputs
 
@@ -137,13 +138,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             )
         )
         advanced_params = [
-            QgsProcessingParameterNumber(
-                self.THREADS, "CPU threads (0 = all cores)", QgsProcessingParameterNumber.Integer, 0, minValue=0
-            ),
+            QgsProcessingParameterNumber(self.THREADS, "CPU threads (0 = all cores)", NUMBER_INTEGER, 0, minValue=0),
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
                 "Tile size in pixels (empty = from the model)",
-                QgsProcessingParameterNumber.Integer,
+                NUMBER_INTEGER,
                 None,
                 optional=True,
                 minValue=8,
@@ -151,7 +150,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             QgsProcessingParameterNumber(
                 self.TILE_OVERLAP,
                 "Tile overlap in pixels (empty = from the model)",
-                QgsProcessingParameterNumber.Integer,
+                NUMBER_INTEGER,
                 None,
                 optional=True,
                 minValue=0,
@@ -159,15 +158,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             QgsProcessingParameterNumber(
                 self.THRESHOLD,
                 "Probability threshold, two-class models (empty = from the model)",
-                QgsProcessingParameterNumber.Double,
+                NUMBER_DOUBLE,
                 None,
                 optional=True,
                 minValue=0.0,
                 maxValue=1.0,
             ),
-            QgsProcessingParameterNumber(
-                self.BATCH_SIZE, "Tiles per batch", QgsProcessingParameterNumber.Integer, 4, minValue=1
-            ),
+            QgsProcessingParameterNumber(self.BATCH_SIZE, "Tiles per batch", NUMBER_INTEGER, 4, minValue=1),
             QgsProcessingParameterBoolean(
                 self.RESAMPLE_TO_MODEL, "Resample the images to the model's pixel size", defaultValue=False
             ),

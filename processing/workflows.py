@@ -56,6 +56,23 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return copy
 
 
+def with_step_output_names(model: QgsProcessingModelAlgorithm) -> QgsProcessingModelAlgorithm:
+    """A copy of ``model`` whose outputs are named ``<step>:<output>`` (``burn:severity``) on every QGIS.
+
+    From QGIS 3.26 a model created in code is a "version 2" model that names each output after its
+    description (``area_per_severity_class``); a ``.model3`` file without a version, and every model on
+    older QGIS, uses the step names that the README documents. Models built by ``tools/make_workflows.py``
+    and by the tests go through this, so their outputs have the same names on every version.
+    """
+    variant = model.toVariant()
+    variant["internal_version"] = "Version1"  # ignored by QGIS before 3.26, where every model is version 1
+    copy = QgsProcessingModelAlgorithm()
+    if not copy.loadVariant(variant):
+        raise ValueError(f"model '{model.name()}' could not be copied")
+    copy.setSourceFilePath(model.sourceFilePath())
+    return copy
+
+
 def workflow_name(path: str) -> str:
     """The algorithm name of a workflow file: its stem, lower case, ``[a-z0-9_]`` only."""
     stem = os.path.splitext(os.path.basename(path))[0].lower()

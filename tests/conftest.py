@@ -51,6 +51,22 @@ def shared_data() -> Path:
 _plugins: list = []
 
 
+@pytest.fixture(scope="session")
+def qgis_iface(qgis_iface):  # noqa: ANN001, ANN201 - pytest-qgis's fake QgisInterface, completed
+    """pytest-qgis's fake ``iface`` with a real layer tree view of the project.
+
+    Its ``layerTreeView()`` is a MagicMock, which Processing on QGIS 3.44 passes to C++
+    (``QgsProcessingGuiUtils.addResultLayers``) when a desktop run loads its results.
+    """
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
+
+    view = QgsLayerTreeView()
+    view.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot(), view))
+    qgis_iface.layerTreeView = lambda: view
+    return qgis_iface
+
+
 @pytest.fixture()
 def provider(qgis_app, qgis_processing):  # noqa: ANN001, ANN201 - pytest-qgis fixtures
     """The ChangeLens provider in the Processing registry, registered as ``initProcessing`` does."""

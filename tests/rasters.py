@@ -20,6 +20,8 @@ _GDAL_TYPES = {
 
 UTM33 = 32633
 WGS84 = 4326
+# Exact ground areas are integrated with the trapezoidal rule: numpy 2.0 renamed trapz, 2.4 removed the old name.
+trapezoid = getattr(np, "trapezoid", None) or np.trapz  # noqa: NPY201 - only reached on numpy 1
 
 
 def write_raster(

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from changelens.processing.compat import FLAG_ADVANCED, FLAG_OPTIONAL
 from qgis.core import QgsProcessingModelAlgorithm
 
 CONTRACT = Path(__file__).parent / "data" / "algorithm_contract.json"
@@ -34,8 +35,8 @@ def describe(definition: Any) -> dict[str, Any]:
         "type": definition.type(),
         "description": definition.description(),
         "default": _plain(definition.defaultValue()),
-        "optional": bool(definition.flags() & definition.FlagOptional),
-        "advanced": bool(definition.flags() & definition.FlagAdvanced),
+        "optional": bool(definition.flags() & FLAG_OPTIONAL),
+        "advanced": bool(definition.flags() & FLAG_ADVANCED),
     }
     for attribute in ("options", "minimum", "maximum", "dataType", "parentLayerParameterName", "usesStaticStrings"):
         getter = getattr(definition, attribute, None)

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +14,8 @@ from changelens.core.batch import class_areas, discover_pairs, read_pair_list
 from changelens.core.errors import InputError
 from osgeo import gdal
 from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
-from qgis_process_runner import QGIS_PROCESS
-from rasters import WGS84, read, write_raster
+from qgis_process_runner import run_qgis_process
+from rasters import WGS84, read, trapezoid, write_raster
 
 ALG = "changelens:manypairs"
 
@@ -119,7 +118,7 @@ def test_class_areas_match_hand_computation(tmp_path, epsg) -> None:  # noqa: AN
         def row(i: int) -> float:
             phi = np.radians(np.linspace(60 - 0.001 * (i + 1), 60 - 0.001 * i, 201))
             w = 1 - e2 * np.sin(phi) ** 2
-            return float(np.trapz(a * (1 - e2) / w**1.5 * a / np.sqrt(w) * np.cos(phi), phi) * np.radians(0.001))
+            return float(trapezoid(a * (1 - e2) / w**1.5 * a / np.sqrt(w) * np.cos(phi), phi) * np.radians(0.001))
 
         expected = {
             1: 4 * sum(row(i) for i in range(100)) / 1e4,
@@ -232,7 +231,7 @@ def test_bad_set_up_is_one_clear_error(provider, tmp_path, change, message) -> N
 
 
 def _qgis_process_version() -> tuple[int, int]:
-    proc = subprocess.run([QGIS_PROCESS, "--version"], capture_output=True, text=True, timeout=60)
+    proc = run_qgis_process(["--version"], timeout=60)
     found = re.search(r"QGIS (\d+)\.(\d+)", proc.stdout + proc.stderr)
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
@@ -267,12 +266,10 @@ def test_qgis_process_job(qgis_process_env, tmp_path, route) -> None:  # noqa: A
         data["inputs"] = {
             k: str(tmp_path / v) if k != "ALGORITHM" and isinstance(v, str) else v for k, v in data["inputs"].items()
         }
-        args, stdin = [QGIS_PROCESS, "--json", "run", ALG, "-"], json.dumps(data)
+        args, stdin = ["--json", "run", ALG, "-"], json.dumps(data)
     else:
-        args, stdin = [QGIS_PROCESS, "--json", "run", ALG, "--", f"JOB={job}"], None
-    proc = subprocess.run(
-        args, input=stdin, env=qgis_process_env, capture_output=True, text=True, timeout=300, cwd=tmp_path
-    )
+        args, stdin = ["--json", "run", ALG, "--", f"JOB={job}"], None
+    proc = run_qgis_process(args, qgis_process_env, timeout=300, input=stdin, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads(proc.stdout)["results"]
     assert (results["PAIR_COUNT"], results["SUCCEEDED"], results["FAILED"]) == (3, 2, 1)

@@ -19,7 +19,7 @@ from changelens.ui.doctor import (
 )
 from osgeo import gdal
 from qgis.core import Qgis
-from qgis.PyQt.QtCore import QEventLoop, QTimer
+from qgis.PyQt.QtCore import QEventLoop, QProcess, QTimer
 from qgis.PyQt.QtGui import QGuiApplication
 
 
@@ -124,8 +124,8 @@ def test_install_runs_in_qprocess_with_visible_output(qgis_app) -> None:  # noqa
     loop = QEventLoop()
     process.finished.connect(loop.quit)
     QTimer.singleShot(10000, loop.quit)
-    if process.state() != process.NotRunning:
-        loop.exec_()
+    if process.state() != QProcess.ProcessState.NotRunning:
+        loop.exec()
     text = dialog.output.toPlainText()
     assert "collecting onnxruntime" in text and "Installed. Restart QGIS" in text
     assert dialog.install_button.isEnabled() and dialog.progress.value() == 1
@@ -133,5 +133,5 @@ def test_install_runs_in_qprocess_with_visible_output(qgis_app) -> None:  # noqa
     failing.waitForFinished(10000)
     loop2 = QEventLoop()
     QTimer.singleShot(100, loop2.quit)
-    loop2.exec_()
+    loop2.exec()
     assert "exit code 3" in dialog.output.toPlainText()

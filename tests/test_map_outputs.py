@@ -137,6 +137,7 @@ def test_qgis_process_outputs_and_gpkg_style(qgis_process_env, tmp_path) -> None
         qgis_process_env, ALG, {"PRE": pre, "POST": post, **_outputs(tmp_path, "cli"), "MIN_AREA_M2": 300}
     )
     assert code == 0, log
+    assert "ERROR 4" not in log, log  # GDAL writing a preview VRT after its folder was removed
     results = payload["results"]
     raster = _class_areas(results)
     classes = read(tmp_path / "severity.tif")

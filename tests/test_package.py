@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from qgis_process_runner import QGIS_PROCESS, enable_plugin, environment
+from qgis_process_runner import enable_plugin, environment, run_qgis_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,11 +25,9 @@ def test_zip_unpacked_into_fresh_plugin_folder_is_found(tmp_path) -> None:  # no
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     env = environment(tmp_path / "profile", plugins)
     enable_plugin(env)
-    listing = subprocess.run([QGIS_PROCESS, "list"], env=env, capture_output=True, text=True, timeout=120).stdout
+    listing = run_qgis_process(["list"], env, timeout=120).stdout
     assert "changelens:burnseverity" in listing
     assert "changelens/workflows/flood_rapid_mapping.model3" in names
     assert "changelens:flood_rapid_mapping" in listing and "changelens:manypairs" in listing
-    help_text = subprocess.run(
-        [QGIS_PROCESS, "help", "changelens:burnseverity"], env=env, capture_output=True, text=True, timeout=120
-    ).stdout
+    help_text = run_qgis_process(["help", "changelens:burnseverity"], env, timeout=120).stdout
     assert "OUTPUT_SEVERITY" in help_text

@@ -65,7 +65,7 @@ def wait_for(condition, timeout_ms: int = 20000) -> None:  # noqa: ANN001
     deadline.timeout.connect(loop.quit)
     deadline.start(timeout_ms)
     if not condition():
-        loop.exec_()
+        loop.exec()
     timer.stop()
     QCoreApplication.processEvents()
     assert condition(), "timed out"
@@ -179,7 +179,7 @@ def test_run_end_to_end_adds_styled_layers_in_group(panel, tmp_path) -> None:  #
     assert dnbr.renderer().type() == "singlebandpseudocolor"
     assert all(layer.source().startswith(str(out)) for layer in layers.values())
     assert panel.progress.value() == 100
-    success = panel.message_bar.get_messages(Qgis.Success)
+    success = panel.message_bar.get_messages(Qgis.MessageLevel.Success)
     assert success and f"{len(layers)} layer(s) added" in success[-1]
     from changelens.core.io.raster import open_raster
 
@@ -195,7 +195,7 @@ def test_cancel_leaves_no_output(panel, tmp_path, monkeypatch) -> None:  # noqa:
 
     def start_then_cancel_at_first_progress(run) -> None:  # noqa: ANN001
         # Cancel from the algorithm's own thread at its first progress report: always mid-run.
-        run.feedback.progressChanged.connect(lambda _value: run.feedback.cancel(), Qt.DirectConnection)
+        run.feedback.progressChanged.connect(lambda _value: run.feedback.cancel(), Qt.ConnectionType.DirectConnection)
         run.cancel_requested = True
         start(run)
 
@@ -228,13 +228,13 @@ def test_error_goes_to_message_bar_in_one_sentence(panel, tmp_path) -> None:  # 
     panel.after_combo.setLayer(add_layer(b, "far"))
     panel.start_run()
     wait_for(lambda: panel.run is None)
-    errors = panel.message_bar.get_messages(Qgis.Critical)
+    errors = panel.message_bar.get_messages(Qgis.MessageLevel.Critical)
     assert len(errors) == 1
     text = errors[0].split(":", 1)[1]
     assert "overlap" in text.lower() and "\n" not in text
     assert panel.status.text().startswith("Failed:")
     assert group_layers(QgsProject.instance()) == []
-    details = [m for m, tag, level in logged if tag == "ChangeLens" and level == Qgis.Critical]
+    details = [m for m, tag, level in logged if tag == "ChangeLens" and level == Qgis.MessageLevel.Critical]
     assert details and details[-1].startswith("Failed: dNBR index: far") and "changelens:burnseverity" in details[-1]
 
 

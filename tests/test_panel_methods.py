@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from changelens.processing.compat import NUMBER_DOUBLE
 from qgis.core import (
     QgsApplication,
     QgsProcessingAlgorithm,
@@ -44,7 +45,7 @@ class FakeModelAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("IMAGE", "Image"))
         self.addParameter(QgsProcessingParameterRasterLayer("DEM", "DEM"))
         self.addParameter(QgsProcessingParameterFile("MODEL", "Model", extension="onnx", optional=True))
-        self.addParameter(QgsProcessingParameterNumber("MIN_AREA_M2", "MMU", QgsProcessingParameterNumber.Double, 0))
+        self.addParameter(QgsProcessingParameterNumber("MIN_AREA_M2", "MMU", NUMBER_DOUBLE, 0))
         self.addParameter(QgsProcessingParameterEnum("DEVICE", "Device", ["CPU", "CUDA", "DirectML"], defaultValue=0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Fake classes"))
         self.addParameter(QgsProcessingParameterFileDestination("REPORT", "Report", "HTML files (*.html)"))
@@ -210,8 +211,31 @@ def test_closing_the_panel_during_a_run_is_safe(panel, tmp_path) -> None:  # noq
     wait_for(lambda: panel.progress.value() == 10)
     panel.cancel_run()
     panel.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     wait_for(lambda: not AlgorithmRun._active)
+
+
+def test_unloading_during_a_run_is_safe(panel, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The plugin unloads (or QGIS exits) mid-run: the run is cancelled and detached, so when its task
+    ends nothing reaches the deleted panel (no exception in a slot) and nothing is added to the project."""
+    import sys
+
+    from changelens.ui.runner import AlgorithmRun
+    from qgis.PyQt.QtCore import QCoreApplication, QEvent
+
+    errors: list = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: errors.append(info))
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData("model"))
+    panel.after_combo.setLayer(add_layer(write_raster(tmp_path / "img.tif", np.ones((1, 4, 4), np.uint8)), "image"))
+    panel.run_button.click()
+    wait_for(lambda: panel.progress.value() == 10)
+    run = panel.run
+    panel.shutdown()
+    assert panel.run is None and run.detached
+    panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    wait_for(lambda: not AlgorithmRun._active)
+    assert errors == [] and group_layers(QgsProject.instance()) == []
 
 
 def test_missing_onnxruntime_opens_the_doctor_once_and_blocks_model_runs(panel, tmp_path) -> None:  # noqa: ANN001

@@ -76,3 +76,41 @@ def test_init_gui_adds_button_and_menu_and_unload_removes_them(qgis_iface, qgis_
     assert plugin.dock is None
     assert plugin.actions == [] and plugin.provider is None
     assert registry.providerById("changelens") is None
+
+
+def _fresh_plugin(iface) -> object:  # noqa: ANN001
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("changelens")
+    if existing is not None:
+        registry.removeProvider(existing)
+    return changelens.classFactory(iface)
+
+
+def test_unload_when_qgis_already_destroyed_the_registry(qgis_app, monkeypatch) -> None:  # noqa: ANN001
+    """At exit QGIS 3.44 unloads providers from the registry's destructor, when processingRegistry() is None."""
+    plugin = _fresh_plugin(None)
+    plugin.initProcessing()
+    provider = plugin.provider
+    monkeypatch.setattr(QgsApplication, "processingRegistry", staticmethod(lambda: None))
+    provider.unload()
+    plugin.unload()
+    assert plugin.provider is None
+    monkeypatch.undo()
+    QgsApplication.processingRegistry().removeProvider(provider)
+    assert QgsApplication.processingRegistry().providerById("changelens") is None
+
+
+def test_unload_after_qt_deleted_the_dock_and_actions(qgis_iface, qgis_app) -> None:  # noqa: ANN001
+    """Closing QGIS may delete the main window's children before plugins unload."""
+    from qgis.PyQt import sip
+
+    iface = RecordingIface(qgis_iface)
+    plugin = _fresh_plugin(iface)
+    plugin.initGui()
+    iface.toolbar[0].trigger()
+    sip.delete(iface.docks[0])
+    for action in list(plugin.actions):
+        sip.delete(action)
+    plugin.unload()
+    assert plugin.dock is None and plugin.actions == [] and plugin.provider is None
+    assert QgsApplication.processingRegistry().providerById("changelens") is None

@@ -40,9 +40,9 @@ def _report(tmp_path) -> str:  # noqa: ANN001
 
 def _count(image: QImage, colour: str, tolerance: int = 6) -> int:
     """Pixels within ``tolerance`` (sum of channel differences) of ``colour``."""
-    rgb = image.convertToFormat(QImage.Format_RGB32)
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
     bits = rgb.constBits()
-    bits.setsize(rgb.byteCount())
+    bits.setsize(rgb.sizeInBytes())
     pixels = np.frombuffer(bits, np.uint8).reshape(rgb.height(), rgb.bytesPerLine() // 4, 4)[:, : rgb.width(), :3]
     target = QColor(colour)
     bgr = np.array([target.blue(), target.green(), target.red()], np.int16)

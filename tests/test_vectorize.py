@@ -17,7 +17,7 @@ from changelens.core.outputs.stats import ClassStats
 from changelens.core.outputs.vectorize import MapOutputs, PolygonConfig, make_map_outputs
 from changelens.core.outputs.writer import OutputSet, RasterOutput
 from osgeo import gdal, ogr
-from rasters import WGS84, read, write_raster
+from rasters import WGS84, read, trapezoid, write_raster
 
 
 def _classes() -> np.ndarray:
@@ -150,7 +150,7 @@ def test_geographic_areas_and_perimeters_are_ellipsoidal(tmp_path) -> None:  # n
     top, bottom = math.radians(60.008), math.radians(60.004)
     parallel = lambda lat: a / math.sqrt(1 - e2 * math.sin(lat) ** 2) * math.cos(lat) * math.radians(0.006)  # noqa: E731
     lats = np.linspace(bottom, top, 101)
-    meridian = float(np.trapz(a * (1 - e2) / (1 - e2 * np.sin(lats) ** 2) ** 1.5, lats))
+    meridian = float(trapezoid(a * (1 - e2) / (1 - e2 * np.sin(lats) ** 2) ** 1.5, lats))
     assert poly["perimeter_m"] == pytest.approx(parallel(top) + parallel(bottom) + 2 * meridian, rel=1e-6)
     assert poly["mean_dnbr"] == pytest.approx(0.7)
 

@@ -6,7 +6,7 @@ import csv
 
 import numpy as np
 import pytest
-from changelens.processing.workflows import WORKFLOW_GROUP, WorkflowAlgorithm, load_workflows
+from changelens.processing.workflows import WORKFLOW_GROUP, WorkflowAlgorithm, load_workflows, with_step_output_names
 from qgis.core import (
     QgsApplication,
     QgsProcessingContext,
@@ -79,7 +79,7 @@ def _burn_table_model() -> QgsProcessingModelAlgorithm:
     _output(table, "classes", "OUTPUT_TABLE")
     model.addChildAlgorithm(burn)
     model.addChildAlgorithm(table)
-    return model
+    return with_step_output_names(model)
 
 
 def test_workflow_files_become_provider_algorithms(provider, tmp_path) -> None:  # noqa: ANN001
@@ -241,7 +241,7 @@ def _assessment_model() -> QgsProcessingModelAlgorithm:
     _output(delayed, "change", "OUTPUT")
     for child in (first, second, delayed):
         model.addChildAlgorithm(child)
-    return model
+    return with_step_output_names(model)
 
 
 def test_model_chaining_changelens_algorithms_saved_reloaded_and_run(provider, tmp_path) -> None:  # noqa: ANN001

@@ -76,7 +76,7 @@ class _TimedSession:
 
 
 def worker_pipeline(args: argparse.Namespace) -> dict:
-    """The real thing (``core.inference.run_model``), with its own session.run time measured on the side."""
+    """The real thing (``core.models.inference.run_model``), with its own session.run time measured on the side."""
     inference, runtime = _core("models.inference"), _core("models.runtime")
     started = time.perf_counter()
     session, _ = runtime.get_session(args.model, args.device, args.threads)

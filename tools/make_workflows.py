@@ -26,10 +26,15 @@ from qgis.core import (  # noqa: E402
 from workflow_builder import ROOT, MissingAlgorithm, Workflow, default_of, output, param, start_qgis  # noqa: E402
 
 
+def _number(name: str, label: str, default: float) -> QgsProcessingParameterNumber:
+    """A decimal model input (>= 0). The plugin is importable once ``start_qgis`` has run."""
+    from changelens.processing.compat import NUMBER_DOUBLE
+
+    return QgsProcessingParameterNumber(name, label, NUMBER_DOUBLE, default, minValue=0.0)
+
+
 def _mmu(default_m2: float) -> QgsProcessingParameterNumber:
-    return QgsProcessingParameterNumber(
-        "min_area_m2", "Minimum mapping unit (m²)", QgsProcessingParameterNumber.Double, default_m2, minValue=0.0
-    )
+    return _number("min_area_m2", "Minimum mapping unit (m²)", default_m2)
 
 
 def _outline(flow: Workflow, source: str, expression: str, column: int, field: str, name: str, label: str) -> None:
@@ -166,13 +171,7 @@ def change_hotspots() -> QgsProcessingModelAlgorithm:
     )
     flow.add_input(QgsProcessingParameterRasterLayer("date2", "Image, date 2"), "Same bands as date 1, any grid.")
     flow.add_input(
-        QgsProcessingParameterNumber(
-            "cell_size",
-            "Grid cell size (map units of date 1)",
-            QgsProcessingParameterNumber.Double,
-            500.0,
-            minValue=0.0,
-        ),
+        _number("cell_size", "Grid cell size (map units of date 1)", 500.0),
         "Width and height of a grid cell in the units of the first image's CRS (metres for UTM). Default: 500.",
     )
     flow.add_input(_mmu(500.0), "Changed regions smaller than this (m²) are removed. Default: 500.")

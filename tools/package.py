@@ -36,13 +36,16 @@ def is_ignored(path: str, patterns: list[str]) -> bool:
 
 def shipped_files() -> list[str]:
     """Runtime files of the plugin, relative to the repository root."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split("\n")
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"tools/package.py lists the plugin's files with git, in a git checkout: {exc}") from exc
     patterns = ignored_patterns()
     return sorted(p for p in out if p and (ROOT / p).is_file() and not is_ignored(p, patterns))
 

@@ -83,7 +83,8 @@ def _add_inputs(project, before: str, after: str):  # noqa: ANN001, ANN202
         layer = QgsRasterLayer(path, name)
         layer.setRenderer(QgsMultiBandColorRenderer(layer.dataProvider(), 3, 2, 1))
         layer.setContrastEnhancement(
-            QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut
+            QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum,
+            QgsRasterMinMaxOrigin.Limits.CumulativeCut,
         )
         project.addMapLayer(layer)
         layers.append(layer)
@@ -195,7 +196,7 @@ def offscreen() -> None:
         loop.quit()
 
     _drive(panel, before, after, OUT, shoot)
-    loop.exec_()
+    loop.exec()
     os._exit(0)  # skip QGIS 3.22's teardown, which can crash with live Python widgets
 
 

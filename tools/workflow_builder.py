@@ -119,14 +119,16 @@ class Workflow:
         return child_id
 
     def finish(self) -> QgsProcessingModelAlgorithm:
-        """The model, checked: every child's algorithm exists and its required values are set."""
+        """The model, checked, with outputs named ``<step>:<output>`` on every QGIS version (as documented)."""
+        from changelens.processing.workflows import with_step_output_names
+
         self.model.setParameterOrder(self.order)
         self.model.setHelpContent(self.help)
-        self.model.updateDestinationParameters()
-        ok, problems = self.model.validate()
+        model = with_step_output_names(self.model)
+        ok, problems = model.validate()
         if not ok:
             raise MissingAlgorithm("; ".join(problems))
-        return self.model
+        return model
 
 
 def start_qgis() -> QgsApplication:

@@ -1,4 +1,4 @@
-"""Score exported models through the plugin's own inference (``core.inference.run_model``) next to
+"""Score exported models through the plugin's own inference (``core.models.inference.run_model``) next to
 the index baseline on the same cases. Run with the test venv (GDAL + onnxruntime, no torch):
 
     /work/main/.venv/bin/python training/evaluate.py burned --models 'training/runs/burned_s2_loeo_{case}/model.onnx'

@@ -1,7 +1,7 @@
 """The ONNX metadata of every bundled model, built in one place from the task definition.
 
 The document follows the plugin's schema (``models/README.md``) and is written and validated by
-the plugin's own ``core.model_meta.write_metadata``.
+the plugin's own ``core.models.meta.write_metadata``.
 """
 
 from __future__ import annotations

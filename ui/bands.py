@@ -88,7 +88,7 @@ class BandMapping(QWidget):
         for column, date in enumerate(dates, start=1):
             self._grid.addWidget(QLabel(f"<b>{date.capitalize()}</b>"), 0, column)
             sensor = QComboBox()
-            sensor.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            sensor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             sensor.setMinimumContentsLength(6)
             sensor.setObjectName(f"changelens_sensor_{date}")
             sensor.addItem("Detect from band names", DETECT)
@@ -109,7 +109,7 @@ class BandMapping(QWidget):
             self._grid.addWidget(QLabel(f"{label} (optional)" if role in self._optional else label), row, 0)
             for column, date in enumerate(dates, start=1):
                 combo = QgsRasterBandComboBox()
-                combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 combo.setMinimumContentsLength(6)
                 combo.setObjectName(f"changelens_band_{date}_{role}")
                 combo.setShowNotSetOption(True, "None" if role in self._optional else "Not found: choose a band")

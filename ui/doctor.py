@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import QProcess, QProcessEnvironment
-from qgis.PyQt.QtGui import QGuiApplication
+from qgis.PyQt.QtGui import QGuiApplication, QTextCursor
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,6 +31,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..processing.catalog import RuntimeStatus, library_versions, onnxruntime_status
+from ..processing.compat import INFO
+from ..processing.lifecycle import disconnect_all
 
 VARIANTS = {
     "cpu": ("onnxruntime", "CPU (works everywhere; on macOS it includes CoreML)"),
@@ -161,11 +163,11 @@ class DoctorDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         layout.addWidget(self.progress)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.install_button = QPushButton("Install", objectName="changelens_doctor_install")
         self.copy_button = QPushButton("Copy diagnostics", objectName="changelens_doctor_copy")
-        buttons.addButton(self.install_button, QDialogButtonBox.ActionRole)
-        buttons.addButton(self.copy_button, QDialogButtonBox.ActionRole)
+        buttons.addButton(self.install_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.install_button.clicked.connect(self.install)
         self.copy_button.clicked.connect(self.copy_diagnostics)
@@ -202,7 +204,7 @@ class DoctorDialog(QDialog):
         environment.remove("PYTHONNOUSERSITE")
         environment.insert("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         process.setProcessEnvironment(environment)
-        process.setProcessChannelMode(QProcess.MergedChannels)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         process.readyReadStandardOutput.connect(self._read_output)
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._process_error)
@@ -210,14 +212,20 @@ class DoctorDialog(QDialog):
         process.start(argv[0], argv[1:])
         return process
 
+    def shutdown(self) -> None:
+        """Stop listening to a running install (the dialog is going away; the process ends with it)."""
+        process, self.process = self.process, None
+        if process is not None:
+            disconnect_all(process.readyReadStandardOutput, process.finished, process.errorOccurred)
+
     def _read_output(self) -> None:
         if self.process is not None:
             text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
-            self.output.moveCursor(self.output.textCursor().End)
+            self.output.moveCursor(QTextCursor.MoveOperation.End)
             self.output.insertPlainText(text)
 
     def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.FailedToStart:
+        if error == QProcess.ProcessError.FailedToStart:
             self._done(f"Could not start {self.python}: run the command above in a terminal instead.", False)
 
     def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
@@ -232,4 +240,4 @@ class DoctorDialog(QDialog):
         self.progress.setValue(1 if ok else 0)
         self.install_button.setEnabled(True)
         self.output.appendPlainText(message)
-        QgsMessageLog.logMessage(f"{message}\n{self.output.toPlainText()}", "ChangeLens", Qgis.Info)
+        QgsMessageLog.logMessage(f"{message}\n{self.output.toPlainText()}", "ChangeLens", INFO)

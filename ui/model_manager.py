@@ -39,7 +39,8 @@ from .models import (
 
 
 def _confirm(parent: QWidget, title: str, text: str) -> bool:
-    return QMessageBox.question(parent, title, text, QMessageBox.Yes | QMessageBox.No) == QMessageBox.Yes
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    return QMessageBox.question(parent, title, text, buttons) == QMessageBox.StandardButton.Yes
 
 
 class ModelManagerDialog(QDialog):
@@ -59,7 +60,7 @@ class ModelManagerDialog(QDialog):
         layout = QVBoxLayout(self)
         self.message = QLabel(wordWrap=True, objectName="changelens_models_message")
         layout.addWidget(self.message)
-        splitter = QSplitter(Qt.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         self.tree = QTreeWidget(objectName="changelens_models_list")
         self.tree.setHeaderLabels(["Model", "Source", "Task", "Status"])
         self.tree.setRootIsDecorated(False)
@@ -84,7 +85,7 @@ class ModelManagerDialog(QDialog):
         for button in (self.import_button, self.describe_button, self.remove_button, self.folder_button):
             row.addWidget(button)
         row.addStretch(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         row.addWidget(buttons)
         layout.addLayout(row)
@@ -104,7 +105,7 @@ class ModelManagerDialog(QDialog):
         for entry in self.entries:
             status = "ready" if entry.usable else "needs metadata"
             item = QTreeWidgetItem([entry.name, entry.origin, entry.task or "?", status])
-            item.setData(0, Qt.UserRole, entry.path)
+            item.setData(0, Qt.ItemDataRole.UserRole, entry.path)
             item.setToolTip(3, entry.problem or entry.summary)
             self.tree.addTopLevelItem(item)
             if entry.path == select:
@@ -118,7 +119,7 @@ class ModelManagerDialog(QDialog):
     def current(self) -> ModelEntry | None:
         """The selected model."""
         item = self.tree.currentItem()
-        path = item.data(0, Qt.UserRole) if item else None
+        path = item.data(0, Qt.ItemDataRole.UserRole) if item else None
         return next((e for e in self.entries if e.path == path), None)
 
     def _show_card(self) -> None:

@@ -2,7 +2,7 @@
 
 A model is an ``.onnx`` file with ChangeLens (or Deepness) metadata, optionally with a
 model card ``<name>.md`` next to it. Reading and validating metadata is the model
-runtime's job (``core.model_meta``); this module only finds files, copies and removes
+runtime's job (``core.models.meta``); this module only finds files, copies and removes
 user models, and turns each model into a panel method.
 """
 

@@ -21,6 +21,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..processing.catalog import RuntimeStatus, onnxruntime_status
+from ..processing.compat import CRITICAL, INFO, SUCCESS, WARNING
+from ..processing.lifecycle import alive
 from .panel_layout import PanelLayout, disable_item
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
 from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
@@ -70,8 +72,8 @@ class ChangeLensPanel(PanelLayout):
         column.addStretch(1)
         scroll = QScrollArea(objectName="changelens_scroll")  # the choices scroll; Run stays in view
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(choices)
         layout.addWidget(scroll, 1)
         layout.addLayout(self._build_run_row())
@@ -257,16 +259,16 @@ class ChangeLensPanel(PanelLayout):
         )
 
     # ----- actions
-    def notify(self, text: str, level: Qgis.MessageLevel = Qgis.Info, duration: int = 8) -> None:
+    def notify(self, text: str, level: Qgis.MessageLevel = INFO, duration: int = 8) -> None:
         """One sentence in the message bar (errors stay until dismissed)."""
-        self.message_bar.pushMessage("ChangeLens", text, level, 0 if level == Qgis.Critical else duration)
+        self.message_bar.pushMessage("ChangeLens", text, level, 0 if level == CRITICAL else duration)
 
     def start_run(self) -> None:
         """Start the chosen algorithm in the background."""
         reason = self.blocking_reason()
         method = self.current_method()
         if reason is not None or method is None or self.run is not None:
-            self.notify(reason or "A run is already in progress.", Qgis.Warning)
+            self.notify(reason or "A run is already in progress.", WARNING)
             return
         algorithm = registered_algorithm(method)
         parameters = build_parameters(method, algorithm, self.choices())
@@ -275,7 +277,7 @@ class ChangeLensPanel(PanelLayout):
         run = AlgorithmRun(method, algorithm, parameters, self.project, title)
         problem = run.check()
         if problem:
-            self.notify(problem, Qgis.Critical)
+            self.notify(problem, CRITICAL)
             return
         self.run = run
         run.progress.connect(lambda value: self.progress.setValue(int(value)))
@@ -295,6 +297,22 @@ class ChangeLensPanel(PanelLayout):
             self.cancel_button.setEnabled(False)
             self.run.cancel()
 
+    def shutdown(self) -> None:
+        """Before the panel goes away (plugin unload, QGIS exit): cancel and detach the run, close dialogs.
+
+        The run's task may still finish later; detached, it touches neither this panel nor the project.
+        """
+        run, self.run = self.run, None
+        if run is not None:
+            run.cancel()
+            run.detach()
+        dialogs, self.dialogs = self.dialogs, []
+        for dialog in dialogs:
+            if alive(dialog):
+                if hasattr(dialog, "shutdown"):
+                    dialog.shutdown()
+                dialog.close()
+
     def _finish(self, status: str) -> None:
         self.run = None
         self.cancel_button.setEnabled(False)
@@ -308,19 +326,19 @@ class ChangeLensPanel(PanelLayout):
         names = ", ".join(layer.name() for layer in layers) or "no map layers"
         self.progress.setValue(100)
         self._finish(f"Done: added {names} to the 'ChangeLens' group.")
-        self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", Qgis.Success)
+        self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", SUCCESS)
         if self.last_report:
             self.open_url(QUrl.fromLocalFile(self.last_report))
 
     def _failed(self, message: str) -> None:
         self.progress.setValue(0)
         self._finish(f"Failed: {message}")
-        self.notify(message, Qgis.Critical)
+        self.notify(message, CRITICAL)
 
     def _cancelled(self) -> None:
         self.progress.setValue(0)
         self._finish("Cancelled; no output was written.")
-        self.notify("The run was cancelled; no output was written.", Qgis.Info)
+        self.notify("The run was cancelled; no output was written.", INFO)
 
     def open_models(self) -> Any:
         """The model manager; the method lists follow its imports and removals."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QStandardItemModel
@@ -19,6 +18,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..processing.compat import LAYER_FILTER_RASTER
 from .bands import BandMapping
 from .tasks import AFTER, BEFORE
 
@@ -27,7 +27,7 @@ NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
 
 def narrow(combo: QComboBox) -> QComboBox:
     """Let a combo box shrink to the dock's width; long entries are elided, full text in the popup."""
-    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(8)
     return combo
 
@@ -35,8 +35,8 @@ def narrow(combo: QComboBox) -> QComboBox:
 def wrapping_form(box: QGroupBox) -> QFormLayout:
     """A form whose fields move under their label when the dock is narrow."""
     form = QFormLayout(box)
-    form.setRowWrapPolicy(QFormLayout.WrapLongRows)
-    form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     return form
 
 
@@ -74,7 +74,7 @@ class PanelLayout(QWidget):
         self.method_combo = narrow(QComboBox(objectName="changelens_method"))
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.method_card = QLabel(objectName="changelens_method_card", wordWrap=True)
-        self.method_card.setTextFormat(Qt.RichText)
+        self.method_card.setTextFormat(Qt.TextFormat.RichText)
         form.addRow("Task", self.task_combo)
         form.addRow(self.task_help)
         form.addRow("Method", self.method_combo)
@@ -84,7 +84,7 @@ class PanelLayout(QWidget):
     def _raster_combo(self, name: str, allow_empty: bool = False) -> QgsMapLayerComboBox:
         combo = QgsMapLayerComboBox(objectName=name)
         narrow(combo)
-        combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        combo.setFilters(LAYER_FILTER_RASTER)
         combo.setExcludedProviders(NOT_FILE_PROVIDERS)
         combo.setAllowEmptyLayer(allow_empty)
         if allow_empty:
@@ -141,7 +141,7 @@ class PanelLayout(QWidget):
         self.temporary_radio.setToolTip("Outputs are deleted when QGIS closes; save the layers you want to keep.")
         self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
         self.folder_widget = QgsFileWidget(objectName="changelens_folder")
-        self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
+        self.folder_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.temporary_radio.setChecked(True)
         self.folder_widget.setEnabled(False)
         self.folder_radio.toggled.connect(self.folder_widget.setEnabled)

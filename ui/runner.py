@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qgis.core import (
-    Qgis,
     QgsApplication,
     QgsLayerTreeGroup,
     QgsMapLayer,
@@ -36,6 +35,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
+from ..processing.compat import CRITICAL, FLAG_OPTIONAL, INFO
+from ..processing.lifecycle import disconnect_all
 from .tasks import MethodSpec
 
 GROUP_NAME = "ChangeLens"
@@ -107,7 +108,7 @@ def build_parameters(
         )
         if not isinstance(definition, destination_types):
             continue
-        if definition.flags() & definition.FlagOptional and not definition.createByDefault():
+        if definition.flags() & FLAG_OPTIONAL and not definition.createByDefault():
             continue
         if choices.output_folder:
             params[definition.name()] = output_path(choices.output_folder, choices.run_name, definition)
@@ -175,6 +176,7 @@ class AlgorithmRun(QObject):
         self.feedback.progressChanged.connect(self.progress)
         self.task: QgsProcessingAlgRunnerTask | None = None
         self.cancel_requested = False
+        self.detached = False
         self.started = 0.0
 
     def check(self) -> str | None:
@@ -197,27 +199,34 @@ class AlgorithmRun(QObject):
             self.task.cancel()
         self.feedback.cancel()
 
+    def detach(self) -> None:
+        """Forget who listens (the panel is going away): the finished task then only releases the run."""
+        self.detached = True
+        disconnect_all(self.progress, self.succeeded, self.failed, self.cancelled)
+
     def log_text(self) -> str:
         """Everything the algorithm reported, for the log panel."""
         return "\n".join(self.feedback.lines)
 
     def _executed(self, successful: bool, results: dict) -> None:
         AlgorithmRun._active.discard(self)
+        if self.detached:  # the plugin was unloaded (or QGIS is exiting): no project, log or panel to update
+            return
         seconds = time.monotonic() - self.started
         details = f"{self.title} ({self.method.algorithm_id}, {seconds:.1f} s)\n{self.log_text()}"
         if not successful and (self.cancel_requested or self.feedback.isCanceled()):
-            QgsMessageLog.logMessage(f"Cancelled: {details}", LOG_TAG, Qgis.Info)
+            QgsMessageLog.logMessage(f"Cancelled: {details}", LOG_TAG, INFO)
             self.cancelled.emit()
             return
         if not successful:
-            QgsMessageLog.logMessage(f"Failed: {details}", LOG_TAG, Qgis.Critical)
+            QgsMessageLog.logMessage(f"Failed: {details}", LOG_TAG, CRITICAL)
             self.failed.emit(first_sentence(self.feedback.errors[0] if self.feedback.errors else ""))
             return
-        QgsMessageLog.logMessage(f"Finished: {details}", LOG_TAG, Qgis.Info)
+        QgsMessageLog.logMessage(f"Finished: {details}", LOG_TAG, INFO)
         try:
             layers = add_results(self.algorithm, dict(results), self.project, self.title)
         except Exception as exc:  # noqa: BLE001 - a broken output must not be silent
-            QgsMessageLog.logMessage(f"Loading the results failed: {exc!r}", LOG_TAG, Qgis.Critical)
+            QgsMessageLog.logMessage(f"Loading the results failed: {exc!r}", LOG_TAG, CRITICAL)
             self.failed.emit(f"The run finished but its outputs could not be added to the map: {exc}")
             return
         self.succeeded.emit(layers, dict(results))

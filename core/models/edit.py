@@ -1,7 +1,7 @@
 """Add or edit ChangeLens metadata on an existing ONNX file (command line and Processing).
 
 Usable without QGIS and without the ``onnx`` package: ``python tools/onnx_metadata.py``
-or ``python -m changelens.core.model_edit`` when the plugin folder is on the path.
+or ``python -m changelens.core.models.edit`` when the plugin folder is on the path.
 When onnxruntime is installed the result is also checked against the model's graph
 (input count, channels, fixed tile size), so a bad edit is refused before it is saved.
 """

@@ -20,6 +20,8 @@ class MapProduct:
     ``threshold`` is the decision value drawn on the histogram and ``breaks`` (optional) the
     class boundaries on the measure, used to colour the histogram bars by class.
     ``inputs`` are ``(label, raster path)`` pairs; the first two are previewed as before/after.
+    ``reading`` are ``(label, text)`` pairs: how each input was read (sensor, bands per role,
+    conversion and why, no-data rules), for the report's inputs section.
     ``stats`` are refreshed in place when the minimum mapping unit sieves the class raster.
     """
 
@@ -34,6 +36,7 @@ class MapProduct:
     parameters: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
     breaks: tuple[float, ...] = ()
+    reading: tuple[tuple[str, str], ...] = ()
 
 
 def with_final_paths(product: MapProduct, transaction: Transaction) -> MapProduct:

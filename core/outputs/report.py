@@ -45,6 +45,7 @@ class ReportContent:
     histogram: Histogram | None = None
     maps: tuple[tuple[str, bytes], ...] = ()  # (caption, PNG)
     inputs: tuple[tuple[str, str], ...] = ()
+    reading: tuple[tuple[str, str], ...] = ()  # how each input was read (sensor, bands, conversion, no data)
     parameters: tuple[tuple[str, str], ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
     seconds_classify: float = 0.0
@@ -280,6 +281,7 @@ def build_report(content: ReportContent) -> str:
         f"<section>{_summary(content)}</section>"
         f"{_maps(content)}{_area_table(content)}{histogram}"
         f"{_pairs_table('Inputs', content.inputs, paths=True)}"
+        f"{_pairs_table('How the inputs were read', content.reading) if content.reading else ''}"
         f"{_pairs_table('Parameters', content.parameters)}"
         f"{_pairs_table('Outputs', content.outputs, paths=True)}"
         "<footer>Made with ChangeLens for QGIS. Check results against imagery before acting on them.</footer>"

@@ -34,7 +34,9 @@ def _true_colour(path: str, name: str) -> QgsRasterLayer:
         (1, renderer.setBlueContrastEnhancement),
     ):
         stretch = QgsContrastEnhancement(layer.dataProvider().dataType(band))
-        stretch.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+        stretch.setContrastEnhancementAlgorithm(
+            QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
+        )
         stretch.setMinimumValue(0.0)
         stretch.setMaximumValue(2200.0)  # reflectance 0-0.22: the same natural stretch on every band
         setter(stretch)
@@ -105,14 +107,14 @@ def build_project(inputs: dict[str, str], results: list[tuple[str, str]], out: P
     panels += [(layer.name(), [layer]) for layer in outputs]
     rows = -(-len(panels) // COLUMNS)
     cell_h = TITLE_PX + PANEL_PX + LEGEND_PX
-    sheet = QImage(COLUMNS * PANEL_PX, rows * cell_h, QImage.Format_ARGB32)
+    sheet = QImage(COLUMNS * PANEL_PX, rows * cell_h, QImage.Format.Format_ARGB32)
     sheet.fill(QColor("white"))
     painter = QPainter(sheet)
     for i, (title, layers) in enumerate(panels):
         x, y = (i % COLUMNS) * PANEL_PX, (i // COLUMNS) * cell_h
         painter.setFont(QFont("DejaVu Sans", 10))
         painter.setPen(QColor("black"))
-        painter.drawText(QRectF(x, y, PANEL_PX, TITLE_PX), Qt.AlignCenter, title)
+        painter.drawText(QRectF(x, y, PANEL_PX, TITLE_PX), Qt.AlignmentFlag.AlignCenter, title)
         painter.drawImage(x, y + TITLE_PX, _render(layers, after.extent()))
         painter.setFont(QFont("DejaVu Sans", 7))
         _legend(painter, layers[-1], x, y + TITLE_PX + PANEL_PX)
