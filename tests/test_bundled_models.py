@@ -193,3 +193,26 @@ def test_terrain_model_ignores_the_same_change_on_flat_ground(path: Path) -> Non
     x = np.concatenate([x[:-1] / 10000.0, np.zeros_like(x[-1:])])  # slope 0 degrees everywhere
     prob = _run(path, x)[0]
     assert (prob[truth] >= doc["threshold"]).mean() < 0.05
+
+
+CARD_SECTIONS = ("## Data and licences", "## Training", "## Validation", "## Known failure modes")
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_card_documents_data_recipe_validation_and_failures(path: Path) -> None:
+    """Training data with licences, recipe, validation on unseen cases with per-case wins, failure modes and
+    a machine-readable block (training cases, unseen scores) that `make eval` and the panel rule read."""
+    from eval.cards import read_card, unseen_wins, wins_under_rule
+
+    text = path.with_suffix(".md").read_text()
+    missing = [s for s in CARD_SECTIONS if s not in text]
+    assert not missing, f"{path.with_suffix('.md').name} lacks {missing}"
+    assert re.search(r"licen[cs]e", text, re.I)
+    card = read_card(path.with_suffix(".md"))
+    assert all(isinstance(c, str) and c.count("/") >= 1 for c in card["training_cases"])
+    pooled = [card["unseen"]["pooled"]] if card["unseen"]["pooled"] else []
+    for scores in [*card["unseen"]["cases"].values(), *pooled]:
+        assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+    wins, total = unseen_wins(card)
+    if wins_under_rule(card):  # a default states its per-case wins in the card's text as well
+        assert f"{wins} of {total}" in text
