@@ -10,7 +10,7 @@ regular sample of the whole raster.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from .classes import ClassInfo, ClassScheme
 from .engine import ClassStats, stream
 from .errors import BandCountError, EmptyDataError, ParameterError
-from .grid import align_pair
+from .grid import align_pair, centre_pixel_area_m2
 from .measure import core_of, pad_to_halo
 from .pair import Log, no_log
 from .products import MapProduct
@@ -40,6 +40,10 @@ NORMALISATIONS = (
     ("none", "None (raw differences)"),
 )
 PIF_QUANTILE = 0.3
+# Pixels this fine (metres) are very-high-resolution imagery (aerial, Google Earth, Pleiades ...): changes are
+# objects many pixels wide, shadows and roofs make the magnitude heavy-tailed, and Kittler-Illingworth's
+# minimum-error split lands in that tail. Images without a CRS (photos, PNG chips) are treated as VHR.
+VHR_MAX_PIXEL_M = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class CvaConfig:
     user_threshold: float = 2.0
     smooth_px: int = 3
     resampling: str = "bilinear"
+    pixel_size_defaults: bool = True  # VHR images (vhr_defaults) get their own threshold and smoothing defaults
 
     def __post_init__(self) -> None:
         if self.normalisation not in dict(NORMALISATIONS):
@@ -61,6 +66,31 @@ class CvaConfig:
             raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
         if self.smooth_px < 1 or self.smooth_px % 2 == 0:
             raise ParameterError("The smoothing window must be an odd number of pixels (1 = none).")
+
+
+def vhr_defaults(pixel_size_m: float | None) -> dict[str, object]:
+    """Settings that replace the standard defaults for a pixel size (None = unknown, no CRS); {} = standard.
+
+    Chosen on the 11 labelled LEVIR pairs (0.5 m RGB): Otsu instead of Kittler-Illingworth lifts pooled F1
+    from 0.194 to 0.231, and a 7 px median of the magnitude (the middle of the 5-11 px plateau) to 0.235;
+    checked on a constructed pair that played no part in the choice (tools/eval/vhr_check_pair.py).
+    """
+    if pixel_size_m is not None and pixel_size_m > VHR_MAX_PIXEL_M:
+        return {}
+    return {"threshold_method": "otsu", "smooth_px": 7}
+
+
+def resolve_config(config: CvaConfig, pixel_size_m: float | None) -> tuple[CvaConfig, str]:
+    """The config to run: the VHR settings replace the standard defaults (never a user's other choice)."""
+    if not config.pixel_size_defaults:
+        return config, ""
+    standard = CvaConfig()
+    changes = {k: v for k, v in vhr_defaults(pixel_size_m).items() if getattr(config, k) == getattr(standard, k) != v}
+    if not changes:
+        return config, ""
+    size = "no CRS" if pixel_size_m is None else f"{pixel_size_m:.2g} m pixels"
+    how = ", ".join(f"{k} = {v}" for k, v in changes.items())
+    return replace(config, **changes), f"Very-high-resolution image ({size}): {how} instead of the standard defaults."
 
 
 @dataclass(frozen=True)
@@ -176,6 +206,9 @@ def run_cva(
     bands = _pick_bands(ds1, ds2, config.bands)
     aligned = align_pair(ds1, ds2, config.resampling)
     grid = aligned.grid
+    config, why = resolve_config(config, centre_pixel_area_m2(grid) ** 0.5 if grid.crs_wkt else None)
+    if why:
+        log(why)
     readers = {f"d1_{k}": BandReader(ds1, i1, aligned.reference) for k, (i1, _i2, _n) in enumerate(bands)}
     readers.update({f"d2_{k}": BandReader(ds2, i2, aligned.other) for k, (_i1, i2, _n) in enumerate(bands)})
     log(f"Bands compared: {', '.join(n for _a, _b, n in bands)} ({len(bands)}).")

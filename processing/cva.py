@@ -52,6 +52,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
     THRESHOLD_VALUE = "THRESHOLD_VALUE"
     SMOOTH = "SMOOTH"
     RESAMPLING = "RESAMPLING"
+    PIXEL_SIZE_DEFAULTS = "PIXEL_SIZE_DEFAULTS"
     OUTPUT = "OUTPUT"
     OUTPUT_MAGNITUDE = "OUTPUT_MAGNITUDE"
     OUTPUT_DIRECTION = "OUTPUT_DIRECTION"
@@ -66,6 +67,8 @@ class CvaAlgorithm(ChangeLensAlgorithm):
         "NORMALISATION": "How each band is scaled before the change vector is computed.",
         "RADIOMETRIC": "Matches date 2 to date 1 over pixels that change least (pseudo-invariant features).",
         "SMOOTH": "Focal median of the magnitude that removes isolated pixels.",
+        "PIXEL_SIZE_DEFAULTS": "On very-high-resolution images (pixels of 5 m or finer, or no CRS) the threshold "
+        "and smoothing left at their standard defaults (Kittler-Illingworth, 3 px) become Otsu and a 7 px median.",
         "OUTPUT": "Classes 1 = no change, 2 = change (0 = no data).",
         "OUTPUT_MAGNITUDE": "Length of the change vector, in the units of the (normalised) bands.",
         "OUTPUT_DIRECTION": "Angle of the change vector in degrees (two bands only).",
@@ -132,6 +135,9 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                     minValue=1,
                     maxValue=15,
                 ),
+                QgsProcessingParameterBoolean(
+                    self.PIXEL_SIZE_DEFAULTS, "Defaults by pixel size (VHR: Otsu, 7 px median)", True
+                ),
                 QgsProcessingParameterEnum(
                     self.RESAMPLING,
                     "Resampling of date 2 onto the date 1 grid",
@@ -170,6 +176,7 @@ class CvaAlgorithm(ChangeLensAlgorithm):
                 user_threshold=self.parameterAsDouble(p, self.THRESHOLD_VALUE, c),
                 smooth_px=self.parameterAsInt(p, self.SMOOTH, c),
                 resampling=RESAMPLING[self.parameterAsEnum(p, self.RESAMPLING, c)],
+                pixel_size_defaults=self.parameterAsBool(p, self.PIXEL_SIZE_DEFAULTS, c),
             )
         )
         date1 = raster_path(self, p, self.DATE1, c, "date 1 image")
