@@ -62,7 +62,7 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
         post = np.stack([0.30 + 0.03 * _texture(rng, 128, 3), 0.15 + 0.02 * _texture(rng, 128, 3)])
         post = np.where(sq[None], post * np.array([0.35, 1.5])[:, None, None], post)
         return (post + rng.normal(0, 0.004, (2, 128, 128))) * 10000, sq
-    if name == "burned_s2":
+    if name in ("burned_s2", "burned_s2_refine"):
         # A 1.3 km scar (64 px at 20 m) in vegetation: NIR x0.55, SWIR2 x1.3 (typical moderate burn).
         sq = _square(128, 32, 96)
         pre = np.stack([0.28 + 0.05 * _texture(rng, 128, 3), 0.15 + 0.03 * _texture(rng, 128, 3)])

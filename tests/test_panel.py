@@ -280,15 +280,17 @@ def test_panel_reopens_on_the_last_task(panel, qgis_iface) -> None:  # noqa: ANN
         again.deleteLater()
 
 
-def test_burn_task_opens_on_dnbr_with_the_bundled_model_listed(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
+def test_burn_task_opens_on_the_winning_model_with_dnbr_one_click_away(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
     from changelens.ui.panel import ChangeLensPanel
 
     widget = ChangeLensPanel(qgis_iface.messageBar())
     widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
     methods = [widget.method_combo.itemData(i) for i in range(widget.method_combo.count())]
     assert widget.method_combo.currentIndex() == 0
-    assert methods[0].algorithm_id == "changelens:burnseverity" and not methods[0].preferred
-    assert any(m.model_path.endswith("burned_s2.onnx") for m in methods[1:])  # the model stays in the list
+    assert methods[0].model_path.endswith("burned_s2_refine.onnx") and methods[0].preferred
+    assert methods[1].algorithm_id == "changelens:burnseverity"  # dNBR stays one click away
+    burned_s2 = next(m for m in methods if m.model_path.endswith("burned_s2.onnx"))
+    assert not burned_s2.preferred  # lost to dNBR on unseen fires: listed, never the default
     assert widget.current_method() is methods[0]
     widget.deleteLater()
 
@@ -324,5 +326,6 @@ def test_without_onnxruntime_the_burn_task_opens_on_the_index_method(provider, q
     widget.task_combo.setCurrentIndex(widget.task_combo.findData("change"))
     widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
     assert widget.current_method().algorithm_id == "changelens:burnseverity"
+    assert widget.method_combo.itemData(0).model_path.endswith("burned_s2_refine.onnx")  # still listed first
     assert not widget.doctor_shown  # nothing pops up until a model method is chosen
     widget.deleteLater()

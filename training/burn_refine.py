@@ -113,7 +113,10 @@ def main() -> None:
         str(dest),
         input_names=["input"],
         output_names=["probability"],
-        dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "probability": {0: "batch", 2: "height", 3: "width"}},
+        dynamic_axes={
+            "input": {0: "batch", 2: "height", 3: "width"},
+            "probability": {0: "batch", 2: "height", 3: "width"},
+        },
         opset_version=17,
         dynamo=False,
     )
@@ -124,7 +127,8 @@ def main() -> None:
     onnx.checker.check_model(model)
     onnx.save(model, str(dest))
     n_params = sum(p.numel() for p in refiner.parameters())
-    print(f"{dest} {dest.stat().st_size} bytes, {n_params} parameters, sha256 {hashlib.sha256(dest.read_bytes()).hexdigest()}")
+    digest = hashlib.sha256(dest.read_bytes()).hexdigest()
+    print(f"{dest} {dest.stat().st_size} bytes, {n_params} parameters, sha256 {digest}")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,19 @@ register(
 )
 register(
     Method(
+        "model:burned_s2_refine",
+        ("burn_prepost",),
+        False,
+        "changelens:runmodel",
+        lambda case, work: _run("burned_s2_refine.onnx", case.inputs["pre"], case.inputs["post"], work),
+        "OUTPUT_CLASSES",
+        (1,),
+        "refines the offset-corrected dNBR; nested leave-one-fire-out figures in its card",
+        card="burned_s2_refine",
+    )
+)
+register(
+    Method(
         "model:burned_s2_post",
         ("burn_prepost", "burn_postonly"),
         False,
