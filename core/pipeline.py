@@ -86,6 +86,7 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
     near = [r.final for r in txn.reservations]
     with scratch_folder(near) as scratch:
         opened = method.open(request, scratch, log)
+        config = opened.config if opened.config is not None else config
         grid = opened.grid
         fitted: dict[str, Any] = {}
         stored = {}

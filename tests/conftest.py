@@ -33,6 +33,8 @@ def _link_plugin() -> None:
         sys.path.insert(0, str(PLUGIN_PATH))
     if str(ROOT / "tests") not in sys.path:
         sys.path.insert(0, str(ROOT / "tests"))
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.append(str(ROOT / "tools"))  # the eval harness (eval.*), read by some tests
 
 
 _link_plugin()

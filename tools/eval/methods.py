@@ -35,6 +35,10 @@ class Method:
     output: str = "OUTPUT"
     positive: tuple[int, ...] = (2, 3)
     note: str = ""
+    # The model card (file stem) whose ``training_cases`` say which cases are in-sample; "" for index methods.
+    card: str = ""
+    # True for rows that run held-out fold models: a case is never in the training set of the model scoring it.
+    held_out: bool = False
 
 
 METHODS: list[Method] = []

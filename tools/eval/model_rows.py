@@ -1,10 +1,9 @@
 """Eval rows for the bundled models (``model:<name>``), run through "Run ONNX model".
 
-The bundled weights were trained on every permitted case, so on ``burn_prepost`` and on the
-OSCD cities their rows are in-sample; the ``:loeo`` / ``:fold`` rows run the held-out models that
-``training/validate_*.sh`` leave in ``training/runs/`` (git-ignored: on a fresh clone those rows
-are skipped case by case). OMBRIA was never trained on; Sen1Floods11's chip trained the left half
-of ``flood_s1_after`` (see models/flood_s1_after.md).
+Which cases are in-sample comes from each model card's ``training_cases`` list (``card=``; see
+tools/eval/cards.py), never from the dataset's name; the ``:loeo`` / ``:fold`` rows (``held_out=True``)
+run the held-out models that ``training/validate_*.sh`` leave in ``training/runs/`` (git-ignored: on
+a fresh clone those rows are skipped case by case).
 """
 
 from __future__ import annotations
@@ -92,7 +91,8 @@ def _landslide(case: Case, work: Path) -> dict[str, object] | None:
     return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"])
 
 
-IN_SAMPLE = "in-sample: the bundled weights were trained on these cases"
+# In-sample notes are derived per case from each card's ``training_cases`` (tools/eval/cards.py).
+IN_SAMPLE = "bundled weights"
 register(
     Method(
         "model:burned_s2",
@@ -103,6 +103,7 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         IN_SAMPLE,
+        card="burned_s2",
     )
 )
 register(
@@ -115,6 +116,21 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-one-fire-out models from training/validate_burned.sh",
+        card="burned_s2",
+        held_out=True,
+    )
+)
+register(
+    Method(
+        "model:burned_s2_refine",
+        ("burn_prepost",),
+        False,
+        "changelens:runmodel",
+        lambda case, work: _run("burned_s2_refine.onnx", case.inputs["pre"], case.inputs["post"], work),
+        "OUTPUT_CLASSES",
+        (1,),
+        "refines the offset-corrected dNBR; nested leave-one-fire-out figures in its card",
+        card="burned_s2_refine",
     )
 )
 register(
@@ -126,7 +142,8 @@ register(
         _burned_post(False),
         "OUTPUT_CLASSES",
         (1,),
-        IN_SAMPLE + " (post-fire image only)",
+        "post-fire image only",
+        card="burned_s2_post",
     )
 )
 register(
@@ -139,6 +156,8 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "post-fire image only; leave-five-fires-out models from training/validate_burned_post.sh",
+        card="burned_s2_post",
+        held_out=True,
     )
 )
 register(
@@ -151,6 +170,7 @@ register(
         "OUTPUT_CLASSES",
         (1, 2),
         "permanent water + flooded (OMBRIA masks include pre-existing water)",
+        card="flood_s1",
     )
 )
 register(
@@ -162,7 +182,8 @@ register(
         _sar("flood_s1_after.onnx", False),
         "OUTPUT_CLASSES",
         (1,),
-        "after image only; the Sen1Floods11 chip's left half was in its training data",
+        "after image only (the card lists the Sen1Floods11 chip whose left half trained it)",
+        card="flood_s1_after",
     )
 )
 register(
@@ -175,6 +196,7 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         IN_SAMPLE,
+        card="change_s2",
     )
 )
 register(
@@ -187,6 +209,8 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-one-city-out models from training/validate_change.sh",
+        card="change_s2",
+        held_out=True,
     )
 )
 register(
@@ -199,5 +223,6 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "simulated scenes on backgrounds and seeds the bundled weights never trained on (see models/landslide_s2.md)",
+        card="landslide_s2",
     )
 )
