@@ -21,6 +21,7 @@ from qgis.core import (
 )
 
 from ..core.io.grid import RESAMPLING
+from ..core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
 from ..core.outputs.transaction import Transaction
@@ -72,6 +73,9 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     BATCH_SIZE = "BATCH_SIZE"
     RESAMPLE_TO_MODEL = "RESAMPLE_TO_MODEL"
     RESAMPLING = "RESAMPLING"
+    RADIOMETRY = "RADIOMETRY"
+    IMAGE_RADIOMETRY = "IMAGE_RADIOMETRY"
+    AFTER_RADIOMETRY = "AFTER_RADIOMETRY"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     VALID_AREA_HA = "VALID_AREA_HA"
@@ -174,6 +178,21 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 list(RESAMPLING),
                 defaultValue=RESAMPLING.index("bilinear"),
             ),
+            QgsProcessingParameterEnum(
+                self.RADIOMETRY,
+                "Reflectance conversion (models that take reflectance)",
+                [label for _key, label in RADIOMETRY_CHOICES],
+                defaultValue=0,
+            ),
+            *(
+                QgsProcessingParameterEnum(
+                    name,
+                    f"{title}: reflectance conversion",
+                    [label for _k, label in DATE_RADIOMETRY_CHOICES],
+                    defaultValue=0,
+                )
+                for name, title in ((self.IMAGE_RADIOMETRY, "Image"), (self.AFTER_RADIOMETRY, "After image"))
+            ),
         ]
         advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
@@ -225,6 +244,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 resample_to_model=self.parameterAsBool(parameters, self.RESAMPLE_TO_MODEL, context),
                 resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
                 band_numbers=bands,
+                radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
+                date_radiometry=tuple(
+                    DATE_RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, name, context)][0]
+                    for name in (self.IMAGE_RADIOMETRY, self.AFTER_RADIOMETRY)
+                ),
             )
         )
 

@@ -21,8 +21,11 @@ ALG = "changelens:manypairs"
 
 
 def _burn_pair(folder: Path, pre_name: str, post_name: str, burned_rows: int) -> tuple[str, str]:
-    """A 6 x 8 pair at 10 m whose top ``burned_rows`` rows burn at high severity (dNBR 0.85)."""
-    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 1000, np.float32)])
+    """A 6 x 8 pair at 10 m whose top ``burned_rows`` rows burn at high severity (dNBR 0.88).
+
+    Unburned SWIR2 is 900 DN: a value below 1000 tells the Sentinel-2 conversion there is no +1000 offset.
+    """
+    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 900, np.float32)])
     post = pre.copy()
     post[0, :burned_rows], post[1, :burned_rows] = 1500, 2500
     folder.mkdir(parents=True, exist_ok=True)

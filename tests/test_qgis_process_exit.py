@@ -66,7 +66,7 @@ def test_plugin_enable_list_help_and_run_exit_zero(tmp_path) -> None:  # noqa: A
     burned[:, :3] = np.array([1500, 2500], np.float32)[:, None, None]
     pre = write_raster(tmp_path / "pre.tif", image, descriptions=["B8", "B12"])
     post = write_raster(tmp_path / "post.tif", burned, descriptions=["B8", "B12"])
-    args = ["--json", "run", "changelens:burnseverity", "--", f"PRE={pre}", f"POST={post}"]
+    args = ["--json", "run", "changelens:burnseverity", "--", f"PRE={pre}", f"POST={post}", "RADIOMETRY=1"]
     ran = run_qgis_process(
         [*args, f"OUTPUT_SEVERITY={tmp_path / 'severity.tif'}", f"OUTPUT_DNBR={tmp_path / 'dnbr.tif'}"], env
     )

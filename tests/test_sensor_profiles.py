@@ -78,5 +78,6 @@ def test_log_names_sentinel2_level_and_native_resolution(tmp_path) -> None:  # n
     before = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12", "SCL"])
     after = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12", "SCL"])
     lines: list[str] = []
-    open_pair(DateInput(before, "pre", {}), DateInput(after, "post", {}), ("nir", "swir2"), "test", log=lines.append)
+    dates = DateInput(before, "pre", {}), DateInput(after, "post", {})
+    open_pair(*dates, ("nir", "swir2"), "test", radiometry="s2_dn", log=lines.append)
     assert lines[0].startswith("pre (Sentinel-2 MSI L2A): NIR = band 1 (B8, 10 m native), SWIR2 = band 2 (B12, 20 m")

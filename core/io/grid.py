@@ -195,6 +195,18 @@ def align_pair(reference: gdal.Dataset, other: gdal.Dataset, resampling: str = "
     return AlignedPair(grid, crop(reference, window), warp_to_grid(other, grid, resampling), window, (reference, other))
 
 
+def grid_of_overlap(datasets: list[gdal.Dataset]) -> tuple[Grid, Window]:
+    """The first dataset's grid cropped to the area every dataset covers, and that window of the first
+    dataset; raises :class:`NoOverlapError`."""
+    ref_grid = grid_of(datasets[0])
+    window = Window(0, 0, ref_grid.width_px, ref_grid.height_px)
+    for ds in datasets[1:]:
+        window = window.intersection(intersection_window(ref_grid, grid_of(ds)))
+        if window.size == 0:
+            raise NoOverlapError("The rasters have no area in common: check that they cover the same place.")
+    return ref_grid.subgrid(window), window
+
+
 def align_many(
     reference: gdal.Dataset,
     others: list[gdal.Dataset],
@@ -206,13 +218,7 @@ def align_many(
     ``fill_values`` (one per other raster) are raw values the warp must not blend into valid
     pixels (a product's no-data convention that the file does not flag).
     """
-    ref_grid = grid_of(reference)
-    window = Window(0, 0, ref_grid.width_px, ref_grid.height_px)
-    for ds in others:
-        window = window.intersection(intersection_window(ref_grid, grid_of(ds)))
-        if window.size == 0:
-            raise NoOverlapError("The rasters have no area in common: check that they cover the same place.")
-    grid = ref_grid.subgrid(window)
+    grid, window = grid_of_overlap([reference, *others])
     fills = fill_values or [None] * len(others)
     return grid, crop(reference, window), [warp_to_grid(ds, grid, resampling, f) for ds, f in zip(others, fills)]
 

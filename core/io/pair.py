@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+import numpy as np
 from osgeo import gdal
 
 from ..progress import Log, no_log
-from .grid import Grid, align_many, warp_to_grid
+from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
 from .radiometry import check_plausible, decide_radiometry, own_radiometry
 from .raster import BandReader, BandSpec, Radiometry, band_names, open_raster, require_bands
@@ -23,6 +25,7 @@ from .sensors import (
 )
 from .validity import DateValidity, date_validity
 
+S2_BAND = re.compile(r"^B0?(\d{1,2})A?$", re.I)  # a Sentinel-2 reflectance band (not TCI, SCL ...)
 # Roles whose values are class codes: never converted to reflectance, resampled with nearest.
 CODE_ROLES = ("scl", "qa")
 
@@ -90,7 +93,7 @@ class DatePlan:
 
     def line(self) -> str:
         """What was decided for this date, in one log line."""
-        level = self.info.level or (s2_level(self.ds) if self.profile is SENTINEL2 else "")
+        level = self.info.level or (s2_level(self.ds) if self.profile is SENTINEL2 else "") or ""
         sensor = f"{self.profile.label} {level}".strip()
         used = []
         for role, index in self.indices.items():
@@ -111,14 +114,10 @@ def _name(ds: gdal.Dataset, index: int) -> str:
     return names[0] if names else f"band {index}"
 
 
-def plan_date(
-    date: DateInput, ds: gdal.Dataset, radiometry: str, custom: Radiometry | None, convert: bool = True
-) -> DatePlan:
-    """Decide one date: product facts, sensor, the band of each role, no-data rules and conversions.
+def date_bands(date: DateInput, ds: gdal.Dataset) -> tuple[ProductInfo, SensorProfile, dict[str, int]]:
+    """Product facts, sensor and the band of each role of one date (structural checks only).
 
-    With ``convert`` False (values used as stored, e.g. a model trained on DNs) only the no-data
-    rules are decided. Raises :class:`~changelens.core.errors.InputError` subclasses (a band missing, the sensor
-    generation or the conversion undecidable, implausible reflectance) before any output.
+    Raises :class:`~changelens.core.errors.BandNotFoundError` when a required role has no band.
     """
     info = product_info(ds)
     profile = detect_sensor(ds, info)
@@ -132,6 +131,25 @@ def plan_date(
         else:
             index = find_role(ds, profile, role, choice, date.label)
         indices[role] = index
+    return info, profile, indices
+
+
+def plan_date(
+    date: DateInput,
+    ds: gdal.Dataset,
+    radiometry: str,
+    custom: Radiometry | None,
+    convert: bool = True,
+    found: tuple[ProductInfo, SensorProfile, dict[str, int]] | None = None,
+) -> DatePlan:
+    """Decide one date: product facts, sensor, the band of each role, no-data rules and conversions.
+
+    With ``convert`` False (values used as stored, e.g. a model trained on DNs) only the no-data
+    rules are decided; ``found`` is :func:`date_bands`'s answer when it was already asked. Raises
+    :class:`~changelens.core.errors.InputError` subclasses (a band missing, the sensor generation
+    or the conversion undecidable, implausible reflectance) before any output.
+    """
+    info, profile, indices = found or date_bands(date, ds)
     codes = [i for r, i in indices.items() if r in CODE_ROLES]
     optical = [i for r, i in indices.items() if r not in CODE_ROLES]
     validity = date_validity(ds, list(indices.values()), profile.key, info, codes)
@@ -139,11 +157,17 @@ def plan_date(
     names = {i: _name(ds, i) for i in optical}
     samples = {i: validity.samples[i] for i in optical}
     if not convert:
-        return DatePlan(
-            date, ds, info, profile, indices, validity, {i: Radiometry(1.0, 0.0, "as stored") for i in optical}
-        )
+        stored = {i: Radiometry(1.0, 0.0, "values as stored") for i in optical}
+        return DatePlan(date, ds, info, profile, indices, validity, stored)
+
+    def other_bands() -> list[np.ndarray]:
+        """Raw valid values of the file's other Sentinel-2 bands (same product, same offset)."""
+        others = [i for i in range(1, ds.RasterCount + 1) if i not in optical and S2_BAND.match(_name(ds, i))]
+        extra = date_validity(ds, others, profile.key, info)
+        return list(extra.samples.values())
+
     conversions = decide_radiometry(
-        profile.key, info, samples, names, own_radiometry(ds, optical), choice, custom, date.label
+        profile.key, info, samples, names, own_radiometry(ds, optical), choice, custom, date.label, other_bands
     )
     check_plausible(samples, conversions, names, date.label)
     return DatePlan(date, ds, info, profile, indices, validity, conversions)
@@ -172,7 +196,9 @@ def open_dates(
     bands, undecidable or implausible conversion, no overlap) before any pixel is processed.
     """
     datasets = [open_date(d, len(d.roles) - len(d.optional_roles), purpose) for d in dates]
-    plans = [plan_date(d, ds, radiometry, custom) for d, ds in zip(dates, datasets)]
+    found = [date_bands(d, ds) for d, ds in zip(dates, datasets)]  # every band exists, on every date
+    grid_of_overlap(datasets)  # and the dates overlap: before any value is judged
+    plans = [plan_date(d, ds, radiometry, custom, True, f) for d, ds, f in zip(dates, datasets, found)]
     grid, reference_view, others = align_many(
         datasets[0], datasets[1:], resampling, [_warp_nodata(p) for p in plans[1:]]
     )

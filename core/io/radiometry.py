@@ -13,7 +13,7 @@ the run with the likely cause.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -59,20 +59,22 @@ def _looks_like_reflectance(samples: Mapping[int, np.ndarray]) -> bool:
     return bool(values) and all(float(np.percentile(s, 99)) <= 1.5 for s in values)
 
 
-def _s2_auto(info: ProductInfo, samples: Mapping[int, np.ndarray], label: str) -> Radiometry:
+def _s2_auto(
+    info: ProductInfo, samples: Mapping[int, np.ndarray], label: str, more: Callable[[], list[np.ndarray]]
+) -> Radiometry:
     quant = info.quantification or 10000.0
     if info.offset_dn is not None:
         where = "; ".join(info.evidence) or "product metadata"
         return Radiometry(
             1.0 / quant, info.offset_dn / quant, f"Sentinel-2 (DN {info.offset_dn:+g}) / {quant:g} ({where})"
         )
-    low = [float(np.mean((s > 0) & (s < 1000))) for s in samples.values() if s.size]
+    low = [float(np.mean((s > 0) & (s < 1000))) for s in [*samples.values(), *more()] if s.size]
     if low and max(low) >= NO_OFFSET_SHARE:
         return Radiometry(
             1.0 / quant,
             0.0,
-            f"Sentinel-2 DN / {quant:g} (values below 1000 DN exist, so no +1000 offset: before baseline 04.00 "
-            "or an export that removed it)",
+            f"Sentinel-2 digital numbers / {quant:g} (values below 1000 DN exist, so no +1000 offset: before "
+            "baseline 04.00 or an export that removed it)",
         )
     date = f" acquired {info.acquired}" if info.acquired else ""
     raise ParameterError(
@@ -120,12 +122,15 @@ def decide_radiometry(
     choice: str,
     custom: Radiometry | None,
     label: str,
+    more: Callable[[], list[np.ndarray]] = list,
 ) -> dict[int, Radiometry]:
     """The conversion of each band of one date (1-based band -> :class:`Radiometry`).
 
     ``samples`` are each band's raw valid values (1-D), ``names`` its name, ``own`` the scale
-    and offset its file declares. Raises :class:`ParameterError` with one sentence (what is
-    unknown, and which choice to make) when ``auto`` cannot decide beyond doubt.
+    and offset its file declares; ``more`` returns the raw valid values of the file's other
+    bands of the same product (a visible band often settles the Sentinel-2 offset question).
+    Raises :class:`ParameterError` with one sentence (what is unknown, and which choice to
+    make) when ``auto`` cannot decide beyond doubt.
     """
     fixed = fixed_radiometry(choice, custom)
     if fixed is not None:
@@ -137,7 +142,7 @@ def decide_radiometry(
     if _looks_like_reflectance(rest):
         return {**out, **{i: Radiometry(1.0, 0.0, "values already look like reflectance (0-1)") for i in rest}}
     if sensor == "sentinel2":
-        rad = _s2_auto(info, rest, label)
+        rad = _s2_auto(info, rest, label, more)
         return {**out, **{i: rad for i in rest}}
     if sensor.startswith("landsat"):
         return {**out, **_landsat_auto(info, names, rest, label)}
@@ -151,7 +156,10 @@ def decide_radiometry(
 def check_plausible(
     samples: Mapping[int, np.ndarray], conversions: Mapping[int, Radiometry], names: Mapping[int, str], label: str
 ) -> None:
-    """Raise :class:`ParameterError` when a band's converted values leave -0.2..1.2 on more than 2 % of pixels."""
+    """Raise :class:`ParameterError` when a band's converted values leave -0.2..1.2 on more than 2 % of pixels.
+
+    ``samples`` are 1-D raw valid values per 1-based band, ``conversions`` their conversion.
+    """
     for index, raw in samples.items():
         if raw.size == 0 or index not in conversions:
             continue

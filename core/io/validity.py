@@ -22,7 +22,7 @@ from .products import ProductInfo
 
 FLOAT_FILL = 1e30  # |value| at or above this in float data is a fill value (-3.4e38, -1e38 ...)
 SAMPLE_SIDE_PX = 1024
-ALL_ZERO_SHARE = 0.001  # pixels with every band exactly 0 on at least this share: an export's outside
+ALL_ZERO_SHARE = 0.001  # pixels with every band of the file exactly 0 on this share or more: an export's outside
 _INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
 
 
@@ -117,12 +117,12 @@ def date_validity(
         rule = (Fill(values), f"Sentinel-2 NO_DATA (DN {', '.join(f'{v:g}' for v in values)})")
     elif sensor.startswith("landsat") and looks_dn:
         rule = (Fill((0.0,)), "Landsat Collection 2 fill (DN 0)")
-    elif optical:
+    elif ds.RasterCount >= 2 and optical:
         zero = np.ones(flagged.shape, bool)
-        for i in optical:
-            zero &= reads[i][0] == 0
+        for i in range(1, ds.RasterCount + 1):  # every band of the file, read or not
+            zero &= (reads[i][0] if i in reads else raw_sample(ds, i)[0]) == 0
         zero &= ~flagged
-        if zero.mean() >= ALL_ZERO_SHARE:
+        if ALL_ZERO_SHARE <= zero.mean() < 1.0:  # a frame of zeros around data, not an all-zero file
             rule = (Fill((0.0,)), "every band 0 (the outside of an export, no no-data tag)")
     floats = [i for i in optical if ds.GetRasterBand(i).DataType not in _INTEGER_TYPES]
     for i in reads:

@@ -55,6 +55,8 @@ class InferenceConfig:
     resample_to_model: bool = False
     resampling: str = "bilinear"
     band_numbers: tuple[int, ...] | None = None
+    radiometry: str = "auto"  # how stored values become reflectance, for models that take reflectance
+    date_radiometry: tuple[str, ...] = ()  # per date: "same" (as radiometry) or a choice of its own
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -194,6 +196,8 @@ def _run_model(
             log,
             dem if meta.terrain else None,
             folder,
+            config.radiometry,
+            config.date_radiometry,
         )
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)

@@ -103,12 +103,16 @@ def prepare_inputs(
     log: Log = no_log,
     dem: str | None = None,
     folder: str | None = None,
+    radiometry: str = "auto",
+    date_radiometry: Sequence[str] = (),
 ) -> PreparedInputs:
     """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked.
 
     ``band_numbers`` (one per model band) replaces the lookup by band description. Models with
     terrain channels get slope (degrees) from ``dem``, computed on the DEM's own grid into
-    ``folder`` (a scratch folder) and resampled onto the images' grid.
+    ``folder`` (a scratch folder) and resampled onto the images' grid. Each date is read as the
+    index methods read it (no-data conventions, and for models that take reflectance the
+    conversion: ``radiometry`` for both dates unless ``date_radiometry`` names one per date).
     """
     labels = DATE_LABELS[meta.dates]
     if len(images) != meta.dates:
@@ -119,9 +123,11 @@ def prepare_inputs(
     indices = [_band_indices(meta, ds, label, model, band_numbers) for ds, label in zip(datasets, labels)]
     convert = meta.values == "reflectance"
     plans = []
-    for path, ds, idx, label in zip(images, datasets, indices, labels):
-        roles = {f"band{k}": index for k, index in enumerate(idx)}
-        plans.append(plan_date(DateInput(path, label, roles, label, tuple(roles)), ds, "auto", None, convert))
+    for k, (path, ds, idx, label) in enumerate(zip(images, datasets, indices, labels)):
+        roles = {f"band{b}": index for b, index in enumerate(idx)}
+        own = date_radiometry[k] if k < len(date_radiometry) else "same"
+        date = DateInput(path, label, roles, label, tuple(roles), radiometry=own)
+        plans.append(plan_date(date, ds, radiometry, None, convert))
     if len(datasets) == 1:
         grid, views = grid_of(datasets[0]), [datasets[0]]
     else:

@@ -93,6 +93,7 @@ def _cva(extra: dict[str, object]) -> Params:
 
 def _burn(case: Case, work: Path) -> dict[str, object]:
     return {
+        "RADIOMETRY": 1,  # the shared fires hold reflectance x 10000, no offset (shared/data/README.md)
         "PRE": case.inputs["pre"],
         "POST": case.inputs["post"],
         "OUTPUT_DNBR": str(work / "dnbr.tif"),

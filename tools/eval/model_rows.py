@@ -28,6 +28,12 @@ def _run(model: str | None, before: str, after: str | None, work: Path, **extra:
     return params | ({"BUNDLED_MODEL": model} if model else {})
 
 
+# The shared fires hold reflectance x 10000 with no offset (shared/data/README.md); their pre/post files
+# carry no product metadata and some (e.g. DOVE's post-fire image: TCI, B8, B12 only) leave the Sentinel-2
+# offset question open, so the rows say which conversion applies, as a user of that data would.
+BURNED_DN: dict[str, object] = {"RADIOMETRY": 1}
+
+
 def _file(path: Path) -> dict[str, object] | None:
     return {"MODEL_FILE": str(path)} if path.is_file() else None
 
@@ -35,9 +41,11 @@ def _file(path: Path) -> dict[str, object] | None:
 def _burned(loeo: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if not loeo:
-            return _run("burned_s2.onnx", case.inputs["pre"], case.inputs["post"], work)
+            return _run("burned_s2.onnx", case.inputs["pre"], case.inputs["post"], work, **BURNED_DN)
         held_out = _file(RUNS / f"burned_s2_loeo_{case.name}" / "model.onnx")
-        return None if held_out is None else _run(None, case.inputs["pre"], case.inputs["post"], work, **held_out)
+        if held_out is None:
+            return None
+        return _run(None, case.inputs["pre"], case.inputs["post"], work, **held_out, **BURNED_DN)
 
     return params
 
@@ -45,12 +53,12 @@ def _burned(loeo: bool) -> Params:
 def _burned_post(fold: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if not fold:
-            return _run("burned_s2_post.onnx", case.inputs["post"], None, work)
+            return _run("burned_s2_post.onnx", case.inputs["post"], None, work, **BURNED_DN)
         folds_file = ROOT / "training" / "burned_post_folds.json"
         folds = json.loads(folds_file.read_text()) if folds_file.is_file() else {}
         name = next((f for f, fires in folds.items() if case.name in fires), None)
         held_out = _file(RUNS / f"burned_s2_post_{name}" / "model.onnx") if name else None
-        return None if held_out is None else _run(None, case.inputs["post"], None, work, **held_out)
+        return None if held_out is None else _run(None, case.inputs["post"], None, work, **held_out, **BURNED_DN)
 
     return params
 
@@ -126,7 +134,7 @@ register(
         ("burn_prepost",),
         False,
         "changelens:runmodel",
-        lambda case, work: _run("burned_s2_refine.onnx", case.inputs["pre"], case.inputs["post"], work),
+        lambda case, work: _run("burned_s2_refine.onnx", case.inputs["pre"], case.inputs["post"], work, **BURNED_DN),
         "OUTPUT_CLASSES",
         (1,),
         "refines the offset-corrected dNBR; nested leave-one-fire-out figures in its card",
