@@ -21,6 +21,8 @@ import contextlib
 import time
 from typing import Any, Iterator, Mapping
 
+import numpy as np
+
 from .engine.measure import measure_pass, scratch_folder
 from .engine.stream import stream
 from .errors import ParameterError
@@ -186,11 +188,12 @@ def result_values(method: type[IndexMethod] | IndexMethod, product: MapProduct) 
     mapped = set(product.scheme.mapped_values)
     areas: Mapping[int, float] = product.stats.area_m2
     out: dict[str, float | None] = {}
+    known = np.isfinite(sum(areas.values()))  # False without georeferencing: areas are not reported
     for result in method.results:
         if result.kind == "mapped_area_ha":
-            out[result.name] = sum(a for v, a in areas.items() if v in mapped) / 1e4
+            out[result.name] = sum(a for v, a in areas.items() if v in mapped) / 1e4 if known else None
         elif result.kind == "valid_area_ha":
-            out[result.name] = sum(areas.values()) / 1e4
+            out[result.name] = sum(areas.values()) / 1e4 if known else None
         elif result.kind == "threshold":
             out[result.name] = product.threshold
         else:

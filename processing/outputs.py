@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -309,10 +310,15 @@ def finish_map_outputs(
         OUTPUT_STATS: result.stats_table,
         OUTPUT_REPORT: plan.report,
         OUTPUT_REPORT_PDF: plan.pdf,
-        CLASS_AREAS: json.dumps(rows),
+        CLASS_AREAS: json.dumps([{k: _finite(v) for k, v in row.items()} for row in rows]),
         POLYGON_COUNT: sum(result.polygon_counts.values()),
-        MAPPED_AREA_HA: mapped,
+        MAPPED_AREA_HA: mapped if math.isfinite(mapped) else None,  # no georeferencing: areas unknown
     }
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: an unknown area becomes null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def log_written(feedback: QgsProcessingFeedback, entries: dict[str, Any]) -> None:

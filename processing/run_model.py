@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
 from typing import Any
 
@@ -76,6 +77,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     RADIOMETRY = "RADIOMETRY"
     IMAGE_RADIOMETRY = "IMAGE_RADIOMETRY"
     AFTER_RADIOMETRY = "AFTER_RADIOMETRY"
+    PIXEL_ALIGNED = "PIXEL_ALIGNED"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     VALID_AREA_HA = "VALID_AREA_HA"
@@ -193,6 +195,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 )
                 for name, title in ((self.IMAGE_RADIOMETRY, "Image"), (self.AFTER_RADIOMETRY, "After image"))
             ),
+            QgsProcessingParameterBoolean(
+                self.PIXEL_ALIGNED,
+                "The images are pixel-aligned without georeferencing (areas unknown)",
+                defaultValue=False,
+            ),
         ]
         advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
@@ -245,6 +252,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
                 band_numbers=bands,
                 radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
+                pixel_aligned=self.parameterAsBool(parameters, self.PIXEL_ALIGNED, context),
                 date_radiometry=tuple(
                     DATE_RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, name, context)][0]
                     for name in (self.IMAGE_RADIOMETRY, self.AFTER_RADIOMETRY)
@@ -311,5 +319,10 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             **entries,
             self.OUTPUT_CLASSES: outputs.classes,
             self.OUTPUT_PROBABILITY: outputs.probability,
-            self.VALID_AREA_HA: sum(product.stats.area_m2.values()) / 1e4,
+            self.VALID_AREA_HA: _known(sum(product.stats.area_m2.values()) / 1e4),
         }
+
+
+def _known(area_ha: float) -> float | None:
+    """An area, or None when the images have no georeferencing (unknown pixel size)."""
+    return area_ha if math.isfinite(area_ha) else None

@@ -227,11 +227,12 @@ def pixel_area_rows_m2(grid: Grid, row_off: int, height_px: int) -> np.ndarray:
     """Area in m² of one pixel on each of ``height_px`` rows from ``row_off``.
 
     Projected CRSs use the pixel size times the linear unit; geographic CRSs use
-    the exact area of the pixel on the CRS's ellipsoid (authalic formula).
+    the exact area of the pixel on the CRS's ellipsoid (authalic formula). Without a CRS the
+    ground size of a pixel is unknown: NaN (never 1 m² identity pixels).
     """
     srs = grid.srs()
     if srs is None:
-        return np.full(height_px, grid.pixel_width * grid.pixel_height, dtype=np.float64)
+        return np.full(height_px, np.nan, dtype=np.float64)
     if not srs.IsGeographic():
         unit = srs.GetLinearUnits() or 1.0
         return np.full(height_px, grid.pixel_width * grid.pixel_height * unit * unit, dtype=np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..progress import Log, no_log
+from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
 from .radiometry import check_plausible, decide_radiometry, own_radiometry
@@ -45,6 +46,7 @@ class DateInput:
     roles: tuple[str, ...] = ()
     optional_roles: tuple[str, ...] = ()
     radiometry: str = "same"  # this date's conversion ("same": the run's)
+    pixel_aligned: bool = False  # the user says the dates share one pixel grid (no georeferencing needed)
 
 
 @dataclass
@@ -62,15 +64,18 @@ class OpenedDates:
     datasets: list[gdal.Dataset] = field(default_factory=list)
 
 
-def open_date(date: DateInput, min_bands: int, purpose: str) -> gdal.Dataset:
-    """Open one date and check it has at least ``min_bands`` bands for ``purpose``.
+def open_date(
+    date: DateInput, min_bands: int, purpose: str, resampling: str = "bilinear", log: Log = no_log
+) -> gdal.Dataset:
+    """Open one date on a ground grid and check it has at least ``min_bands`` bands for ``purpose``.
 
-    Raises :class:`~changelens.core.errors.NotARasterError` or
-    :class:`~changelens.core.errors.BandCountError`.
+    A GCP-only raster is warped through its GCPs (:func:`georeferenced`). Raises
+    :class:`~changelens.core.errors.NotARasterError`, :class:`~changelens.core.errors.BandCountError`
+    or :class:`~changelens.core.errors.InputError` (no georeferencing at all).
     """
     ds = open_raster(date.path)
     require_bands(ds, min_bands, date.label, purpose)
-    return ds
+    return georeferenced(ds, date.label, date.pixel_aligned, resampling, log)
 
 
 def _describe(date: DateInput, profile: SensorProfile, ds: gdal.Dataset, used: list[str], sources: list[str]) -> str:
@@ -195,7 +200,7 @@ def open_dates(
     Raises :class:`~changelens.core.errors.InputError` subclasses (band missing, too few
     bands, undecidable or implausible conversion, no overlap) before any pixel is processed.
     """
-    datasets = [open_date(d, len(d.roles) - len(d.optional_roles), purpose) for d in dates]
+    datasets = [open_date(d, len(d.roles) - len(d.optional_roles), purpose, resampling, log) for d in dates]
     found = [date_bands(d, ds) for d, ds in zip(dates, datasets)]  # every band exists, on every date
     grid_of_overlap(datasets)  # and the dates overlap: before any value is judged
     plans = [plan_date(d, ds, radiometry, custom, True, f) for d, ds, f in zip(dates, datasets, found)]
@@ -241,7 +246,7 @@ def open_pair(
 ) -> OpenedDates:
     """Two dates with the same ``roles``; reader keys ``"<role>_before"`` and ``"<role>_after"``."""
     dates = [
-        DateInput(d.path, d.label, d.bands, key, roles, d.optional_roles, d.radiometry)
+        DateInput(d.path, d.label, d.bands, key, roles, d.optional_roles, d.radiometry, d.pixel_aligned)
         for d, key in ((before, "before"), (after, "after"))
     ]
     return open_dates(dates, purpose, radiometry, custom, resampling, log)

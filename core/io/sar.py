@@ -16,6 +16,7 @@ from osgeo import gdal
 
 from ..errors import BandNotFoundError, EmptyDataError, ParameterError
 from ..progress import Log
+from .georef import georeferenced
 from .grid import Grid, align_many
 from .raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
 
@@ -155,6 +156,7 @@ def open_sar_dates(
     scale: str,
     resampling: str,
     log: Log,
+    pixel_aligned: bool = False,
 ) -> SarDates:
     """Open the before (optional) and after images: polarisation bands, checked scale, one grid.
 
@@ -167,7 +169,7 @@ def open_sar_dates(
         if not path:
             continue
         label = f"{key} image"
-        ds = open_raster(path)
+        ds = georeferenced(open_raster(path), label, pixel_aligned, resampling, log)
         found = sar_bands(ds, label, bands.get(key, {}), polarisation)
         scales = {}
         for pol, index in found.items():

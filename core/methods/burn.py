@@ -45,6 +45,7 @@ class BurnSeverityConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     radiometry_before: str = "same"
     radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
@@ -152,6 +153,7 @@ class BurnSeverity(IndexMethod):
             default=",".join(f"{b:g}" for b in DEFAULT_BREAKS),
             parse=_breaks,
         ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT_DNBR", "dNBR", "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.", key="dnbr"
         ),

@@ -10,7 +10,7 @@ from ..engine.threshold import THRESHOLD_METHODS
 from ..io.grid import RESAMPLING
 from ..io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..outputs.styles import diverging_stops, qml_pseudocolor
-from .declaration import BandChoice, Choice, Number, Param
+from .declaration import BandChoice, Choice, Flag, Number, Param
 
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
 
@@ -69,6 +69,18 @@ def reflectance(
         custom_offset(OFFSET_HELP),
         resampling(resampling_label),
         *per_date,
+    )
+
+
+def pixel_aligned() -> Flag:
+    """``PIXEL_ALIGNED``: dates without any georeferencing are used as images on one pixel grid."""
+    return Flag(
+        "PIXEL_ALIGNED",
+        "The dates are pixel-aligned images without georeferencing (areas unknown)",
+        "Only for images with neither a geotransform nor ground control points (photos, PNG chips) that cover "
+        "the same ground pixel for pixel; otherwise such images are refused. Areas are then not reported.",
+        True,
+        field="pixel_aligned",
     )
 
 

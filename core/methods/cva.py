@@ -19,6 +19,7 @@ from ..classes import ClassInfo, ClassScheme
 from ..engine.filters import core_of, median_filter, pad_to_halo
 from ..engine.threshold import automatic_threshold, method_label
 from ..errors import BandCountError, EmptyDataError, ParameterError
+from ..io.georef import georeferenced
 from ..io.grid import align_many, centre_pixel_area_m2
 from ..io.raster import BandReader, band_descriptions, open_raster, resolve_band
 from ..io.windows import HaloWindow
@@ -55,6 +56,7 @@ class CvaConfig:
     user_threshold: float = 2.0
     smooth_px: int = 3
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     pixel_size_defaults: bool = True  # VHR images (vhr_defaults) get their own threshold and smoothing defaults
 
     def __post_init__(self) -> None:
@@ -297,6 +299,7 @@ class ChangeVectors(IndexMethod):
             default=True,
         ),
         common.resampling("Resampling of date 2 onto the date 1 grid"),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Change", "Classes 1 = no change, 2 = change (0 = no data).", key="classes"),
         RasterOut(
             "OUTPUT_MAGNITUDE",
@@ -337,7 +340,12 @@ class ChangeVectors(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates on date 1's grid, with the bands to compare found by name or number."""
         config: CvaConfig = request.config
-        ds1, ds2 = open_raster(request.images["before"]), open_raster(request.images["after"])  # type: ignore[arg-type]
+        ds1, ds2 = (
+            georeferenced(
+                open_raster(request.images[key]), f"date {n} image", config.pixel_aligned, config.resampling, log
+            )  # type: ignore[arg-type]
+            for n, key in ((1, "before"), (2, "after"))
+        )
         bands = pick_bands(ds1, ds2, config.bands)
         grid, view1, (view2,) = align_many(ds1, [ds2], config.resampling)
         config, why = resolve_config(config, centre_pixel_area_m2(grid) ** 0.5 if grid.crs_wkt else None)

@@ -48,6 +48,7 @@ class OpticalFloodConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     radiometry_before: str = "same"
     radiometry_after: str = "same"
 
@@ -168,6 +169,7 @@ class OpticalFlood(IndexMethod):
             "Resampling of the after image onto the before grid",
             (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
         ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT",
             "Flood extent",

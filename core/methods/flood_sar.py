@@ -58,6 +58,7 @@ class SarFloodConfig:
     water_threshold_db: float = -18.0
     max_slope_deg: float = 5.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     water_guard: bool = True  # automatic thresholds on dB data stay within WATER_DB_BOUNDS
 
     def __post_init__(self) -> None:
@@ -212,6 +213,7 @@ class SarFlood(IndexMethod):
         Number("MAX_SLOPE", "Maximum slope for flooding (degrees)", "Used only with a DEM.", True,
                field="max_slope_deg", default=5.0, minimum=0.1, maximum=90),
         common.resampling("Resampling of the after image onto the before grid"),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Flood extent", "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
                   key="classes"),
         RasterOut("OUTPUT_MEASURE", "Log-ratio (or after backscatter)", "Log-ratio in dB (after - before), or the "
@@ -244,7 +246,15 @@ class SarFlood(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates (or the after image alone): polarisation bands, checked scale, one grid."""
         config: SarFloodConfig = request.config
-        dates = open_sar_dates(request.images, request.bands, config.polarisation, config.scale, config.resampling, log)
+        dates = open_sar_dates(
+            request.images,
+            request.bands,
+            config.polarisation,
+            config.scale,
+            config.resampling,
+            log,
+            config.pixel_aligned,
+        )
         filt = config.speckle_filter
         if filt == "auto":
             filt = "median" if dates.scale == "display8" else "refined_lee"

@@ -45,6 +45,7 @@ class LandslideConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     radiometry_before: str = "same"
     radiometry_after: str = "same"
 
@@ -176,6 +177,7 @@ class Landslide(IndexMethod):
             "Resampling of the after image onto the before grid",
             (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
         ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT", "New landslides", "Classes 1 = no landslide, 2 = new landslide (0 = no data).", key="classes"
         ),

@@ -43,7 +43,10 @@ def declared_dates(
         roles = tuple(rename.get(role, role) for role in declared)
         bands = {rename.get(role, role): chosen.get(role) for role in declared}
         radiometry = getattr(request.config, f"radiometry_{image.key}", "same")
-        dates.append(DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry))
+        aligned = getattr(request.config, "pixel_aligned", False)
+        dates.append(
+            DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry, aligned)
+        )
     return dates
 
 

@@ -44,6 +44,7 @@ class VegetationLossConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     radiometry_before: str = "same"
     radiometry_after: str = "same"
 
@@ -128,6 +129,7 @@ class VegetationLoss(IndexMethod):
             "Resampling of the after image onto the before grid",
             (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
         ),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Vegetation loss", "Classes 1 = no loss, 2 = vegetation loss (0 = no data).",
                   key="classes"),
         RasterOut("OUTPUT_NDMI_DROP", "NDMI drop", "NDMI before minus NDMI after.", key="ndmi_drop", optional=True),

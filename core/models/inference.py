@@ -57,6 +57,7 @@ class InferenceConfig:
     band_numbers: tuple[int, ...] | None = None
     radiometry: str = "auto"  # how stored values become reflectance, for models that take reflectance
     date_radiometry: tuple[str, ...] = ()  # per date: "same" (as radiometry) or a choice of its own
+    pixel_aligned: bool = False  # images without georeferencing on one pixel grid (areas unknown)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -198,6 +199,7 @@ def _run_model(
             folder,
             config.radiometry,
             config.date_radiometry,
+            config.pixel_aligned,
         )
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)

@@ -16,6 +16,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import BandNotFoundError, EmptyDataError, InputError, ParameterError
+from ..io.georef import georeferenced
 from ..io.grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
 from ..io.pair import DateInput, plan_date
 from ..io.raster import BandReader, Radiometry, band_descriptions, find_band_by_name, open_raster
@@ -105,6 +106,7 @@ def prepare_inputs(
     folder: str | None = None,
     radiometry: str = "auto",
     date_radiometry: Sequence[str] = (),
+    pixel_aligned: bool = False,
 ) -> PreparedInputs:
     """Open, band-map, align and (optionally) resample the images; per-scene statistics when asked.
 
@@ -119,7 +121,9 @@ def prepare_inputs(
         raise InputError(
             f"Model '{model}' takes {meta.dates} image(s) ({' and '.join(labels)}) but {len(images)} were given."
         )
-    datasets = [open_raster(path) for path in images]
+    datasets = [
+        georeferenced(open_raster(p), label, pixel_aligned, resampling, log) for p, label in zip(images, labels)
+    ]
     indices = [_band_indices(meta, ds, label, model, band_numbers) for ds, label in zip(datasets, labels)]
     convert = meta.values == "reflectance"
     plans = []

@@ -88,7 +88,7 @@ footer{color:#7b8794;font-size:12px;text-align:center;margin-top:8px}
 
 
 def _ha(value: float) -> str:
-    return f"{value:,.2f}"
+    return f"{value:,.2f}" if math.isfinite(value) else "unknown"
 
 
 def _num(value: float | None) -> str:

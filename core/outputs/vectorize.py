@@ -169,6 +169,11 @@ def _make(
             sieved = None
             if config.min_area_m2 > 0:
                 pixel_m2 = centre_pixel_area_m2(grid)
+                if not math.isfinite(pixel_m2):
+                    raise ParameterError(
+                        "A minimum mapping unit in m² needs images on the ground: these have no georeferencing, "
+                        "so set the minimum mapping unit to 0."
+                    )
                 result.sieve_threshold_px = max(1, math.ceil(config.min_area_m2 / pixel_m2 - 1e-9))
                 log(
                     f"Minimum mapping unit {config.min_area_m2:g} m² = {result.sieve_threshold_px} pixels of "

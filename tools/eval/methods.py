@@ -78,6 +78,11 @@ def _oscd_pair(case: Case, work: Path) -> tuple[str, str] | None:
     return dates[0], dates[1]
 
 
+def _aligned(paths: tuple[str, ...]) -> dict[str, object]:
+    """PNG chips (OMBRIA, LEVIR) carry no georeferencing: the pairs are pixel-aligned images."""
+    return {"PIXEL_ALIGNED": True} if any(str(p).lower().endswith(".png") for p in paths) else {}
+
+
 def _cva(extra: dict[str, object]) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if "t1:B02" in case.inputs:
@@ -86,7 +91,7 @@ def _cva(extra: dict[str, object]) -> Params:
                 return None
         else:
             pair = (case.inputs["before"], case.inputs["after"])
-        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **extra}
+        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **_aligned(pair), **extra}
 
     return params
 
@@ -109,7 +114,7 @@ def _sar(extra: dict[str, object]) -> Params:
         base = {"AFTER": after, "OUTPUT": str(work / "flood.tif"), "OUTPUT_MEASURE": str(work / "measure.tif")}
         if "before" in case.inputs:
             base["BEFORE"] = case.inputs["before"]
-        return base | extra
+        return base | _aligned((after,)) | extra
 
     return params
 

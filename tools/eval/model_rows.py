@@ -68,9 +68,10 @@ def _sar(model: str, two_dates: bool) -> Params:
         after = case.inputs.get("after") or case.inputs.get("S1Hand")
         if after is None or (two_dates and "before" not in case.inputs):
             return None
+        aligned = {"PIXEL_ALIGNED": True} if after.lower().endswith(".png") else {}  # OMBRIA PNGs: no georef
         if two_dates:
-            return _run(model, case.inputs["before"], after, work, BANDS="1")
-        return _run(model, after, None, work, BANDS="1")
+            return _run(model, case.inputs["before"], after, work, BANDS="1", **aligned)
+        return _run(model, after, None, work, BANDS="1", **aligned)
 
     return params
 
