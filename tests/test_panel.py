@@ -122,8 +122,8 @@ def test_unnamed_bands_need_a_choice_and_sensor_can_be_forced(panel, tmp_path) -
     assert panel.band_mapping.detected_profile("after") == "Detected: Generic (bands by name)"
     assert not panel.run_button.isEnabled()
     assert panel.status.text().startswith("Choose the band for: before NIR")
-    set_pair(panel, tmp_path, ["B1", "B2", "B3", "B4", "B5", "B6", "B7"])
-    assert panel.band_mapping.bands()[("before", "nir")] == 5  # B5 and B7 read as Landsat
+    set_pair(panel, tmp_path, ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B10", "B11"])
+    assert panel.band_mapping.bands()[("before", "nir")] == 5  # thermal B10/B11: Landsat 8/9, NIR is B5
     sensor = panel.band_mapping.sensors["before"]
     sensor.setCurrentIndex(sensor.findData("sentinel2"))
     assert panel.band_mapping.detected_profile("before") == "Chosen: Sentinel-2 MSI"

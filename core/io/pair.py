@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from osgeo import gdal
 
-from ..progress import Log, no_log
+from ..progress import Log, no_log, recording
 from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
@@ -178,6 +178,13 @@ def plan_date(
     return DatePlan(date, ds, info, profile, indices, validity, conversions)
 
 
+def no_data_rules(ds: gdal.Dataset, indices: Sequence[int]) -> DateValidity:
+    """:func:`date_validity` of the bands ``indices`` with the sensor and product read from ``ds`` itself
+    (for methods that compare bands as stored and need no reflectance conversion)."""
+    info = product_info(ds)
+    return date_validity(ds, indices, detect_sensor(ds, info).key, info)
+
+
 def _warp_nodata(plan: DatePlan) -> float | None:
     """The one raw value a warp of this date should skip, when every band read shares it."""
     primaries = {plan.validity.fills[i].primary for i in plan.indices.values()}
@@ -200,7 +207,11 @@ def open_dates(
     Raises :class:`~changelens.core.errors.InputError` subclasses (band missing, too few
     bands, undecidable or implausible conversion, no overlap) before any pixel is processed.
     """
-    datasets = [open_date(d, len(d.roles) - len(d.optional_roles), purpose, resampling, log) for d in dates]
+    used: list[tuple[str, str]] = []
+    datasets = [
+        open_date(d, len(d.roles) - len(d.optional_roles), purpose, resampling, recording(log, used, d.label))
+        for d in dates
+    ]
     found = [date_bands(d, ds) for d, ds in zip(dates, datasets)]  # every band exists, on every date
     grid_of_overlap(datasets)  # and the dates overlap: before any value is judged
     plans = [plan_date(d, ds, radiometry, custom, True, f) for d, ds, f in zip(dates, datasets, found)]
@@ -210,7 +221,7 @@ def open_dates(
     views = [reference_view, *others]
     readers: dict[str, BandReader] = {}
     profiles: dict[str, SensorProfile] = {}
-    opened = OpenedDates(grid, readers, profiles, datasets=list(datasets))
+    opened = OpenedDates(grid, readers, profiles, used, list(datasets))
     for plan, view in zip(plans, views):
         ds, date = plan.ds, plan.date
         profiles[date.key] = plan.profile
@@ -223,9 +234,7 @@ def open_dates(
             else:
                 reader = BandReader(ds, index, view, plan.conversions[index], fill)
             readers[f"{role}_{date.key}"] = reader
-        line = plan.line()
-        opened.used.append((date.label, line))
-        log(line)
+        recording(log, opened.used, date.label)(plan.line())
     if len(dates) > 1:
         log(
             f"Common grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g} "

@@ -87,7 +87,7 @@ LANDSAT457 = SensorProfile(
         ("nir", ("SR_B4", "NIR08", "NIR")),
         ("nir_narrow", ("SR_B4", "NIR08", "NIR")),
         ("swir1", ("SR_B5", "SWIR16")),
-        ("swir2", ("SR_B7", "SWIR22")),
+        ("swir2", ("SR_B7", "B7", "SWIR22")),
         ("qa", ("QA_PIXEL",)),
     ),
     Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
@@ -103,7 +103,7 @@ LANDSAT_UNKNOWN = SensorProfile(
         ("nir", ("NIR08", "NIR")),
         ("nir_narrow", ("NIR08", "NIR")),
         ("swir1", ("SWIR16",)),
-        ("swir2", ("SR_B7", "SWIR22")),
+        ("swir2", ("SR_B7", "B7", "SWIR22")),
         ("qa", ("QA_PIXEL",)),
     ),
     Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
@@ -190,8 +190,9 @@ def detect_sensor(ds: gdal.Dataset, info: ProductInfo | None = None) -> SensorPr
 def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
     """Guess the sensor from plain band names (no dataset needed, e.g. names shown by a GUI).
 
-    Landsat generations are told apart by the band set only (OLI has ``SR_B6``/``ST_B10``,
-    TM/ETM+ ``ST_B6``), never by the shared ``SR_`` prefix alone.
+    Landsat generations are told apart by the band set only (OLI has ``SR_B6``/``ST_B10``, or
+    ``B10``/``B11`` among plain names; TM/ETM+ ``ST_B6``), never by the shared ``SR_`` prefix or the
+    plain ``B1``..``B7`` that both generations write.
     """
     raw = [n.strip().upper() for n in band_names]
     names = {canonical_band_name(n) for n in raw}
@@ -203,10 +204,14 @@ def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
         if "ST_B6" in raw:
             return LANDSAT457
         return LANDSAT_UNKNOWN
-    if names & {"B8A", "B11", "B12", "B8", "TCI_R", "SCL", "REDEDGE1", "REDEDGE2", "REDEDGE3"}:
+    if names & {"B8A", "B12", "TCI_R", "SCL", "REDEDGE1", "REDEDGE2", "REDEDGE3"}:
         return SENTINEL2
-    if {"B5", "B7"} <= names or {"B5", "B6"} <= names:
-        return LANDSAT89
+    landsat_like = {"B5", "B7"} <= names or {"B5", "B6"} <= names
+    if names & {"B8", "B11"} and not (landsat_like and "B10" in names):
+        return SENTINEL2
+    if landsat_like:
+        # Plain B1..B7 are both generations (NIR is B5 on OLI, B4 on TM/ETM+); TIRS B10/B11 are OLI's only.
+        return LANDSAT89 if names & {"B10", "B11"} else LANDSAT_UNKNOWN
     return GENERIC
 
 
@@ -244,8 +249,9 @@ def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: 
     if index is None and profile is LANDSAT_UNKNOWN:
         raise BandNotFoundError(
             f"The {label}'s Landsat band names do not say whether it is Landsat 8/9 OLI or Landsat 4-7 TM/ETM+, "
-            f"whose SR_B numbers mean different bands (NIR is SR_B5 on OLI, SR_B4 on TM/ETM+): keep the *_MTL.txt "
-            f"file or the product id (LC08_, LE07_, LT05_ ...) with the file, or choose the {role.upper()} band."
+            f"whose band numbers mean different bands (NIR is SR_B5 or B5 on OLI, SR_B4 or B4 on TM/ETM+): "
+            f"keep the *_MTL.txt file or the product id (LC08_, LE07_, LT05_ ...) with the file, or choose the "
+            f"{role.upper()} band."
         )
     if index is None:
         wanted = " or ".join(profile.candidates(role)) or role

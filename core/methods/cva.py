@@ -21,11 +21,12 @@ from ..engine.threshold import automatic_threshold, method_label
 from ..errors import BandCountError, EmptyDataError, ParameterError
 from ..io.georef import georeferenced
 from ..io.grid import align_many, centre_pixel_area_m2
+from ..io.pair import no_data_rules
 from ..io.raster import BandReader, band_descriptions, open_raster, resolve_band
 from ..io.windows import HaloWindow
 from ..outputs.styles import qml_pseudocolor
 from ..outputs.writer import RasterOutput
-from ..progress import Log
+from ..progress import Log, recording
 from . import common
 from .declaration import Choice, Flag, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest, Text
 
@@ -340,25 +341,46 @@ class ChangeVectors(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates on date 1's grid, with the bands to compare found by name or number."""
         config: CvaConfig = request.config
+        used: list[tuple[str, str]] = []
+        labels = ("date 1 image", "date 2 image")
         ds1, ds2 = (
             georeferenced(
-                open_raster(request.images[key]), f"date {n} image", config.pixel_aligned, config.resampling, log
-            )  # type: ignore[arg-type]
-            for n, key in ((1, "before"), (2, "after"))
+                open_raster(request.images[key]),  # type: ignore[arg-type]
+                label,
+                config.pixel_aligned,
+                config.resampling,
+                recording(log, used, label),
+            )
+            for label, key in zip(labels, ("before", "after"))
         )
         bands = pick_bands(ds1, ds2, config.bands)
-        grid, view1, (view2,) = align_many(ds1, [ds2], config.resampling)
+        validity = [no_data_rules(ds, [b[n] for b in bands]) for n, ds in enumerate((ds1, ds2))]
+        for label, rules in zip(labels, validity):
+            if rules.notes:
+                recording(log, used, label)(f"{label}: no data: {', '.join(rules.notes)}.")
+        warp_fill = {rules.primary for rules in validity[1].fills.values()}
+        grid, view1, (view2,) = align_many(
+            ds1, [ds2], config.resampling, [warp_fill.pop() if len(warp_fill) == 1 else None]
+        )
         config, why = resolve_config(config, centre_pixel_area_m2(grid) ** 0.5 if grid.crs_wkt else None)
         if why:
             log(why)
-        readers = {f"d1_{k}": BandReader(ds1, i1, view1) for k, (i1, _i2, _n) in enumerate(bands)}
-        readers.update({f"d2_{k}": BandReader(ds2, i2, view2) for k, (_i1, i2, _n) in enumerate(bands)})
+        readers = {
+            f"d1_{k}": BandReader(ds1, i1, view1, fill=validity[0].fills.get(i1))
+            for k, (i1, _i2, _n) in enumerate(bands)
+        }
+        readers.update(
+            {
+                f"d2_{k}": BandReader(ds2, i2, view2, fill=validity[1].fills.get(i2))
+                for k, (_i1, i2, _n) in enumerate(bands)
+            }
+        )
         names = ", ".join(n for _a, _b, n in bands)
         log(f"Bands compared: {names} ({len(bands)}).")
         if request.outputs.get("direction") and len(bands) != 2:
             log("The direction output needs exactly 2 bands; it was not written.")
         inputs = {k: v for k, v in request.images.items() if v}
-        used = [("both dates", f"bands {names}")]
+        used.append(("both dates", f"bands {names}"))
         return Opened(grid, readers, inputs, used, {"bands": bands, "n": len(bands)}, keep=[ds1, ds2], config=config)
 
     def sample_keys(self, config: CvaConfig, opened: Opened) -> tuple[str, ...]:

@@ -42,6 +42,10 @@ POLARISATIONS = (("auto", "Automatic (VV and VH when both exist)"), ("vv", "VV")
 # the water. An image without open water has no dark mode: Otsu or Kittler-Illingworth then split dry land
 # and return a threshold far above these levels.
 WATER_DB_BOUNDS = {"vv": (-20.0, -15.0), "vh": (-27.0, -22.0), "single": (-20.0, -15.0)}
+# Calibrated backscatter (sigma0, gamma0, beta0) of a scene has a median well below 0 dB (land -5..-15 dB,
+# domain notes); uncalibrated GRD digital numbers converted to dB sit at +20..+60 dB. Above this median the
+# absolute water levels above do not apply and the automatic thresholds stay relative to the image.
+CALIBRATED_MEDIAN_MAX_DB = 5.0
 SAR_NAMES = {"vv": ("VV", "SIGMA0_VV", "VV_DB"), "vh": ("VH", "SIGMA0_VH", "VH_DB")}
 
 
@@ -136,9 +140,17 @@ def _thresholds(
     else:
         out = {"water_after": automatic_threshold(after, method)}
         if unit == "dB" and config.water_guard:
-            out["water_after"], why = plausible_water_threshold(out["water_after"], pols)
-            if why:
-                log(why)
+            median = float(np.median(after))
+            if median > CALIBRATED_MEDIAN_MAX_DB:
+                log(
+                    f"The after image's median is {median:.1f} dB, so its values are not calibrated backscatter "
+                    "(uncalibrated digital numbers): the thresholds stay relative to the image and the usual "
+                    "open-water levels in dB are not applied. Calibrate to sigma0 for comparable thresholds."
+                )
+            else:
+                out["water_after"], why = plausible_water_threshold(out["water_after"], pols)
+                if why:
+                    log(why)
         if change:
             # Calibrated data: water has the same backscatter on both dates, and the after image (with the
             # flood) holds the larger water class, so its threshold serves both. Display images are stretched
@@ -269,7 +281,7 @@ class SarFlood(IndexMethod):
             dates.grid,
             dates.readers,
             {k: v for k, v in request.images.items() if v},
-            used=[(f"{key} image", f"{dates.label} in {dates.scale}") for key in dates.keys],
+            used=dates.used,
             details={
                 "pols": dates.pols,
                 "scale": dates.scale,
