@@ -21,7 +21,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core.io.bandfiles import PRODUCT_HELP
 from ..core.io.grid import RESAMPLING
+from ..core.io.masks import CLOUD_MASKS, MASK_HELP
 from ..core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
@@ -59,6 +61,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     ALGORITHM_NAME = "runmodel"
     DISPLAY_NAME = "Run ONNX model"
     GROUP_ID = "models"
+    PARAMETER_HELP = {"CLOUD_MASK": MASK_HELP, "IMAGE": PRODUCT_HELP.strip(), "AFTER": PRODUCT_HELP.strip()}
 
     MODEL_FILE = "MODEL_FILE"
     BUNDLED_MODEL = "BUNDLED_MODEL"
@@ -78,6 +81,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     IMAGE_RADIOMETRY = "IMAGE_RADIOMETRY"
     AFTER_RADIOMETRY = "AFTER_RADIOMETRY"
     PIXEL_ALIGNED = "PIXEL_ALIGNED"
+    CLOUD_MASK = "CLOUD_MASK"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     VALID_AREA_HA = "VALID_AREA_HA"
@@ -210,6 +214,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
         )
         add_map_outputs(self, "probability")
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
+        self.addParameter(  # appended: saved models and scripts keep their parameter order
+            QgsProcessingParameterEnum(
+                self.CLOUD_MASK, "Cloud mask", [label for _key, label in CLOUD_MASKS], defaultValue=0
+            )
+        )
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
         choice = self.parameterAsEnumString(parameters, self.BUNDLED_MODEL, context)
@@ -253,6 +262,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 band_numbers=bands,
                 radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
                 pixel_aligned=self.parameterAsBool(parameters, self.PIXEL_ALIGNED, context),
+                cloud_mask=CLOUD_MASKS[self.parameterAsEnum(parameters, self.CLOUD_MASK, context)][0],
                 date_radiometry=tuple(
                     DATE_RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, name, context)][0]
                     for name in (self.IMAGE_RADIOMETRY, self.AFTER_RADIOMETRY)

@@ -10,8 +10,6 @@ producers' band names (SNAP, Landsat generations), and rasters georeferenced by 
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,42 +28,16 @@ from input_cases import (
     write,
 )
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsRasterLayer
-from qgis_process_runner import run_algorithm
+from qgis.core import QgsRasterLayer
 from rasters import read
+from routes import ROUTES, RunFailed, run
 
 BURN, SAR = "changelens:burnseverity", "changelens:sarflood"
 RAD = {key: index for index, (key, _label) in enumerate(RADIOMETRY_CHOICES)}
 DATE_RAD = {key: index for index, (key, _label) in enumerate(DATE_RADIOMETRY_CHOICES)}
-ROUTES = ("processing", "qgis_process")
 S2_GT, LANDSAT_GT = (600000, 20, 0, 4400040, 0, -20), (500000, 30, 0, 4300020, 0, -30)
 BLOCK_PX = 32 * 32
 HIGH, UNBURNED, REGROWTH = 7, 3, (1, 2)
-
-
-class RunFailed(Exception):
-    """The run stopped with an error; the message is what the user read."""
-
-
-def run(route: str, request: pytest.FixtureRequest, algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Results of ``algorithm`` through ``route``; :class:`RunFailed` with the user's message on an error."""
-    if route == "processing":
-        import processing
-
-        request.getfixturevalue("provider")
-        try:
-            return processing.run(algorithm, params)
-        except QgsProcessingException as exc:
-            raise RunFailed(str(exc)) from exc
-    env = dict(request.getfixturevalue("qgis_process_env"))
-    spec = importlib.util.find_spec("onnxruntime")  # qgis_process runs the system Python: show it the venv's
-    if spec and spec.origin:
-        site = os.path.dirname(os.path.dirname(spec.origin))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (site, env.get("PYTHONPATH", "")) if p)
-    code, payload, log = run_algorithm(env, algorithm, {k: str(v) for k, v in params.items()})
-    if code != 0:
-        raise RunFailed(log)
-    return payload["results"]
 
 
 def burn_outputs(folder: Path) -> dict[str, str]:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 from osgeo import gdal
 
 from ..progress import Log, no_log, recording
+from .cloudmask import ROLES as CSMASK_ROLES
+from .datemask import CsmaskInputs, date_cloud_mask
 from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
 from .radiometry import check_plausible, decide_radiometry, own_radiometry
-from .raster import BandReader, BandSpec, Radiometry, band_names, open_raster, require_bands
+from .raster import BandReader, BandSpec, Radiometry, band_names, require_bands
 from .sensors import (
+    SENTINEL1,
     SENTINEL2,
     SensorProfile,
     detect_sensor,
@@ -24,6 +27,7 @@ from .sensors import (
     s2_level,
     s2_native_resolution_m,
 )
+from .stack import open_date_raster, stack_for_roles
 from .validity import DateValidity, date_validity
 
 S2_BAND = re.compile(r"^B0?(\d{1,2})A?$", re.I)  # a Sentinel-2 reflectance band (not TCI, SCL ...)
@@ -47,6 +51,7 @@ class DateInput:
     optional_roles: tuple[str, ...] = ()
     radiometry: str = "same"  # this date's conversion ("same": the run's)
     pixel_aligned: bool = False  # the user says the dates share one pixel grid (no georeferencing needed)
+    cloud_mask: str = "auto"  # "auto" (the file's own mask), "none" or "csmask" (else ukis-csmask's)
 
 
 @dataclass
@@ -73,15 +78,9 @@ def open_date(
     :class:`~changelens.core.errors.NotARasterError`, :class:`~changelens.core.errors.BandCountError`
     or :class:`~changelens.core.errors.InputError` (no georeferencing at all).
     """
-    ds = open_raster(date.path)
+    ds = open_date_raster(date.path, date.label)
     require_bands(ds, min_bands, date.label, purpose)
     return georeferenced(ds, date.label, date.pixel_aligned, resampling, log)
-
-
-def _describe(date: DateInput, profile: SensorProfile, ds: gdal.Dataset, used: list[str], sources: list[str]) -> str:
-    level = s2_level(ds) if profile is SENTINEL2 else None
-    sensor = f"{profile.label} {level}" if level else profile.label
-    return f"{date.label} ({sensor}): {', '.join(used)}; reflectance: {'; '.join(sources) or 'not converted'}."
 
 
 @dataclass
@@ -102,6 +101,9 @@ class DatePlan:
         sensor = f"{self.profile.label} {level}".strip()
         used = []
         for role, index in self.indices.items():
+            if not band_names(self.ds, index):
+                used.append(f"{role.upper()} = band {index} (unnamed: taken by its number)")
+                continue
             name = _name(self.ds, index)
             native = s2_native_resolution_m(name) if self.profile is SENTINEL2 else None
             used.append(f"{role.upper()} = band {index} ({name}{f', {native} m native' if native else ''})")
@@ -191,6 +193,43 @@ def _warp_nodata(plan: DatePlan) -> float | None:
     return primaries.pop() if len(primaries) == 1 else None
 
 
+def product_date(date: DateInput, scratch: str | None, resampling: str, log: Log = no_log) -> DateInput:
+    """``date`` itself, or, when its path is a product (SAFE, Landsat folder, band folder or list), the same
+    date read from a stack of the bands its roles need (:mod:`.stack`), band choices turned into names."""
+    extra = CSMASK_ROLES if date.cloud_mask == "csmask" else ()
+    built = stack_for_roles(
+        date.path,
+        date.roles,
+        date.optional_roles,
+        date.bands,
+        extra,
+        date.cloud_mask != "none",
+        scratch,
+        date.key,
+        date.label,
+        resampling,
+        log,
+    )
+    if built is None:
+        return date
+    path, names = built
+    return replace(date, path=path, bands={role: names.get(role) for role in date.bands})
+
+
+def csmask_inputs(date: DateInput, ds: gdal.Dataset, radiometry: str, custom: Radiometry | None) -> CsmaskInputs:
+    """What ukis-csmask needs of a date: its blue, green, red, NIR (and SWIR) bands in reflectance."""
+
+    def inputs() -> tuple[dict[str, int], dict[int, Radiometry], dict, str]:
+        roles = DateInput(
+            date.path, date.label, {}, date.key, CSMASK_ROLES, ("swir1", "swir2"), date.radiometry, date.pixel_aligned
+        )
+        plan = plan_date(roles, ds, radiometry, custom)
+        level = plan.info.level or (s2_level(ds) if plan.profile is SENTINEL2 else "") or ""
+        return plan.indices, plan.conversions, plan.validity.fills, "l1c" if level.upper() in ("L1C", "L1") else "l2a"
+
+    return inputs
+
+
 def open_dates(
     dates: Sequence[DateInput],
     purpose: str,
@@ -198,16 +237,20 @@ def open_dates(
     custom: Radiometry | None = None,
     resampling: str = "bilinear",
     log: Log = no_log,
+    scratch: str | None = None,
 ) -> OpenedDates:
     """Validate every date, decide how to read it, and put all dates on the first one's grid.
 
-    Each date gets its own no-data rules and reflectance conversion (``date.radiometry``, or
-    ``radiometry`` for both; ``auto`` reads product metadata and values, and asks when they do
-    not decide). Class-code roles (SCL, QA) are read as stored and resampled with nearest.
-    Raises :class:`~changelens.core.errors.InputError` subclasses (band missing, too few
-    bands, undecidable or implausible conversion, no overlap) before any pixel is processed.
+    A date given as a product is read from a stack of the bands it needs (built in ``scratch``). Each
+    date gets its own no-data rules, reflectance conversion (``date.radiometry``, or ``radiometry`` for
+    both; ``auto`` reads product metadata and values, and asks when they do not decide) and cloud mask
+    (``date.cloud_mask``: its pixels are no data on every band). Class-code roles (SCL, QA) are read as
+    stored and resampled with nearest. Raises :class:`~changelens.core.errors.InputError` subclasses
+    (band missing, too few bands, undecidable or implausible conversion, no overlap) before any pixel
+    is processed.
     """
     used: list[tuple[str, str]] = []
+    dates = [product_date(d, scratch, resampling, recording(log, used, d.label)) for d in dates]
     datasets = [
         open_date(d, len(d.roles) - len(d.optional_roles), purpose, resampling, recording(log, used, d.label))
         for d in dates
@@ -224,7 +267,9 @@ def open_dates(
     opened = OpenedDates(grid, readers, profiles, used, list(datasets))
     for plan, view in zip(plans, views):
         ds, date = plan.ds, plan.date
+        record = recording(log, opened.used, date.label)
         profiles[date.key] = plan.profile
+        optical: list[BandReader] = []
         for role, index in plan.indices.items():
             fill = plan.validity.fills.get(index)
             if role in CODE_ROLES:
@@ -233,8 +278,17 @@ def open_dates(
                 reader = BandReader(ds, index, codes, Radiometry(1.0, 0.0, "class codes"), fill)
             else:
                 reader = BandReader(ds, index, view, plan.conversions[index], fill)
+                optical.append(reader)
             readers[f"{role}_{date.key}"] = reader
-        recording(log, opened.used, date.label)(plan.line())
+        record(plan.line())
+        if plan.profile is not SENTINEL1 and optical:
+            chosen = {r: i for r, i in plan.indices.items() if r in CODE_ROLES and date.bands.get(r)}
+            csmask = csmask_inputs(date, ds, radiometry, custom)
+            mask = date_cloud_mask(
+                ds, view, grid, date.cloud_mask, chosen, optical, csmask, scratch, date.key, date.label, record
+            )
+            for reader in optical:
+                reader.mask = mask
     if len(dates) > 1:
         log(
             f"Common grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g} "
@@ -252,13 +306,11 @@ def open_pair(
     custom: Radiometry | None = None,
     resampling: str = "bilinear",
     log: Log = no_log,
+    scratch: str | None = None,
 ) -> OpenedDates:
     """Two dates with the same ``roles``; reader keys ``"<role>_before"`` and ``"<role>_after"``."""
-    dates = [
-        DateInput(d.path, d.label, d.bands, key, roles, d.optional_roles, d.radiometry, d.pixel_aligned)
-        for d, key in ((before, "before"), (after, "after"))
-    ]
-    return open_dates(dates, purpose, radiometry, custom, resampling, log)
+    dates = [replace(d, key=key, roles=roles) for d, key in ((before, "before"), (after, "after"))]
+    return open_dates(dates, purpose, radiometry, custom, resampling, log, scratch)
 
 
 def choose_radiometry(

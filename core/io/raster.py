@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence, Union
+from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 from osgeo import gdal
@@ -159,9 +159,11 @@ class BandReader:
         pixels: gdal.Dataset | None = None,
         radiometry: Radiometry | None = None,
         fill: Fill | None = None,
+        mask: Any = None,
     ) -> None:
         self.index = index
         self.fill = fill or Fill()
+        self.mask = mask  # a cloud mask (``masks.MaskReader``): its masked pixels are no data too
         # Keep both datasets alive: GDAL bands and VRT views die with their dataset objects.
         self._datasets = (source, pixels)
         self._band = (pixels or source).GetRasterBand(index)
@@ -177,7 +179,7 @@ class BandReader:
     def read(self, window: Window) -> np.ndarray:
         """Physical values of ``window`` as float32 of shape ``(window.height, window.width)``.
 
-        The band's nodata value(s), NaN and GDAL mask become NaN; the radiometry (scale, offset) is
+        The band's nodata value(s), NaN, GDAL mask and cloud mask become NaN; the radiometry (scale, offset) is
         applied to the rest.
         """
         raw = self._band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
@@ -189,18 +191,15 @@ class BandReader:
         if self._use_mask:
             mask = self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
             data[mask == 0] = np.nan
+        if self.mask is not None:
+            data[self.mask.read(window)] = np.nan
         if not self.radiometry.is_identity:
             data *= np.float32(self.radiometry.scale)
             data += np.float32(self.radiometry.offset)
         return data
 
-    def sample(self, max_side_px: int = 512) -> np.ndarray:
-        """Valid values (1-D float32, physical units) of a decimated read of the whole band, at most
-        ``max_side_px`` pixels a side (nearest neighbour).
-
-        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band), so
-        thresholds computed on the sample never see masked pixels.
-        """
+    def _decimated(self, max_side_px: int, cloud_mask: bool = True) -> np.ndarray:
+        """Values (2-D float32, NaN = no data) of a nearest-neighbour decimated read of the whole band."""
         width, height = self._band.XSize, self._band.YSize
         shape = {"buf_xsize": min(width, max_side_px), "buf_ysize": min(height, max_side_px)}
         nearest = gdal.GRIORA_NearestNeighbour
@@ -218,9 +217,25 @@ class BandReader:
             data[self.fill.mask(raw)] = np.nan
         if mask is not None:
             data[mask == 0] = np.nan
+        if cloud_mask and self.mask is not None:
+            data[self.mask.sample(data.shape)] = np.nan
+        return data
+
+    def sample(self, max_side_px: int = 512) -> np.ndarray:
+        """Valid values (1-D float32, physical units) of a decimated read of the whole band, at most
+        ``max_side_px`` pixels a side (nearest neighbour).
+
+        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band, cloud mask), so
+        thresholds computed on the sample never see masked pixels.
+        """
+        data = self._decimated(max_side_px)
         if not self.radiometry.is_identity:
             data = data * np.float32(self.radiometry.scale) + np.float32(self.radiometry.offset)
         return data[np.isfinite(data)]
+
+    def valid_sample(self, max_side_px: int = 512) -> np.ndarray:
+        """2-D boolean (at most ``max_side_px`` a side): True where the band has data, clouds not counted."""
+        return np.isfinite(self._decimated(max_side_px, cloud_mask=False))
 
 
 def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:

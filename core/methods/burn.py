@@ -49,6 +49,7 @@ class BurnSeverityConfig:
     radiometry_before: str = "same"
     radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if len(self.breaks) != 6 or any(b >= a for a, b in zip(self.breaks[1:], self.breaks[:-1])):
@@ -180,6 +181,7 @@ class BurnSeverity(IndexMethod):
             optional=True,
             create_by_default=False,
         ),
+        common.cloud_mask(),
     )
     results = (
         Result("BURNED_AREA_HA", "Burned area, low severity or worse (ha)", "mapped_area_ha"),

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..engine.threshold import THRESHOLD_METHODS
 from ..io.grid import RESAMPLING
+from ..io.masks import CLOUD_MASKS, MASK_HELP
 from ..io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..outputs.styles import diverging_stops, qml_pseudocolor
 from .declaration import BandChoice, Choice, Flag, Number, Param
@@ -82,6 +83,11 @@ def pixel_aligned() -> Flag:
         True,
         field="pixel_aligned",
     )
+
+
+def cloud_mask(help: str = MASK_HELP, advanced: bool = False) -> Choice:
+    """``CLOUD_MASK``: the product's cloud mask (automatic), none, or ukis-csmask's when the product has none."""
+    return Choice("CLOUD_MASK", "Cloud mask", help, advanced, field="cloud_mask", choices=CLOUD_MASKS, default="auto")
 
 
 def threshold_method(default: str, advanced: bool = False, help: str = "") -> Choice:

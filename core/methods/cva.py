@@ -11,23 +11,21 @@ polar representation).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..classes import ClassInfo, ClassScheme
 from ..engine.filters import core_of, median_filter, pad_to_halo
 from ..engine.threshold import automatic_threshold, method_label
-from ..errors import BandCountError, EmptyDataError, ParameterError
-from ..io.georef import georeferenced
-from ..io.grid import align_many, centre_pixel_area_m2
-from ..io.pair import no_data_rules
-from ..io.raster import BandReader, band_descriptions, open_raster, resolve_band
+from ..errors import EmptyDataError, ParameterError
+from ..io.grid import centre_pixel_area_m2
 from ..io.windows import HaloWindow
 from ..outputs.styles import qml_pseudocolor
 from ..outputs.writer import RasterOutput
-from ..progress import Log, recording
+from ..progress import Log
 from . import common
+from .cva_inputs import open_compared
 from .declaration import Choice, Flag, ImageInput, IndexMethod, Number, Opened, RasterOut, Result, RunRequest, Text
 
 CHANGE = ClassScheme(
@@ -59,6 +57,7 @@ class CvaConfig:
     resampling: str = "bilinear"
     pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     pixel_size_defaults: bool = True  # VHR images (vhr_defaults) get their own threshold and smoothing defaults
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if self.normalisation not in dict(NORMALISATIONS):
@@ -109,32 +108,6 @@ def resolve_config(config: CvaConfig, pixel_size_m: float | None) -> tuple[CvaCo
     size = "no CRS" if pixel_size_m is None else f"{pixel_size_m:.2g} m pixels"
     how = ", ".join(f"{k} = {v}" for k, v in changes.items())
     return replace(config, **changes), f"Very-high-resolution image ({size}): {how} instead of the standard defaults."
-
-
-def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(band number in date 1, band number in date 2, name) per band compared.
-
-    ``wanted`` lists names or numbers; empty means every band both dates share by name (or
-    all bands, in order, when neither names them). Raises :class:`BandCountError` or
-    :class:`~changelens.core.errors.BandNotFoundError` with one sentence.
-    """
-    names1, names2 = band_descriptions(ds1), band_descriptions(ds2)
-    if wanted:
-        out = []
-        for spec in wanted:
-            i1 = resolve_band(ds1, spec, "date 1 image")
-            i2 = resolve_band(ds2, spec, "date 2 image")
-            out.append((i1, i2, names1[i1 - 1] or f"band {i1}"))
-        return out
-    shared = [n for n in names1 if n and n in names2]
-    if shared and len(shared) == len([n for n in names1 if n]):
-        return [(names1.index(n) + 1, names2.index(n) + 1, n) for n in shared]
-    if ds1.RasterCount != ds2.RasterCount:
-        raise BandCountError(
-            f"Date 1 has {ds1.RasterCount} bands and date 2 has {ds2.RasterCount}, with no common band names: "
-            "list the bands to compare."
-        )
-    return [(i, i, names1[i - 1] or f"band {i}") for i in range(1, ds1.RasterCount + 1)]
 
 
 def robust_location_spread(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -318,6 +291,7 @@ class ChangeVectors(IndexMethod):
             create_by_default=False,
             layer="Change direction",
         ),
+        common.cloud_mask(),
     )
     results = (
         Result("CHANGED_AREA_HA", "Changed area (ha)", "mapped_area_ha"),
@@ -341,47 +315,20 @@ class ChangeVectors(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates on date 1's grid, with the bands to compare found by name or number."""
         config: CvaConfig = request.config
-        used: list[tuple[str, str]] = []
-        labels = ("date 1 image", "date 2 image")
-        ds1, ds2 = (
-            georeferenced(
-                open_raster(request.images[key]),  # type: ignore[arg-type]
-                label,
-                config.pixel_aligned,
-                config.resampling,
-                recording(log, used, label),
-            )
-            for label, key in zip(labels, ("before", "after"))
-        )
-        bands = pick_bands(ds1, ds2, config.bands)
-        validity = [no_data_rules(ds, [b[n] for b in bands]) for n, ds in enumerate((ds1, ds2))]
-        for label, rules in zip(labels, validity):
-            if rules.notes:
-                recording(log, used, label)(f"{label}: no data: {', '.join(rules.notes)}.")
-        warp_fill = {rules.primary for rules in validity[1].fills.values()}
-        grid, view1, (view2,) = align_many(
-            ds1, [ds2], config.resampling, [warp_fill.pop() if len(warp_fill) == 1 else None]
-        )
+        paths = [request.images["before"], request.images["after"]]
+        compared = open_compared(paths, config, scratch, log)  # type: ignore[arg-type]
+        grid, bands, used = compared.grid, compared.bands, compared.used
         config, why = resolve_config(config, centre_pixel_area_m2(grid) ** 0.5 if grid.crs_wkt else None)
         if why:
             log(why)
-        readers = {
-            f"d1_{k}": BandReader(ds1, i1, view1, fill=validity[0].fills.get(i1))
-            for k, (i1, _i2, _n) in enumerate(bands)
-        }
-        readers.update(
-            {
-                f"d2_{k}": BandReader(ds2, i2, view2, fill=validity[1].fills.get(i2))
-                for k, (_i1, i2, _n) in enumerate(bands)
-            }
-        )
         names = ", ".join(n for _a, _b, n in bands)
         log(f"Bands compared: {names} ({len(bands)}).")
         if request.outputs.get("direction") and len(bands) != 2:
             log("The direction output needs exactly 2 bands; it was not written.")
         inputs = {k: v for k, v in request.images.items() if v}
         used.append(("both dates", f"bands {names}"))
-        return Opened(grid, readers, inputs, used, {"bands": bands, "n": len(bands)}, keep=[ds1, ds2], config=config)
+        details = {"bands": bands, "n": len(bands)}
+        return Opened(grid, compared.readers, inputs, used, details, keep=compared.keep, config=config)
 
     def sample_keys(self, config: CvaConfig, opened: Opened) -> tuple[str, ...]:
         """Every band of both dates, sampled on the same pixels (valid on every band)."""

@@ -44,8 +44,9 @@ def declared_dates(
         bands = {rename.get(role, role): chosen.get(role) for role in declared}
         radiometry = getattr(request.config, f"radiometry_{image.key}", "same")
         aligned = getattr(request.config, "pixel_aligned", False)
+        mask = getattr(request.config, "cloud_mask", "auto")
         dates.append(
-            DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry, aligned)
+            DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry, aligned, mask)
         )
     return dates
 
@@ -70,6 +71,7 @@ def open_declared(
         custom,
         getattr(config, "resampling", "bilinear"),
         log,
+        scratch,
     )
     opened = Opened(
         opened_dates.grid,

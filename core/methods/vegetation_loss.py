@@ -47,6 +47,7 @@ class VegetationLossConfig:
     pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
     radiometry_before: str = "same"
     radiometry_after: str = "same"
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if self.threshold_method not in ("otsu", "ki", "user"):
@@ -135,6 +136,7 @@ class VegetationLoss(IndexMethod):
         RasterOut("OUTPUT_NDMI_DROP", "NDMI drop", "NDMI before minus NDMI after.", key="ndmi_drop", optional=True),
         RasterOut("OUTPUT_NDVI_DROP", "NDVI drop", "NDVI before minus NDVI after.", key="ndvi_drop", optional=True,
                   create_by_default=False),
+        common.cloud_mask(),
     )  # fmt: skip
     results = (
         Result("LOSS_AREA_HA", "Vegetation loss area (ha)", "mapped_area_ha"),

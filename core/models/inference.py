@@ -58,6 +58,7 @@ class InferenceConfig:
     radiometry: str = "auto"  # how stored values become reflectance, for models that take reflectance
     date_radiometry: tuple[str, ...] = ()  # per date: "same" (as radiometry) or a choice of its own
     pixel_aligned: bool = False  # images without georeferencing on one pixel grid (areas unknown)
+    cloud_mask: str = "auto"  # the images' own cloud mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -200,10 +201,12 @@ def _run_model(
             config.radiometry,
             config.date_radiometry,
             config.pixel_aligned,
+            config.cloud_mask,
         )
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
             staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
+        used = list(inputs.used)
         del inputs  # release the slope raster before its scratch folder goes
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
     names = DATE_LABELS[meta.dates]
@@ -224,6 +227,7 @@ def _run_model(
             ("tile overlap (px)", str(meta.tile_overlap_px)),
             ("threshold", "argmax" if meta.threshold is None else f"{meta.threshold:g}"),
         ),
+        reading=tuple(used),
         seconds=time.perf_counter() - started,
     )
 
