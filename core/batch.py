@@ -8,6 +8,10 @@ Pair discovery rules (documented in the README and the algorithm help):
 * sibling rasters ``<name>_pre.tif`` and ``<name>_post.tif`` (also ``_before``/``_after``,
   ``_t1``/``_t2``, ``_date1``/``_date2``, with ``_``, ``-`` or ``.`` before the role) in the
   folder itself are pair ``<name>``;
+* either date may be a product instead of a raster (:mod:`.io.bandfiles`): a folder of band files
+  named by its role (the OSCD layout ``<city>/t1/B01.tif ...``, ``<name>/pre/``), a ``pre.zip`` or
+  ``<name>_pre.SAFE``; a sub-folder holding exactly two Sentinel-2 or Landsat products under their
+  own names is a pair too, the earlier acquisition first;
 * a list file (CSV or text) holds one ``before,after[,name]`` line per pair (comma, semicolon or
   tab separated; ``#`` comments, blank lines and a header line are skipped; relative paths are
   relative to the list file).
@@ -31,6 +35,7 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import InputError, OutputError
+from .io.bandfiles import Product, find_product, is_product_path
 from .io.grid import grid_of, pixel_area_rows_m2
 from .io.raster import open_raster
 from .io.windows import block_windows
@@ -100,14 +105,51 @@ def _pair_from_candidates(name: str, before: list[str], after: list[str], where:
     return ScenePair(name, before[0] if before else "", after[0] if after else "", problem)
 
 
+def _product(path: str) -> Product | None:
+    """The product at ``path`` (None when it is none); a product with a problem still counts (its pair says so)."""
+    try:
+        return find_product(path)
+    except InputError:
+        return Product("product", path, os.path.basename(path))
+
+
+def _is_date(folder: str, entry: str) -> bool:
+    """A raster file, or a product (``.SAFE`` folder or zip, Landsat folder, folder or list of band files)."""
+    path = os.path.join(folder, entry)
+    if _is_raster_name(entry) and os.path.isfile(path):
+        return True
+    return is_product_path(path) and _product(path) is not None
+
+
 def _role_files(folder: str) -> dict[str, list[str]]:
-    """The before/after rasters directly in ``folder`` (``pre.tif``, ``after.vrt`` ...)."""
+    """The before/after dates directly in ``folder`` (``pre.tif``, ``after.vrt``, ``t1/`` of band files ...)."""
     roles: dict[str, list[str]] = {"before": [], "after": []}
-    for filename in sorted(os.listdir(folder)):
-        role = _role(_stem(filename)) if _is_raster_name(filename) else None
-        if role and os.path.isfile(os.path.join(folder, filename)):
-            roles[role].append(os.path.join(folder, filename))
+    for entry in sorted(os.listdir(folder)):
+        role = _role(_stem(entry))
+        if role and _is_date(folder, entry):
+            roles[role].append(os.path.join(folder, entry))
     return roles
+
+
+def _dated_pair(folder: str, name: str) -> ScenePair | None:
+    """A folder holding exactly two products (``S2A_MSIL2A_...SAFE``, Landsat folders ...): the earlier
+    acquisition is the before date. None when it holds another number of products."""
+    products = []
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.join(folder, entry)
+        if not _is_raster_name(entry) and is_product_path(path) and not _role(_stem(entry)):
+            product = _product(path)
+            if product is not None and product.kind != "folder of band files":
+                products.append((product.info.acquired, path))
+    if len(products) != 2:
+        return None
+    (date_a, a), (date_b, b) = sorted(products)
+    if not date_a or date_a == date_b:
+        names = ", ".join(os.path.basename(p) for p in (a, b))
+        return ScenePair(
+            name, a, b, f"folder '{name}' holds two products ({names}) whose dates do not tell which is before"
+        )
+    return ScenePair(name, a, b)
 
 
 def discover_pairs(folder: str) -> list[ScenePair]:
@@ -120,13 +162,19 @@ def discover_pairs(folder: str) -> list[ScenePair]:
     if own["before"] or own["after"]:
         name = os.path.basename(os.path.abspath(folder))
         pairs.append(_pair_from_candidates(name, own["before"], own["after"], f"folder '{name}'"))
+    elif not any(_role(_stem(e)) for e in os.listdir(folder)):
+        dated = _dated_pair(folder, os.path.basename(os.path.abspath(folder)))
+        pairs += [dated] if dated else []
     for entry in sorted(os.listdir(folder)):
         path = os.path.join(folder, entry)
-        if os.path.isdir(path):
+        if os.path.isdir(path) and _product(path) is None:
             roles = _role_files(path)
             if roles["before"] or roles["after"]:
                 pairs.append(_pair_from_candidates(entry, roles["before"], roles["after"], f"folder '{entry}'"))
-        elif _is_raster_name(entry):
+            else:
+                dated = _dated_pair(path, entry)
+                pairs += [dated] if dated else []
+        elif _SIBLING.match(_stem(entry)) and _is_date(folder, entry):
             match = _SIBLING.match(_stem(entry))
             if match:
                 role = _role(match.group("role")) or ""
