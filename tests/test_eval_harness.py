@@ -54,7 +54,7 @@ def test_discover_finds_datasets_by_layout(tmp_path) -> None:  # noqa: ANN001
     assert set(found) == {"flood/ombria_s1/holdout", "burned/prepost", "oscd"}
     assert found["flood/ombria_s1/holdout"].kind == "sar_pairs_png"
     assert [c.name for c in found["flood/ombria_s1/holdout"].cases] == ["0007"]
-    assert found["oscd"].kind == "s2_band_folders" and found["oscd"].cases[0].inputs["t1:B02"].endswith("B02.tif")
+    assert found["oscd"].kind == "s2_band_folders" and found["oscd"].cases[0].inputs["t1"].endswith("atlantis/t1")
     assert found["burned/prepost"].cases[0].name == "NEWFIRE"
     assert {m.name for m in METHODS if "sar_pairs_png" in m.kinds} >= {"sar_flood"}
 

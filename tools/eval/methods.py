@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from osgeo import gdal
-
 from .datasets import Case
 
 Params = Callable[[Case, Path], "dict[str, object] | None"]
@@ -56,26 +54,7 @@ def skip(kind: str, method: str, reason: str) -> None:
     SKIPS.append((kind, method, reason))
 
 
-def stack_bands(paths: list[str], names: list[str], out: Path) -> str:
-    """A VRT stacking single-band files (at the finest resolution), bands described by name."""
-    ds = gdal.BuildVRT(str(out), paths, separate=True, resolution="highest")
-    for i, name in enumerate(names, start=1):
-        ds.GetRasterBand(i).SetDescription(name)
-    ds = None
-    return str(out)
-
-
 OSCD_BANDS = ("B02", "B03", "B04", "B08")
-
-
-def _oscd_pair(case: Case, work: Path) -> tuple[str, str] | None:
-    dates = []
-    for t in ("t1", "t2"):
-        paths = [case.inputs.get(f"{t}:{b}") for b in OSCD_BANDS]
-        if not all(paths):
-            return None
-        dates.append(stack_bands(paths, list(OSCD_BANDS), work / f"{t}.vrt"))  # type: ignore[arg-type]
-    return dates[0], dates[1]
 
 
 def _aligned(paths: tuple[str, ...]) -> dict[str, object]:
@@ -85,12 +64,14 @@ def _aligned(paths: tuple[str, ...]) -> dict[str, object]:
 
 def _cva(extra: dict[str, object]) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
-        if "t1:B02" in case.inputs:
-            pair = _oscd_pair(case, work)
-            if pair is None:
-                return None
-        else:
-            pair = (case.inputs["before"], case.inputs["after"])
+        if "t1" in case.inputs:  # OSCD: the folders of band files, read as products
+            bands = {"BANDS": ",".join(OSCD_BANDS)}
+            return (
+                {"DATE1": case.inputs["t1"], "DATE2": case.inputs["t2"], "OUTPUT": str(work / "change.tif")}
+                | bands
+                | extra
+            )
+        pair = (case.inputs["before"], case.inputs["after"])
         return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **_aligned(pair), **extra}
 
     return params

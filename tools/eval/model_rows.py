@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 
 from .datasets import Case
-from .methods import Method, Params, register, stack_bands
+from .methods import Method, Params, register
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "training" / "runs"
-CHANGE_BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 
 
 def _run(model: str | None, before: str, after: str | None, work: Path, **extra: object) -> dict[str, object] | None:
@@ -78,12 +77,9 @@ def _sar(model: str, two_dates: bool) -> Params:
 
 def _change(fold: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
-        dates = []
-        for t in ("t1", "t2"):
-            paths = [case.inputs.get(f"{t}:{b}") for b in CHANGE_BANDS]
-            if not all(paths):
-                return None
-            dates.append(stack_bands(paths, list(CHANGE_BANDS), work / f"{t}_model.vrt"))  # type: ignore[arg-type]
+        if "t1" not in case.inputs:
+            return None
+        dates = [case.inputs["t1"], case.inputs["t2"]]  # folders of band files: the model's bands are stacked
         if not fold:
             return _run("change_s2.onnx", dates[0], dates[1], work)
         folds_file = ROOT / "training" / "oscd_folds.json"
