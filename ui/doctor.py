@@ -1,4 +1,5 @@
-"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS.
+"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS (and,
+optionally, ukis-csmask for cloud masks of dates that carry none).
 
 The install runs ``pip install --user`` with QGIS's own Python interpreter (not whatever
 ``python`` is on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
@@ -30,7 +31,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..processing.catalog import RuntimeStatus, library_versions, onnxruntime_status
+from ..processing.catalog import RuntimeStatus, csmask_version, library_versions, onnxruntime_status
 from ..processing.compat import INFO
 from ..processing.lifecycle import disconnect_all
 
@@ -38,6 +39,8 @@ VARIANTS = {
     "cpu": ("onnxruntime", "CPU (works everywhere; on macOS it includes CoreML)"),
     "cuda": ("onnxruntime-gpu", "NVIDIA GPU with CUDA 12 and cuDNN 9 installed (Linux, Windows)"),
     "directml": ("onnxruntime-directml", "Any DirectX 12 GPU (Windows)"),
+    # Not onnxruntime: the optional cloud and shadow masks for dates that carry none (runs on onnxruntime).
+    "csmask": ("ukis-csmask", "Cloud and shadow masks for dates without one (DLR, about 160 MB with its weights)"),
 }
 
 
@@ -110,11 +113,18 @@ def diagnostics_text(qgis_version: str, versions: dict[str, str], python: str, s
     return "\n".join(lines)
 
 
-def explanation(status: RuntimeStatus) -> str:
-    """One paragraph for the user about the state of onnxruntime."""
+CSMASK_NOTE = (
+    " Optional: ukis-csmask computes cloud and shadow masks for Sentinel-2 and Landsat dates that carry none "
+    "(choose it as the package below; the 'ukis-csmask' cloud-mask option then works)."
+)
+
+
+def explanation(status: RuntimeStatus, csmask: str | None = None) -> str:
+    """One paragraph for the user about the state of onnxruntime (and of ukis-csmask, ``csmask``: its version)."""
+    extra = f" ukis-csmask {csmask} is installed: cloud masks for dates without one work." if csmask else CSMASK_NOTE
     if status.ok:
         devices = ", ".join(label for _p, label in status.devices())
-        return f"onnxruntime {status.version} works. Models can run on: {devices}."
+        return f"onnxruntime {status.version} works. Models can run on: {devices}.{extra}"
     if status.state == "missing":
         return (
             "The ChangeLens models need the onnxruntime Python package, which is not installed for the Python "
@@ -140,7 +150,9 @@ class DoctorDialog(QDialog):
         self.managed = externally_managed()
         self.process: QProcess | None = None
         layout = QVBoxLayout(self)
-        self.explanation = QLabel(explanation(self.status), wordWrap=True, objectName="changelens_doctor_text")
+        self.explanation = QLabel(
+            explanation(self.status, csmask_version()), wordWrap=True, objectName="changelens_doctor_text"
+        )
         layout.addWidget(self.explanation)
         form = QFormLayout()
         self.variant = QComboBox(objectName="changelens_doctor_variant")

@@ -6,6 +6,7 @@ The panel only gathers choices; the work is done by the Processing algorithm nam
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
@@ -24,14 +25,15 @@ from ..processing.catalog import RuntimeStatus, onnxruntime_status
 from ..processing.compat import CRITICAL, INFO, SUCCESS, WARNING
 from ..processing.lifecycle import alive
 from .panel_layout import PanelLayout, disable_item
+from .products import ProductInputs
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
-from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
+from .tasks import AFTER, BEFORE, METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
 from .tasks import task_unavailable_reason as task_reason
 
 TASK_SETTING = "changelens/panel/task"
 
 
-class ChangeLensPanel(PanelLayout):
+class ChangeLensPanel(ProductInputs, PanelLayout):
     """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
 
     def __init__(
@@ -53,6 +55,7 @@ class ChangeLensPanel(PanelLayout):
         self.last_report: str | None = None
         self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl
         self.dialogs: list = []
+        self.product_notes: dict[str, tuple[str, str | None]] = {BEFORE: ("", None), AFTER: ("", None)}
         layout = QVBoxLayout(self)
         self.own_bar = QgsMessageBar(self)
         self.own_bar.setVisible(message_bar is None)
@@ -157,7 +160,8 @@ class ChangeLensPanel(PanelLayout):
         self.dem_label.setVisible(bool(method and method.dem))
         self.dem_combo.setVisible(bool(method and method.dem))
         self.dem_label.setText("DEM (optional)" if method and method.dem_optional else "DEM")
-        self._fill_radiometry(method)
+        self._fill_choice(self.radiometry_combo, self.radiometry_label, method, method.radiometry if method else None)
+        self._fill_choice(self.cloud_combo, self.cloud_label, method, method.cloud_mask if method else None)
         self._fill_devices(method)
         if method and method.model and self.runtime is not None and not self.runtime.ok and not self.doctor_shown:
             self.doctor_shown = True  # explain once per session, then the status line and Doctor… remain
@@ -173,16 +177,17 @@ class ChangeLensPanel(PanelLayout):
         )
         self._update_state()
 
-    def _fill_radiometry(self, method: MethodSpec | None) -> None:
-        self.radiometry_combo.clear()
-        algorithm = registered_algorithm(method) if method and method.radiometry else None
-        definition = algorithm.parameterDefinition(method.radiometry) if algorithm else None
+    def _fill_choice(self, combo: Any, label: Any, method: MethodSpec | None, name: str | None) -> None:
+        """Offer the algorithm's enum ``name`` (reflectance, cloud mask) in ``combo``; hidden when it has none."""
+        combo.clear()
+        algorithm = registered_algorithm(method) if method and name else None
+        definition = algorithm.parameterDefinition(name) if algorithm else None
         shown = isinstance(definition, QgsProcessingParameterEnum)
         if shown:
-            self.radiometry_combo.addItems(definition.options())
-            self.radiometry_combo.setCurrentIndex(int(definition.defaultValue() or 0))
-        self.radiometry_combo.setVisible(shown)
-        self.radiometry_label.setVisible(shown)
+            combo.addItems(definition.options())
+            combo.setCurrentIndex(int(definition.defaultValue() or 0))
+        combo.setVisible(shown)
+        label.setVisible(shown)
 
     def _fill_devices(self, method: MethodSpec | None) -> None:
         """Offer the algorithm's devices; those the installed onnxruntime lacks are greyed out."""
@@ -209,6 +214,8 @@ class ChangeLensPanel(PanelLayout):
         self.device_combo.setCurrentIndex(int(definition.defaultValue() or 0))
 
     def _layer_changed(self, date: str, layer: Any) -> None:
+        if isinstance(layer, QgsRasterLayer) and self.products[date].path():
+            self.products[date].set_path("")  # a layer chosen replaces the product
         self.band_mapping.set_layer(date, layer if isinstance(layer, QgsRasterLayer) else None)
         self._update_state()
 
@@ -219,11 +226,15 @@ class ChangeLensPanel(PanelLayout):
             return task_reason(self.current_task(), self.methods) or "Choose a method."
         if method.model and self.runtime is not None and not self.runtime.ok:
             return "Models need onnxruntime, which is not usable here: click Doctor… to install it."
-        if method.before and not method.before_optional and self.before_combo.currentLayer() is None:
-            return "Choose the before image."
-        if self.after_combo.currentLayer() is None:
-            return "Choose the after image."
-        if method.before and self.before_combo.currentLayer() is self.after_combo.currentLayer():
+        if method.before and not method.before_optional and not self._date_given(BEFORE):
+            return "Choose the before image (a layer or a product)."
+        if not self._date_given(AFTER):
+            return "Choose the after image (a layer or a product)."
+        problems = [p for _text, p in self.product_notes.values() if p]
+        if problems:
+            return problems[0]
+        layers = self.before_combo.currentLayer(), self.after_combo.currentLayer()
+        if method.before and layers[0] is not None and layers[0] is layers[1]:
             return "The before and after images are the same layer: choose two different dates."
         if method.dem and not method.dem_optional and self.dem_combo.currentLayer() is None:
             return "Choose a DEM (elevation raster)."
@@ -252,6 +263,9 @@ class ChangeLensPanel(PanelLayout):
             dem_layer=dem.id() if dem and method and method.dem else None,
             bands=self.band_mapping.bands(),
             radiometry=self.radiometry_combo.currentIndex() if not self.radiometry_combo.isHidden() else None,
+            cloud_mask=self.cloud_combo.currentIndex() if not self.cloud_combo.isHidden() else None,
+            before_product=self.products[BEFORE].path() or None,
+            after_product=self.products[AFTER].path() or None,
             min_area_m2=self.mmu_spin.value() if self.mmu_spin.isEnabled() else None,
             device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
             output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
@@ -273,7 +287,8 @@ class ChangeLensPanel(PanelLayout):
         algorithm = registered_algorithm(method)
         parameters = build_parameters(method, algorithm, self.choices())
         after = self.after_combo.currentLayer()
-        title = f"{method.label.split(' (')[0]}: {after.name()} ({time.strftime('%H:%M:%S')})"
+        name = after.name() if after is not None else os.path.basename(self.products[AFTER].path().rstrip("/\\"))
+        title = f"{method.label.split(' (')[0]}: {name} ({time.strftime('%H:%M:%S')})"
         run = AlgorithmRun(method, algorithm, parameters, self.project, title)
         problem = run.check()
         if problem:

@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..processing.compat import LAYER_FILTER_RASTER
 from .bands import BandMapping
+from .products import ProductChooser
 from .tasks import AFTER, BEFORE
 
 NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
@@ -92,7 +93,7 @@ class PanelLayout(QWidget):
         return combo
 
     def _build_inputs_box(self) -> QGroupBox:
-        box = self._section("Images (layers of this project)")
+        box = self._section("Images (layers of this project, or products)")
         form = wrapping_form(box)
         self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
         self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
@@ -102,8 +103,16 @@ class PanelLayout(QWidget):
         self.after_combo.layerChanged.connect(lambda layer: self._layer_changed(AFTER, layer))
         self.dem_combo.layerChanged.connect(lambda _layer: self._update_state())
         self.before_label, self.after_label = QLabel("Before"), QLabel("After")
+        self.products = {BEFORE: ProductChooser(BEFORE), AFTER: ProductChooser(AFTER)}
+        for date, chooser in self.products.items():
+            chooser.changed.connect(lambda path, d=date: self._product_changed(d, path))
+        self.product_note = QLabel(objectName="changelens_product_note", wordWrap=True)
+        self.product_note.setVisible(False)
         form.addRow(self.before_label, self.before_combo)
+        form.addRow("", self.products[BEFORE])
         form.addRow(self.after_label, self.after_combo)
+        form.addRow("", self.products[AFTER])
+        form.addRow(self.product_note)
         form.addRow(self.dem_label, self.dem_combo)
         return box
 
@@ -120,6 +129,8 @@ class PanelLayout(QWidget):
         form = wrapping_form(box)
         self.radiometry_combo = narrow(QComboBox(objectName="changelens_radiometry"))
         self.radiometry_label = QLabel("Reflectance")
+        self.cloud_combo = narrow(QComboBox(objectName="changelens_cloud_mask"))
+        self.cloud_label = QLabel("Cloud mask")
         self.device_combo = narrow(QComboBox(objectName="changelens_device"))
         self.device_label = QLabel("Device")
         self.mmu_spin = QgsDoubleSpinBox(objectName="changelens_mmu")
@@ -130,6 +141,7 @@ class PanelLayout(QWidget):
         self.mmu_spin.setClearValue(0)
         self.mmu_label = QLabel("Minimum mapping unit")
         form.addRow(self.radiometry_label, self.radiometry_combo)
+        form.addRow(self.cloud_label, self.cloud_combo)
         form.addRow(self.device_label, self.device_combo)
         form.addRow(self.mmu_label, self.mmu_spin)
         return box

@@ -45,8 +45,8 @@ LOG_TAG = "ChangeLens"
 
 @dataclass(frozen=True)
 class RunChoices:
-    """What the user chose in the panel, as plain values (layers by id, bands 1-based with 0 = detect,
-    enum choices as indexes)."""
+    """What the user chose in the panel, as plain values (layers by id, products by path, bands 1-based
+    with 0 = detect, enum choices as indexes)."""
 
     before_layer: str | None
     after_layer: str | None
@@ -54,6 +54,9 @@ class RunChoices:
     bands: dict[tuple[str, str], int] = field(default_factory=dict)
     radiometry: int | None = None
     min_area_m2: float | None = None
+    cloud_mask: int | None = None
+    before_product: str | None = None  # a product path, used instead of the before layer
+    after_product: str | None = None
     device: int | None = None
     output_folder: str | None = None
     run_name: str = "changelens"
@@ -80,7 +83,11 @@ def build_parameters(
     files). ``for_dialog`` leaves destinations to the dialog when no folder was chosen.
     """
     params: dict[str, Any] = {}
-    layers = {method.before: choices.before_layer, method.after: choices.after_layer, method.dem: choices.dem_layer}
+    layers = {
+        method.before: choices.before_product or choices.before_layer,
+        method.after: choices.after_product or choices.after_layer,
+        method.dem: choices.dem_layer,
+    }
     params.update({name: value for name, value in layers.items() if name and value})
     for band in method.bands:
         index = choices.bands.get((band.date, band.role), 0)
@@ -88,6 +95,7 @@ def build_parameters(
             params[band.parameter] = index
     optional = {
         method.radiometry: choices.radiometry,
+        method.cloud_mask: choices.cloud_mask,
         method.min_area_m2: choices.min_area_m2,
         method.model: method.model_path or None,
         method.device: choices.device,

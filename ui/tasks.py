@@ -44,7 +44,7 @@ class BandParam:
 class MethodSpec:
     """How the panel drives one Processing algorithm (parameter names; None where it has none).
 
-    Images, DEM, model and bands must exist in the algorithm; ``radiometry``,
+    Images, DEM, model and bands must exist in the algorithm; ``radiometry``, ``cloud_mask``,
     ``min_area_m2`` and ``device`` are features the panel offers only when the registered
     algorithm has them (so an entry keeps working while algorithms gain options).
     ``devices`` lists the execution provider behind each option of the ``device`` enum;
@@ -62,6 +62,7 @@ class MethodSpec:
     bands: tuple[BandParam, ...] = ()
     radiometry: str | None = None
     min_area_m2: str | None = None
+    cloud_mask: str | None = None
     model: str | None = None
     device: str | None = None
     devices: tuple[str, ...] = ()

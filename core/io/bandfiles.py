@@ -20,16 +20,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 from osgeo import gdal
 
-from ..errors import InputError
+from ..errors import BandNotFoundError, InputError
 from .products import ProductInfo, band_name_from_file, files_info, read_text
-from .raster import canonical_band_name
+from .raster import BandSpec, canonical_band_name
+from .sensors import BY_PRODUCT, SensorProfile, sensor_from_names
 
 RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
 LIST_EXT = (".txt", ".csv", ".lst")
 MASK_NAMES = ("SCL", "QA_PIXEL")
+S2_60M = ("B1", "B9", "B10")  # Sentinel-2's 60 m bands: only in a stack when asked for
 PRODUCT_HELP = (
     " A product as downloaded works too (type or paste its path): a Sentinel-2 .SAFE folder, its .zip or "
     "MTD_MSIL*.xml, a Landsat Collection 2 folder or its _MTL.txt, a folder of band files (B02.tif ...) or a text "
@@ -270,3 +273,89 @@ def is_product_path(path: object) -> bool:
         return False
     name = os.path.basename(low)
     return name in ("mtd_msil1c.xml", "mtd_msil2a.xml") or bool(_MTL.search(low)) or low.endswith((".zip", *LIST_EXT))
+
+
+def product_profile(product: Product) -> SensorProfile:
+    """The sensor of a product: from its metadata or file names, else from its band names."""
+    if product.info.sensor in BY_PRODUCT:
+        return BY_PRODUCT[product.info.sensor]
+    return sensor_from_names(product.names())
+
+
+def _by_number(product: Product, number: int, label: str) -> BandFile:
+    found = product.band(f"B{number}")
+    if found is None:
+        raise BandNotFoundError(
+            f"The {label} ({product.title}) has no band {number} (its bands: {', '.join(product.names())}): give a "
+            "band name or leave the band empty to detect it."
+        )
+    return found
+
+
+def bands_for_roles(
+    product: Product,
+    roles: Sequence[str],
+    optional: Sequence[str],
+    choices: Mapping[str, BandSpec | None],
+    label: str,
+) -> dict[str, BandFile]:
+    """The band file of each role: the user's choice (a name, or a number meaning the producer's band
+    number: 8 = ``B8``/``B08``, 5 = ``SR_B5``), else the product sensor's best candidate.
+
+    A required role no band plays raises :class:`BandNotFoundError` naming the product's bands.
+    """
+    profile = product_profile(product)
+    out: dict[str, BandFile] = {}
+    for role in roles:
+        choice = choices.get(role)
+        if isinstance(choice, str) and choice.strip().isdigit():
+            choice = int(choice.strip())
+        if isinstance(choice, int) and choice > 0:
+            out[role] = _by_number(product, choice, label)
+            continue
+        if isinstance(choice, str) and choice.strip():
+            found = product.band(choice) or product.masks.get(canonical_band_name(choice))
+            if found is None:
+                raise BandNotFoundError(
+                    f"The {label} ({product.title}) has no band named '{choice}' (its bands: "
+                    f"{', '.join(product.names())})."
+                )
+            out[role] = found
+            continue
+        candidates = profile.candidates(role)
+        found = next((product.band(c) for c in candidates if product.band(c)), None)
+        if found is None and role in ("scl", "qa"):
+            continue  # masks are added with the product's other mask layers
+        if found is None and role not in optional:
+            raise BandNotFoundError(
+                f"The {label} ({product.title}, {profile.label}) has no band for {role.upper()} (looked for "
+                f"{' or '.join(candidates) or role}; its bands: {', '.join(product.names())})."
+            )
+        if found is not None:
+            out[role] = found
+    return out
+
+
+def bands_by_name(product: Product, names: Sequence[str], label: str) -> list[BandFile]:
+    """The band files named ``names`` (names or producer's band numbers); every band up to 20 m when empty."""
+    if names:
+        return [
+            _by_number(product, int(n), label) if str(n).strip().isdigit() else _named(product, str(n), label)
+            for n in names
+        ]
+    return [product.bands[canonical_band_name(n)] for n in default_names(product)]
+
+
+def default_names(product: Product) -> list[str]:
+    """The bands a run takes when none are named: every band but Sentinel-2's 60 m ones (B1, B9, B10)."""
+    s2 = product_profile(product).key == "sentinel2"
+    return [b.name for key, b in product.bands.items() if not (s2 and key in S2_60M)]
+
+
+def _named(product: Product, name: str, label: str) -> BandFile:
+    found = product.band(name)
+    if found is None:
+        raise BandNotFoundError(
+            f"The {label} ({product.title}) has no band named '{name}' (its bands: {', '.join(product.names())})."
+        )
+    return found

@@ -27,14 +27,13 @@ from osgeo import gdal, osr
 
 from ..errors import BandNotFoundError, InputError
 from ..progress import Log, no_log
-from .bandfiles import BandFile, Product, find_product
+from .bandfiles import BandFile, Product, bands_by_name, bands_for_roles, find_product, product_profile
 from .products import SOURCES_KEY, vrt_source
-from .raster import BandSpec, canonical_band_name, find_band_by_name, open_raster
-from .sensors import BY_PRODUCT, SensorProfile, detect_sensor, sensor_from_names
+from .raster import BandSpec, find_band_by_name, open_raster
+from .sensors import detect_sensor
 
 STACK_KEY = "CHANGELENS_STACK"  # dataset metadata of a stack ChangeLens built: its product's path
 ROLES_KEY = "CHANGELENS_ROLES"  # band metadata: the roles a band plays in this run
-S2_60M = ("B1", "B9", "B10")
 _GDAL_TYPES = {gdal.GDT_Byte: "Byte", gdal.GDT_UInt16: "UInt16", gdal.GDT_Int16: "Int16", gdal.GDT_UInt32: "UInt32"}
 
 
@@ -44,92 +43,6 @@ class _Source:
     ds: gdal.Dataset
     srs: osr.SpatialReference | None
     gt: tuple[float, ...]
-
-
-def product_profile(product: Product) -> SensorProfile:
-    """The sensor of a product: from its metadata or file names, else from its band names."""
-    if product.info.sensor in BY_PRODUCT:
-        return BY_PRODUCT[product.info.sensor]
-    return sensor_from_names(product.names())
-
-
-def _by_number(product: Product, number: int, label: str) -> BandFile:
-    found = product.band(f"B{number}")
-    if found is None:
-        raise BandNotFoundError(
-            f"The {label} ({product.title}) has no band {number} (its bands: {', '.join(product.names())}): give a "
-            "band name or leave the band empty to detect it."
-        )
-    return found
-
-
-def bands_for_roles(
-    product: Product,
-    roles: Sequence[str],
-    optional: Sequence[str],
-    choices: Mapping[str, BandSpec | None],
-    label: str,
-) -> dict[str, BandFile]:
-    """The band file of each role: the user's choice (a name, or a number meaning the producer's band
-    number: 8 = ``B8``/``B08``, 5 = ``SR_B5``), else the product sensor's best candidate.
-
-    A required role no band plays raises :class:`BandNotFoundError` naming the product's bands.
-    """
-    profile = product_profile(product)
-    out: dict[str, BandFile] = {}
-    for role in roles:
-        choice = choices.get(role)
-        if isinstance(choice, str) and choice.strip().isdigit():
-            choice = int(choice.strip())
-        if isinstance(choice, int) and choice > 0:
-            out[role] = _by_number(product, choice, label)
-            continue
-        if isinstance(choice, str) and choice.strip():
-            found = product.band(choice) or product.masks.get(canonical_band_name(choice))
-            if found is None:
-                raise BandNotFoundError(
-                    f"The {label} ({product.title}) has no band named '{choice}' (its bands: "
-                    f"{', '.join(product.names())})."
-                )
-            out[role] = found
-            continue
-        candidates = profile.candidates(role)
-        found = next((product.band(c) for c in candidates if product.band(c)), None)
-        if found is None and role in ("scl", "qa"):
-            continue  # masks are added with the product's other mask layers
-        if found is None and role not in optional:
-            raise BandNotFoundError(
-                f"The {label} ({product.title}, {profile.label}) has no band for {role.upper()} (looked for "
-                f"{' or '.join(candidates) or role}; its bands: {', '.join(product.names())})."
-            )
-        if found is not None:
-            out[role] = found
-    return out
-
-
-def bands_by_name(product: Product, names: Sequence[str], label: str) -> list[BandFile]:
-    """The band files named ``names`` (names or producer's band numbers); every band up to 20 m when empty."""
-    if names:
-        return [
-            _by_number(product, int(n), label) if str(n).strip().isdigit() else _named(product, str(n), label)
-            for n in names
-        ]
-    return [product.bands[canonical_band_name(n)] for n in default_names(product)]
-
-
-def default_names(product: Product) -> list[str]:
-    """The bands a run takes when none are named: every band but Sentinel-2's 60 m ones (B1, B9, B10)."""
-    s2 = product_profile(product).key == "sentinel2"
-    return [b.name for key, b in product.bands.items() if not (s2 and key in S2_60M)]
-
-
-def _named(product: Product, name: str, label: str) -> BandFile:
-    found = product.band(name)
-    if found is None:
-        raise BandNotFoundError(
-            f"The {label} ({product.title}) has no band named '{name}' (its bands: {', '.join(product.names())})."
-        )
-    return found
 
 
 def _open(file: BandFile, label: str) -> _Source:
@@ -223,8 +136,10 @@ def build_stack(
     path: str,
     resampling: str,
     label: str,
+    extra: Sequence[BandFile] = (),
 ) -> str:
-    """Write the stack VRT of ``data`` (then the product's mask layers when ``with_masks``) at ``path``.
+    """Write the stack VRT of ``data`` and ``extra`` (then the product's mask layers when ``with_masks``) at
+    ``path``, on the finest grid of ``data`` (``extra`` bands, e.g. for a cloud mask model, follow it).
 
     ``roles`` maps a band name to the roles it plays. Coarser bands or bands in another CRS go through a
     warped VRT beside ``path`` (``resampling``; no-data kept out of the kernel). Returns one log sentence.
@@ -232,6 +147,7 @@ def build_stack(
     data = list(dict.fromkeys(data))
     sources = [_open(f, label) for f in data]
     srs, x0, y0, px, py, width, height = _grid(sources)
+    sources += [_open(f, label) for f in dict.fromkeys(extra) if f not in data]
     wkt = srs.ExportToWkt() if srs is not None else ""
     bands, resampled = [], []
     stem = os.path.splitext(path)[0]
@@ -288,6 +204,8 @@ def build_stack(
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(header + "".join(bands) + "</VRTDataset>\n")
     names = ", ".join(f.name for f in data)
+    added = [s.file.name for s in sources[len(data) :]]
+    names += f" (and {', '.join(added)} for the cloud mask)" if added else ""
     how = f"; {', '.join(resampled)} resampled to it ({resampling})" if resampled else ""
     mask_text = f"; cloud-mask layers {', '.join(m.name for m in masks)} (nearest)" if masks else ""
     return (
@@ -318,22 +236,30 @@ def stack_for_roles(
     resampling: str = "bilinear",
     log: Log = no_log,
 ) -> tuple[str, dict[str, str]] | None:
-    """The stack of a product date for ``roles`` (plus ``extra_roles`` when present, e.g. the bands a cloud
-    mask model needs) and the band name chosen per role; None when ``path`` is not a product. Logs what
-    was built."""
+    """The stack of a product date for ``roles`` (plus the bands of ``extra_roles`` when the product carries
+    no cloud mask: what ukis-csmask needs) and the band name chosen per role; None when ``path`` is not a
+    product. Logs what was built."""
     product = find_product(path)
     if product is None:
         return None
-    chosen = bands_for_roles(product, [*roles, *extra_roles], [*optional, *extra_roles], choices, label)
+    chosen = bands_for_roles(product, roles, optional, choices, label)
     played: dict[str, list[str]] = {}
     for role, file in chosen.items():
         played.setdefault(file.name, []).append(role)
     data = [f for r, f in chosen.items() if r not in ("scl", "qa")]
     if not data:
         raise BandNotFoundError(f"The {label} ({product.title}) has none of the bands the run needs.")
+    extra = _extra(product, extra_roles, label)
     out = stack_path(scratch, key)
-    log(build_stack(product, data, played, with_masks, out, resampling, label))
+    log(build_stack(product, data, played, with_masks, out, resampling, label, extra))
     return out, {role: file.name for role, file in chosen.items()}
+
+
+def _extra(product: Product, roles: Sequence[str], label: str) -> list[BandFile]:
+    """The bands of ``roles`` a product has, only when it carries no cloud mask (they feed ukis-csmask)."""
+    if not roles or product.masks:
+        return []
+    return list(bands_for_roles(product, roles, roles, {}, label).values())
 
 
 def stack_for_names(
@@ -351,9 +277,8 @@ def stack_for_names(
     bands up to 20 m when empty), then the bands of ``extra_roles`` it has; returns its path and the names
     of the ``names`` bands in the stack."""
     data = bands_by_name(product, names, label)
-    extra = bands_for_roles(product, extra_roles, extra_roles, {}, label) if extra_roles else {}
     out = stack_path(scratch, key)
-    log(build_stack(product, [*data, *extra.values()], {}, with_masks, out, resampling, label))
+    log(build_stack(product, data, {}, with_masks, out, resampling, label, _extra(product, extra_roles, label)))
     return out, [b.name for b in data]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..errors import BandCountError
-from ..io.bandfiles import find_product
+from ..io.bandfiles import default_names, find_product
 from ..io.cloudmask import ROLES as CSMASK_ROLES
 from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
@@ -18,7 +18,7 @@ from ..io.grid import Grid, align_many
 from ..io.masks import MSK_CLASSI
 from ..io.pair import DateInput, csmask_inputs, no_data_rules
 from ..io.raster import BandReader, band_descriptions, canonical_band_name, resolve_band
-from ..io.stack import default_names, open_date_raster, stack_for_names
+from ..io.stack import open_date_raster, stack_for_names
 from ..progress import Log, recording
 
 LABELS = ("date 1 image", "date 2 image")
