@@ -207,6 +207,11 @@ def _product_problem(path: str) -> str | None:
     if product is not None:
         return ""
     if os.path.isdir(path):
+        try:
+            open_raster(path)  # a folder GDAL reads as a raster (a Sentinel-1 .SAFE): checked as one
+            return None
+        except NotARasterError:
+            pass
         return (
             f"the folder '{path}' is no product ChangeLens reads (a Sentinel-2 .SAFE, a Landsat folder with its "
             "_MTL file, or a folder of band files such as B02.tif ... B12.tif)."

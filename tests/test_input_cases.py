@@ -90,6 +90,16 @@ def test_safe_subdatasets_as_layers_read_offset_and_no_data(request, tmp_path) -
 
 
 @pytest.mark.parametrize("route", ROUTES)
+def test_safe_subdataset_strings_as_paths(route, request, tmp_path) -> None:  # noqa: ANN001
+    """The same through a path: qgis_process (QGIS 3.22) takes a SENTINEL2_L2A: subdataset string too."""
+    nir, swir, post_nir, post_swir = burn_truth()
+    pre = safe_l2a(tmp_path, "20230801", nir, swir, dn0_cols=10)
+    post = safe_l2a(tmp_path, "20230901", post_nir, post_swir)
+    out = run(route, request, BURN, {"PRE": pre, "POST": post, **burn_outputs(tmp_path)})
+    assert_burn_map(out, nodata_cols=10, pixel_m2=400)
+
+
+@pytest.mark.parametrize("route", ROUTES)
 def test_s2_stacks_with_offset_option_keep_dn0_as_no_data(route, request, tmp_path) -> None:  # noqa: ANN001
     """Route 2: plain stacks with the option for baseline 04.00 or later."""
     pre, post = _s2_stacks(tmp_path)

@@ -93,19 +93,22 @@ def _finest(found: dict[str, tuple[int, BandFile]], key: str, rank: int, band: B
 
 
 def _safe_root(path: str) -> str | None:
-    """The ``.SAFE`` folder (or zipped ``.SAFE``) a path names, or None."""
+    """The Sentinel-2 ``.SAFE`` folder (or zipped ``.SAFE``) a path names, or None (a Sentinel-1 SAFE is no
+    Sentinel-2 product: GDAL's own SAFE driver reads it as a raster)."""
     low = path.rstrip("/\\").lower()
     if os.path.basename(low) in ("mtd_msil1c.xml", "mtd_msil2a.xml") and os.path.isfile(path):
         return os.path.dirname(os.path.abspath(path))
     if low.endswith(".safe") and os.path.isdir(path):
-        return os.path.abspath(path)
+        has_mtd = any(os.path.isfile(os.path.join(path, n)) for n in ("MTD_MSIL1C.xml", "MTD_MSIL2A.xml"))
+        return os.path.abspath(path) if has_mtd else None
     if low.endswith(".zip") and os.path.isfile(path):
         inside = f"/vsizip/{os.path.abspath(path)}"
-        roots = {e.split("/")[0] for e in gdal.ReadDir(inside) or [] if e.upper().endswith(".SAFE")}
-        if len(roots) == 1:
-            return f"{inside}/{roots.pop()}"
         if any(name.upper().startswith("MTD_MSIL") for name in gdal.ReadDir(inside) or []):
             return inside
+        roots = [e for e in gdal.ReadDir(inside) or [] if e.upper().endswith(".SAFE")]
+        for root in roots:
+            if any(n.upper().startswith("MTD_MSIL") for n in gdal.ReadDir(f"{inside}/{root}") or []):
+                return f"{inside}/{root}"
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -48,7 +49,7 @@ def date_cloud_mask(
         mask_view = view if view is ds else warp_to_grid(ds, grid, "nearest")
     elif choice == "csmask" and csmask_inputs is not None:
         indices, conversions, fills, level = csmask_inputs()
-        folder = scratch or os.path.dirname(os.path.abspath(ds.GetDescription() or "."))
+        folder = scratch or tempfile.mkdtemp(prefix="changelens-mask-")  # never beside the user's files
         path = os.path.join(folder, f"{key or 'date'}_csmask.tif")
         rule = compute_csmask(ds, indices, conversions, fills, level, path, label, log)
         mask_ds = open_raster(path)
