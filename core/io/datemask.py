@@ -32,13 +32,15 @@ def date_cloud_mask(
     key: str,
     label: str,
     log: Log = no_log,
+    optical: bool = True,
 ) -> MaskReader | None:
     """The cloud mask of one date (``ds``, shown on ``grid`` by ``view``), or None.
 
     ``choice``: ``auto`` (the mask the raster carries: SCL, QA_PIXEL, MSK_CLASSI), ``none``, or ``csmask``
     (the raster's mask, else ukis-csmask's from ``csmask_inputs``, written in ``scratch``). ``chosen`` holds
     the user's ``scl``/``qa`` band. ``readers`` are the date's band readers on ``grid``: the masked share is
-    counted over their valid pixels. Logs the mask used and the share it removed, or that there is none.
+    counted over their valid pixels. Logs the mask used and the share it removed, or that there is none
+    (for ``optical`` sensors only: a raster of unknown kind without a mask is no news).
     """
     if choice == "none":
         log(f"{label}: cloud mask off (the cloud-mask option is 'No cloud mask').")
@@ -56,6 +58,8 @@ def date_cloud_mask(
         keep.append(mask_ds)
         mask_view = warp_to_grid(mask_ds, grid, "nearest")
     else:
+        if not optical and choice == "auto":
+            return None
         log(
             f"{label}: no cloud mask with the file (no SCL, QA_PIXEL or MSK_CLASSI band): clouds and their shadows "
             "count as surface; the cloud-mask option 'ukis-csmask' computes one."

@@ -284,8 +284,9 @@ def open_dates(
         if plan.profile is not SENTINEL1 and optical:
             chosen = {r: i for r, i in plan.indices.items() if r in CODE_ROLES and date.bands.get(r)}
             csmask = csmask_inputs(date, ds, radiometry, custom)
+            known = plan.profile.key == "sentinel2" or plan.profile.key.startswith("landsat")
             mask = date_cloud_mask(
-                ds, view, grid, date.cloud_mask, chosen, optical, csmask, scratch, date.key, date.label, record
+                ds, view, grid, date.cloud_mask, chosen, optical, csmask, scratch, date.key, date.label, record, known
             )
             for reader in optical:
                 reader.mask = mask

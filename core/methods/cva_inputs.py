@@ -18,6 +18,7 @@ from ..io.grid import Grid, align_many
 from ..io.masks import MSK_CLASSI
 from ..io.pair import DateInput, csmask_inputs, no_data_rules
 from ..io.raster import BandReader, band_descriptions, canonical_band_name, resolve_band
+from ..io.sensors import detect_sensor
 from ..io.stack import open_date_raster, stack_for_names
 from ..progress import Log, recording
 
@@ -118,9 +119,10 @@ def open_compared(paths: Sequence[str], config: Any, scratch: str, log: Log) -> 
         date_readers = [BandReader(ds, b[n - 1], view, fill=rules.fills.get(b[n - 1])) for b in bands]
         readers.update({f"d{n}_{k}": reader for k, reader in enumerate(date_readers)})
         date = DateInput(paths[n - 1], label, {}, key, cloud_mask=config.cloud_mask)
+        sensor = detect_sensor(ds).key
         mask = date_cloud_mask(
             ds, view, grid, config.cloud_mask, {}, date_readers, csmask_inputs(date, ds, "auto", None), scratch, key,
-            label, recording(log, used, label),
+            label, recording(log, used, label), sensor == "sentinel2" or sensor.startswith("landsat"),
         )  # fmt: skip
         for reader in date_readers:
             reader.mask = mask

@@ -180,7 +180,10 @@ def prepare_inputs(
         if plan.profile is not SENTINEL1:
             date = DateInput(plan.date.path, label, {}, key, radiometry=plan.date.radiometry)
             inputs = csmask_inputs(date, ds, radiometry, None)
-            mask = date_cloud_mask(ds, view, grid, cloud_mask, {}, date_readers, inputs, folder, key, label, record)
+            known = plan.profile.key == "sentinel2" or plan.profile.key.startswith("landsat")
+            mask = date_cloud_mask(
+                ds, view, grid, cloud_mask, {}, date_readers, inputs, folder, key, label, record, known
+            )
             for reader in date_readers:
                 reader.mask = mask
         stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
