@@ -92,6 +92,18 @@ def test_cloud_mask_off_keeps_clouds_as_surface(request, tmp_path) -> None:  # n
     assert not (read(out["OUTPUT_SEVERITY"]) == 0).any()
 
 
+def test_safe_dn0_is_no_data_through_the_stack(request, tmp_path) -> None:  # noqa: ANN001
+    """NODATA (DN 0, the MTD's SPECIAL_VALUE) stays no data although the offset would make it -0.1."""
+    dn0 = np.zeros((96, 96), bool)
+    dn0[:, :12] = True
+    pre = s2_safe(tmp_path, "20230801", surface_map(None), dn0=dn0)
+    post = s2_safe(tmp_path, "20230901", surface_map("burned"))
+    out, log = run_logged(request, BURN, _burn_params(pre, post, tmp_path))
+    severity = read(out["OUTPUT_SEVERITY"])
+    assert (severity[:, :6] == 0).all() and (severity[:, 6:] != 0).all()
+    assert "12.5 %" in log
+
+
 @pytest.mark.parametrize("form", ["zip", "mtd"])
 def test_safe_as_zip_or_mtd_file(form, request, tmp_path) -> None:  # noqa: ANN001
     pre, post = _safe_pair(tmp_path)
