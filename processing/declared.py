@@ -17,10 +17,12 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
 )
 
 from ..core.methods.declaration import (
@@ -35,8 +37,9 @@ from ..core.methods.declaration import (
     RunRequest,
     Text,
 )
+from ..core.methods.outputs import FileOut, VectorOut
 from .base import optional_band, optional_output, raster_path, run_core
-from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
+from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
 
 
 def definition(param: Param) -> QgsProcessingParameterDefinition:
@@ -69,6 +72,18 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
     elif isinstance(param, RasterOut):
         made = QgsProcessingParameterRasterDestination(
             param.name, param.label, optional=param.optional, createByDefault=param.create_by_default
+        )
+    elif isinstance(param, VectorOut):
+        made = QgsProcessingParameterVectorDestination(
+            param.name,
+            param.label,
+            SOURCE_VECTOR_POLYGON if param.geometry else SOURCE_VECTOR,
+            optional=param.optional,
+            createByDefault=param.create_by_default,
+        )
+    elif isinstance(param, FileOut):
+        made = QgsProcessingParameterFileDestination(
+            param.name, param.label, param.file_filter, optional=param.optional, createByDefault=param.create_by_default
         )
     else:
         raise TypeError(f"no Processing parameter for {type(param).__name__}")

@@ -11,10 +11,8 @@ runs are styled too; desktop runs also get their loaded layers named and styled 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from qgis.core import (
@@ -24,33 +22,32 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterVectorDestination,
 )
 
 from ..core.errors import CancelledError
+from ..core.methods.outputs import (
+    EIGHT_CONNECTED,
+    FILL_HOLES,
+    INCLUDE_BACKGROUND,
+    MIN_AREA_M2,
+    OUTPUT_POLYGONS,
+    OUTPUT_REPORT,
+    OUTPUT_REPORT_PDF,
+    OUTPUT_STATS,
+    SIMPLIFY_TOLERANCE,
+    map_output_params,
+)
 from ..core.outputs.products import MapProduct
-from ..core.outputs.report import ReportContent, build_report, write_report
+from ..core.outputs.report import build_report, write_report
 from ..core.outputs.transaction import Transaction
-from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig
-from ..core.outputs.vectorize import check_map_outputs as check_outputs
+from ..core.outputs.vectorize import MapResult, PolygonConfig
 from ..core.outputs.vectorstyle import qml_categorized
-from .base import advanced, optional_output, run_core, style_on_load
-from .compat import NUMBER_DOUBLE, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
+from ..core.runner import MapDestinations, created_now, report_content, reserve_destinations
+from .base import optional_output, run_core, style_on_load
+from .declared import definition
 from .pdf_report import write_pdf_report
 from .preview import render_previews
 
-OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
-MIN_AREA_M2 = "MIN_AREA_M2"
-FILL_HOLES = "FILL_HOLES"
-SIMPLIFY_TOLERANCE = "SIMPLIFY_TOLERANCE"
-EIGHT_CONNECTED = "EIGHT_CONNECTED"
-INCLUDE_BACKGROUND = "INCLUDE_BACKGROUND"
-OUTPUT_STATS = "OUTPUT_STATS"
-OUTPUT_REPORT = "OUTPUT_REPORT"
-OUTPUT_REPORT_PDF = "OUTPUT_REPORT_PDF"
 CLASS_AREAS = "CLASS_AREAS"
 POLYGON_COUNT = "POLYGON_COUNT"
 MAPPED_AREA_HA = "MAPPED_AREA_HA"
@@ -75,72 +72,18 @@ def map_outputs_help(measure_name: str) -> str:
 
 
 def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
-    """Add the polygon, clean-up, statistics and report parameters (and result outputs) to ``alg``."""
-    alg.addParameter(
-        QgsProcessingParameterVectorDestination(
-            OUTPUT_POLYGONS,
-            f"Polygons (class, area, perimeter, mean {measure_name})",
-            SOURCE_VECTOR_POLYGON,
-            optional=True,
-            createByDefault=True,
-        )
-    )
-    mmu = QgsProcessingParameterNumber(
-        MIN_AREA_M2,
-        "Minimum mapping unit (m²; smaller regions merge into their largest neighbour, 0 = off)",
-        NUMBER_DOUBLE,
-        0.0,
-        minValue=0.0,
-    )
-    alg.addParameter(mmu)
-    advanced_params = [
-        QgsProcessingParameterBoolean(FILL_HOLES, "Fill holes inside polygons", False),
-        QgsProcessingParameterNumber(
-            SIMPLIFY_TOLERANCE,
-            "Polygon simplification tolerance (map units; 0 = exact pixel edges)",
-            NUMBER_DOUBLE,
-            0.0,
-            minValue=0.0,
-        ),
-        QgsProcessingParameterBoolean(EIGHT_CONNECTED, "Connect regions through pixel corners (8-connectivity)", False),
-        QgsProcessingParameterBoolean(
-            INCLUDE_BACKGROUND, "Also make polygons for background classes (e.g. unburned, no change)", False
-        ),
-    ]
-    advanced(alg, advanced_params)
-    alg.addParameter(
-        QgsProcessingParameterVectorDestination(
-            OUTPUT_STATS, "Area statistics table", SOURCE_VECTOR, optional=True, createByDefault=True
-        )
-    )
-    alg.addParameter(
-        QgsProcessingParameterFileDestination(
-            OUTPUT_REPORT, "Report (HTML)", "HTML files (*.html)", optional=True, createByDefault=True
-        )
-    )
-    pdf = QgsProcessingParameterFileDestination(
-        OUTPUT_REPORT_PDF, "Report (PDF, A4)", "PDF files (*.pdf)", optional=True, createByDefault=False
-    )
-    advanced(alg, [pdf])
+    """Add the polygon, clean-up, statistics and report parameters (and result outputs) to ``alg``.
+
+    The parameters come from the core declarations (:func:`map_output_params`), as on the command line.
+    """
+    for param in map_output_params(measure_name):
+        alg.addParameter(definition(param))
     alg.addOutput(QgsProcessingOutputString(CLASS_AREAS, "Area per class (JSON)"))
     alg.addOutput(QgsProcessingOutputNumber(POLYGON_COUNT, "Number of polygons"))
     alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))
 
 
-@dataclass(frozen=True)
-class MapOutputPlan:
-    """The shared outputs a run was asked for (final paths; None = skipped) and the clean-up options."""
-
-    config: PolygonConfig
-    polygons: str | None = None
-    table: str | None = None
-    report: str | None = None
-    pdf: str | None = None
-
-    @property
-    def wanted(self) -> bool:
-        """True when anything beyond the class raster's own statistics is asked for."""
-        return bool(self.polygons or self.table or self.report or self.pdf or self.config.min_area_m2 > 0)
+MapOutputPlan = MapDestinations  # the shared outputs a run was asked for (core's own description)
 
 
 def _destination(
@@ -193,26 +136,8 @@ def plan_map_outputs(
         _file_path(alg, parameters, OUTPUT_REPORT, context),
         _file_path(alg, parameters, OUTPUT_REPORT_PDF, context),
     )
-    run_core(lambda: check_outputs(MapOutputs(plan.polygons, plan.table)))
-    for path, label in (
-        (plan.polygons, "polygons"),
-        (plan.table, "area statistics table"),
-        (plan.report, "report"),
-        (plan.pdf, "PDF report"),
-    ):
-        if path:
-            run_core(lambda path=path, label=label: transaction.reserve(path, label))
+    run_core(lambda: reserve_destinations(plan, transaction))
     return plan
-
-
-def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
-    return (
-        ("Minimum mapping unit", f"{config.min_area_m2:g} m²" if config.min_area_m2 else "off"),
-        ("Fill holes", "yes" if config.fill_holes else "no"),
-        ("Simplification", f"{config.simplify_tolerance:g} map units" if config.simplify_tolerance else "off"),
-        ("Connectivity", "8 (through corners)" if config.eight_connected else "4 (edges only)"),
-        ("Background classes as polygons", "yes" if config.include_background else "no"),
-    )
 
 
 def stop_if_cancelled(feedback: QgsProcessingFeedback) -> None:
@@ -234,41 +159,14 @@ def _write_reports(
     feedback.setProgressText("Report")
     images = render_previews(product, result.polygons_staged, sum(result.polygon_counts.values()))
     stop_if_cancelled(feedback)
-    outputs = (
-        ("Class raster", transaction.final_of(product.class_raster)),
-        (product.measure_name or "Measure", transaction.final_of(product.measure_raster or "")),
-        ("Polygons", result.polygons),
-        ("Area statistics", result.stats_table),
-        ("Report", plan.report),
-        ("Report (PDF)", plan.pdf),
-    )
-    created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    content = ReportContent(
-        title=product.title,
-        measure_name=product.measure_name,
-        scheme=product.scheme,
-        rows=tuple(result.rows()),
-        polygonised=result.polygonised_classes,
-        threshold=product.threshold,
-        breaks=product.breaks,
-        histogram=result.histogram,
-        maps=tuple(images),
-        inputs=product.inputs,
-        reading=product.reading,
-        parameters=product.parameters + _config_pairs(plan.config),
-        outputs=tuple((label, path) for label, path in outputs if path),
-        seconds_classify=product.seconds,
-        seconds_outputs=time.perf_counter() - started,
-        polygons_written=bool(result.polygons),
-        created=created,
-    )
+    content = report_content(product, result, plan, transaction, images, time.perf_counter() - started, created_now())
     if plan.report:
         staged = transaction.path_for(plan.report, "report")
         run_core(lambda: write_report(staged, build_report(content)))
         stop_if_cancelled(feedback)
     if plan.pdf:
         staged_pdf = transaction.path_for(plan.pdf, "PDF report")
-        run_core(lambda: write_pdf_report(staged_pdf, content, created))
+        run_core(lambda: write_pdf_report(staged_pdf, content, content.created))
         stop_if_cancelled(feedback)
 
 

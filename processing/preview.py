@@ -13,12 +13,10 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
-    QgsDistanceArea,
     QgsMapLayer,
     QgsMapRendererCustomPainterJob,
     QgsMapSettings,
     QgsMultiBandColorRenderer,
-    QgsPointXY,
     QgsRasterLayer,
     QgsRectangle,
     QgsSingleBandGrayRenderer,
@@ -27,13 +25,12 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
 
+from ..core.io.grid import grid_of
+from ..core.io.raster import open_raster
+from ..core.outputs.preview import MAX_HEIGHT_PX, MAX_OUTLINED_POLYGONS, PREVIEW_WIDTH_PX, extent_text
 from ..core.outputs.products import MapProduct
 from ..core.outputs.report import display_bands, preview_source
 from .compat import MAP_ANTIALIASING, STRETCH_TO_MIN_MAX
-
-PREVIEW_WIDTH_PX = 560
-MAX_HEIGHT_PX = 700
-MAX_OUTLINED_POLYGONS = 20000  # beyond this, outlines blur into noise at preview size and take long to draw
 
 
 def _cut(layer: QgsRasterLayer, band: int, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> tuple:
@@ -112,22 +109,6 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     return bytes(data)
 
 
-def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str:
-    """Ground size of the mapped extent and its CRS, e.g. ``3.2 x 2.1 km, EPSG:32633``."""
-    distance = QgsDistanceArea()
-    distance.setSourceCrs(crs, QgsCoordinateTransformContext())
-    distance.setEllipsoid(crs.ellipsoidAcronym() or "WGS84")
-    mid_y, mid_x = extent.center().y(), extent.center().x()
-    width = distance.measureLine(QgsPointXY(extent.xMinimum(), mid_y), QgsPointXY(extent.xMaximum(), mid_y))
-    height = distance.measureLine(QgsPointXY(mid_x, extent.yMinimum()), QgsPointXY(mid_x, extent.yMaximum()))
-    if max(width, height) >= 1000:
-        digits = 1 if max(width, height) < 100000 else 0
-        size = f"{width / 1000:,.{digits}f} x {height / 1000:,.{digits}f} km"
-    else:
-        size = f"{width:,.0f} x {height:,.0f} m"
-    return f"{size}, {crs.authid() or 'unknown CRS'}"
-
-
 def _input_images(
     inputs: list[tuple[str, str]], folder: str, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
 ) -> list[tuple[str, bytes]]:
@@ -163,6 +144,6 @@ def render_previews(product: MapProduct, polygons: str | None, polygon_count: in
         if outline.isValid():
             layers.insert(0, outline)
     caption = f"Result: {product.title}" + (" with polygons" if outline is not None and outline.isValid() else "")
-    caption += f" · {_extent_text(extent, crs)}"
+    caption += f" · {extent_text(grid_of(open_raster(product.class_raster)))}"
     images.append((caption, _png(layers, extent, crs)))
     return images
