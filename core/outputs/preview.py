@@ -123,7 +123,13 @@ def _warp(path: str, grid: Grid, size: tuple[int, int], bands: tuple[int, ...], 
         )  # fmt: skip
         return warped.ReadAsArray().reshape(len(bands), size[1], size[0])
     finally:
-        gdal.Unlink(view)
+        _unlink(view)
+
+
+def _unlink(*paths: str) -> None:
+    for path in paths:
+        if gdal.VSIStatL(path) is not None:
+            gdal.Unlink(path)
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -144,8 +150,7 @@ def _png(rgb: np.ndarray) -> bytes:
         finally:
             gdal.VSIFCloseL(handle)
     finally:
-        gdal.Unlink(target)
-        gdal.Unlink(target + ".aux.xml")
+        _unlink(target, target + ".aux.xml")
 
 
 def _cut(values: np.ndarray) -> tuple[float, float]:
