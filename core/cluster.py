@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .batch import summary_rows, write_summary_csv
-from .batch_job import Job, PairOutcome, run_pair_task, tasks_of
+from .batch_job import Job, PairOutcome, completed, run_pair_task, tasks_of
 from .batch_report import write_job_report
 from .errors import InputError
 from .outputs.tables import write_table
@@ -92,13 +92,19 @@ def _warn_threads(client: Any, log: Log) -> None:
 
 def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log) -> list[PairOutcome]:
     distributed = _distributed()
-    tasks = tasks_of(job)
+    outcomes: dict[str, PairOutcome] = {}
+    tasks = []
+    for task in tasks_of(job):  # pairs complete before (seen from here) are not sent at all
+        if completed(task) is None:
+            tasks.append(task)
+        else:
+            outcomes[task.pair.name] = run_pair_task(task)
+            on_done(outcomes[task.pair.name], len(outcomes), len(job.pairs))
     _warn_threads(client, log)
     token = uuid.uuid4().hex[:8]
     keys = [f"changelens-{task.pair.name}-{token}" for task in tasks]
     futures = client.map(run_pair_task, tasks, key=keys, pure=False, retries=1)
     by_key = {key: task for key, task in zip(keys, tasks)}
-    outcomes: dict[str, PairOutcome] = {}
     for future in distributed.as_completed(futures):
         task = by_key[future.key]
         try:
@@ -107,8 +113,8 @@ def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log) -> list[PairOu
             reason = " ".join(str(exc).split()) or type(exc).__name__
             outcome = PairOutcome(task.pair.name, "failed", error=f"the cluster could not run it ({reason})")
         outcomes[task.pair.name] = outcome
-        on_done(outcome, len(outcomes), len(tasks))
-    return [outcomes[task.pair.name] for task in tasks]
+        on_done(outcome, len(outcomes), len(job.pairs))
+    return [outcomes[pair.name] for pair in job.pairs]
 
 
 @dataclass(frozen=True)
