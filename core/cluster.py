@@ -90,7 +90,7 @@ def _warn_threads(client: Any, log: Log) -> None:
         )
 
 
-def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log) -> list[PairOutcome]:
+def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log, stop: Callable[[], bool]) -> list[PairOutcome]:
     distributed = _distributed()
     outcomes: dict[str, PairOutcome] = {}
     tasks = []
@@ -106,6 +106,9 @@ def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log) -> list[PairOu
     futures = client.map(run_pair_task, tasks, key=keys, pure=False, retries=1)
     by_key = {key: task for key, task in zip(keys, tasks)}
     for future in distributed.as_completed(futures):
+        if stop():
+            client.cancel(futures)
+            break
         task = by_key[future.key]
         try:
             outcome = future.result()
@@ -114,7 +117,11 @@ def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log) -> list[PairOu
             outcome = PairOutcome(task.pair.name, "failed", error=f"the cluster could not run it ({reason})")
         outcomes[task.pair.name] = outcome
         on_done(outcome, len(outcomes), len(job.pairs))
-    return [outcomes[pair.name] for pair in job.pairs]
+    return [outcomes.get(pair.name) or _cancelled(pair.name) for pair in job.pairs]
+
+
+def _cancelled(name: str) -> PairOutcome:
+    return PairOutcome(name, "cancelled", error="the run was cancelled before this pair")
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class JobResult:
     """A finished job: outcomes in pair order, wall time, and the summary and report written."""
 
     outcomes: list[PairOutcome]
+    rows: list[dict[str, Any]]
     seconds: float
     summary_csv: str
     report: str
@@ -145,10 +153,12 @@ def run_job(
     on_done: OnDone = lambda outcome, done, total: None,
     log: Log = no_log,
     client: Any = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> JobResult:
     """Run every pair of ``job`` and write ``summary.csv`` (and OUTPUT_SUMMARY) and ``job_report.html``.
 
     Without ``scheduler``, ``workers`` or ``client`` the pairs run one after another in this process.
+    ``stop()`` returning True cancels the pairs not finished yet (they become ``cancelled`` rows).
     Raises :class:`InputError` when the cluster cannot be reached or ``distributed`` is missing.
     """
     os.makedirs(job.output_folder, exist_ok=True)
@@ -159,11 +169,11 @@ def run_job(
     try:
         if client is not None:
             count = len(client.nthreads())
-            outcomes = _on_cluster(client, job, on_done, log)
+            outcomes = _on_cluster(client, job, on_done, log, stop)
         else:
             count, outcomes = 1, []
             for task in tasks_of(job):
-                outcomes.append(run_pair_task(task))
+                outcomes.append(_cancelled(task.pair.name) if stop() else run_pair_task(task))
                 on_done(outcomes[-1], len(outcomes), len(job.pairs))
     finally:
         if cluster is not None:
@@ -184,4 +194,4 @@ def run_job(
             write_table(job.summary, rows)
     report = os.path.join(job.output_folder, "job_report.html")
     write_job_report(report, job, outcomes, seconds, count)
-    return JobResult(outcomes, seconds, csv_path, report, count)
+    return JobResult(outcomes, rows, seconds, csv_path, report, count)

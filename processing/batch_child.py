@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from typing import Any
 
 from qgis.core import (
@@ -15,13 +16,14 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingModelAlgorithm,
+    QgsProcessingMultiStepFeedback,
     QgsProcessingOutputRasterLayer,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.batch import ScenePair, class_areas, is_classified, safe_name
+from ..core.batch import ScenePair, class_areas, is_classified, remove_new_files, safe_name, summary_rows
 from .compat import FLAG_OPTIONAL
 from .lifecycle import disconnect
 from .outputs import CLASS_AREAS
@@ -226,3 +228,56 @@ def class_rows(alg: QgsProcessingAlgorithm, results: dict[str, Any]) -> list[dic
         if isinstance(path, str) and path.lower().endswith((".tif", ".tiff")) and is_classified(path):
             return class_areas(path)
     return []
+
+
+def run_pairs_here(
+    alg: QgsProcessingAlgorithm,
+    extra: dict[str, Any],
+    before: str,
+    after: str,
+    pairs: list[ScenePair],
+    out_folder: str,
+    context: QgsProcessingContext,
+    feedback: QgsProcessingFeedback,
+) -> tuple[list[dict[str, object]], int, int]:
+    """Run the pairs one after another in this QGIS; returns the summary rows, pairs done and failed."""
+    multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
+    rows: list[dict[str, object]] = []
+    succeeded = failed = 0
+    for index, pair in enumerate(pairs):
+        multi.setCurrentStep(index)
+        folder = os.path.join(out_folder, pair.name)
+        if feedback.isCanceled():
+            rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
+            failed += 1
+            continue
+        feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
+        started = time.perf_counter()
+        child = PairFeedback(multi)
+        existing = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+        try:
+            if pair.problem:
+                raise QgsProcessingException(pair.problem)
+            os.makedirs(folder, exist_ok=True)
+            params = run_parameters(alg, extra, before, after, pair, folder)
+            results = run_pair(alg, params, context, child)
+            classes = class_rows(alg, results)
+        except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
+            message = failure_message(exc, child.errors)
+            status = "cancelled" if feedback.isCanceled() else "failed"
+            feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
+            remove_new_files(folder, existing)
+            rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
+            failed += 1
+            continue
+        finally:
+            child.close()
+        for error in child.errors:
+            feedback.pushWarning(f"Pair '{pair.name}': {error}")
+        seconds = time.perf_counter() - started
+        areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
+        feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
+        rows += summary_rows(pair.name, "ok", classes, seconds, folder)
+        succeeded += 1
+    multi.setCurrentStep(len(pairs))
+    return rows, succeeded, failed

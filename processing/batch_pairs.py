@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from typing import Any
 
@@ -18,7 +17,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingMultiStepFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -34,22 +32,17 @@ from ..core.batch import (
     ScenePair,
     discover_pairs,
     read_pair_list,
-    remove_new_files,
-    summary_rows,
     unique_names,
     write_summary_csv,
 )
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
-    PairFeedback,
-    class_rows,
-    failure_message,
     input_names,
     resolve_algorithm,
-    run_pair,
-    run_parameters,
+    run_pairs_here,
 )
+from .batch_cluster import SCHEDULER, SCHEDULER_HELP, run_on_cluster, scheduler_parameter
 
 _FIELD_TYPES = {
     "class_id": compat.FIELD_INT,
@@ -82,6 +75,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
     FAILED = "FAILED"
     _PATHS = (INPUT_FOLDER, PAIR_LIST, OUTPUT_FOLDER, OUTPUT_SUMMARY)
     PARAMETER_HELP = {
+        SCHEDULER: SCHEDULER_HELP,
         JOB: 'Fills the other parameters from a JSON file {"inputs": {...}}; a value you set directly wins. '
         "Relative paths are relative to the job file. QGIS 3.22's qgis_process cannot read JSON from stdin, so "
         "this runs the same file: qgis_process run changelens:manypairs -- JOB=job.json",
@@ -182,6 +176,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 createByDefault=True,
             )
         )
+        self.addParameter(scheduler_parameter())  # added after the pinned parameters (tests/test_algorithm_contract.py)
         self.addOutput(QgsProcessingOutputString(self.SUMMARY_CSV, "Summary table as CSV (path)"))
         self.addOutput(QgsProcessingOutputNumber(self.PAIR_COUNT, "Number of pairs found"))
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
@@ -324,45 +319,13 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         sink, sink_dest, fields = self._summary_sink(parameters, context)
         feedback.pushInfo(f"{len(pairs)} pair(s) to run with {alg.id()}; outputs under {out_folder}.")
 
-        multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
-        rows: list[dict[str, object]] = []
-        succeeded = failed = 0
-        for index, pair in enumerate(pairs):
-            multi.setCurrentStep(index)
-            folder = os.path.join(out_folder, pair.name)
-            if feedback.isCanceled():
-                rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
-                failed += 1
-                continue
-            feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
-            started = time.perf_counter()
-            child = PairFeedback(multi)
-            existing = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-            try:
-                if pair.problem:
-                    raise QgsProcessingException(pair.problem)
-                os.makedirs(folder, exist_ok=True)
-                params = run_parameters(alg, extra, before, after, pair, folder)
-                results = run_pair(alg, params, context, child)
-                classes = class_rows(alg, results)
-            except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
-                message = failure_message(exc, child.errors)
-                status = "cancelled" if feedback.isCanceled() else "failed"
-                feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
-                remove_new_files(folder, existing)
-                rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
-                failed += 1
-                continue
-            finally:
-                child.close()
-            for error in child.errors:
-                feedback.pushWarning(f"Pair '{pair.name}': {error}")
-            seconds = time.perf_counter() - started
-            areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
-            feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
-            rows += summary_rows(pair.name, "ok", classes, seconds, folder)
-            succeeded += 1
-        multi.setCurrentStep(len(pairs))
+        scheduler = self.parameterAsString(parameters, SCHEDULER, context).strip()
+        if scheduler:
+            rows, succeeded, failed = run_on_cluster(
+                alg, extra, (before, after), pairs, out_folder, scheduler, feedback
+            )
+        else:
+            rows, succeeded, failed = run_pairs_here(alg, extra, before, after, pairs, out_folder, context, feedback)
 
         csv_path = os.path.join(out_folder, "summary.csv")
         run_core(lambda: write_summary_csv(csv_path, rows))

@@ -1,7 +1,8 @@
 """What the panel and its dialogs need from core, answered here so that ``ui/`` never imports core.
 
 Sensor profiles and band roles (the same rules the algorithms use), the onnxruntime check, the
-devices "Run ONNX model" offers, and a plain description of a model file.
+devices "Run ONNX model" offers, a plain description of a model file, and whether ``distributed``
+(runs over many scene pairs on a Dask cluster) is installed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from ..core.cluster import distributed_version
 from ..core.errors import ChangeLensError, ModelFileError
 from ..core.io.sensors import PROFILES, roles_from_descriptions
 from ..core.methods import METHODS
@@ -22,6 +24,7 @@ __all__ = [
     "ModelProblem",
     "RuntimeStatus",
     "detect_roles",
+    "distributed_version",
     "library_versions",
     "model_info",
     "onnxruntime_status",

@@ -112,8 +112,23 @@ def test_dialog_diagnostics_and_command(qgis_app) -> None:  # noqa: ANN001
     dialog.variant.setCurrentIndex(dialog.variant.findData("cuda"))
     assert "onnxruntime-gpu" in dialog.command.text()
     assert diagnostics_text("3.22", {}, "py", RuntimeStatus("missing", error="gone")) == (
-        "QGIS: 3.22\nQGIS Python interpreter: py\nonnxruntime state: missing (gone)\nDevices for models: none"
+        "QGIS: 3.22\nQGIS Python interpreter: py\nonnxruntime state: missing (gone)\nDevices for models: none\n"
+        "distributed (Dask clusters): not installed"
     )
+    dialog.variant.setCurrentIndex(dialog.variant.findData("distributed"))
+    assert " -m pip install --user --upgrade --prefer-binary distributed " in dialog.command.text() + " "
+
+
+def test_doctor_offers_distributed_when_it_is_missing(qgis_app, monkeypatch) -> None:  # noqa: ANN001
+    import changelens.ui.doctor as doctor
+
+    monkeypatch.setattr(doctor, "distributed_version", lambda: None)
+    dialog = DoctorDialog()
+    assert dialog.variant.currentData() == "distributed"
+    assert "install the 'distributed' package" in dialog.explanation.text()
+    assert "distributed (Dask clusters): not installed" in dialog.diagnostics()
+    monkeypatch.setattr(doctor, "distributed_version", lambda: "2026.8.0")
+    assert "distributed 2026.8.0 is installed" in DoctorDialog().explanation.text()
 
 
 def test_install_runs_in_qprocess_with_visible_output(qgis_app) -> None:  # noqa: ANN001

@@ -1,4 +1,5 @@
-"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS.
+"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS
+(and ``distributed``, for runs over many scene pairs on a Dask cluster).
 
 The install runs ``pip install --user`` with QGIS's own Python interpreter (not whatever
 ``python`` is on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
@@ -30,7 +31,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..processing.catalog import RuntimeStatus, library_versions, onnxruntime_status
+from ..processing.catalog import RuntimeStatus, distributed_version, library_versions, onnxruntime_status
 from ..processing.compat import INFO
 from ..processing.lifecycle import disconnect_all
 
@@ -38,6 +39,7 @@ VARIANTS = {
     "cpu": ("onnxruntime", "CPU (works everywhere; on macOS it includes CoreML)"),
     "cuda": ("onnxruntime-gpu", "NVIDIA GPU with CUDA 12 and cuDNN 9 installed (Linux, Windows)"),
     "directml": ("onnxruntime-directml", "Any DirectX 12 GPU (Windows)"),
+    "distributed": ("distributed", "Dask distributed: run many scene pairs on a cluster (scheduler address)"),
 }
 
 
@@ -78,7 +80,7 @@ def externally_managed(stdlib: str | None = None) -> bool:
 
 
 def install_command(python: str, variant: str, numpy_version: str | None, managed: bool) -> list[str]:
-    """The pip command that installs onnxruntime (``variant``) into the user site of ``python``.
+    """The pip command that installs onnxruntime (``variant``), or distributed, into the user site of ``python``.
 
     numpy is pinned to the version QGIS already imports, so pip chooses an onnxruntime
     built for it instead of upgrading numpy under QGIS (which breaks GDAL and QGIS itself).
@@ -99,7 +101,9 @@ def command_text(command: Sequence[str], platform: str = sys.platform) -> str:
     return " ".join(shlex.quote(part) for part in command)
 
 
-def diagnostics_text(qgis_version: str, versions: dict[str, str], python: str, status: RuntimeStatus) -> str:
+def diagnostics_text(
+    qgis_version: str, versions: dict[str, str], python: str, status: RuntimeStatus, distributed: str | None = None
+) -> str:
     """The text "Copy diagnostics" puts on the clipboard (for a bug report)."""
     lines = [f"QGIS: {qgis_version}"]
     lines += [f"{key}: {value}" for key, value in versions.items()]
@@ -107,7 +111,18 @@ def diagnostics_text(qgis_version: str, versions: dict[str, str], python: str, s
     lines.append(f"onnxruntime state: {status.state}" + (f" ({status.error})" if status.error else ""))
     devices = ", ".join(label for _p, label in status.devices()) or "none"
     lines.append(f"Devices for models: {devices}")
+    lines.append(f"distributed (Dask clusters): {distributed or 'not installed'}")
     return "\n".join(lines)
+
+
+def cluster_explanation(version: str | None) -> str:
+    """One sentence about running many scene pairs on a Dask cluster."""
+    if version:
+        return f"distributed {version} is installed: 'Run on many scene pairs' can send pairs to a Dask scheduler."
+    return (
+        "To send 'Run on many scene pairs' to a Dask cluster (its scheduler address), install the "
+        "'distributed' package: pick it below."
+    )
 
 
 def explanation(status: RuntimeStatus) -> str:
@@ -140,7 +155,9 @@ class DoctorDialog(QDialog):
         self.managed = externally_managed()
         self.process: QProcess | None = None
         layout = QVBoxLayout(self)
-        self.explanation = QLabel(explanation(self.status), wordWrap=True, objectName="changelens_doctor_text")
+        self.distributed = distributed_version()
+        text = f"{explanation(self.status)}\n\n{cluster_explanation(self.distributed)}"
+        self.explanation = QLabel(text, wordWrap=True, objectName="changelens_doctor_text")
         layout.addWidget(self.explanation)
         form = QFormLayout()
         self.variant = QComboBox(objectName="changelens_doctor_variant")
@@ -150,6 +167,8 @@ class DoctorDialog(QDialog):
             if key == "cuda" and sys.platform == "darwin":
                 continue
             self.variant.addItem(f"{label}: {package}", key)
+        if self.status.ok and not self.distributed:  # onnxruntime works: offer what is missing
+            self.variant.setCurrentIndex(self.variant.findData("distributed"))
         self.variant.currentIndexChanged.connect(self._update_command)
         self.command = QLineEdit(readOnly=True, objectName="changelens_doctor_command")
         self.command.setToolTip("Run this in a terminal to install by hand (close QGIS first on Windows).")
@@ -187,7 +206,7 @@ class DoctorDialog(QDialog):
 
     def diagnostics(self) -> str:
         """The diagnostics text for this machine."""
-        return diagnostics_text(Qgis.QGIS_VERSION, self.versions, self.python, self.status)
+        return diagnostics_text(Qgis.QGIS_VERSION, self.versions, self.python, self.status, self.distributed)
 
     def copy_diagnostics(self) -> None:
         """Put the diagnostics on the clipboard."""
@@ -231,7 +250,8 @@ class DoctorDialog(QDialog):
     def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         self._read_output()
         if code == 0:
-            self._done("Installed. Restart QGIS to use the ChangeLens models.", True)
+            what = "runs on a Dask cluster" if self.variant.currentData() == "distributed" else "the ChangeLens models"
+            self._done(f"Installed. Restart QGIS to use {what}.", True)
         else:
             self._done(f"The install failed (exit code {code}); the output above says why.", False)
 
