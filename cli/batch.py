@@ -63,7 +63,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
     job = make_job(inputs)
     scheduler = args.scheduler or ("" if args.workers else job.scheduler)
     bar = _bar(len(job.pairs), args.quiet)
-    say = (lambda text: None) if args.quiet else (bar.write if bar is not None else lambda text: print(text))
+    stream = sys.stderr if args.json else sys.stdout  # with --json, stdout holds the JSON only
+    say = (
+        (lambda text: None) if args.quiet else (bar.write if bar is not None else lambda text: print(text, file=stream))
+    )
 
     def done(outcome: PairOutcome, count: int, total: int) -> None:
         if outcome.status == "ok":

@@ -6,8 +6,9 @@ scheduler given by address (``tcp://host:8786``: clusters started by ``dask sche
 :class:`distributed.LocalCluster` of worker processes on this machine. A worker that dies has
 its pairs re-run elsewhere by the scheduler (staging folders it left are removed first); a pair
 that fails is one ``failed`` row, never the end of the job; pairs whose outputs are complete are
-skipped. Each task streams its pair block by block, so a one-thread worker needs what one run
-needs. ``distributed`` is imported only here, and only when a cluster is asked for.
+skipped. Each task runs its pair in a fresh process (:mod:`.pair_process`) that streams block by
+block, so a one-thread worker needs what one run needs. ``distributed`` is imported only here,
+and only when a cluster is asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .batch_job import Job, PairOutcome, completed, run_pair_task, tasks_of
 from .batch_report import write_job_report
 from .errors import InputError
 from .outputs.tables import write_table
+from .pair_process import run_pair_in_process
 from .progress import Log, no_log
 
 OnDone = Callable[[PairOutcome, int, int], None]  # (outcome, pairs finished, pairs in the job)
@@ -103,7 +105,7 @@ def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log, stop: Callable
     _warn_threads(client, log)
     token = uuid.uuid4().hex[:8]
     keys = [f"changelens-{task.pair.name}-{token}" for task in tasks]
-    futures = client.map(run_pair_task, tasks, key=keys, pure=False, retries=1)
+    futures = client.map(run_pair_in_process, tasks, key=keys, pure=False, retries=1)
     by_key = {key: task for key, task in zip(keys, tasks)}
     for future in distributed.as_completed(futures):
         if stop():
