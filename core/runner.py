@@ -153,6 +153,11 @@ def run_declared(
             log,
         )
         started = time.perf_counter()
+        if (destinations.polygons or destinations.report) and not product.measure_raster:
+            log(
+                f"The {product.measure_name or 'driving measure'} output was skipped: polygons and the report "
+                "have no mean values or histogram. Keep that output to get them."
+            )
         if destinations.report:
             if not product.class_raster:
                 raise ParameterError(

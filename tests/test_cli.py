@@ -114,3 +114,19 @@ def test_progress_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
     plain.log("Threshold 0.1")
     plain.close()
     assert pipe.getvalue() == "Threshold 0.1\n"
+
+
+def test_batch_job_that_needs_qgis_or_has_no_pairs_is_exit_code_2(tmp_path, capsys) -> None:  # noqa: ANN001
+    job = tmp_path / "job.json"
+    (tmp_path / "scenes").mkdir()
+    burn_scene(tmp_path / "scenes")
+    job.write_text(json.dumps({"inputs": {"INPUT_FOLDER": "scenes", "ALGORITHM": "changelens:burn_severity_report",
+                                          "OUTPUT_FOLDER": "out"}}))  # fmt: skip
+    assert main(["batch", str(job)]) == 2
+    assert "cannot run without QGIS" in capsys.readouterr().err
+    job.write_text(json.dumps({"inputs": {"INPUT_FOLDER": "scenes", "PARAMETERS": {"NOPE": 1}, "OUTPUT_FOLDER": "o"}}))
+    assert main(["batch", str(job)]) == 2
+    assert "has no parameter NOPE" in capsys.readouterr().err
+    job.write_text(json.dumps({"inputs": {"INPUT_FOLDER": "empty", "OUTPUT_FOLDER": "out"}}))
+    assert main(["batch", str(job)]) == 2
+    assert "does not exist" in capsys.readouterr().err
