@@ -18,11 +18,9 @@ a problem, so the run reports it as one failed line instead of silently skipping
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -275,18 +273,3 @@ def write_summary_csv(path: str, rows: Sequence[dict[str, object]]) -> None:
                 writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in SUMMARY_FIELDS})
     except OSError as exc:
         raise OutputError(f"The summary table '{path}' cannot be written ({exc}); pick a writable folder.") from exc
-
-
-def remove_new_files(folder: str, existing: set[str]) -> None:
-    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
-    if not os.path.isdir(folder):
-        return
-    for entry in set(os.listdir(folder)) - existing:
-        path = os.path.join(folder, entry)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-    if not existing and not os.listdir(folder):
-        os.rmdir(folder)

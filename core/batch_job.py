@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .batch import ScenePair, discover_pairs, read_pair_list, remove_new_files, unique_names
+from .batch import ScenePair, discover_pairs, read_pair_list, unique_names
 from .errors import InputError, ParameterError
 from .methods import METHODS, method_by_id
 from .methods.declaration import CONFIG_PARAMS
@@ -218,6 +218,20 @@ def _remove_stale_staging(folder: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
+def _remove_new_files(folder: str, existing: set[str]) -> None:
+    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
+    if not os.path.isdir(folder):
+        return
+    for entry in set(os.listdir(folder)) - existing:
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.remove(path)
+    if not existing and not os.listdir(folder):
+        os.rmdir(folder)
+
+
 def worker_name() -> str:
     """``host:pid`` of the process running a pair."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -258,7 +272,7 @@ def run_pair_task(task: PairTask) -> PairOutcome:
         with open(os.path.join(task.folder, MARKER), "w", encoding="utf-8") as handle:
             json.dump(marker, handle)
     except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
-        remove_new_files(task.folder, existing)
+        _remove_new_files(task.folder, existing)
         message = " ".join(str(exc).split()) or type(exc).__name__
         return PairOutcome(pair.name, "failed", [], time.perf_counter() - started, "", message, worker_name())
     return PairOutcome(pair.name, "ok", classes, seconds, task.folder, worker=worker_name())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import time
+import shutil
 from typing import Any
 
 from qgis.core import (
@@ -16,14 +17,13 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingModelAlgorithm,
-    QgsProcessingMultiStepFeedback,
     QgsProcessingOutputRasterLayer,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.batch import ScenePair, class_areas, is_classified, remove_new_files, safe_name, summary_rows
+from ..core.batch import ScenePair, class_areas, is_classified, safe_name
 from .compat import FLAG_OPTIONAL
 from .lifecycle import disconnect
 from .outputs import CLASS_AREAS
@@ -203,6 +203,21 @@ def failure_message(exc: BaseException, errors: list[str]) -> str:
     return f"{message}: {' '.join(reasons[:2])}" if reasons else message
 
 
+def remove_new_files(folder: str, existing: set[str]) -> None:
+    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
+    if not os.path.isdir(folder):
+        return
+    for entry in set(os.listdir(folder)) - existing:
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+    if not existing and not os.listdir(folder):
+        os.rmdir(folder)
+
+
 def _rows_from_json(value: Any) -> list[dict[str, object]] | None:
     if isinstance(value, str) and value.strip():
         try:
@@ -228,56 +243,3 @@ def class_rows(alg: QgsProcessingAlgorithm, results: dict[str, Any]) -> list[dic
         if isinstance(path, str) and path.lower().endswith((".tif", ".tiff")) and is_classified(path):
             return class_areas(path)
     return []
-
-
-def run_pairs_here(
-    alg: QgsProcessingAlgorithm,
-    extra: dict[str, Any],
-    before: str,
-    after: str,
-    pairs: list[ScenePair],
-    out_folder: str,
-    context: QgsProcessingContext,
-    feedback: QgsProcessingFeedback,
-) -> tuple[list[dict[str, object]], int, int]:
-    """Run the pairs one after another in this QGIS; returns the summary rows, pairs done and failed."""
-    multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
-    rows: list[dict[str, object]] = []
-    succeeded = failed = 0
-    for index, pair in enumerate(pairs):
-        multi.setCurrentStep(index)
-        folder = os.path.join(out_folder, pair.name)
-        if feedback.isCanceled():
-            rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
-            failed += 1
-            continue
-        feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
-        started = time.perf_counter()
-        child = PairFeedback(multi)
-        existing = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-        try:
-            if pair.problem:
-                raise QgsProcessingException(pair.problem)
-            os.makedirs(folder, exist_ok=True)
-            params = run_parameters(alg, extra, before, after, pair, folder)
-            results = run_pair(alg, params, context, child)
-            classes = class_rows(alg, results)
-        except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
-            message = failure_message(exc, child.errors)
-            status = "cancelled" if feedback.isCanceled() else "failed"
-            feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
-            remove_new_files(folder, existing)
-            rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
-            failed += 1
-            continue
-        finally:
-            child.close()
-        for error in child.errors:
-            feedback.pushWarning(f"Pair '{pair.name}': {error}")
-        seconds = time.perf_counter() - started
-        areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
-        feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
-        rows += summary_rows(pair.name, "ok", classes, seconds, folder)
-        succeeded += 1
-    multi.setCurrentStep(len(pairs))
-    return rows, succeeded, failed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingMultiStepFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -32,15 +34,21 @@ from ..core.batch import (
     ScenePair,
     discover_pairs,
     read_pair_list,
+    summary_rows,
     unique_names,
     write_summary_csv,
 )
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
+    PairFeedback,
+    class_rows,
+    failure_message,
     input_names,
+    remove_new_files,
     resolve_algorithm,
-    run_pairs_here,
+    run_pair,
+    run_parameters,
 )
 from .batch_cluster import SCHEDULER, SCHEDULER_HELP, run_on_cluster, scheduler_parameter
 
@@ -176,7 +184,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 createByDefault=True,
             )
         )
-        self.addParameter(scheduler_parameter())  # added after the pinned parameters (tests/test_algorithm_contract.py)
+        self.addParameter(scheduler_parameter())  # after the pinned parameters (tests/test_algorithm_contract.py)
         self.addOutput(QgsProcessingOutputString(self.SUMMARY_CSV, "Summary table as CSV (path)"))
         self.addOutput(QgsProcessingOutputNumber(self.PAIR_COUNT, "Number of pairs found"))
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
@@ -320,12 +328,47 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         feedback.pushInfo(f"{len(pairs)} pair(s) to run with {alg.id()}; outputs under {out_folder}.")
 
         scheduler = self.parameterAsString(parameters, SCHEDULER, context).strip()
-        if scheduler:
-            rows, succeeded, failed = run_on_cluster(
-                alg, extra, (before, after), pairs, out_folder, scheduler, feedback
-            )
-        else:
-            rows, succeeded, failed = run_pairs_here(alg, extra, before, after, pairs, out_folder, context, feedback)
+        cluster = (
+            run_on_cluster(alg, extra, (before, after), pairs, out_folder, scheduler, feedback) if scheduler else None
+        )
+        multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
+        rows, succeeded, failed = cluster or ([], 0, 0)  # on a cluster, every pair ran there
+        for index, pair in enumerate([] if cluster else pairs):
+            multi.setCurrentStep(index)
+            folder = os.path.join(out_folder, pair.name)
+            if feedback.isCanceled():
+                rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
+                failed += 1
+                continue
+            feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
+            started = time.perf_counter()
+            child = PairFeedback(multi)
+            existing = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+            try:
+                if pair.problem:
+                    raise QgsProcessingException(pair.problem)
+                os.makedirs(folder, exist_ok=True)
+                params = run_parameters(alg, extra, before, after, pair, folder)
+                results = run_pair(alg, params, context, child)
+                classes = class_rows(alg, results)
+            except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
+                message = failure_message(exc, child.errors)
+                status = "cancelled" if feedback.isCanceled() else "failed"
+                feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
+                remove_new_files(folder, existing)
+                rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
+                failed += 1
+                continue
+            finally:
+                child.close()
+            for error in child.errors:
+                feedback.pushWarning(f"Pair '{pair.name}': {error}")
+            seconds = time.perf_counter() - started
+            areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
+            feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
+            rows += summary_rows(pair.name, "ok", classes, seconds, folder)
+            succeeded += 1
+        multi.setCurrentStep(len(pairs))
 
         csv_path = os.path.join(out_folder, "summary.csv")
         run_core(lambda: write_summary_csv(csv_path, rows))
