@@ -108,7 +108,8 @@ def build_parameters(
         )
         if not isinstance(definition, destination_types):
             continue
-        if definition.flags() & FLAG_OPTIONAL and not definition.createByDefault():
+        wanted = definition.createByDefault() or definition.name() in method.extra_outputs
+        if definition.flags() & FLAG_OPTIONAL and not wanted:
             continue
         if choices.output_folder:
             params[definition.name()] = output_path(choices.output_folder, choices.run_name, definition)
@@ -273,7 +274,8 @@ def add_results(algorithm: QgsProcessingAlgorithm, results: dict, project: QgsPr
     loaded.sort(key=lambda layer: (isinstance(layer, QgsRasterLayer), _is_continuous(layer)))
     for layer in loaded:
         project.addMapLayer(layer, False)
-        group.addLayer(layer)
+        group.addLayer(layer).setItemVisibilityChecked(True)
+    group.setItemVisibilityCheckedParentRecursive(True)  # shown even if the user had unchecked "ChangeLens"
     return loaded
 
 
@@ -284,10 +286,11 @@ def _is_continuous(layer: QgsMapLayer) -> bool:
 
 
 def report_path(algorithm: QgsProcessingAlgorithm, results: dict) -> str | None:
-    """The HTML or PDF report among the results, if the algorithm wrote one."""
+    """The HTML report among the results (else the PDF one), if the algorithm wrote one."""
+    found = []
     for definition in algorithm.destinationParameterDefinitions():
         path = results.get(definition.name())
         if isinstance(definition, QgsProcessingParameterFileDestination) and isinstance(path, str):
             if path.lower().endswith((".html", ".htm", ".pdf")) and os.path.exists(path):
-                return path
-    return None
+                found.append(path)
+    return sorted(found, key=lambda path: path.lower().endswith(".pdf"))[0] if found else None
