@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,24 @@ def test_pixel_size_in_geographic_crs_uses_both_axes(tmp_path, degrees: float, w
         assert warnings == [], warnings
     grid = next(line for line in logs if line.startswith("Grid:"))
     assert " m)" in grid and " x " in grid.split("(")[-1], grid  # ground size of both axes, in metres
+
+
+def test_report_title_and_basemap_chosen_in_the_panel(panel, tmp_path) -> None:  # noqa: ANN001
+    """The panel offers the project's layers as the report's basemap and passes the event title on."""
+    from changelens.ui.runner import build_parameters
+    from changelens.ui.tasks import registered_algorithm
+
+    pre, post = set_pair(panel, tmp_path)
+    layers = [panel.basemap_combo.layer(i) for i in range(panel.basemap_combo.count())]
+    assert None in layers and pre in layers and post in layers  # "none" first, then the project's layers
+    panel.basemap_combo.setLayer(pre)
+    panel.title_edit.setText("Creek Fire, 17 August 2023")
+    method = panel.current_method()
+    params = build_parameters(method, registered_algorithm(method), panel.choices())
+    assert params["BASEMAP"] == pre.id() and params["EVENT_TITLE"] == "Creek Fire, 17 August 2023"
+    panel.start_run()
+    wait_for(lambda: panel.run is None, 60000)
+    html = open(panel.last_report, encoding="utf-8").read()
+    assert "<h1 id='title'>Creek Fire, 17 August 2023</h1>" in html and re.search(
+        r">Basemap</th><td[^>]*>pre</td>", html
+    )

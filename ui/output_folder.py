@@ -8,6 +8,7 @@ user picks is stored in the project (``[changelens] output_folder``) and comes b
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from qgis.core import QgsProject
 
@@ -44,3 +45,26 @@ def ensure_folder(folder: str) -> str | None:
     except OSError as exc:
         return f"Cannot create the output folder '{folder}' ({exc.strerror or exc}): choose another one."
     return None
+
+
+class PanelOutputs:
+    """The panel's output choices: the folder remembered per project, the report's title and basemap."""
+
+    project: QgsProject
+    syncing_folder: bool
+
+    def sync_folder(self, *_args: object) -> None:
+        """Show the output folder remembered for the current project (or its default)."""
+        self.syncing_folder = True
+        self.folder_widget.setFilePath(remembered_folder(self.project))
+        self.syncing_folder = False
+
+    def _folder_changed(self, path: str) -> None:
+        if not self.syncing_folder:
+            remember_folder(self.project, path)
+        self._update_state()
+
+    def report_choices(self) -> dict[str, Any]:
+        """The event title and basemap layer id for the report (empty when not chosen)."""
+        basemap = self.basemap_combo.currentLayer()
+        return {"event_title": self.title_edit.text().strip(), "basemap_layer": basemap.id() if basemap else None}

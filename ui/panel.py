@@ -23,7 +23,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..processing.catalog import RuntimeStatus, onnxruntime_status
 from ..processing.compat import CRITICAL, INFO, SUCCESS, WARNING
-from .output_folder import ensure_folder, remember_folder, remembered_folder
+from .output_folder import PanelOutputs, ensure_folder
 from .panel_dialogs import PanelDialogs
 from .panel_layout import PanelLayout, disable_item
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
@@ -33,7 +33,7 @@ from .tasks import task_unavailable_reason as task_reason
 TASK_SETTING = "changelens/panel/task"
 
 
-class ChangeLensPanel(PanelDialogs, PanelLayout):
+class ChangeLensPanel(PanelDialogs, PanelOutputs, PanelLayout):
     """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
 
     def __init__(
@@ -88,17 +88,6 @@ class ChangeLensPanel(PanelDialogs, PanelLayout):
         self.reload_methods()
 
     # ----- state
-    def sync_folder(self, *_args: object) -> None:
-        """Show the output folder remembered for the current project (or its default)."""
-        self.syncing_folder = True
-        self.folder_widget.setFilePath(remembered_folder(self.project))
-        self.syncing_folder = False
-
-    def _folder_changed(self, path: str) -> None:
-        if not self.syncing_folder:
-            remember_folder(self.project, path)
-        self._update_state()
-
     def _open_link(self, link: str) -> None:
         self.open_url(QUrl(link))
 
@@ -199,10 +188,13 @@ class ChangeLensPanel(PanelDialogs, PanelLayout):
             self.open_doctor()
         algorithm = registered_algorithm(method) if method and method.min_area_m2 else None
         supported = bool(algorithm and algorithm.parameterDefinition(method.min_area_m2))
+        pixels = algorithm.parameterDefinition("MIN_AREA_PIXELS") if supported else None
+        default = f"{int(pixels.defaultValue())} pixels" if pixels is not None and pixels.defaultValue() else "none"
         self.mmu_spin.setEnabled(supported)
-        self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
+        self.mmu_spin.setSpecialValueText(default if supported else "n/a")
         self.mmu_spin.setToolTip(
-            "Regions smaller than this area are removed from the classes and polygons."
+            f"Regions smaller than this area merge into their neighbours, in the classes and the polygons; "
+            f"at 0 the default applies ({default})."
             if supported
             else "This method does not offer a minimum mapping unit yet."
         )
@@ -291,6 +283,7 @@ class ChangeLensPanel(PanelDialogs, PanelLayout):
             device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
             output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
             run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
+            **self.report_choices(),
         )
 
     # ----- actions

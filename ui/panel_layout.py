@@ -11,6 +11,7 @@ from qgis.PyQt.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -156,6 +157,19 @@ class PanelLayout(QWidget):
         self.folder_widget.fileChanged.connect(self._folder_changed)
         for widget in (self.folder_radio, self.folder_widget, self.temporary_radio):
             layout.addWidget(widget)
+        report = QFormLayout()
+        report.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.title_edit = QLineEdit(objectName="changelens_event_title")
+        self.title_edit.setPlaceholderText("from the images' names and dates")
+        self.title_edit.setToolTip("The report's title, e.g. the event's name and date.")
+        self.basemap_combo = QgsMapLayerComboBox(objectName="changelens_basemap")
+        narrow(self.basemap_combo)
+        self.basemap_combo.setAllowEmptyLayer(True)
+        self.basemap_combo.setLayer(None)
+        self.basemap_combo.setToolTip("A layer of this project drawn under the report's result map (optional).")
+        report.addRow("Report title", self.title_edit)
+        report.addRow("Report basemap", self.basemap_combo)
+        layout.addLayout(report)
         return box
 
     def _build_run_row(self) -> QVBoxLayout:

@@ -57,6 +57,8 @@ class RunChoices:
     device: int | None = None
     output_folder: str | None = None
     run_name: str = "changelens"
+    event_title: str = ""
+    basemap_layer: str | None = None
 
 
 def output_path(folder: str, run_name: str, definition: Any) -> str:
@@ -92,6 +94,7 @@ def build_parameters(
         method.model: method.model_path or None,
         method.device: choices.device,
     }
+    optional.update({"EVENT_TITLE": choices.event_title or None, "BASEMAP": choices.basemap_layer})
     params.update(
         {
             name: value
