@@ -112,7 +112,8 @@ def _where(page: _Page, content: ReportContent) -> None:
         page.y += 8
     columns = [("Image", 0.2), ("File", 0.24), ("Sensor / product", 0.34), ("Acquired", 0.22)]
     rows = [[c for c, _w in columns]] + [
-        [i.label, i.file_name, i.sensor or "not known", i.acquired or "not known"] for i in content.images
+        [i.label[:1].upper() + i.label[1:], i.file_name, i.sensor or "not known", i.acquired or "not known"]
+        for i in content.images
     ]
     for n, values in enumerate(rows):
         height = max(page.text_height(w * page.width - 8, v, 8.5) for (_c, w), v in zip(columns, values)) + 10
@@ -180,7 +181,7 @@ def _maps(page: _Page, content: ReportContent) -> None:
     if not content.maps:
         return
     gap = 18
-    width = (page.width - gap * (len(content.maps) - 1)) / len(content.maps)
+    width = (page.width - gap) / 2  # one image keeps the size it has next to another
     images = []
     for caption, png in content.maps:
         image = QImage()
@@ -188,7 +189,7 @@ def _maps(page: _Page, content: ReportContent) -> None:
         images.append((caption, image))
     height = max(width * img.height() / max(img.width(), 1) for _c, img in images)
     page.need(height + 64 + 60)
-    page.heading("Before and after")
+    page.heading("Before and after" if len(content.maps) > 1 else "The image")
     for i, (caption, image) in enumerate(images):
         x = i * (width + gap)
         h = width * image.height() / max(image.width(), 1)
@@ -277,6 +278,7 @@ def _pairs(page: _Page, title: str, pairs: tuple[tuple[str, str], ...]) -> None:
         return
     page.heading(title)
     for key, value in pairs:
+        key = key[:1].upper() + key[1:]
         height = max(page.text_height(page.width * 0.33, key, 8, True), page.text_height(page.width * 0.64, value, 8))
         page.need(height + 8)
         page.text(

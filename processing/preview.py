@@ -168,7 +168,7 @@ def _caption(facts: ImageFacts | None, label: str, path: str, kind: str, bands: 
     names = band_labels(path, bands)
     named = f" ({', '.join(names)})" if all(names) else ""
     shown = f"{kind}, band{'s' if len(bands) > 1 else ''} {', '.join(map(str, bands))}{named}"
-    return f"{label}{date} · {shown}"
+    return f"{label[:1].upper() + label[1:]}{date} · {shown}"
 
 
 def input_previews(

@@ -38,6 +38,11 @@ def _result_caption(product: MapProduct, outlined: bool, mmu: str) -> str:
     return caption + (f" · minimum mapping unit {mmu}" if mmu and mmu != "off" else "")
 
 
+def _threshold_break(product: MapProduct) -> tuple[float, ...]:
+    """A two-class map's threshold as its class break (a model's histogram bars then take class colours)."""
+    return (product.threshold,) if product.threshold is not None and len(product.scheme.classes) == 2 else ()
+
+
 def write_reports(
     product: MapProduct,
     result: MapResult,
@@ -88,7 +93,7 @@ def write_reports(
         rows=tuple(result.rows()),
         polygonised=result.polygonised_classes,
         threshold=product.threshold,
-        breaks=product.breaks,
+        breaks=product.breaks or _threshold_break(product),
         histogram=result.histogram,
         maps=tuple(previews),
         result_map=drawn[0] if drawn is not None else None,

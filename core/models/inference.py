@@ -231,7 +231,7 @@ def _reading(meta: ModelMeta, images: Sequence[str], inputs: PreparedInputs) -> 
     for label, path, readers in zip(DATE_LABELS[meta.dates], images, inputs.readers):
         used = ", ".join(f"{band.band} = band {r.index} ({r.name})" for band, r in zip(meta.bands, readers))
         conversion = readers[0].radiometry.source if readers else ""
-        reading.append((f"{label} image", f"{used}; {conversion or 'values as stored'}."))
+        reading.append((label[:1].upper() + label[1:], f"{used}; {conversion or 'values as stored'}."))
         named = {r.name.lower(): r.index for r in readers}
         roles.append((str(path), tuple((role, named[name]) for role, name in _RGB_NAMES if name in named)))
     return tuple(reading), tuple(roles)

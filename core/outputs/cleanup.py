@@ -9,8 +9,8 @@ from ..errors import ParameterError
 
 # The index methods' default minimum mapping unit, in pixels of the class raster: specks of one or two
 # pixels (noise, co-registration edges) merge into their surroundings; 0.12 ha at Sentinel-2's 20 m,
-# 0.03 ha at 10 m, 0.27 ha at Landsat's 30 m. On `make eval` no index row dropped with 3 (4 lowered
-# LEVIR and OMBRIA in the 4th decimal). Models default to 0: any pixel unit removed true small
+# 0.03 ha at 10 m, 0.27 ha at Landsat's 30 m. On `make eval` no default row dropped with 3 (4 lowered
+# LEVIR and OMBRIA in the 4th decimal; see README). Models default to 0: any pixel unit removed true small
 # landslides of the simulated set (landslide_s2 F1 0.8379 -> 0.8372 at 3 pixels).
 DEFAULT_MIN_AREA_PX = 3
 

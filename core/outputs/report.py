@@ -71,6 +71,7 @@ h2{margin:0 0 12px;font-size:18px;font-weight:600;color:#323f4b}
 .card .k{color:#627d98;font-size:13px;text-transform:uppercase;letter-spacing:.04em}
 .maps{display:flex;gap:14px;flex-wrap:wrap}
 figure{flex:1 1 300px;margin:0;text-align:center}
+.maps figure{max-width:calc(50% - 7px)}
 figure.result{flex:1 1 100%}
 figure.result svg{display:block;width:100%;height:auto}
 figure img{width:100%;border:1px solid #d9e2ec;border-radius:4px;image-rendering:auto;background:#fff}
@@ -163,7 +164,8 @@ def _previews(content: ReportContent) -> str:
         f"<figcaption>{escape(caption)}</figcaption></figure>"
         for caption, png in content.maps
     )
-    return f'<section><h2>Before and after</h2><div class="maps">{figures}</div></section>'
+    title = "Before and after" if len(content.maps) > 1 else "The image"
+    return f'<section><h2>{title}</h2><div class="maps">{figures}</div></section>'
 
 
 def _where_and_when(content: ReportContent) -> str:
@@ -173,7 +175,7 @@ def _where_and_when(content: ReportContent) -> str:
         rows += [("Centre", place.centre_text()), ("Extent", place.extent_text()), ("Map CRS", place.crs)]
     location = "".join(f"<tr><th style='width:32%'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     images = "".join(
-        f"<tr><td>{escape(i.label)}</td><td class='path'>{escape(i.file_name)}</td>"
+        f"<tr><td>{escape(i.label[:1].upper() + i.label[1:])}</td><td class='path'>{escape(i.file_name)}</td>"
         f"<td>{escape(i.sensor or 'not known')}</td><td class='date'>{escape(i.acquired or 'not known')}</td>"
         f"<td class='note'>{escape(i.size)}</td></tr>"
         for i in content.images
@@ -224,7 +226,8 @@ def _pairs_table(title: str, pairs: Sequence[tuple[str, str]], paths: bool = Fal
     if not pairs:
         return ""
     rows = "".join(
-        f"<tr><th style='width:32%'>{escape(k)}</th><td class='{'path' if paths else ''}'>{escape(v)}</td></tr>"
+        f"<tr><th style='width:32%'>{escape(k[:1].upper() + k[1:])}</th>"
+        f"<td class='{'path' if paths else ''}'>{escape(v)}</td></tr>"
         for k, v in pairs
     )
     return f"<section><h2>{escape(title)}</h2><table>{rows}</table></section>"

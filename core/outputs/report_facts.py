@@ -21,7 +21,7 @@ from ..errors import ChangeLensError
 from ..io.grid import grid_of, ground_pixel_size_m
 from ..io.products import product_info
 from ..io.raster import find_band_by_name, open_raster
-from ..io.sensors import PROFILES, detect_sensor, find_role
+from ..io.sensors import PROFILES, detect_sensor, find_role, sensor_from_names
 
 SENSOR_NAMES = {
     "sentinel2": "Sentinel-2 MSI",
@@ -88,6 +88,9 @@ def image_facts(label: str, path: str) -> ImageFacts:
     if not sensor:
         profile = detect_sensor(ds)
         sensor = f"{profile.label} (from the band names)" if profile.key != "generic" else ""
+    if not sensor and info.band_names:
+        profile = sensor_from_names(info.band_names.values())
+        sensor = f"{profile.label} (from the band files)" if profile.key != "generic" else ""
     grid = grid_of(ds)
     ground = ground_pixel_size_m(grid)
     pixels = f", {ground[0]:.3g} x {ground[1]:.3g} m pixels" if ground else ""
