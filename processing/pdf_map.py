@@ -33,7 +33,18 @@ def _text(painter: QPainter, x: float, y: float, text: str, size_px: float, bold
 
 
 def draw_result_map(painter: QPainter, figure: MapFigure, left: float, top: float, scale: float) -> None:
-    """Draw ``figure`` with its top-left corner at (``left``, ``top``), ``scale`` page units per figure px."""
+    """Draw ``figure`` with its top-left corner at (``left``, ``top``), ``scale`` page units per figure px.
+
+    The painter's pen, brush and font are restored afterwards (a brush left set would fill the next frames).
+    """
+    painter.save()
+    try:
+        _draw(painter, figure, left, top, scale)
+    finally:
+        painter.restore()
+
+
+def _draw(painter: QPainter, figure: MapFigure, left: float, top: float, scale: float) -> None:
     x0, y0, w, h = (v * scale for v in figure.map_box)
     x0, y0 = left + x0, top + y0
     image = QImage()

@@ -195,6 +195,7 @@ def _maps(page: _Page, content: ReportContent) -> None:
         h = width * image.height() / max(image.width(), 1)
         page.painter.drawImage(QRectF(x, page.y, width, h), image)
         page.painter.setPen(QPen(RULE, 2))
+        page.painter.setBrush(Qt.BrushStyle.NoBrush)
         page.painter.drawRect(QRectF(x, page.y, width, h))
         page.y += height + 4
         page.text(x, width, 56, caption, 8, False, MUTED, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

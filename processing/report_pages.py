@@ -38,6 +38,18 @@ def _result_caption(product: MapProduct, outlined: bool, mmu: str) -> str:
     return caption + (f" · minimum mapping unit {mmu}" if mmu and mmu != "off" else "")
 
 
+def _mmu(asked: str, threshold_px: int, plan: object, product: MapProduct) -> str:
+    """The minimum mapping unit as asked and as applied: ``3 pixels = 1,200 m² (0.12 ha) here``."""
+    if not threshold_px:
+        return asked
+    pixel_m2 = centre_pixel_area_m2(grid_of(open_raster(product.class_raster)))
+    area = threshold_px * pixel_m2
+    here = f"{threshold_px} pixels = {area:,.0f} m² ({area / 1e4:.2f} ha) here"
+    if threshold_px > plan.config.threshold_px(pixel_m2):
+        return f"{asked} asked; the method's own unit applies: {here}"
+    return here if asked == f"{threshold_px} pixels" else f"{asked}: {here}"
+
+
 def _threshold_break(product: MapProduct) -> tuple[float, ...]:
     """A two-class map's threshold as its class break (a model's histogram bars then take class colours)."""
     return (product.threshold,) if product.threshold is not None and len(product.scheme.classes) == 2 else ()
@@ -57,12 +69,7 @@ def write_reports(
     feedback.setProgressText("Report")
     images = tuple(image_facts(label, path) for label, path in product.inputs)
     title = plan.event_title or default_event_title(product.title, [i for i in images if i.label.lower() != "dem"])
-    mmu = dict(config_pairs).get("Minimum mapping unit", "")
-    if result.sieve_threshold_px:
-        pixel_m2 = centre_pixel_area_m2(grid_of(open_raster(product.class_raster)))
-        area = result.sieve_threshold_px * pixel_m2
-        here = f"{result.sieve_threshold_px} pixels = {area:,.0f} m² ({area / 1e4:.2f} ha) here"
-        mmu = here if mmu == f"{result.sieve_threshold_px} pixels" else f"{mmu}: {here}"
+    mmu = _mmu(dict(config_pairs).get("Minimum mapping unit", ""), result.sieve_threshold_px, plan, product)
     polygon_count = sum(result.polygon_counts.values())
     outlined = bool(result.polygons_staged) and polygon_count > 0
     drawn = result_figure(

@@ -48,6 +48,23 @@ def test_pdf_shows_title_dates_map_furniture_and_legend(provider, tmp_path) -> N
     frame = colour_mask(page, "#243b53", 60).sum(axis=1)
     assert frame.max() >= 1000  # the map frame's top and bottom edges span at least 1000 px
     assert count_colour(page, SEVERITY.by_value(7).color, 30) > 5000
+    subprocess.run([POPPLER, "-r", "50", "-png", pdf, str(tmp_path / "all")], check=True)
+    vegetation = 0  # the true-colour previews: green vegetation, not the map's "unburned" green
+    for path in tmp_path.glob("all*.png"):
+        rgb = colour_mask(QImage(str(path)), "#000000", 765)  # every pixel
+        pixels = _rgb(QImage(str(path)))[rgb]
+        r, g, b = (pixels[:, i].astype(int) for i in range(3))
+        vegetation += int(((g > r + 8) & (g > b + 8) & (g < 200)).sum())
+    assert vegetation > 2000, vegetation
+
+
+def _rgb(image: QImage) -> np.ndarray:
+    """Rows x columns x (red, green, blue)."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    bits = rgb.constBits()
+    bits.setsize(rgb.sizeInBytes())
+    pixels = np.frombuffer(bits, np.uint8).reshape(rgb.height(), rgb.bytesPerLine() // 4, 4)[:, : rgb.width(), :3]
+    return pixels[..., ::-1]
 
 
 def test_basemap_shows_under_the_result(provider, tmp_path) -> None:  # noqa: ANN001

@@ -82,6 +82,13 @@ def image_facts(label: str, path: str) -> ImageFacts:
     except ChangeLensError:
         return ImageFacts(label, path)
     info = product_info(ds)
+    if label.lower() in ("dem", "elevation"):
+        grid = grid_of(ds)
+        ground = ground_pixel_size_m(grid)
+        size = f"{grid.width_px:,} x {grid.height_px:,} pixels" + (
+            f", {ground[0]:.3g} x {ground[1]:.3g} m" if ground else ""
+        )
+        return ImageFacts(label, path, "elevation model", info.acquired, size)
     sensor = SENSOR_NAMES.get(info.sensor, "")
     if sensor and info.level:
         sensor = f"{sensor} {info.level}"
