@@ -195,6 +195,7 @@ def _run_model(
             dem if meta.terrain else None,
             folder,
         )
+        reading, roles = _reading(meta, images, inputs)
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
             staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
@@ -209,6 +210,8 @@ def _run_model(
         measure_raster=staged.get("probability"),
         measure_name=measure_name(meta),
         threshold=meta.threshold,
+        reading=reading,
+        roles=roles,
         inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
         parameters=(
             ("model", label),
@@ -220,6 +223,21 @@ def _run_model(
         ),
         seconds=time.perf_counter() - started,
     )
+
+
+def _reading(meta: ModelMeta, images: Sequence[str], inputs: PreparedInputs) -> tuple[tuple, tuple]:
+    """Per image: the model band each input band feeds and its conversion; and the bands read, by name."""
+    reading, roles = [], []
+    for label, path, readers in zip(DATE_LABELS[meta.dates], images, inputs.readers):
+        used = ", ".join(f"{band.band} = band {r.index} ({r.name})" for band, r in zip(meta.bands, readers))
+        conversion = readers[0].radiometry.source if readers else ""
+        reading.append((label[:1].upper() + label[1:], f"{used}; {conversion or 'values as stored'}."))
+        named = {r.name.lower(): r.index for r in readers}
+        roles.append((str(path), tuple((role, named[name]) for role, name in _RGB_NAMES if name in named)))
+    return tuple(reading), tuple(roles)
+
+
+_RGB_NAMES = (("red", "b4"), ("red", "b04"), ("green", "b3"), ("green", "b03"), ("blue", "b2"), ("blue", "b02"))
 
 
 class _TileReader(threading.Thread):
