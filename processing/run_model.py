@@ -208,7 +208,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
             )
         )
-        add_map_outputs(self, "probability")
+        add_map_outputs(self, "probability", min_area_px=0)
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:

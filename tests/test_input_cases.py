@@ -432,8 +432,12 @@ def test_model_inputs_get_the_same_no_data_and_conversion(route, request, tmp_pa
         "THREADS": 1,
         "OUTPUT_CLASSES": str(tmp_path / "c.tif"),
         "OUTPUT_PROBABILITY": str(tmp_path / "p.tif"),
+        "OUTPUT_REPORT": str(tmp_path / "model.html"),
     }
     out = run(route, request, "changelens:runmodel", params)
+    page = (tmp_path / "model.html").read_text(encoding="utf-8")
+    reading = page[page.index("Bands, conversions and masks used") :]
+    assert "15.6 % by the rule Sentinel-2 NO_DATA (DN 0)" in reading and "(DN - 1000) / 10000" in reading
     classes, after = read(out["OUTPUT_CLASSES"]), read(out["OUTPUT_PROBABILITY"])  # probability = after NIR
     assert (classes[:, :10] == 255).all() and np.isnan(after[:, :10]).all()  # the pre-fire DN 0 strip
     block = np.zeros(classes.shape, bool)
@@ -503,7 +507,7 @@ def test_every_reading_decision_once_in_the_log_and_in_the_report(request, tmp_p
     }
     for report, texts in decisions.items():
         page = (tmp_path / report).read_text(encoding="utf-8")
-        reading = page[page.index("How the inputs were read") :]
+        reading = page[page.index("Bands, conversions and masks used") :]
         for text in texts:
             logged = [m for m in messages if text in m]
             assert logged and len(logged) == len(set(logged)), (text, logged)  # logged, each line once
