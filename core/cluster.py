@@ -182,10 +182,13 @@ def run_job(
             client.close()
             cluster.close()
     seconds = time.perf_counter() - started
+    pairs = {pair.name: pair for pair in job.pairs}
     rows = [
         row
         for o in outcomes
-        for row in summary_rows(o.name, o.status, o.classes, o.seconds, o.folder if o.status == "ok" else "", o.error)
+        for row in summary_rows(
+            pairs[o.name], o.status, o.classes, o.seconds, o.folder if o.status == "ok" else "", o.error
+        )
     ]
     csv_path = os.path.join(job.output_folder, "summary.csv")
     write_summary_csv(csv_path, rows)

@@ -10,12 +10,12 @@ turns such values into the :class:`RunRequest` and :class:`MapDestinations` of
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Mapping
 
 from .errors import ParameterError
 from .methods.declaration import CONFIG_PARAMS, BandChoice, ImageInput, IndexMethod, Param, RasterOut, RunRequest
 from .methods.outputs import FileOut, VectorOut, map_output_params, polygon_config
+from .names import safe_name
 from .runner import MapDestinations
 
 OUTPUT_KINDS = (RasterOut, VectorOut, FileOut)
@@ -36,7 +36,7 @@ def output_file_name(param: Param) -> str:
     name = param.name
     if name.upper().startswith("OUTPUT_") and len(name) > 7:
         name = name[7:]
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip()).strip("._").lower() or "output"
+    stem = safe_name(name, fallback="output").replace(" ", "_").lower()
     extension = "tif" if isinstance(param, RasterOut) else getattr(param, "extension", "")
     return f"{stem}.{extension}" if extension else stem
 
@@ -119,8 +119,23 @@ def request_from_values(method: IndexMethod, values: Mapping[str, Any]) -> tuple
         _path(values.get("OUTPUT_STATS")),
         _path(values.get("OUTPUT_REPORT")),
         _path(values.get("OUTPUT_REPORT_PDF")),
+        str(values.get("EVENT_TITLE") or "").strip(),
+        _basemap(values.get("BASEMAP")),
     )
     return RunRequest(images, config, outputs, bands), destinations
+
+
+def _basemap(value: Any) -> str | None:
+    """The basemap raster file (the command line draws a raster file; QGIS takes any layer)."""
+    if value in (None, "", False):
+        return None
+    path = str(value)
+    if not os.path.isfile(path):
+        raise ParameterError(
+            f"The basemap '{path}' is not a file: on the command line give a raster file GDAL reads "
+            "(layers of a QGIS project, web maps and vector layers work in QGIS)."
+        )
+    return os.path.abspath(path)
 
 
 def _path(value: Any) -> str | None:

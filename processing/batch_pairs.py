@@ -9,10 +9,8 @@ import uuid
 from typing import Any
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -34,6 +32,7 @@ from ..core.batch import (
     ScenePair,
     discover_pairs,
     read_pair_list,
+    renamed_note,
     summary_rows,
     unique_names,
     write_summary_csv,
@@ -49,16 +48,9 @@ from .batch_child import (
     resolve_algorithm,
     run_pair,
     run_parameters,
+    summary_sink,
 )
 from .batch_cluster import SCHEDULER, SCHEDULER_HELP, run_on_cluster, scheduler_parameter
-
-_FIELD_TYPES = {
-    "class_id": compat.FIELD_INT,
-    "pixels": compat.FIELD_LONGLONG,
-    "area_ha": compat.FIELD_DOUBLE,
-    "percent": compat.FIELD_DOUBLE,
-    "seconds": compat.FIELD_DOUBLE,
-}
 
 
 class ManyPairsAlgorithm(ChangeLensAlgorithm):
@@ -98,7 +90,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         AFTER_PARAMETER: "Name of the chosen algorithm's parameter for the after image.",
         OUTPUT_FOLDER: "Each pair's outputs go to <folder>/<pair>/; summary.csv is written here too.",
         OUTPUT_SUMMARY: "One row per pair and class: pair, status, class_id, class, pixels, area_ha, percent, "
-        "seconds, folder, error.",
+        "seconds, folder, error, before, after (the pair's source files).",
     }
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
@@ -126,7 +118,12 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             "A pair that fails is reported as one line and in the table (status <code>failed</code> and the "
             "reason); the other pairs still run. The summary table has one row per pair and class: pair, "
             "status, class_id, class, pixels, area_ha (hectares, ellipsoidal for geographic CRSs), percent, "
-            "seconds, folder, error; it is also written as <code>summary.csv</code> in the output folder."
+            "seconds, folder, error, before, after (the pair's source files); it is also written as "
+            "<code>summary.csv</code> (UTF-8) in the output folder.<br>"
+            "<b>Pair names</b> keep their letters in every script (Unicode NFC); only characters unsafe in "
+            'paths (<code>/ \\ : * ? " &lt; &gt; |</code>, control characters, trailing dots and spaces, '
+            "device names such as CON) are replaced by <code>_</code>, and names that then repeat get "
+            "<code>_2</code>, <code>_3</code> …; the log lists every name that changed."
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -300,19 +297,6 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
 
     # -- run ------------------------------------------------------------------------------------
 
-    def _summary_sink(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[Any, str, QgsFields]:
-        fields = QgsFields()
-        for key in SUMMARY_FIELDS:
-            fields.append(compat.make_field(key, _FIELD_TYPES.get(key, compat.FIELD_STRING)))
-        if not parameters.get(self.OUTPUT_SUMMARY):
-            return None, None, fields
-        sink, dest = self.parameterAsSink(
-            parameters, self.OUTPUT_SUMMARY, context, fields, compat.WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
-        )
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT_SUMMARY))
-        return sink, dest, fields
-
     def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         parameters = self._with_job(parameters)
         alg, extra, before, after = self._setup(parameters, context)
@@ -324,8 +308,10 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         if not out_folder:
             out_folder = os.path.join(QgsProcessingUtils.tempFolder(), f"manypairs_{uuid.uuid4().hex[:8]}")
         os.makedirs(out_folder, exist_ok=True)
-        sink, sink_dest, fields = self._summary_sink(parameters, context)
+        sink, sink_dest, fields = summary_sink(self, parameters, self.OUTPUT_SUMMARY, context)
         feedback.pushInfo(f"{len(pairs)} pair(s) to run with {alg.id()}; outputs under {out_folder}.")
+        if note := renamed_note(pairs):
+            feedback.pushInfo(note)
 
         scheduler = self.parameterAsString(parameters, SCHEDULER, context).strip()
         cluster = (
@@ -337,7 +323,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             multi.setCurrentStep(index)
             folder = os.path.join(out_folder, pair.name)
             if feedback.isCanceled():
-                rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
+                rows += summary_rows(pair, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
                 failed += 1
                 continue
             feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
@@ -356,7 +342,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 status = "cancelled" if feedback.isCanceled() else "failed"
                 feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
                 remove_new_files(folder, existing)
-                rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
+                rows += summary_rows(pair, status, [], time.perf_counter() - started, "", message)
                 failed += 1
                 continue
             finally:
@@ -366,7 +352,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             seconds = time.perf_counter() - started
             areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
             feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
-            rows += summary_rows(pair.name, "ok", classes, seconds, folder)
+            rows += summary_rows(pair, "ok", classes, seconds, folder)
             succeeded += 1
         multi.setCurrentStep(len(pairs))
 

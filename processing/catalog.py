@@ -15,7 +15,7 @@ from ..core.errors import ChangeLensError, ModelFileError
 from ..core.io.sensors import PROFILES, roles_from_descriptions
 from ..core.methods import METHODS
 from ..core.models.meta import read_model_metadata
-from ..core.models.runtime import DEVICES
+from ..core.models.runtime import DEVICES, python_executable
 from ..core.models.runtime_check import RuntimeStatus, library_versions, onnxruntime_status
 
 __all__ = [
@@ -29,11 +29,17 @@ __all__ = [
     "model_info",
     "onnxruntime_status",
     "panel_entries",
+    "python_interpreter",
     "sensor_labels",
 ]
 
 # The execution provider behind each option of the "Run ONNX model" device enum, in enum order.
 DEVICE_PROVIDERS = tuple(provider for _key, _label, provider in DEVICES)
+
+
+def python_interpreter() -> str:
+    """The Python interpreter running QGIS (for pip), as the model runtime finds it."""
+    return python_executable()
 
 
 def sensor_labels() -> list[tuple[str, str]]:

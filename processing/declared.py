@@ -18,6 +18,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMapLayer,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -37,7 +38,7 @@ from ..core.methods.declaration import (
     RunRequest,
     Text,
 )
-from ..core.methods.outputs import FileOut, VectorOut
+from ..core.methods.outputs import FileOut, LayerIn, VectorOut
 from .base import optional_band, optional_output, raster_path, run_core
 from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
 
@@ -85,6 +86,8 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
         made = QgsProcessingParameterFileDestination(
             param.name, param.label, param.file_filter, optional=param.optional, createByDefault=param.create_by_default
         )
+    elif isinstance(param, LayerIn):
+        made = QgsProcessingParameterMapLayer(param.name, param.label, optional=param.optional)
     else:
         raise TypeError(f"no Processing parameter for {type(param).__name__}")
     if param.advanced:
@@ -92,7 +95,10 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
     return made
 
 
-def _value(alg: QgsProcessingAlgorithm, param: Param, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
+def config_value(
+    alg: QgsProcessingAlgorithm, param: Param, parameters: dict[str, Any], context: QgsProcessingContext
+) -> Any:
+    """The typed value of a configuration parameter (number, choice key, flag, text) as Processing reads it."""
     name = param.name
     if isinstance(param, Number):
         if parameters.get(name) in (None, "") and param.optional:
@@ -112,7 +118,7 @@ def read_request(
 ) -> RunRequest:
     """The core request of one run: config (checked), image paths, band choices and raster outputs."""
     values = {
-        p.name: _value(alg, p, parameters, context)
+        p.name: config_value(alg, p, parameters, context)
         for p in method.params
         if isinstance(p, (Number, Choice, Flag, Text))
     }

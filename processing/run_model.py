@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
 from typing import Any
 
@@ -21,6 +22,7 @@ from qgis.core import (
 )
 
 from ..core.io.grid import RESAMPLING
+from ..core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
 from ..core.outputs.transaction import Transaction
@@ -72,6 +74,10 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     BATCH_SIZE = "BATCH_SIZE"
     RESAMPLE_TO_MODEL = "RESAMPLE_TO_MODEL"
     RESAMPLING = "RESAMPLING"
+    RADIOMETRY = "RADIOMETRY"
+    IMAGE_RADIOMETRY = "IMAGE_RADIOMETRY"
+    AFTER_RADIOMETRY = "AFTER_RADIOMETRY"
+    PIXEL_ALIGNED = "PIXEL_ALIGNED"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     VALID_AREA_HA = "VALID_AREA_HA"
@@ -174,6 +180,26 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 list(RESAMPLING),
                 defaultValue=RESAMPLING.index("bilinear"),
             ),
+            QgsProcessingParameterEnum(
+                self.RADIOMETRY,
+                "Reflectance conversion (models that take reflectance)",
+                [label for _key, label in RADIOMETRY_CHOICES],
+                defaultValue=0,
+            ),
+            *(
+                QgsProcessingParameterEnum(
+                    name,
+                    f"{title}: reflectance conversion",
+                    [label for _k, label in DATE_RADIOMETRY_CHOICES],
+                    defaultValue=0,
+                )
+                for name, title in ((self.IMAGE_RADIOMETRY, "Image"), (self.AFTER_RADIOMETRY, "After image"))
+            ),
+            QgsProcessingParameterBoolean(
+                self.PIXEL_ALIGNED,
+                "The images are pixel-aligned without georeferencing (areas unknown)",
+                defaultValue=False,
+            ),
         ]
         advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
@@ -182,7 +208,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
             )
         )
-        add_map_outputs(self, "probability")
+        add_map_outputs(self, "probability", min_area_px=0)
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
@@ -225,6 +251,12 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 resample_to_model=self.parameterAsBool(parameters, self.RESAMPLE_TO_MODEL, context),
                 resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
                 band_numbers=bands,
+                radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
+                pixel_aligned=self.parameterAsBool(parameters, self.PIXEL_ALIGNED, context),
+                date_radiometry=tuple(
+                    DATE_RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, name, context)][0]
+                    for name in (self.IMAGE_RADIOMETRY, self.AFTER_RADIOMETRY)
+                ),
             )
         )
 
@@ -287,5 +319,10 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             **entries,
             self.OUTPUT_CLASSES: outputs.classes,
             self.OUTPUT_PROBABILITY: outputs.probability,
-            self.VALID_AREA_HA: sum(product.stats.area_m2.values()) / 1e4,
+            self.VALID_AREA_HA: _known(sum(product.stats.area_m2.values()) / 1e4),
         }
+
+
+def _known(area_ha: float) -> float | None:
+    """An area, or None when the images have no georeferencing (unknown pixel size)."""
+    return area_ha if math.isfinite(area_ha) else None

@@ -10,8 +10,8 @@ import pytest
 from changelens.core.engine.filters import SPECKLE_FILTERS
 from changelens.core.engine.threshold import THRESHOLD_METHODS
 from changelens.core.io.grid import RESAMPLING
+from changelens.core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from changelens.core.io.sar import SAR_SCALES
-from changelens.core.io.sensors import RADIOMETRY_CHOICES
 from changelens.core.methods.cva import NORMALISATIONS
 from changelens.core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES
 from changelens.core.methods.flood_sar import POLARISATIONS
@@ -23,6 +23,10 @@ from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
 PINNED = {
     "radiometry": (RADIOMETRY_CHOICES, ("auto", "s2_dn", "s2_dn_offset", "landsat_c2", "reflectance", "custom")),
+    "date_radiometry": (
+        DATE_RADIOMETRY_CHOICES,
+        ("same", "auto", "s2_dn", "s2_dn_offset", "landsat_c2", "reflectance", "custom"),
+    ),
     "resampling": (RESAMPLING_CHOICES, ("nearest", "bilinear", "cubic", "average")),
     "threshold": (THRESHOLD_METHODS, ("otsu", "ki", "user")),
     "normalisation": (NORMALISATIONS, ("date", "reference", "none")),
@@ -42,6 +46,7 @@ PINNED = {
 BY_NAME = {"BUNDLED_MODEL"}
 PARAMETERS = {
     "RADIOMETRY": "radiometry",
+    **{f"{image}_RADIOMETRY": "date_radiometry" for image in ("PRE", "POST", "BEFORE", "AFTER", "IMAGE")},
     "RESAMPLING": "resampling",
     "THRESHOLD_METHOD": "threshold",
     "NORMALISATION": "normalisation",

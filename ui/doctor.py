@@ -1,8 +1,9 @@
 """Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS
 (and ``distributed``, for runs over many scene pairs on a Dask cluster).
 
-The install runs ``pip install --user`` with QGIS's own Python interpreter (not whatever
-``python`` is on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
+The install runs ``pip install --user`` with the Python interpreter running QGIS, found from its
+prefix by the model runtime (not ``sys.executable``, which inside QGIS may be QGIS itself or a
+shim of another Python on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
 built for it, and shows the exact command so it can be run by hand.
 """
 
@@ -12,7 +13,7 @@ import os
 import shlex
 import sys
 import sysconfig
-from typing import Callable, Sequence
+from typing import Sequence
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import QProcess, QProcessEnvironment
@@ -31,7 +32,13 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..processing.catalog import RuntimeStatus, distributed_version, library_versions, onnxruntime_status
+from ..processing.catalog import (
+    RuntimeStatus,
+    distributed_version,
+    library_versions,
+    onnxruntime_status,
+    python_interpreter,
+)
 from ..processing.compat import INFO
 from ..processing.lifecycle import disconnect_all
 
@@ -41,36 +48,6 @@ VARIANTS = {
     "directml": ("onnxruntime-directml", "Any DirectX 12 GPU (Windows)"),
     "distributed": ("distributed", "Dask distributed: run many scene pairs on a cluster (scheduler address)"),
 }
-
-
-def qgis_python(
-    executable: str = sys.executable,
-    prefix: str = sys.prefix,
-    platform: str = sys.platform,
-    version: tuple[int, int] = sys.version_info[:2],
-    exists: Callable[[str], bool] = os.path.exists,
-) -> str:
-    """The Python interpreter QGIS embeds, found from ``sys.executable``/``sys.prefix`` on each OS.
-
-    Inside QGIS ``sys.executable`` is usually the QGIS program itself (``qgis-bin.exe``,
-    ``QGIS.app/Contents/MacOS/QGIS``, ``/usr/bin/qgis``), not a Python.
-    """
-    major, minor = version
-    name = os.path.basename(executable).lower()
-    if name.startswith("python"):
-        return executable
-    if platform.startswith("win"):
-        candidates = [os.path.join(prefix, "python.exe"), os.path.join(prefix, "python3.exe")]
-    elif platform == "darwin":
-        here = os.path.dirname(executable)
-        candidates = [
-            os.path.join(here, "bin", "python3"),
-            os.path.join(prefix, "bin", f"python{major}.{minor}"),
-            os.path.join(prefix, "bin", "python3"),
-        ]
-    else:
-        candidates = [os.path.join(prefix, "bin", f"python{major}.{minor}"), os.path.join(prefix, "bin", "python3")]
-    return next((c for c in candidates if exists(c)), candidates[0])
 
 
 def externally_managed(stdlib: str | None = None) -> bool:
@@ -151,7 +128,7 @@ class DoctorDialog(QDialog):
         self.setWindowTitle("ChangeLens dependency doctor")
         self.status = status or onnxruntime_status()
         self.versions = library_versions()
-        self.python = qgis_python()
+        self.python = python_interpreter()
         self.managed = externally_managed()
         self.process: QProcess | None = None
         layout = QVBoxLayout(self)

@@ -28,6 +28,7 @@ _S2_TILE_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_(\d{8})T\d{6}_(B\d{1,2}A?|SCL
 _LANDSAT = re.compile(r"(L[COTEM])0?([4-9])_(L1TP|L1GT|L1GS|L2SP|L2SR)_\d{6}_(\d{8})_\d{8}_\d{2}_(T1|T2|RT)", re.I)
 _LANDSAT_BAND = re.compile(r"_(SR_B\d|ST_B\d{1,2}|QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|B\d{1,2})\.(tif|tiff)$", re.I)
 _BAND_FILE = re.compile(r"(?:^|[_\-.])(B\d{1,2}A?)(?:_\d{2}m)?\.(tif|tiff|jp2)$", re.I)
+_LANDSAT_SHORT = re.compile(r"(?:^|[_\-. ])(?:landsat[_\- ]?|l[cote]?0?)([4-9])(?=$|[_\-. ])", re.I)
 _DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 LANDSAT_SENSORS = {"8": "landsat_oli", "9": "landsat_oli", "7": "landsat_etm", "4": "landsat_tm", "5": "landsat_tm"}
 
@@ -178,6 +179,10 @@ def _from_name(path: str, info: ProductInfo) -> None:
         info.level = info.level or landsat.group(3).upper()
         date = landsat.group(4)
         info.acquired = info.acquired or f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    short = None if landsat else _LANDSAT_SHORT.search(os.path.splitext(name)[0])
+    if short and not info.sensor:
+        info.sensor = LANDSAT_SENSORS[short.group(1)]
+        info.note(f"Landsat {short.group(1)} ({short.group(0).strip('_-. ')} in the file name)")
     if _S2_TILE_FILE.search(name):
         info.sensor = info.sensor or "sentinel2"
     date = _DATE.search(name)

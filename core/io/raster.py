@@ -15,11 +15,16 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import BandCountError, BandNotFoundError, NotARasterError
+from .products import band_name_from_file, vrt_source
+from .validity import Fill
 from .windows import Window
 
 BandSpec = Union[int, str]
 
 _S2_LIKE = re.compile(r"^(?:SR_)?B0*(\d{1,2})(A?)$")
+_RESOLUTION = re.compile(r"_(10|20|60)M$")
+# SNAP and other SAR tools: Sigma0_VV_db, Gamma0_VH, Beta0_VV, Amplitude_VH, Intensity_VV (+ _db = dB).
+_SAR_NAME = re.compile(r"^(?:SIGMA0|GAMMA0|BETA0|AMPLITUDE|INTENSITY)_(VV|VH|HH|HV)(?:_DB)?$")
 
 
 def open_raster(path: str) -> gdal.Dataset:
@@ -34,11 +39,18 @@ def open_raster(path: str) -> gdal.Dataset:
 
 
 def canonical_band_name(name: str) -> str:
-    """Normalise a band name so that ``B8``, ``B08``, ``b08`` and ``SR_B8`` compare equal."""
-    text = name.strip().upper().replace(" ", "_")
+    """Normalise a band name so that names producers write for one band compare equal.
+
+    ``B8``, ``B08``, ``b08``, ``SR_B8`` and ``B08_10m`` give ``B8``; SNAP's ``Sigma0_VV_db``,
+    ``Gamma0_VV`` or ``Intensity_VV`` give ``VV``. Other names are upper-cased.
+    """
+    text = _RESOLUTION.sub("", name.strip().upper().replace(" ", "_"))
     match = _S2_LIKE.match(text)
     if match:
         return f"B{int(match.group(1))}{match.group(2)}"
+    sar = _SAR_NAME.match(text)
+    if sar:
+        return sar.group(1)
     return text
 
 
@@ -52,13 +64,19 @@ def description_names(description: str) -> list[str]:
 
 
 def band_names(ds: gdal.Dataset, index: int) -> list[str]:
-    """Every name a band is known by: description, its first token, BANDNAME metadata."""
+    """Every name a band is known by: description, its first token, BANDNAME metadata, and for an
+    unnamed band of a VRT stack the band its source file holds (``..._SR_B5.TIF`` -> ``SR_B5``)."""
     band = ds.GetRasterBand(index)
     names = description_names(band.GetDescription() or "")
     for key in ("BANDNAME", "band_name", "NAME"):
         value = band.GetMetadataItem(key)
         if value:
             names.append(value.strip())
+    if not names and ds.GetDriver().ShortName == "VRT":
+        source = vrt_source(ds, index)
+        name = band_name_from_file(source) if source else ""
+        if name:
+            names.append(name)
     return names
 
 
@@ -140,8 +158,10 @@ class BandReader:
         index: int,
         pixels: gdal.Dataset | None = None,
         radiometry: Radiometry | None = None,
+        fill: Fill | None = None,
     ) -> None:
         self.index = index
+        self.fill = fill or Fill()
         # Keep both datasets alive: GDAL bands and VRT views die with their dataset objects.
         self._datasets = (source, pixels)
         self._band = (pixels or source).GetRasterBand(index)
@@ -164,6 +184,8 @@ class BandReader:
         data = raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
             data[raw == value] = np.nan
+        if self.fill.values or self.fill.abs_over is not None:
+            data[self.fill.mask(raw)] = np.nan
         if self._use_mask:
             mask = self._band.GetMaskBand().ReadAsArray(window.col_off, window.row_off, window.width, window.height)
             data[mask == 0] = np.nan
@@ -192,6 +214,8 @@ class BandReader:
         data = raw.astype(np.float32)
         for value in self._nodata_values:
             data[raw == value] = np.nan
+        if self.fill.values or self.fill.abs_over is not None:
+            data[self.fill.mask(raw)] = np.nan
         if mask is not None:
             data[mask == 0] = np.nan
         if not self.radiometry.is_identity:

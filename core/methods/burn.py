@@ -45,6 +45,9 @@ class BurnSeverityConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
 
     def __post_init__(self) -> None:
@@ -136,7 +139,11 @@ class BurnSeverity(IndexMethod):
             },
             shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
-        *common.reflectance("Resampling of the post-fire image onto the pre-fire grid", advanced=False),
+        *common.reflectance(
+            "Resampling of the post-fire image onto the pre-fire grid",
+            (("PRE", "before", "Pre-fire image"), ("POST", "after", "Post-fire image")),
+            advanced=False,
+        ),
         Text(
             "BREAKS",
             "Severity class breaks on dNBR (6 increasing values)",
@@ -146,6 +153,7 @@ class BurnSeverity(IndexMethod):
             default=",".join(f"{b:g}" for b in DEFAULT_BREAKS),
             parse=_breaks,
         ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT_DNBR", "dNBR", "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.", key="dnbr"
         ),

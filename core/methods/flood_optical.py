@@ -48,6 +48,9 @@ class OpticalFloodConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
 
     def __post_init__(self) -> None:
         if self.index not in dict(WATER_INDICES):
@@ -162,7 +165,11 @@ class OpticalFlood(IndexMethod):
             optional=("other", "scl"),
             shown_as={"other": "swir1"},
         ),
-        *common.reflectance("Resampling of the after image onto the before grid"),
+        *common.reflectance(
+            "Resampling of the after image onto the before grid",
+            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
+        ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT",
             "Flood extent",

@@ -42,7 +42,11 @@ def declared_dates(
         chosen = request.bands.get(image.key, {})
         roles = tuple(rename.get(role, role) for role in declared)
         bands = {rename.get(role, role): chosen.get(role) for role in declared}
-        dates.append(DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles)))
+        radiometry = getattr(request.config, f"radiometry_{image.key}", "same")
+        aligned = getattr(request.config, "pixel_aligned", False)
+        dates.append(
+            DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry, aligned)
+        )
     return dates
 
 

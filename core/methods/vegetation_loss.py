@@ -44,6 +44,9 @@ class VegetationLossConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
 
     def __post_init__(self) -> None:
         if self.threshold_method not in ("otsu", "ki", "user"):
@@ -122,7 +125,11 @@ class VegetationLoss(IndexMethod):
             ),
             advanced=True,
         ),
-        *common.reflectance("Resampling of the after image onto the before grid"),
+        *common.reflectance(
+            "Resampling of the after image onto the before grid",
+            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
+        ),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Vegetation loss", "Classes 1 = no loss, 2 = vegetation loss (0 = no data).",
                   key="classes"),
         RasterOut("OUTPUT_NDMI_DROP", "NDMI drop", "NDMI before minus NDMI after.", key="ndmi_drop", optional=True),

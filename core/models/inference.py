@@ -55,6 +55,9 @@ class InferenceConfig:
     resample_to_model: bool = False
     resampling: str = "bilinear"
     band_numbers: tuple[int, ...] | None = None
+    radiometry: str = "auto"  # how stored values become reflectance, for models that take reflectance
+    date_radiometry: tuple[str, ...] = ()  # per date: "same" (as radiometry) or a choice of its own
+    pixel_aligned: bool = False  # images without georeferencing on one pixel grid (areas unknown)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -194,7 +197,11 @@ def _run_model(
             log,
             dem if meta.terrain else None,
             folder,
+            config.radiometry,
+            config.date_radiometry,
+            config.pixel_aligned,
         )
+        reading, roles = _reading(meta, images, inputs)
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
             staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
@@ -209,6 +216,8 @@ def _run_model(
         measure_raster=staged.get("probability"),
         measure_name=measure_name(meta),
         threshold=meta.threshold,
+        reading=reading,
+        roles=roles,
         inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
         parameters=(
             ("model", label),
@@ -220,6 +229,20 @@ def _run_model(
         ),
         seconds=time.perf_counter() - started,
     )
+
+
+def _reading(meta: ModelMeta, images: Sequence[str], inputs: PreparedInputs) -> tuple[tuple, tuple]:
+    """How each image was read (as logged: georeferencing, model band per input band, conversion, no data);
+    and per image the true-colour bands read, by name, for the report's previews."""
+    reading = [(label[:1].upper() + label[1:], text) for label, text in inputs.used]
+    roles = []
+    for path, readers in zip(images, inputs.readers):
+        named = {r.name.lower(): r.index for r in readers}
+        roles.append((str(path), tuple((role, named[name]) for role, name in _RGB_NAMES if name in named)))
+    return tuple(reading), tuple(roles)
+
+
+_RGB_NAMES = (("red", "b4"), ("red", "b04"), ("green", "b3"), ("green", "b03"), ("blue", "b2"), ("blue", "b02"))
 
 
 class _TileReader(threading.Thread):

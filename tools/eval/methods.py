@@ -35,6 +35,10 @@ class Method:
     output: str = "OUTPUT"
     positive: tuple[int, ...] = (2, 3)
     note: str = ""
+    # The model card (file stem) whose ``training_cases`` say which cases are in-sample; "" for index methods.
+    card: str = ""
+    # True for rows that run held-out fold models: a case is never in the training set of the model scoring it.
+    held_out: bool = False
 
 
 METHODS: list[Method] = []
@@ -74,6 +78,11 @@ def _oscd_pair(case: Case, work: Path) -> tuple[str, str] | None:
     return dates[0], dates[1]
 
 
+def _aligned(paths: tuple[str, ...]) -> dict[str, object]:
+    """PNG chips (OMBRIA, LEVIR) carry no georeferencing: the pairs are pixel-aligned images."""
+    return {"PIXEL_ALIGNED": True} if any(str(p).lower().endswith(".png") for p in paths) else {}
+
+
 def _cva(extra: dict[str, object]) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if "t1:B02" in case.inputs:
@@ -82,13 +91,14 @@ def _cva(extra: dict[str, object]) -> Params:
                 return None
         else:
             pair = (case.inputs["before"], case.inputs["after"])
-        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **extra}
+        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **_aligned(pair), **extra}
 
     return params
 
 
 def _burn(case: Case, work: Path) -> dict[str, object]:
     return {
+        "RADIOMETRY": 1,  # the shared fires hold reflectance x 10000, no offset (shared/data/README.md)
         "PRE": case.inputs["pre"],
         "POST": case.inputs["post"],
         "OUTPUT_DNBR": str(work / "dnbr.tif"),
@@ -104,7 +114,7 @@ def _sar(extra: dict[str, object]) -> Params:
         base = {"AFTER": after, "OUTPUT": str(work / "flood.tif"), "OUTPUT_MEASURE": str(work / "measure.tif")}
         if "before" in case.inputs:
             base["BEFORE"] = case.inputs["before"]
-        return base | extra
+        return base | _aligned((after,)) | extra
 
     return params
 
