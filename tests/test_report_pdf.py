@@ -64,7 +64,7 @@ def _rgb(image: QImage) -> np.ndarray:
     bits = rgb.constBits()
     bits.setsize(rgb.sizeInBytes())
     pixels = np.frombuffer(bits, np.uint8).reshape(rgb.height(), rgb.bytesPerLine() // 4, 4)[:, : rgb.width(), :3]
-    return pixels[..., ::-1]
+    return pixels[..., ::-1].copy()  # a copy: the view's memory goes with ``rgb`` when this returns
 
 
 def test_basemap_shows_under_the_result(provider, tmp_path) -> None:  # noqa: ANN001
