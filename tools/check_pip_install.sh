@@ -41,7 +41,8 @@ for name, burnt in (("pre", False), ("post", True)):
     ds = None
 PYTHON
 mkdir "$work/out"
-(cd "$work" && venv/bin/changelens burnseverity --pre pre.tif --post post.tif --output-dir out --min-area-m2 200 -q)
+# Plain DN without product metadata: the offset question is answered (--radiometry), as QGIS would ask it.
+(cd "$work" && venv/bin/changelens burnseverity --pre pre.tif --post post.tif --radiometry s2_dn --output-dir out --min-area-m2 200 -q)
 for file in severity.tif dnbr.tif polygons.gpkg stats.csv report.html; do
   test -s "$work/out/$file" || { echo "changelens wrote no $file" >&2; exit 1; }
 done
