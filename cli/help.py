@@ -7,7 +7,7 @@ import re
 import textwrap
 
 from ..core.methods.declaration import BandChoice, Choice, Flag, ImageInput, Number, Param, RasterOut, Text
-from ..core.methods.outputs import FileOut, VectorOut
+from ..core.methods.outputs import FileOut, LayerIn, VectorOut
 
 
 def plain(text_html: str, width: int = 100) -> str:
@@ -39,6 +39,8 @@ def facts(param: Param, output_dir_default: bool) -> str:
         return "Band number (1 = first band) or band name; empty (default): found from the band descriptions."
     if isinstance(param, Text):
         return f'Default: "{param.default}".' if param.default else "Default: empty."
+    if isinstance(param, LayerIn):
+        return "Here a raster file GDAL reads (8-bit bands shown as they are, others stretched); optional."
     if isinstance(param, ImageInput):
         return "A raster file GDAL reads (GeoTIFF, JP2, VRT ...)." + (" Optional." if param.optional else "")
     if isinstance(param, (RasterOut, VectorOut, FileOut)):

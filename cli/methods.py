@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ..core.methods.declaration import BandChoice, Choice, Flag, ImageInput, IndexMethod, Number, Param, Text
-from ..core.methods.outputs import FileOut
+from ..core.methods.outputs import FileOut, LayerIn
 from ..core.runner import run_declared
 from ..core.values import all_params, is_output, outputs_in_folder, request_from_values
 from .help import param_help, plain
@@ -58,7 +58,7 @@ def _group(param: Param) -> str:
 
 
 def _metavar(param: Param) -> str:
-    if isinstance(param, (ImageInput,)) or is_output(param):
+    if isinstance(param, (ImageInput, LayerIn)) or is_output(param):
         return "FILE"
     if isinstance(param, BandChoice):
         return "BAND"
