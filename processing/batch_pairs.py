@@ -37,6 +37,7 @@ from ..core.batch import (
     unique_names,
     write_summary_csv,
 )
+from ..core.batch_job import remove_new_files
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
@@ -44,7 +45,6 @@ from .batch_child import (
     class_rows,
     failure_message,
     input_names,
-    remove_new_files,
     resolve_algorithm,
     run_pair,
     run_parameters,
