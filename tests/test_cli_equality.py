@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+from changelens.core.methods import method_by_id
+from changelens.core.methods.declaration import Choice
 from outputs_compare import (
     assert_same_raster,
     assert_same_vector,
@@ -16,6 +19,7 @@ from outputs_compare import (
     run_cli,
 )
 from qgis_process_runner import run_algorithm
+from rasters import write_raster
 from scenes import BARE, VEGETATION, WATER, burn_scene, s2_image, sar_pair, slope_dem
 
 SHARED = {"OUTPUT_POLYGONS": "polygons.gpkg", "OUTPUT_STATS": "stats.csv", "OUTPUT_REPORT": "report.html"}
@@ -60,19 +64,22 @@ def _scene(method: str, folder: Path) -> tuple[dict, dict]:
     }  # fmt: skip
 
 
-def _qgis_value(value: object) -> object:
-    return {"s2_dn": 1, "otsu": 0}.get(value, value) if isinstance(value, str) else value  # enums by number here
+def _qgis_value(method: str, name: str, value: object) -> object:
+    """qgis_process gets choices by number here (the command line by key), flags as true/false."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    declared = [p for p in method_by_id(method).params if p.name == name and isinstance(p, Choice)]
+    return declared[0].keys.index(value) if declared and isinstance(value, str) else value
 
 
-@pytest.mark.parametrize("method", ["burnseverity", "sarflood", "opticalflood", "landslide", "cva", "vegetationloss"])
-def test_cli_writes_what_qgis_process_writes(method: str, tmp_path, qgis_process_env) -> None:  # noqa: ANN001
-    inputs, rasters = _scene(method, tmp_path)
+def _same_outputs(method: str, inputs: dict, rasters: dict, tmp_path: Path, env: object) -> None:
+    """Run ``method`` through qgis_process and the command line; compare every output."""
     outputs = {**rasters, **SHARED}
     (tmp_path / "qgis").mkdir()
     (tmp_path / "cli").mkdir()
-    params = {k: str(_qgis_value(v)).lower() if isinstance(v, bool) else _qgis_value(v) for k, v in inputs.items()}
+    params = {k: _qgis_value(method, k, v) for k, v in inputs.items()}
     params.update({k: tmp_path / "qgis" / v for k, v in outputs.items()})
-    code, _payload, log = run_algorithm(qgis_process_env, f"changelens:{method}", params)
+    code, _payload, log = run_algorithm(env, f"changelens:{method}", params)
     assert code == 0, log
     args = [method, "--quiet"]
     for name, value in inputs.items():
@@ -95,3 +102,33 @@ def test_cli_writes_what_qgis_process_writes(method: str, tmp_path, qgis_process
     assert qgis_report == cli_report
     images = report_images((tmp_path / "cli" / "report.html").read_text())
     assert len(images) == 3 and all(png.startswith(b"\x89PNG") for png in images)
+
+
+@pytest.mark.parametrize("method", ["burnseverity", "sarflood", "opticalflood", "landslide", "cva", "vegetationloss"])
+def test_cli_writes_what_qgis_process_writes(method: str, tmp_path, qgis_process_env) -> None:  # noqa: ANN001
+    inputs, rasters = _scene(method, tmp_path)
+    _same_outputs(method, inputs, rasters, tmp_path, qgis_process_env)
+
+
+def test_report_options_are_shared(tmp_path, qgis_process_env) -> None:  # noqa: ANN001
+    """Event title, basemap (a raster file), minimum mapping unit in pixels, per-date reflectance and background
+    polygons give the same outputs and the same report through both routes."""
+    inputs, rasters = _scene("burnseverity", tmp_path)
+    backdrop = np.zeros((3, 90, 120), np.uint8)
+    backdrop[0], backdrop[1], backdrop[2] = 40, 90, 200
+    basemap = write_raster(tmp_path / "backdrop.tif", backdrop, descriptions=["red", "green", "blue"])
+    inputs.update(
+        {
+            "RADIOMETRY": "auto",
+            "POST_RADIOMETRY": "s2_dn",
+            "MIN_AREA_M2": 0,
+            "MIN_AREA_PIXELS": 6,
+            "INCLUDE_BACKGROUND": True,
+            "EVENT_TITLE": "Hill fire, August 2023",
+            "BASEMAP": basemap,
+        }
+    )
+    _same_outputs("burnseverity", inputs, rasters, tmp_path, qgis_process_env)
+    html = (tmp_path / "cli" / "report.html").read_text(encoding="utf-8")
+    for expected in ("Hill fire, August 2023", "6 pixels", "Basemap", "backdrop"):
+        assert expected in html, expected
