@@ -219,9 +219,9 @@ def _remove_stale_staging(folder: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def remove_new_files(folder: str, existing: set[str], drop_empty: bool = False) -> None:
-    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before);
-    ``drop_empty``: also the folder itself when it was new and is now empty."""
+def remove_new_files(folder: str, existing: set[str]) -> None:
+    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before),
+    and the folder itself when it was new and is now empty."""
     if not os.path.isdir(folder):
         return
     for entry in set(os.listdir(folder)) - existing:
@@ -231,7 +231,7 @@ def remove_new_files(folder: str, existing: set[str], drop_empty: bool = False) 
         else:
             with contextlib.suppress(OSError):
                 os.remove(path)
-    if drop_empty and not existing and not os.listdir(folder):
+    if not existing and not os.listdir(folder):
         os.rmdir(folder)
 
 
@@ -275,7 +275,7 @@ def run_pair_task(task: PairTask) -> PairOutcome:
         with open(os.path.join(task.folder, MARKER), "w", encoding="utf-8") as handle:
             json.dump(marker, handle)
     except Exception as exc:  # noqa: BLE001 - one pair's failure, whatever it is, must not stop the others
-        remove_new_files(task.folder, existing, drop_empty=True)
+        remove_new_files(task.folder, existing)
         message = " ".join(str(exc).split()) or type(exc).__name__
         return PairOutcome(pair.name, "failed", [], time.perf_counter() - started, "", message, worker_name())
     return PairOutcome(pair.name, "ok", classes, seconds, task.folder, worker=worker_name())
