@@ -18,6 +18,7 @@ GDAL runs with exceptions on for the duration of the call only (:mod:`..gdal_sta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from typing import Any, Iterator, Mapping
 
@@ -140,8 +141,24 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
         ),
         parameters=tuple(method.parameter_values(config) + method.extra_parameters(config, opened, fitted)),
         reading=tuple(opened.used),
+        roles=_roles(opened.readers, opened.inputs),
         seconds=time.monotonic() - started,
     )
+
+
+def _roles(
+    readers: Mapping[str, Any], inputs: Mapping[str, str]
+) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """The band each ``"<role>_<image key>"`` reader reads, per input path."""
+    out = []
+    for key, path in inputs.items():
+        pairs = tuple(
+            (name[: -len(key) - 1], int(reader.index))
+            for name, reader in readers.items()
+            if name.endswith(f"_{key}") and isinstance(getattr(reader, "index", None), int)
+        )
+        out.append((path, pairs))
+    return tuple(out)
 
 
 def run_and_map(
@@ -160,7 +177,9 @@ def run_and_map(
     unit). Without a ``transaction`` the call commits its own and returns final paths.
     """
     config = method.clean_up(request.config, polygons)
-    wanted = bool(map_outputs.polygons or map_outputs.stats_table or config.min_area_m2 > 0)
+    if not request.outputs.get(method.class_output) and config.min_area_px:
+        config = dataclasses.replace(config, min_area_px=0)  # the default unit sieves the class raster only if kept
+    wanted = bool(map_outputs.polygons or map_outputs.stats_table or config.sieves)
     if wanted and not request.outputs.get(method.class_output):
         raise ParameterError(
             "Polygons, area statistics and the minimum mapping unit are made from the class raster: "

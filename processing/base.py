@@ -26,6 +26,7 @@ from ..core.io.bandfiles import find_product, is_product_path
 from ..core.io.raster import open_raster
 from ..core.outputs.styles import sidecar_path
 from ..core.progress import Progress
+from . import console
 from .compat import FLAG_ADVANCED
 from .parameter_help import parameter_help
 
@@ -272,9 +273,17 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - Qt API
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        """Run :meth:`process` with GDAL exceptions on for this run only (the caller's mode is restored)."""
-        with gdal_exceptions():
-            return self.process(parameters, context, feedback)
+        """Run :meth:`process` with GDAL exceptions on for this run only (the caller's mode is restored).
+
+        Under ``qgis_process`` a failure is printed once (:mod:`.console`).
+        """
+        console.restore()
+        try:
+            with gdal_exceptions():
+                return self.process(parameters, context, feedback)
+        except QgsProcessingException as exc:
+            console.report_failure(str(exc), feedback)
+            raise
 
     def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         """The algorithm's work (subclasses implement it instead of ``processAlgorithm``)."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shutil
 from typing import Any
 
 from qgis.core import (
@@ -250,21 +248,6 @@ def failure_message(exc: BaseException, errors: list[str]) -> str:
         if text and text not in message and text not in reasons and not text.startswith("Error encountered while"):
             reasons.append(text)
     return f"{message}: {' '.join(reasons[:2])}" if reasons else message
-
-
-def remove_new_files(folder: str, existing: set[str]) -> None:
-    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
-    if not os.path.isdir(folder):
-        return
-    for entry in set(os.listdir(folder)) - existing:
-        path = os.path.join(folder, entry)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-    if not existing and not os.listdir(folder):
-        os.rmdir(folder)
 
 
 def _rows_from_json(value: Any) -> list[dict[str, object]] | None:

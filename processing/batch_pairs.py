@@ -37,6 +37,7 @@ from ..core.batch import (
     unique_names,
     write_summary_csv,
 )
+from ..core.batch_job import remove_new_files
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
@@ -44,12 +45,12 @@ from .batch_child import (
     class_rows,
     failure_message,
     input_names,
-    remove_new_files,
     resolve_algorithm,
     run_pair,
     run_parameters,
     summary_sink,
 )
+from .batch_cluster import SCHEDULER, SCHEDULER_HELP, run_on_cluster, scheduler_parameter
 
 
 class ManyPairsAlgorithm(ChangeLensAlgorithm):
@@ -74,6 +75,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
     FAILED = "FAILED"
     _PATHS = (INPUT_FOLDER, PAIR_LIST, OUTPUT_FOLDER, OUTPUT_SUMMARY)
     PARAMETER_HELP = {
+        SCHEDULER: SCHEDULER_HELP,
         JOB: 'Fills the other parameters from a JSON file {"inputs": {...}}; a value you set directly wins. '
         "Relative paths are relative to the job file. QGIS 3.22's qgis_process cannot read JSON from stdin, so "
         "this runs the same file: qgis_process run changelens:manypairs -- JOB=job.json",
@@ -179,6 +181,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 createByDefault=True,
             )
         )
+        self.addParameter(scheduler_parameter())  # after the pinned parameters (tests/test_algorithm_contract.py)
         self.addOutput(QgsProcessingOutputString(self.SUMMARY_CSV, "Summary table as CSV (path)"))
         self.addOutput(QgsProcessingOutputNumber(self.PAIR_COUNT, "Number of pairs found"))
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
@@ -310,10 +313,13 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         if note := renamed_note(pairs):
             feedback.pushInfo(note)
 
+        scheduler = self.parameterAsString(parameters, SCHEDULER, context).strip()
+        cluster = (
+            run_on_cluster(alg, extra, (before, after), pairs, out_folder, scheduler, feedback) if scheduler else None
+        )
         multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
-        rows: list[dict[str, object]] = []
-        succeeded = failed = 0
-        for index, pair in enumerate(pairs):
+        rows, succeeded, failed = cluster or ([], 0, 0)  # on a cluster, every pair ran there
+        for index, pair in enumerate([] if cluster else pairs):
             multi.setCurrentStep(index)
             folder = os.path.join(out_folder, pair.name)
             if feedback.isCanceled():

@@ -1,8 +1,9 @@
 """What the panel and its dialogs need from core, answered here so that ``ui/`` never imports core.
 
-Sensor profiles and band roles (the same rules the algorithms use), the onnxruntime and ukis-csmask
-checks, the devices "Run ONNX model" offers, a plain description of a model file, and whether a path is
-a product (a SAFE, a Landsat folder, a folder or list of band files) the algorithms read.
+Sensor profiles and band roles (the same rules the algorithms use), the onnxruntime, ukis-csmask and
+``distributed`` checks (cloud masks for dates without one; runs over many scene pairs on a Dask
+cluster), the devices "Run ONNX model" offers, a plain description of a model file, and whether a
+path is a product (a SAFE, a Landsat folder, a folder or list of band files) the algorithms read.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from ..core.cluster import distributed_version
 from ..core.errors import ChangeLensError, ModelFileError
 from ..core.io.bandfiles import find_product, is_product_path
 from ..core.io.cloudmask import csmask_version
 from ..core.io.sensors import PROFILES, roles_from_descriptions
 from ..core.methods import METHODS
 from ..core.models.meta import read_model_metadata
-from ..core.models.runtime import DEVICES
+from ..core.models.runtime import DEVICES, python_executable
 from ..core.models.runtime_check import RuntimeStatus, library_versions, onnxruntime_status
 
 __all__ = [
@@ -28,11 +30,13 @@ __all__ = [
     "csmask_version",
     "describe_product",
     "detect_roles",
+    "distributed_version",
     "is_product_path",
     "library_versions",
     "model_info",
     "onnxruntime_status",
     "panel_entries",
+    "python_interpreter",
     "sensor_labels",
 ]
 
@@ -57,6 +61,11 @@ def describe_product(path: str) -> str:
         )
     masks = ", ".join(product.masks) or "none"
     return f"{product.title}: {len(product.bands)} bands ({', '.join(product.names())}); cloud mask: {masks}"
+
+
+def python_interpreter() -> str:
+    """The Python interpreter running QGIS (for pip), as the model runtime finds it."""
+    return python_executable()
 
 
 def sensor_labels() -> list[tuple[str, str]]:

@@ -212,7 +212,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
             )
         )
-        add_map_outputs(self, "probability")
+        add_map_outputs(self, "probability", min_area_px=0)
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
         self.addParameter(  # appended: saved models and scripts keep their parameter order
             QgsProcessingParameterEnum(

@@ -156,11 +156,12 @@ def landsat_band_files(folder: Path, product: str, nir: np.ndarray, swir: np.nda
     return vrt
 
 
-def grd_gcp(path: Path, col0_ground: int, flood: bool) -> str:
+def grd_gcp(path: Path, col0_ground: int, flood: bool, angle_deg: float = 0.0) -> str:
     """A 120 x 120 Sentinel-1-GRD-like VV amplitude image in radar geometry: GCPs only, no geotransform.
 
     Water DN 30, land 300; a river in ground columns 40-49; with ``flood`` also ground columns 60-79,
-    rows 30-69. ``col0_ground`` is the ground column of the frame's first pixel.
+    rows 30-69. ``col0_ground`` is the ground column of the frame's first pixel; ``angle_deg`` turns
+    the swath on the ground (a descending pass is not north-up), so its bounding box has empty corners.
     """
     n, lon0, lat0, step = 120, 7.60, 45.10, 0.0001
     ground = np.arange(n) + col0_ground
@@ -171,8 +172,15 @@ def grd_gcp(path: Path, col0_ground: int, flood: bool) -> str:
     ds = gdal.GetDriverByName("GTiff").Create(str(path), n, n, 1, gdal.GDT_UInt16)
     ds.GetRasterBand(1).WriteArray(img)
     ds.GetRasterBand(1).SetDescription("VV")
+    cos, sin = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
     gcps = [
-        gdal.GCP(lon0 + (c + col0_ground) * step, lat0 - r * step, 0.0, float(c), float(r))
+        gdal.GCP(
+            lon0 + ((c + col0_ground) * cos - r * sin) * step,
+            lat0 - ((c + col0_ground) * sin + r * cos) * step,
+            0.0,
+            float(c),
+            float(r),
+        )
         for r in np.linspace(0, n, 5)
         for c in np.linspace(0, n, 5)
     ]

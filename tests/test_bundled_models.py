@@ -177,7 +177,9 @@ def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
         plane = np.tile(np.arange(x.shape[2], dtype=np.float32) * rise, (x.shape[1], 1))
         dem = write_raster(tmp_path / "dem.tif", plane, geotransform=transform)
     out = str(tmp_path / "classes.tif")
-    run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1), dem=dem)
+    # The fixture holds DN = reflectance x 10000 (no +1000 offset) and no product metadata: said explicitly.
+    config = InferenceConfig(threads=1, radiometry="s2_dn")
+    run_model(str(path), images, InferenceOutputs(classes=out), config, dem=dem)
     classes = gdal.Open(out).ReadAsArray()
     _assert_square_found(classes == len(doc["classes"]) - 1, truth)
 

@@ -85,7 +85,7 @@ def test_float_fill_values() -> None:
 def test_sentinel2_offset_decided_by_values_below_1000() -> None:
     samples = {1: np.array([300.0, 2500.0, 4000.0] * 100)}
     rad = decide_radiometry("sentinel2", ProductInfo(), samples, {1: "B12"}, {1: None}, "auto", None, "x")
-    assert rad[1].offset == 0.0 and "below 1000 DN" in rad[1].source
+    assert rad[1].offset == 0.0 and "below 500 DN, so no +1000 offset" in rad[1].source
     with pytest.raises(ParameterError, match="Choose its reflectance conversion"):
         decide_radiometry(
             "sentinel2", ProductInfo(), {1: np.full(50, 3000.0)}, {1: "B12"}, {1: None}, "auto", None, "pre-fire image"

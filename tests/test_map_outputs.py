@@ -53,6 +53,7 @@ def _outputs(tmp_path, name: str = "p") -> dict:  # noqa: ANN001
         "OUTPUT_STATS": str(tmp_path / f"{name}.csv"),
         "OUTPUT_REPORT": str(tmp_path / f"{name}.html"),
         "OUTPUT_REPORT_PDF": str(tmp_path / f"{name}.pdf"),
+        "MIN_AREA_PIXELS": 0,  # the hand-computed classes have no minimum mapping unit
     }
 
 

@@ -80,7 +80,7 @@ def test_the_log_and_report_say_how_the_product_was_read(request, tmp_path) -> N
     assert "pre-fire image: no cloud mask with the file" in log
     assert "(DN -1000) / 10000 (processing baseline 05.09 (MTD_MSIL2A.xml)" in log  # the MTD behind the stack
     page = report.read_text(encoding="utf-8")
-    reading = page[page.index("How the inputs were read") :].replace("&#x27;", "'")
+    reading = page[page.index("Bands, conversions and masks used") :].replace("&#x27;", "'")
     for text in ("a stack of B8A, B12 at 20 m", "6.2 % of the date's valid pixels masked", "B8A, 20 m native"):
         assert text in reading, text
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from html import escape
 from typing import Any, Callable
 
 from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
@@ -23,7 +24,8 @@ from qgis.PyQt.QtWidgets import (
 
 from ..processing.catalog import RuntimeStatus, onnxruntime_status
 from ..processing.compat import CRITICAL, INFO, SUCCESS, WARNING
-from ..processing.lifecycle import alive
+from .output_folder import PanelOutputs, ensure_folder
+from .panel_dialogs import PanelDialogs
 from .panel_layout import PanelLayout, disable_item
 from .products import ProductInputs
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
@@ -33,7 +35,7 @@ from .tasks import task_unavailable_reason as task_reason
 TASK_SETTING = "changelens/panel/task"
 
 
-class ChangeLensPanel(ProductInputs, PanelLayout):
+class ChangeLensPanel(ProductInputs, PanelDialogs, PanelOutputs, PanelLayout):
     """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
 
     def __init__(
@@ -81,9 +83,30 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
         layout.addWidget(scroll, 1)
         layout.addLayout(self._build_run_row())
         layout.addLayout(self._build_tools_row())
+        self.syncing_folder = False
+        self.sync_folder()
+        self.project.readProject.connect(self.sync_folder)
+        self.project.cleared.connect(self.sync_folder)
+        self.project.fileNameChanged.connect(self.sync_folder)
         self.reload_methods()
 
     # ----- state
+    def _open_link(self, link: str) -> None:
+        self.open_url(QUrl(link))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._show_method_name()
+
+    def _show_method_name(self) -> None:
+        """Spell out the method under its combo box when the box is too narrow to show it whole."""
+        name = self.method_combo.currentText()
+        self.method_combo.setToolTip(name)
+        width = self.method_combo.fontMetrics().horizontalAdvance(name)
+        elided = bool(name) and width > self.method_combo.width() - 30
+        self.method_name.setText(name)
+        self.method_name.setVisible(elided)
+
     def reload_methods(self) -> None:
         """Re-read the method table and the installed models (after an import or removal)."""
         if self.fixed_methods is None:
@@ -147,6 +170,7 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
     def _method_changed(self) -> None:
         method = self.current_method()
         self.method_card.setText(method.summary if method else "")
+        self._show_method_name()
         self.band_mapping.configure(
             method.roles if method else (),
             optional={r for r in method.roles if method.role_optional(r)} if method else (),
@@ -168,10 +192,13 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
             self.open_doctor()
         algorithm = registered_algorithm(method) if method and method.min_area_m2 else None
         supported = bool(algorithm and algorithm.parameterDefinition(method.min_area_m2))
+        pixels = algorithm.parameterDefinition("MIN_AREA_PIXELS") if supported else None
+        default = f"{int(pixels.defaultValue())} pixels" if pixels is not None and pixels.defaultValue() else "none"
         self.mmu_spin.setEnabled(supported)
-        self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
+        self.mmu_spin.setSpecialValueText(default if supported else "n/a")
         self.mmu_spin.setToolTip(
-            "Regions smaller than this area are removed from the classes and polygons."
+            f"Regions smaller than this area merge into their neighbours, in the classes and the polygons; "
+            f"at 0 the default applies ({default})."
             if supported
             else "This method does not offer a minimum mapping unit yet."
         )
@@ -270,6 +297,7 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
             device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
             output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
             run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
+            **self.report_choices(),
         )
 
     # ----- actions
@@ -283,6 +311,11 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
         method = self.current_method()
         if reason is not None or method is None or self.run is not None:
             self.notify(reason or "A run is already in progress.", WARNING)
+            return
+        folder = self.folder_widget.filePath() if self.folder_radio.isChecked() else ""
+        problem = ensure_folder(folder) if folder else None
+        if problem:
+            self.notify(problem, CRITICAL)
             return
         algorithm = registered_algorithm(method)
         parameters = build_parameters(method, algorithm, self.choices())
@@ -321,12 +354,7 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
         if run is not None:
             run.cancel()
             run.detach()
-        dialogs, self.dialogs = self.dialogs, []
-        for dialog in dialogs:
-            if alive(dialog):
-                if hasattr(dialog, "shutdown"):
-                    dialog.shutdown()
-                dialog.close()
+        self.close_dialogs()
 
     def _finish(self, status: str) -> None:
         self.run = None
@@ -340,7 +368,11 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
         self.last_report = report_path(run.algorithm, results) if run else None
         names = ", ".join(layer.name() for layer in layers) or "no map layers"
         self.progress.setValue(100)
-        self._finish(f"Done: added {names} to the 'ChangeLens' group.")
+        done = f"Done: added {escape(names)} to the 'ChangeLens' group."
+        if self.last_report:
+            link = QUrl.fromLocalFile(self.last_report).toString()
+            done += f' Report: <a href="{escape(link)}">{escape(self.last_report)}</a>'
+        self._finish(done)
         self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", SUCCESS)
         if self.last_report:
             self.open_url(QUrl.fromLocalFile(self.last_report))
@@ -354,39 +386,6 @@ class ChangeLensPanel(ProductInputs, PanelLayout):
         self.progress.setValue(0)
         self._finish("Cancelled; no output was written.")
         self.notify("The run was cancelled; no output was written.", INFO)
-
-    def open_models(self) -> Any:
-        """The model manager; the method lists follow its imports and removals."""
-        from .model_manager import ModelManagerDialog
-
-        dialog = ModelManagerDialog(self)
-        dialog.models_changed.connect(self.reload_methods)
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.show()
-        return dialog
-
-    def open_doctor(self) -> Any:
-        """The dependency doctor."""
-        from .doctor import DoctorDialog
-
-        dialog = DoctorDialog(self, status=self.runtime)
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.show()
-        return dialog
-
-    def open_in_processing(self) -> Any:
-        """Open the full algorithm dialog, prefilled with the panel's choices (non-modal)."""
-        from processing import createAlgorithmDialog
-
-        method = self.current_method()
-        if method is None:
-            return None
-        parameters = build_parameters(method, registered_algorithm(method), self.choices(), for_dialog=True)
-        dialog = createAlgorithmDialog(method.algorithm_id, parameters)
-        if dialog is not None:
-            self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-            dialog.show()
-        return dialog
 
 
 class ChangeLensDock(QDockWidget):

@@ -60,6 +60,8 @@ class RunChoices:
     device: int | None = None
     output_folder: str | None = None
     run_name: str = "changelens"
+    event_title: str = ""
+    basemap_layer: str | None = None
 
 
 def output_path(folder: str, run_name: str, definition: Any) -> str:
@@ -100,6 +102,7 @@ def build_parameters(
         method.model: method.model_path or None,
         method.device: choices.device,
     }
+    optional.update({"EVENT_TITLE": choices.event_title or None, "BASEMAP": choices.basemap_layer})
     params.update(
         {
             name: value
@@ -116,7 +119,8 @@ def build_parameters(
         )
         if not isinstance(definition, destination_types):
             continue
-        if definition.flags() & FLAG_OPTIONAL and not definition.createByDefault():
+        wanted = definition.createByDefault() or definition.name() in method.extra_outputs
+        if definition.flags() & FLAG_OPTIONAL and not wanted:
             continue
         if choices.output_folder:
             params[definition.name()] = output_path(choices.output_folder, choices.run_name, definition)
@@ -281,7 +285,8 @@ def add_results(algorithm: QgsProcessingAlgorithm, results: dict, project: QgsPr
     loaded.sort(key=lambda layer: (isinstance(layer, QgsRasterLayer), _is_continuous(layer)))
     for layer in loaded:
         project.addMapLayer(layer, False)
-        group.addLayer(layer)
+        group.addLayer(layer).setItemVisibilityChecked(True)
+    group.setItemVisibilityCheckedParentRecursive(True)  # shown even if the user had unchecked "ChangeLens"
     return loaded
 
 
@@ -292,10 +297,11 @@ def _is_continuous(layer: QgsMapLayer) -> bool:
 
 
 def report_path(algorithm: QgsProcessingAlgorithm, results: dict) -> str | None:
-    """The HTML or PDF report among the results, if the algorithm wrote one."""
+    """The HTML report among the results (else the PDF one), if the algorithm wrote one."""
+    found = []
     for definition in algorithm.destinationParameterDefinitions():
         path = results.get(definition.name())
         if isinstance(definition, QgsProcessingParameterFileDestination) and isinstance(path, str):
             if path.lower().endswith((".html", ".htm", ".pdf")) and os.path.exists(path):
-                return path
-    return None
+                found.append(path)
+    return sorted(found, key=lambda path: path.lower().endswith(".pdf"))[0] if found else None

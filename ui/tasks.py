@@ -48,7 +48,9 @@ class MethodSpec:
     ``min_area_m2`` and ``device`` are features the panel offers only when the registered
     algorithm has them (so an entry keeps working while algorithms gain options).
     ``devices`` lists the execution provider behind each option of the ``device`` enum;
-    ``model_path`` is the model a model method runs.
+    ``model_path`` is the model a model method runs; ``extra_outputs`` are optional destinations
+    the panel writes although the algorithm skips them by default (a model's probability raster:
+    the report's mean probability per class and histogram come from it).
     """
 
     task: str
@@ -69,6 +71,7 @@ class MethodSpec:
     model_path: str = ""
     summary: str = ""
     preferred: bool = False  # listed first and chosen by default for its task
+    extra_outputs: tuple[str, ...] = ()
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -36,6 +36,35 @@ def _copy_band_facts(source: gdal.Dataset, target: gdal.Dataset) -> None:
             dst.SetOffset(src.GetOffset() or 0.0)
 
 
+_INTEGER_LIMITS = {
+    gdal.GDT_Byte: (0, 255),
+    gdal.GDT_UInt16: (0, 65535),
+    gdal.GDT_Int16: (-32768, 32767),
+    gdal.GDT_UInt32: (0, 4294967295),
+    gdal.GDT_Int32: (-2147483648, 2147483647),
+}
+
+
+def _outside_value(ds: gdal.Dataset) -> tuple[float | None, float | None]:
+    """(the source's no-data value, the value the warp writes outside the swath): the source's own flag, NaN
+    for float data, else the first of 0 and the type's limits that no band uses, so that the corners of a
+    rotated swath's bounding box are no data and never read as pixels."""
+    band = ds.GetRasterBand(1)
+    if band.GetNoDataValue() is not None:
+        return band.GetNoDataValue(), band.GetNoDataValue()
+    limits = _INTEGER_LIMITS.get(band.DataType)
+    if limits is None:
+        return None, float("nan")
+    used = [
+        ds.GetRasterBand(i).ReadAsArray(buf_xsize=min(ds.RasterXSize, 512), buf_ysize=min(ds.RasterYSize, 512))
+        for i in range(1, ds.RasterCount + 1)
+    ]
+    for candidate in (0, limits[1], limits[0]):
+        if not any((values == candidate).any() for values in used):
+            return None, float(candidate)
+    return None, None
+
+
 def georeferenced(
     ds: gdal.Dataset, label: str, pixel_aligned: bool = False, resampling: str = "bilinear", log: Log = no_log
 ) -> gdal.Dataset:
@@ -50,9 +79,12 @@ def georeferenced(
     if count >= 3:
         tps = count >= TPS_MIN_GCPS
         method = f"thin-plate spline through {count} GCPs" if tps else f"first-order polynomial through {count} GCPs"
+        source_nodata, outside = _outside_value(ds)
         options = gdal.WarpOptions(
             format="VRT",
             dstSRS=ds.GetGCPProjection() or None,
+            srcNodata=source_nodata,
+            dstNodata=outside,
             tps=tps,
             polynomialOrder=None if tps else 1,
             resampleAlg=resampling,

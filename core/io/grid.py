@@ -27,6 +27,40 @@ def metres_per_degree(lat_deg: float) -> tuple[float, float]:
     return METRES_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat_deg)), METRES_PER_DEGREE_LAT
 
 
+def ground_pixel_size_m(grid: Grid) -> tuple[float, float] | None:
+    """(east-west, north-south) ground size of a pixel in metres, at the grid's centre for geographic CRSs.
+
+    Both axes matter: a pixel of 0.00018 x 0.00018 degrees at 34 degrees north is 16.6 m wide and
+    19.9 m tall. None when the grid has no CRS.
+    """
+    srs = grid.srs()
+    if srs is None:
+        return None
+    if srs.IsGeographic():
+        per_x, per_y = metres_per_degree((grid.bounds[1] + grid.bounds[3]) / 2.0)
+        return grid.pixel_width * per_x, grid.pixel_height * per_y
+    unit = srs.GetLinearUnits() or 1.0
+    return grid.pixel_width * unit, grid.pixel_height * unit
+
+
+def pixel_size_text(size: tuple[float, float]) -> str:
+    """``16.6 x 19.9 m`` (east-west x north-south), or ``20 m`` for square pixels."""
+    x, y = size
+    if abs(x - y) <= 0.005 * max(x, y):
+        return f"{x:.3g} m"
+    return f"{x:.3g} x {y:.3g} m"
+
+
+def srs_of(crs_wkt: str) -> osr.SpatialReference | None:
+    """The CRS of ``crs_wkt`` as an OSR object with GIS (x, y) axis order, or None when it is empty."""
+    if not crs_wkt:
+        return None
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
 @dataclass(frozen=True)
 class Grid:
     """A north-up pixel grid: CRS (WKT, may be empty), geotransform and size."""
@@ -56,12 +90,7 @@ class Grid:
 
     def srs(self) -> osr.SpatialReference | None:
         """The CRS as an OSR object with GIS (x, y) axis order, or None when unknown."""
-        if not self.crs_wkt:
-            return None
-        srs = osr.SpatialReference()
-        srs.ImportFromWkt(self.crs_wkt)
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        return srs
+        return srs_of(self.crs_wkt)
 
     def subgrid(self, window: Window) -> Grid:
         """The grid of ``window`` inside this grid."""

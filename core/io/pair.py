@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from osgeo import gdal
 
+from ..errors import EmptyDataError
 from ..progress import Log, no_log, recording
 from .cloudmask import ROLES as CSMASK_ROLES
 from .datemask import CsmaskInputs, date_cloud_mask
@@ -141,6 +142,28 @@ def date_bands(date: DateInput, ds: gdal.Dataset) -> tuple[ProductInfo, SensorPr
     return info, profile, indices
 
 
+def require_valid(
+    samples: Mapping[int, np.ndarray], names: Mapping[int, str], label: str, reflectance: bool = True
+) -> None:
+    """Raise :class:`EmptyDataError` when a band read for a role has no valid pixel, or (a ``reflectance``
+    band) holds only 0: a failed export of that band, which would be read as black (NBR -1 everywhere).
+
+    ``samples`` map a 1-based band to its raw valid values (1-D, any dtype); ``names`` name the bands.
+    """
+    for index, raw in samples.items():
+        band = names.get(index) or f"band {index}"
+        if raw.size == 0:
+            raise EmptyDataError(
+                f"The {label} has no valid pixel in {band} (everything is no data or a fill value): check the file "
+                "or choose another band."
+            )
+        if reflectance and not raw.any():
+            raise EmptyDataError(
+                f"The {label}'s {band} holds only 0 (an empty or failed export of that band): check the file or "
+                "choose another band."
+            )
+
+
 def plan_date(
     date: DateInput,
     ds: gdal.Dataset,
@@ -163,6 +186,7 @@ def plan_date(
     choice = date.radiometry if date.radiometry not in ("", "same") else radiometry
     names = {i: _name(ds, i) for i in optical}
     samples = {i: validity.samples[i] for i in optical}
+    require_valid(samples, names, date.label, convert)
     if not convert:
         stored = {i: Radiometry(1.0, 0.0, "values as stored") for i in optical}
         return DatePlan(date, ds, info, profile, indices, validity, stored)
@@ -176,7 +200,7 @@ def plan_date(
     conversions = decide_radiometry(
         profile.key, info, samples, names, own_radiometry(ds, optical), choice, custom, date.label, other_bands
     )
-    check_plausible(samples, conversions, names, date.label)
+    check_plausible(samples, conversions, names, date.label, automatic=choice == "auto")
     return DatePlan(date, ds, info, profile, indices, validity, conversions)
 
 

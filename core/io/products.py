@@ -43,6 +43,9 @@ class ProductInfo:
     ``offset_dn``: the Sentinel-2 additive offset in DN (-1000 from baseline 04.00, 0 before);
     ``landsat_scale``: ``{band number: (multiply, add)}`` from the MTL file; ``band_names``:
     ``{1-based band: name}`` from per-band source files; ``evidence``: where each fact came from.
+    ``from_name_only`` names the facts that only a file name gave (``"offset"``: a Sentinel-2
+    baseline token such as ``N0509``; ``"sensor"``: a short Landsat token such as ``L8``): an export
+    keeps its source's name after its values were changed, so values may overrule them.
     """
 
     sensor: str = ""
@@ -55,6 +58,7 @@ class ProductInfo:
     acquired: str = ""
     band_names: dict[int, str] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
+    from_name_only: set[str] = field(default_factory=set)
 
     def note(self, text: str) -> None:
         """Record where a fact came from (once)."""
@@ -195,6 +199,7 @@ def _from_name(path: str, info: ProductInfo) -> None:
         baseline = float(f"{s2.group(3)}.{s2.group(4)}")
         if info.baseline is None:
             info.baseline = baseline
+            info.from_name_only.add("offset")
             info.note(f"processing baseline {baseline:05.2f} (N{s2.group(3)}{s2.group(4)} in the product name)")
         info.acquired = info.acquired or f"{s2.group(2)[:4]}-{s2.group(2)[4:6]}-{s2.group(2)[6:]}"
     landsat = _LANDSAT.search(name)
@@ -209,6 +214,7 @@ def _from_name(path: str, info: ProductInfo) -> None:
     short = None if landsat else _LANDSAT_SHORT.search(os.path.splitext(name)[0])
     if short and not info.sensor:
         info.sensor = LANDSAT_SENSORS[short.group(1)]
+        info.from_name_only.add("sensor")
         info.note(f"Landsat {short.group(1)} ({short.group(0).strip('_-. ')} in the file name)")
     if _S2_TILE_FILE.search(name):
         info.sensor = info.sensor or "sentinel2"
@@ -283,6 +289,8 @@ def files_info(paths: list[str], info: ProductInfo | None = None) -> ProductInfo
         _from_name(path, info)
     if info.sensor == "sentinel2" and info.offset_dn is None and info.baseline is not None:
         info.offset_dn = -1000.0 if info.baseline >= S2_OFFSET_BASELINE else 0.0
+    else:
+        info.from_name_only.discard("offset")  # the product metadata gave the offset itself
     return info
 
 

@@ -36,7 +36,13 @@ LANDSAT_C2 = Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2")
 IDENTITY = Radiometry(1.0, 0.0, "values used as reflectance")
 PLAUSIBLE = (-0.2, 1.2)
 IMPLAUSIBLE_SHARE = 0.02  # more than this share of valid values outside PLAUSIBLE stops the run
-NO_OFFSET_SHARE = 0.005  # this share of valid values in (0, 1000) DN rules out the +1000 offset
+# The baseline-04.00 offset (+1000 DN) makes values below 1000 DN negative reflectance. Products have some
+# (dark water after atmospheric correction, a few hundredths below 0), so the offset is ruled out only by
+# values that no product holds: below 500 DN (reflectance under -0.05) on DEEP_SHARE of a band, or below
+# 1000 DN on WIDE_SHARE of a band (negative reflectance over a fifth of an image).
+DEEP_DN, DEEP_SHARE = 500.0, 0.005
+WIDE_SHARE = 0.2
+DARK_P99 = 0.03  # every band's 99th percentile below this reflectance: a display stretch or percent values
 _LANDSAT_NUMBER = re.compile(r"^(?:SR_)?B(\d{1,2})$", re.I)
 
 
@@ -59,22 +65,45 @@ def _looks_like_reflectance(samples: Mapping[int, np.ndarray]) -> bool:
     return bool(values) and all(float(np.percentile(s, 99)) <= 1.5 for s in values)
 
 
+def offset_ruled_out(samples: Sequence[np.ndarray]) -> str:
+    """Why raw Sentinel-2 values (1-D, valid DN) cannot carry the +1000 offset, or '' when they can."""
+    for raw in samples:
+        if raw.size == 0:
+            continue
+        deep = float(np.mean((raw > 0) & (raw < DEEP_DN)))
+        wide = float(np.mean((raw > 0) & (raw < 1000)))
+        if deep >= DEEP_SHARE:
+            return f"{100 * deep:.1f} % of the values are below {DEEP_DN:g} DN"
+        if wide >= WIDE_SHARE:
+            return f"{100 * wide:.0f} % of the values are below 1000 DN"
+    return ""
+
+
 def _s2_auto(
     info: ProductInfo, samples: Mapping[int, np.ndarray], label: str, more: Callable[[], list[np.ndarray]]
 ) -> Radiometry:
     quant = info.quantification or 10000.0
+    evidence = [*samples.values(), *more()]
+    why_not = offset_ruled_out(evidence)
     if info.offset_dn is not None:
         where = "; ".join(info.evidence) or "product metadata"
+        weak = "offset" in info.from_name_only
+        if info.offset_dn < 0 and why_not and (weak or "below 500" in why_not):
+            raise ParameterError(
+                f"The {label}'s product {'name' if weak else 'metadata'} says processing baseline "
+                f"{info.baseline or 4:05.2f} (+1000 DN offset) but {why_not}, which would be negative reflectance: "
+                "the file was probably exported with the offset removed. Choose its reflectance conversion "
+                "('Sentinel-2 DN / 10000' if the offset was removed)."
+            )
         return Radiometry(
             1.0 / quant, info.offset_dn / quant, f"Sentinel-2 (DN {info.offset_dn:+g}) / {quant:g} ({where})"
         )
-    low = [float(np.mean((s > 0) & (s < 1000))) for s in [*samples.values(), *more()] if s.size]
-    if low and max(low) >= NO_OFFSET_SHARE:
+    if why_not:
         return Radiometry(
             1.0 / quant,
             0.0,
-            f"Sentinel-2 digital numbers / {quant:g} (values below 1000 DN exist, so no +1000 offset: before "
-            "baseline 04.00 or an export that removed it)",
+            f"Sentinel-2 digital numbers / {quant:g} ({why_not}, so no +1000 offset: before baseline 04.00 or an "
+            "export that removed it)",
         )
     date = f" acquired {info.acquired}" if info.acquired else ""
     raise ParameterError(
@@ -154,9 +183,15 @@ def decide_radiometry(
 
 
 def check_plausible(
-    samples: Mapping[int, np.ndarray], conversions: Mapping[int, Radiometry], names: Mapping[int, str], label: str
+    samples: Mapping[int, np.ndarray],
+    conversions: Mapping[int, Radiometry],
+    names: Mapping[int, str],
+    label: str,
+    automatic: bool = False,
 ) -> None:
-    """Raise :class:`ParameterError` when a band's converted values leave -0.2..1.2 on more than 2 % of pixels.
+    """Raise :class:`ParameterError` when a band's converted values leave -0.2..1.2 on more than 2 % of pixels,
+    or (for an ``automatic`` conversion) when every band stays below :data:`DARK_P99` reflectance at its
+    99th percentile: 8-bit display stretches and percent values pass the range check but are not DN.
 
     ``samples`` are 1-D raw valid values per 1-based band, ``conversions`` their conversion.
     """
@@ -175,6 +210,15 @@ def check_plausible(
                 f"{lo:.3g} to {hi:.3g}, expected -0.2 to 1.2): {_likely_cause(raw, rad)} Choose the reflectance "
                 "conversion of this date."
             )
+    used = [i for i, raw in samples.items() if raw.size and i in conversions]
+    converted = [samples[i] * conversions[i].scale + conversions[i].offset for i in used]
+    if automatic and converted and max(float(np.percentile(v, 99)) for v in converted) < DARK_P99:
+        source = next(iter(conversions.values())).source
+        raise ParameterError(
+            f"After the conversion '{source}', the {label} would be almost black (every band's 99th percentile below "
+            f"{DARK_P99:g} reflectance): its values are probably an 8-bit display stretch or percent, not digital "
+            "numbers. Choose the reflectance conversion of this date."
+        )
 
 
 def _likely_cause(raw: np.ndarray, rad: Radiometry) -> str:

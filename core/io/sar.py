@@ -19,7 +19,9 @@ from ..errors import BandNotFoundError, EmptyDataError, ParameterError
 from ..progress import Log, recording
 from .georef import georeferenced
 from .grid import Grid, align_many
+from .products import ProductInfo
 from .raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
+from .validity import Fill, date_validity
 
 SAR_SCALES = (
     ("auto", "Automatic (detect; stops and asks when the values are ambiguous)"),
@@ -200,27 +202,42 @@ def open_sar_dates(
         record = recording(log, used, label)
         ds = georeferenced(open_raster(path), label, pixel_aligned, resampling, record)
         found = sar_bands(ds, label, bands.get(key, {}), polarisation)
+        validity = date_validity(ds, list(found.values()), "sentinel1", ProductInfo())
+        fills, notes = dict(validity.fills), list(validity.notes)
         scales = {}
         for pol, index in found.items():
-            reader = BandReader(ds, index)
+            reader = BandReader(ds, index, fill=fills.get(index))
             check = detect_scale(reader, ds.GetRasterBand(index).DataType, scale, label, reader.name)
             scales[pol] = check.scale
             name = "the only band" if pol == "single" else pol.upper()
             record(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
         if len(set(scales.values())) > 1:
             raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
-        opened.append((key, ds, found, next(iter(scales.values()))))
-    if len({found_scale for *_rest, found_scale in opened}) > 1:
+        if next(iter(scales.values())) == "db":
+            zero = max(
+                float(np.mean(validity.samples[i] == 0)) if validity.samples[i].size else 0.0 for i in found.values()
+            )
+            if zero > 0:
+                fills = {i: Fill((*f.values, 0.0), f.abs_over) for i, f in fills.items()}
+                notes.append(f"{100 * zero:.1f} % of the rest by exact 0 dB (an export's outside, not backscatter)")
+        if notes:
+            record(f"{label}: no data: {', '.join(notes)}.")
+        opened.append((key, ds, found, next(iter(scales.values())), fills))
+    if len({found_scale for _k, _d, _f, found_scale, _fills in opened}) > 1:
         raise ParameterError("The before and after images are in different scales: choose the input scale.")
-    common = [p for p in opened[-1][2] if all(p in found for _k, _d, found, _s in opened)]
+    common = [p for p in opened[-1][2] if all(p in found for _k, _d, found, _s, _fills in opened)]
     if not common:
         raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
-    grid, reference, others = align_many(opened[0][1], [ds for _k, ds, _f, _s in opened[1:]], resampling)
+    warp_fills = []
+    for _key, _ds, found, _scale, fills in opened[1:]:
+        primaries = {fills[found[p]].primary for p in common}
+        warp_fills.append(primaries.pop() if len(primaries) == 1 else None)
+    grid, reference, others = align_many(opened[0][1], [o[1] for o in opened[1:]], resampling, warp_fills)
     readers = {
-        f"{pol}_{key}": BandReader(ds, found[pol], view)
-        for (key, ds, found, _scale), view in zip(opened, [reference, *others])
+        f"{pol}_{key}": BandReader(ds, found[pol], view, fill=fills[found[pol]])
+        for (key, ds, found, _scale, fills), view in zip(opened, [reference, *others])
         for pol in common
     }
     label = " and ".join(p.upper() for p in common) if common != ["single"] else "the single band"
-    keys, datasets = [k for k, *_r in opened], [d for _k, d, _f, _s in opened]
+    keys, datasets = [o[0] for o in opened], [o[1] for o in opened]
     return SarDates(grid, readers, keys, common, opened[0][3], label, datasets, used)

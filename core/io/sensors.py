@@ -129,7 +129,10 @@ GENERIC = SensorProfile(
     ),
     Radiometry(),
 )
-PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, LANDSAT457, LANDSAT_UNKNOWN, SENTINEL1, GENERIC)}
+# Plain band numbers that Sentinel-2 and Landsat both write (B1 ... B8): only names all sensors share.
+BAND_NUMBERS = SensorProfile("numbers", "Sentinel-2 or Landsat (plain band numbers)", GENERIC.roles, Radiometry())
+PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, LANDSAT457, LANDSAT_UNKNOWN, SENTINEL1, GENERIC, BAND_NUMBERS)}
+_S2_ONLY = {"B8A", "B12", "TCI_R", "SCL", "REDEDGE1", "REDEDGE2", "REDEDGE3"}
 BY_PRODUCT = {"sentinel2": SENTINEL2, "landsat_oli": LANDSAT89, "landsat_etm": LANDSAT457, "landsat_tm": LANDSAT457}
 
 # Sentinel-2 MSI bands: centre wavelength (nm) and native pixel size (m).
@@ -182,9 +185,12 @@ def detect_sensor(ds: gdal.Dataset, info: ProductInfo | None = None) -> SensorPr
     (OLI or TM/ETM+, whose ``SR_B`` numbers mean different bands) nothing tells.
     """
     info = info if info is not None else product_info(ds)
+    by_names = sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
     if info.sensor in BY_PRODUCT:
+        if "sensor" in info.from_name_only and by_names not in (LANDSAT_UNKNOWN, BAND_NUMBERS, GENERIC):
+            return by_names  # a short token (L7) in a name only settles what the band set leaves open
         return BY_PRODUCT[info.sensor]
-    return sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
+    return by_names
 
 
 def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
@@ -198,20 +204,26 @@ def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
     names = {canonical_band_name(n) for n in raw}
     if names & {"VV", "VH", "HH", "HV", "SIGMA0_VV", "SIGMA0_VH"}:
         return SENTINEL1
+    thermal_oli = bool(names & {"B10", "B11"}) and not names & _S2_ONLY  # TIRS B10/B11: Landsat 8/9 only
     if any(n.startswith(("SR_B", "ST_B", "QA_PIXEL")) for n in raw):
-        if {"SR_B6", "ST_B10", "ST_B11", "SR_QA_AEROSOL"} & set(raw):
+        if {"SR_B6", "ST_B10", "ST_B11", "SR_QA_AEROSOL"} & set(raw) or thermal_oli:
             return LANDSAT89
         if "ST_B6" in raw:
             return LANDSAT457
         return LANDSAT_UNKNOWN
-    if names & {"B8A", "B12", "TCI_R", "SCL", "REDEDGE1", "REDEDGE2", "REDEDGE3"}:
+    if any(n.startswith("B6_VCID") for n in raw):  # ETM+ thermal gains: Landsat 7
+        return LANDSAT457
+    if names & _S2_ONLY:
         return SENTINEL2
     landsat_like = {"B5", "B7"} <= names or {"B5", "B6"} <= names
-    if names & {"B8", "B11"} and not (landsat_like and "B10" in names):
-        return SENTINEL2
     if landsat_like:
-        # Plain B1..B7 are both generations (NIR is B5 on OLI, B4 on TM/ETM+); TIRS B10/B11 are OLI's only.
-        return LANDSAT89 if names & {"B10", "B11"} else LANDSAT_UNKNOWN
+        # Plain B1..B7 are both Landsat generations (NIR is B5 on OLI, B4 on TM/ETM+), and with B8 (panchromatic
+        # on Landsat, NIR on Sentinel-2) Sentinel-2 too; TIRS B10/B11 are Landsat 8/9's only.
+        if thermal_oli:
+            return LANDSAT89
+        return BAND_NUMBERS if "B8" in names else LANDSAT_UNKNOWN
+    if names & {"B8", "B11"}:
+        return SENTINEL2
     return GENERIC
 
 
@@ -252,6 +264,12 @@ def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: 
             f"whose band numbers mean different bands (NIR is SR_B5 or B5 on OLI, SR_B4 or B4 on TM/ETM+): "
             f"keep the *_MTL.txt file or the product id (LC08_, LE07_, LT05_ ...) with the file, or choose the "
             f"{role.upper()} band."
+        )
+    if index is None and profile is BAND_NUMBERS:
+        raise BandNotFoundError(
+            f"The {label}'s bands are plain numbers (B1 ... B8) that Sentinel-2 and Landsat number differently (NIR "
+            f"is B8 on Sentinel-2, B5 on Landsat 8/9, B4 on Landsat 4-7; B8 is panchromatic on Landsat): keep the "
+            f"product metadata or product id with the file, or choose the {role.upper()} band."
         )
     if index is None:
         wanted = " or ".join(profile.candidates(role)) or role

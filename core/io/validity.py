@@ -4,7 +4,9 @@ GDAL's no-data flag, the mask band and NaN are not the whole story. Producers ma
 convention: Sentinel-2 DN 0 (``SPECIAL_VALUE_NODATA`` in the product metadata; still 0 after the
 baseline-04.00 offset, where it would become reflectance -0.1 and slip through), Landsat
 Collection 2 fill 0, exports (Earth Engine and similar services) that write 0 outside their
-area of interest without a no-data tag, and float fill values such as -3.4e38 with no flag.
+area of interest without a no-data tag, float fill values such as -3.4e38 with no flag, and fill
+values such as -9999, -32768 or 65535 written without a tag (counted only when they stand apart
+from the band's data).
 :func:`date_validity` decides these rules once per date on a decimated read of the raw bands,
 counts the pixels each removes, and hands back a :class:`Fill` per band for the readers (and
 for the warp that puts a date on another grid).
@@ -21,6 +23,10 @@ from osgeo import gdal
 from .products import ProductInfo
 
 FLOAT_FILL = 1e30  # |value| at or above this in float data is a fill value (-3.4e38, -1e38 ...)
+# Fill values exports write without a no-data tag (GDAL/ESRI -9999, int16 and uint16 limits). One counts as a
+# fill only when it stands apart from the band's other values by more than SENTINEL_GAP times their range.
+FILL_SENTINELS = (-9999.0, -32768.0, -32767.0, 32767.0, 65535.0)
+SENTINEL_GAP = 0.5
 SAMPLE_SIDE_PX = 1024
 ALL_ZERO_SHARE = 0.001  # pixels with every band of the file exactly 0 on this share or more: an export's outside
 _INTEGER_TYPES = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32)
@@ -85,6 +91,24 @@ def _percent(part: np.ndarray, total: int) -> str:
     return f"{share:.1f} %" if share >= 0.1 or not part.any() else "< 0.1 %"
 
 
+def _sentinels(valid: np.ndarray) -> tuple[float, ...]:
+    """The values of :data:`FILL_SENTINELS` in ``valid`` (1-D raw values) that stand apart from the rest."""
+    found = []
+    for value in FILL_SENTINELS:
+        hit = valid == value
+        if not hit.any():
+            continue
+        rest = valid[~hit & np.isfinite(valid) & (np.abs(valid) < FLOAT_FILL)]
+        if rest.size == 0:
+            found.append(value)
+            continue
+        low, high = float(rest.min()), float(rest.max())
+        gap = SENTINEL_GAP * max(high - low, 1.0)
+        if value < low - gap or value > high + gap:
+            found.append(value)
+    return tuple(found)
+
+
 def date_validity(
     ds: gdal.Dataset, indices: Sequence[int], sensor: str, info: ProductInfo, code_bands: Sequence[int] = ()
 ) -> DateValidity:
@@ -125,10 +149,13 @@ def date_validity(
         if ALL_ZERO_SHARE <= zero.mean() < 1.0:  # a frame of zeros around data, not an all-zero file
             rule = (Fill((0.0,)), "every band 0 (the outside of an export, no no-data tag)")
     floats = [i for i in optical if ds.GetRasterBand(i).DataType not in _INTEGER_TYPES]
+    sentinels = {i: _sentinels(reads[i][0][~reads[i][1]]) for i in optical}
     for i in reads:
         fill = Fill()
         if i in optical and rule is not None:
             fill = rule[0]
+        if sentinels.get(i):
+            fill = Fill(tuple(dict.fromkeys((*fill.values, *sentinels[i]))), fill.abs_over)
         if i in floats:
             fill = Fill(fill.values, FLOAT_FILL)
         result.fills[i] = fill
@@ -139,6 +166,14 @@ def date_validity(
         hit &= ~removed
         removed |= hit
         result.notes.append(f"{_percent(hit, total)} by the rule {rule[1]}")
+    for value in sorted({v for values in sentinels.values() for v in values}):
+        hit = np.zeros(flagged.shape, bool)
+        for i in optical:
+            if value in sentinels[i]:
+                hit |= reads[i][0] == value
+        hit &= ~removed
+        removed |= hit
+        result.notes.append(f"{_percent(hit, total)} by the fill value {value:g} (no no-data tag)")
     if floats:
         big = np.zeros(flagged.shape, bool)
         for i in floats:

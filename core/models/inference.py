@@ -203,10 +203,10 @@ def _run_model(
             config.pixel_aligned,
             config.cloud_mask,
         )
+        reading, roles = _reading(meta, images, inputs)
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             tiles = _stream(meta, io, session, inputs, out, stats, batch_size, label, progress)
             staged = {key: out.staged_path(key) for key in ("classes", "probability") if key in out}
-        used = list(inputs.used)
         del inputs  # release the slope raster before its scratch folder goes
     log(f"{tiles[0]} tile(s) run through the model, {tiles[1]} skipped (no data).")
     names = DATE_LABELS[meta.dates]
@@ -218,6 +218,8 @@ def _run_model(
         measure_raster=staged.get("probability"),
         measure_name=measure_name(meta),
         threshold=meta.threshold,
+        reading=reading,
+        roles=roles,
         inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
         parameters=(
             ("model", label),
@@ -227,9 +229,22 @@ def _run_model(
             ("tile overlap (px)", str(meta.tile_overlap_px)),
             ("threshold", "argmax" if meta.threshold is None else f"{meta.threshold:g}"),
         ),
-        reading=tuple(used),
         seconds=time.perf_counter() - started,
     )
+
+
+def _reading(meta: ModelMeta, images: Sequence[str], inputs: PreparedInputs) -> tuple[tuple, tuple]:
+    """How each image was read (as logged: georeferencing, model band per input band, conversion, no data);
+    and per image the true-colour bands read, by name, for the report's previews."""
+    reading = [(label[:1].upper() + label[1:], text) for label, text in inputs.used]
+    roles = []
+    for path, readers in zip(images, inputs.readers):
+        named = {r.name.lower(): r.index for r in readers}
+        roles.append((str(path), tuple((role, named[name]) for role, name in _RGB_NAMES if name in named)))
+    return tuple(reading), tuple(roles)
+
+
+_RGB_NAMES = (("red", "b4"), ("red", "b04"), ("green", "b3"), ("green", "b03"), ("blue", "b2"), ("blue", "b02"))
 
 
 class _TileReader(threading.Thread):

@@ -20,7 +20,7 @@ from ..io.bandfiles import find_product
 from ..io.cloudmask import ROLES as CSMASK_ROLES
 from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
-from ..io.grid import Grid, align_many, grid_of, metres_per_degree, warp_to_grid
+from ..io.grid import Grid, align_many, grid_of, ground_pixel_size_m, metres_per_degree, pixel_size_text, warp_to_grid
 from ..io.pair import DateInput, csmask_inputs, plan_date
 from ..io.raster import BandReader, Radiometry, band_descriptions, find_band_by_name
 from ..io.sensors import SENTINEL1
@@ -91,13 +91,11 @@ def _model_grid(grid: Grid, pixel_size_m: float) -> Grid:
     return Grid(grid.crs_wkt, (xmin, step_x, 0.0, ymax, 0.0, -step_y), width, height)
 
 
-def _pixel_size_m(grid: Grid) -> float | None:
-    srs = grid.srs()
-    if srs is None:
-        return None
-    if srs.IsGeographic():
-        return grid.pixel_width * metres_per_degree((grid.bounds[1] + grid.bounds[3]) / 2.0)[0]
-    return grid.pixel_width * (srs.GetLinearUnits() or 1.0)
+def _off_model_size(size: tuple[float, float] | None, model_m: float | None) -> bool:
+    """True when the model's pixel size lies outside the image's two axes (5 % tolerance)."""
+    if not size or not model_m:
+        return False
+    return not min(size) * 0.95 <= model_m <= max(size) * 1.05
 
 
 def prepare_inputs(
@@ -153,15 +151,16 @@ def prepare_inputs(
         fills = [next(iter({p.validity.fills[i].primary for i in idx}), None) for p, idx in zip(plans[1:], indices[1:])]
         grid, ref_view, others = align_many(datasets[0], datasets[1:], resampling, fills)
         views = [ref_view, *others]
-    native = _pixel_size_m(grid)
-    if meta.pixel_size_m and native and abs(native / meta.pixel_size_m - 1.0) > 0.05:
+    native = ground_pixel_size_m(grid)
+    if native and _off_model_size(native, meta.pixel_size_m):
+        size = pixel_size_text(native)
         if resample_to_model:
             grid = _model_grid(grid, meta.pixel_size_m)
             views = [warp_to_grid(view, grid, resampling) for view in views]
-            log(f"Inputs resampled ({resampling}) from {native:.3g} m to the model's {meta.pixel_size_m:g} m.")
+            log(f"Inputs resampled ({resampling}) from {size} to the model's {meta.pixel_size_m:g} m pixels.")
         else:
             log(
-                f"Warning: the image has {native:.3g} m pixels but the model was trained at {meta.pixel_size_m:g} m; "
+                f"Warning: the image has {size} pixels but the model was trained at {meta.pixel_size_m:g} m; "
                 "tick 'resample to the model's pixel size' if results look wrong."
             )
     readers: list[list[BandReader]] = []
@@ -187,7 +186,9 @@ def prepare_inputs(
             for reader in date_readers:
                 reader.mask = mask
         stats.append([_scene_stats(meta, r, p, label) for r, p in zip(date_readers, meta.bands)])
-    log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}.")
+    ground = ground_pixel_size_m(grid)
+    metres = f" ({ground[0]:.3g} x {ground[1]:.3g} m)" if ground else ""
+    log(f"Grid: {grid.width_px} x {grid.height_px} pixels of {grid.pixel_width:g} x {grid.pixel_height:g}{metres}.")
     terrain: list[BandReader] = []
     if meta.terrain:
         if not dem or folder is None:

@@ -109,7 +109,13 @@ def _optical(case: Case, work: Path) -> dict[str, object] | None:
 
 def _landslide(case: Case, work: Path) -> dict[str, object]:
     i = case.inputs
-    return {"BEFORE": i["before"], "AFTER": i["after"], "DEM": i["dem"], "OUTPUT": str(work / "landslides.tif")}
+    return {
+        "RADIOMETRY": 1,  # the simulated scenes hold DN = reflectance x 10000, no offset (landslide_scenes.py)
+        "BEFORE": i["before"],
+        "AFTER": i["after"],
+        "DEM": i["dem"],
+        "OUTPUT": str(work / "landslides.tif"),
+    }
 
 
 register(Method("dnbr", ("burn_prepost",), True, "changelens:burnseverity", _burn, "OUTPUT_SEVERITY", (4, 5, 6, 7)))

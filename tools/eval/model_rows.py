@@ -93,7 +93,8 @@ def _change(fold: bool) -> Params:
 
 def _landslide(case: Case, work: Path) -> dict[str, object] | None:
     i = case.inputs
-    return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"])
+    # The simulated scenes hold UInt16 DN = reflectance x 10000, no offset (tools/eval/landslide_scenes.py).
+    return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"], RADIOMETRY=1)
 
 
 # In-sample notes are derived per case from each card's ``training_cases`` (tools/eval/cards.py).
