@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: test test-qgis check-qt6 lint package bench bench-methods bench-inference bench-models bench-polygonize clean eval demo models check-models
+.PHONY: test test-qgis check-qt6 check-pip lint package bench bench-methods bench-inference bench-models bench-polygonize clean eval demo models check-models
 
 $(VENV)/.ready: requirements-test.txt tools/bootstrap.sh
 	bash tools/bootstrap.sh $(VENV)
@@ -24,6 +24,10 @@ test-qgis:
 ## Fail on Qt5-only API (exec_, unscoped enums, removed classes): QGIS 4 runs on Qt6.
 check-qt6:
 	$(SYS_PYTHON) tools/check_qt6.py
+
+## `pip install .` into a fresh venv where QGIS cannot be imported; `changelens --help`, one run, exit code 2 on bad input.
+check-pip:
+	bash tools/check_pip_install.sh
 
 ## Bundled ONNX models load, validate, match their cards' sha256 and map a known fixture (in `make test`).
 check-models: $(VENV)/.ready

@@ -8,19 +8,26 @@ Pair discovery rules (documented in the README and the algorithm help):
 * sibling rasters ``<name>_pre.tif`` and ``<name>_post.tif`` (also ``_before``/``_after``,
   ``_t1``/``_t2``, ``_date1``/``_date2``, with ``_``, ``-`` or ``.`` before the role) in the
   folder itself are pair ``<name>``;
+* either date may be a product instead of a raster (:mod:`.io.bandfiles`): a folder of band files
+  named by its role (the OSCD layout ``<city>/t1/B01.tif ...``, ``<name>/pre/``), a ``pre.zip`` or
+  ``<name>_pre.SAFE``; a sub-folder holding exactly two Sentinel-2 or Landsat products under their
+  own names is a pair too, the earlier acquisition first;
 * a list file (CSV or text) holds one ``before,after[,name]`` line per pair (comma, semicolon or
   tab separated; ``#`` comments, blank lines and a header line are skipped; relative paths are
   relative to the list file).
 
 A half pair (a before without an after, or two candidates for one role) is kept as a pair with
-a problem, so the run reports it as one failed line instead of silently skipping it.
+a problem, so the run reports it as one failed line instead of silently skipping it. Pair names keep
+their letters in every script; only what is unsafe in a path is replaced (:mod:`.names`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -28,9 +35,11 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import InputError, OutputError
+from .io.bandfiles import Product, find_product, is_product_path
 from .io.grid import grid_of, pixel_area_rows_m2
 from .io.raster import open_raster
 from .io.windows import block_windows
+from .names import renamed, unique_safe_names
 from .progress import Progress, no_progress, report
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
@@ -39,7 +48,21 @@ AFTER_ROLES = ("post", "after", "t2", "date2")
 _SIBLING = re.compile(r"^(?P<name>.+?)[_.-](?P<role>pre|before|t1|date1|post|after|t2|date2)$", re.IGNORECASE)
 _BLOCK_ROWS = 256
 
-SUMMARY_FIELDS = ("pair", "status", "class_id", "class", "pixels", "area_ha", "percent", "seconds", "folder", "error")
+# New columns go at the end, so that the positions of the existing ones stay.
+SUMMARY_FIELDS = (
+    "pair",
+    "status",
+    "class_id",
+    "class",
+    "pixels",
+    "area_ha",
+    "percent",
+    "seconds",
+    "folder",
+    "error",
+    "before",
+    "after",
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,7 @@ class ScenePair:
     before: str
     after: str
     problem: str | None = None
+    given_name: str | None = None  # the name as found or written in the list, before it was made safe
 
 
 def _is_raster_name(filename: str) -> bool:
@@ -81,14 +105,51 @@ def _pair_from_candidates(name: str, before: list[str], after: list[str], where:
     return ScenePair(name, before[0] if before else "", after[0] if after else "", problem)
 
 
+def _product(path: str) -> Product | None:
+    """The product at ``path`` (None when it is none); a product with a problem still counts (its pair says so)."""
+    try:
+        return find_product(path)
+    except InputError:
+        return Product("product", path, os.path.basename(path))
+
+
+def _is_date(folder: str, entry: str) -> bool:
+    """A raster file, or a product (``.SAFE`` folder or zip, Landsat folder, folder or list of band files)."""
+    path = os.path.join(folder, entry)
+    if _is_raster_name(entry) and os.path.isfile(path):
+        return True
+    return is_product_path(path) and _product(path) is not None
+
+
 def _role_files(folder: str) -> dict[str, list[str]]:
-    """The before/after rasters directly in ``folder`` (``pre.tif``, ``after.vrt`` ...)."""
+    """The before/after dates directly in ``folder`` (``pre.tif``, ``after.vrt``, ``t1/`` of band files ...)."""
     roles: dict[str, list[str]] = {"before": [], "after": []}
-    for filename in sorted(os.listdir(folder)):
-        role = _role(_stem(filename)) if _is_raster_name(filename) else None
-        if role and os.path.isfile(os.path.join(folder, filename)):
-            roles[role].append(os.path.join(folder, filename))
+    for entry in sorted(os.listdir(folder)):
+        role = _role(_stem(entry))
+        if role and _is_date(folder, entry):
+            roles[role].append(os.path.join(folder, entry))
     return roles
+
+
+def _dated_pair(folder: str, name: str) -> ScenePair | None:
+    """A folder holding exactly two products (``S2A_MSIL2A_...SAFE``, Landsat folders ...): the earlier
+    acquisition is the before date. None when it holds another number of products."""
+    products = []
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.join(folder, entry)
+        if not _is_raster_name(entry) and is_product_path(path) and not _role(_stem(entry)):
+            product = _product(path)
+            if product is not None and product.kind != "folder of band files":
+                products.append((product.info.acquired, path))
+    if len(products) != 2:
+        return None
+    (date_a, a), (date_b, b) = sorted(products)
+    if not date_a or date_a == date_b:
+        names = ", ".join(os.path.basename(p) for p in (a, b))
+        return ScenePair(
+            name, a, b, f"folder '{name}' holds two products ({names}) whose dates do not tell which is before"
+        )
+    return ScenePair(name, a, b)
 
 
 def discover_pairs(folder: str) -> list[ScenePair]:
@@ -101,20 +162,27 @@ def discover_pairs(folder: str) -> list[ScenePair]:
     if own["before"] or own["after"]:
         name = os.path.basename(os.path.abspath(folder))
         pairs.append(_pair_from_candidates(name, own["before"], own["after"], f"folder '{name}'"))
+    elif not any(_role(_stem(e)) for e in os.listdir(folder)):
+        dated = _dated_pair(folder, os.path.basename(os.path.abspath(folder)))
+        pairs += [dated] if dated else []
     for entry in sorted(os.listdir(folder)):
         path = os.path.join(folder, entry)
-        if os.path.isdir(path):
+        if os.path.isdir(path) and _product(path) is None:
             roles = _role_files(path)
             if roles["before"] or roles["after"]:
                 pairs.append(_pair_from_candidates(entry, roles["before"], roles["after"], f"folder '{entry}'"))
-        elif _is_raster_name(entry):
+            else:
+                dated = _dated_pair(path, entry)
+                pairs += [dated] if dated else []
+        elif _SIBLING.match(_stem(entry)) and _is_date(folder, entry):
             match = _SIBLING.match(_stem(entry))
             if match:
                 role = _role(match.group("role")) or ""
                 siblings.setdefault(match.group("name"), {"before": [], "after": []})[role].append(path)
     for name, roles in siblings.items():
         pairs.append(_pair_from_candidates(name, roles["before"], roles["after"], f"files '{name}_*'"))
-    return unique_names(sorted(pairs, key=lambda p: p.name))
+    # NFC first: the same folder lists in the same order (and gets the same suffixes) on every system.
+    return unique_names(sorted(pairs, key=lambda p: (unicodedata.normalize("NFC", p.name), p.name)))
 
 
 def _looks_like_header(fields: Sequence[str]) -> bool:
@@ -142,53 +210,101 @@ def _default_name(before: str, after: str, index: int) -> str:
     return f"pair_{index}"
 
 
+def _list_text(list_path: str) -> str:
+    """The text of a pair list: UTF-8 (with or without BOM) or UTF-16 with its BOM, else one clear error."""
+    with open(list_path, "rb") as handle:
+        data = handle.read()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"The pair list '{list_path}' is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}): "
+            "save it as UTF-8 (in Excel: 'CSV UTF-8'), so that names and paths in any script are read right."
+        ) from exc
+
+
+def _existing_form(path: str) -> str:
+    """``path`` as it exists on disk when it differs only in Unicode normalisation (NFC/NFD) from the list.
+
+    A list typed on one system (NFC) names files copied from macOS (NFD) by the same letters but other
+    code points; each missing part is looked up among its folder's entries by NFC. Unchanged when not found.
+    """
+    if os.path.exists(path):
+        return path
+    head, tail = os.path.split(path)
+    if not tail or head == path:
+        return path
+    head = _existing_form(head)
+    candidate = os.path.join(head, tail)
+    if os.path.exists(candidate) or not os.path.isdir(head):
+        return candidate
+    wanted = unicodedata.normalize("NFC", tail)
+    try:
+        entries = sorted(os.listdir(head))
+    except OSError:
+        return candidate
+    matches = [e for e in entries if unicodedata.normalize("NFC", e) == wanted]
+    return os.path.join(head, matches[0]) if matches else candidate
+
+
 def read_pair_list(list_path: str) -> list[ScenePair]:
-    """Pairs from a ``before,after[,name]`` list file; missing files become pairs with a problem."""
+    """Pairs from a ``before,after[,name]`` list file; missing files become pairs with a problem.
+
+    The list is UTF-8 (a BOM is allowed) or UTF-16 with a BOM; names keep their letters (see
+    :func:`unique_names`) and paths are matched to the files on disk also across NFC/NFD.
+    """
     if not os.path.isfile(list_path):
         raise InputError(f"The pair list '{list_path}' does not exist: give a CSV or text file of before,after lines.")
     base = os.path.dirname(os.path.abspath(list_path))
     pairs: list[ScenePair] = []
-    with open(list_path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            fields = [f.strip().strip('"') for f in re.split(r"[,;\t]", text)]
-            if _looks_like_header(fields):
-                continue
-            if len(fields) < 2 or not fields[0] or not fields[1]:
-                pairs.append(
-                    ScenePair(f"line_{number}", "", "", f"line {number} of the pair list is not 'before,after[,name]'")
-                )
-                continue
-            before, after = (os.path.normpath(os.path.join(base, f)) for f in fields[:2])
-            name = fields[2] if len(fields) > 2 and fields[2] else _default_name(before, after, len(pairs) + 1)
-            paths = (("before", before), ("after", after))
-            missing = [f"{label} image '{path}'" for label, path in paths if not os.path.exists(path)]
-            problem = f"the {' and the '.join(missing)} does not exist" if missing else None
-            pairs.append(ScenePair(name, before, after, problem))
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", _list_text(list_path)), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        fields = [f.strip().strip('"') for f in re.split(r"[,;\t]", text)]
+        if _looks_like_header(fields):
+            continue
+        if len(fields) < 2 or not fields[0] or not fields[1]:
+            pairs.append(
+                ScenePair(f"line_{number}", "", "", f"line {number} of the pair list is not 'before,after[,name]'")
+            )
+            continue
+        before, after = (_existing_form(os.path.normpath(os.path.join(base, f))) for f in fields[:2])
+        name = fields[2] if len(fields) > 2 and fields[2] else _default_name(before, after, len(pairs) + 1)
+        paths = (("before", before), ("after", after))
+        missing = [f"{label} image '{path}'" for label, path in paths if not os.path.exists(path)]
+        problem = f"the {' and the '.join(missing)} does not exist" if missing else None
+        pairs.append(ScenePair(name, before, after, problem))
     return unique_names(pairs)
 
 
-def safe_name(text: str) -> str:
-    """A name usable as a folder or file name on every platform."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text.strip()).strip("._")
-    return cleaned or "pair"
-
-
 def unique_names(pairs: Iterable[ScenePair]) -> list[ScenePair]:
-    """The pairs with safe names, made unique by ``_2``, ``_3`` ... suffixes."""
-    seen: set[str] = set()
-    out: list[ScenePair] = []
-    for pair in pairs:
-        base = safe_name(pair.name)
-        name, n = base, 1
-        while name.lower() in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name.lower())
-        out.append(ScenePair(name, pair.before, pair.after, pair.problem))
-    return out
+    """The pairs under names safe as folder names (letters of every script kept, NFC), made unique.
+
+    Only characters unsafe in paths are replaced (see :mod:`.names`); names that then collide
+    (ignoring case) get ``_2``, ``_3`` ... suffixes. ``given_name`` keeps the name as it was given.
+    """
+    pairs = list(pairs)
+    kept = unique_safe_names([p.name for p in pairs])
+    return [
+        ScenePair(name, p.before, p.after, p.problem, p.given_name if p.given_name is not None else p.name)
+        for p, name in zip(pairs, kept)
+    ]
+
+
+def renamed_note(pairs: Sequence[ScenePair]) -> str:
+    """One log sentence listing the pairs whose name changed to be a folder name ("" when none did)."""
+    given = [p.given_name if p.given_name is not None else p.name for p in pairs]
+    changed = [f"'{g}' -> '{k}'" for g, k in renamed(given, [p.name for p in pairs])]
+    if not changed:
+        return ""
+    return (
+        "Pair names changed to be usable as folder names (characters unsafe in paths replaced, repeated "
+        f"names numbered; letters of every script are kept): {', '.join(changed)}."
+    )
 
 
 def is_classified(path: str) -> bool:
@@ -244,10 +360,22 @@ def class_areas(path: str, progress: Progress = no_progress) -> list[dict[str, o
 
 
 def summary_rows(
-    pair: str, status: str, classes: Sequence[dict[str, object]], seconds: float, folder: str, error: str = ""
+    pair: ScenePair, status: str, classes: Sequence[dict[str, object]], seconds: float, folder: str, error: str = ""
 ) -> list[dict[str, object]]:
-    """Rows of the summary table for one pair: one per class, or one row when there is none."""
-    common = {"pair": pair, "status": status, "seconds": round(seconds, 2), "folder": folder, "error": error}
+    """Rows of the summary table for one pair: one per class, or one row when there is none.
+
+    Each row names the pair's source files (``before``, ``after``), so a row can be traced to its
+    images even when the pair's name had to change to be a folder name.
+    """
+    common = {
+        "pair": pair.name,
+        "status": status,
+        "seconds": round(seconds, 2),
+        "folder": folder,
+        "error": error,
+        "before": pair.before,
+        "after": pair.after,
+    }
     if not classes:
         return [{**common, "class_id": None, "class": "", "pixels": None, "area_ha": None, "percent": None}]
     return [
@@ -264,9 +392,14 @@ def summary_rows(
 
 
 def write_summary_csv(path: str, rows: Sequence[dict[str, object]]) -> None:
-    """Write the summary table as CSV (UTF-8, one header line, empty cells for missing values)."""
+    """Write the summary table as CSV: UTF-8 without a byte-order mark, one header line, empty cells
+    for missing values.
+
+    No BOM, so the first column is read as ``pair`` by scripts, ``cut``, R and QGIS alike; a file name
+    with bytes that are not UTF-8 is written with backslash escapes rather than failing the run.
+    """
     try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
             writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS)
             writer.writeheader()
             for row in rows:

@@ -44,3 +44,15 @@ def with_gdal_exceptions(function: F) -> F:
             return function(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def no_side_cars() -> Iterator[None]:
+    """GDAL's side-car files (``.aux.xml``) off in this thread: a renderer that computes statistics when it
+    opens a raster would otherwise make GDAL store them beside the user's file, even when read through a VRT."""
+    before = gdal.GetThreadLocalConfigOption("GDAL_PAM_ENABLED", None)
+    gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO")
+    try:
+        yield
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", before)

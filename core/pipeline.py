@@ -19,8 +19,11 @@ GDAL runs with exceptions on for the duration of the call only (:mod:`..gdal_sta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from typing import Any, Iterator, Mapping
+
+import numpy as np
 
 from .engine.measure import measure_pass, sample_pass, scratch_folder
 from .engine.parallel import StreamConfig
@@ -88,6 +91,7 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
     near = [r.final for r in txn.reservations]
     with scratch_folder(near) as scratch:
         opened = method.open(request, scratch, log)
+        config = opened.config if opened.config is not None else config
         grid = opened.grid
         fitted: dict[str, Any] = {}
         stored = {}
@@ -140,8 +144,24 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
         ),
         parameters=tuple(method.parameter_values(config) + method.extra_parameters(config, opened, fitted)),
         reading=tuple(opened.used),
+        roles=_roles(opened.readers, opened.inputs),
         seconds=time.monotonic() - started,
     )
+
+
+def _roles(
+    readers: Mapping[str, Any], inputs: Mapping[str, str]
+) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """The band each ``"<role>_<image key>"`` reader reads, per input path."""
+    out = []
+    for key, path in inputs.items():
+        pairs = tuple(
+            (name[: -len(key) - 1], int(reader.index))
+            for name, reader in readers.items()
+            if name.endswith(f"_{key}") and isinstance(getattr(reader, "index", None), int)
+        )
+        out.append((path, pairs))
+    return tuple(out)
 
 
 def run_and_map(
@@ -160,7 +180,9 @@ def run_and_map(
     unit). Without a ``transaction`` the call commits its own and returns final paths.
     """
     config = method.clean_up(request.config, polygons)
-    wanted = bool(map_outputs.polygons or map_outputs.stats_table or config.min_area_m2 > 0)
+    if not request.outputs.get(method.class_output) and config.min_area_px:
+        config = dataclasses.replace(config, min_area_px=0)  # the default unit sieves the class raster only if kept
+    wanted = bool(map_outputs.polygons or map_outputs.stats_table or config.sieves)
     if wanted and not request.outputs.get(method.class_output):
         raise ParameterError(
             "Polygons, area statistics and the minimum mapping unit are made from the class raster: "
@@ -188,11 +210,12 @@ def result_values(method: type[IndexMethod] | IndexMethod, product: MapProduct) 
     mapped = set(product.scheme.mapped_values)
     areas: Mapping[int, float] = product.stats.area_m2
     out: dict[str, float | None] = {}
+    known = np.isfinite(sum(areas.values()))  # False without georeferencing: areas are not reported
     for result in method.results:
         if result.kind == "mapped_area_ha":
-            out[result.name] = sum(a for v, a in areas.items() if v in mapped) / 1e4
+            out[result.name] = sum(a for v, a in areas.items() if v in mapped) / 1e4 if known else None
         elif result.kind == "valid_area_ha":
-            out[result.name] = sum(areas.values()) / 1e4
+            out[result.name] = sum(areas.values()) / 1e4 if known else None
         elif result.kind == "threshold":
             out[result.name] = product.threshold
         else:

@@ -19,6 +19,17 @@ def no_log(_message: str) -> None:
     """A log sink that drops messages."""
 
 
+def recording(log: Log, sink: list[tuple[str, str]], label: str) -> Log:
+    """A log that also appends ``(label, message)`` to ``sink``: how an input was read goes to the
+    run's log and, once, to the report's table of inputs."""
+
+    def record(message: str) -> None:
+        sink.append((label, message))
+        log(message)
+
+    return record
+
+
 def no_progress(_fraction: float) -> bool:
     """A callback that ignores progress and never cancels."""
     return True

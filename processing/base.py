@@ -22,9 +22,11 @@ from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.errors import CancelledError, ChangeLensError, NotARasterError
 from ..core.gdal_state import gdal_exceptions
+from ..core.io.bandfiles import find_product, is_product_path
 from ..core.io.raster import open_raster
 from ..core.outputs.styles import sidecar_path
 from ..core.progress import Progress
+from . import console
 from .compat import FLAG_ADVANCED
 from .parameter_help import parameter_help
 
@@ -90,10 +92,12 @@ def raster_path(
     """The GDAL path of a raster parameter, or a clear error if it is not a file GDAL can read.
 
     A plain file path is used as given: loading it as a QGIS layer would compute a histogram
-    and leave an ``.aux.xml`` next to the user's input file.
+    and leave an ``.aux.xml`` next to the user's input file. A product (a Sentinel-2 ``.SAFE`` folder,
+    its ``.zip`` or ``MTD_MSIL*.xml``, a Landsat folder or ``_MTL`` file, a folder or list of band files)
+    and a GDAL subdataset string (``SENTINEL2_L2A:...``) are passed on as they are: core reads them.
     """
     value = parameters.get(name)
-    if isinstance(value, str) and os.path.isfile(value):
+    if isinstance(value, str) and (os.path.isfile(value) or is_product_path(value) or _subdataset(value)):
         return value
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None or not layer.isValid():
@@ -104,6 +108,14 @@ def raster_path(
             "(GeoTIFF, JP2, VRT, ...): export the layer to a file first."
         )
     return layer.source()
+
+
+def _subdataset(value: str) -> bool:
+    """A GDAL subdataset string whose file exists (``SENTINEL2_L2A:/path/MTD_MSIL2A.xml:20m:EPSG_32610``)."""
+    if not value.upper().startswith("SENTINEL2_"):
+        return False
+    parts = value.split(":")
+    return len(parts) >= 3 and any(os.path.isfile(":".join(parts[1:k])) for k in range(2, len(parts) + 1))
 
 
 def advanced(alg: QgsProcessingAlgorithm, params: Sequence[QgsProcessingParameterDefinition]) -> None:
@@ -186,6 +198,28 @@ def style_outputs(context: QgsProcessingContext, outputs: dict[str, tuple[str | 
         style_on_load(context, path, name)
 
 
+def _product_problem(path: str) -> str | None:
+    """Why ``path`` cannot be read as a product: '' when it can, None when it is a file that is no product
+    (it is then checked as a raster)."""
+    try:
+        product = find_product(path)
+    except ChangeLensError as exc:
+        return str(exc)
+    if product is not None:
+        return ""
+    if os.path.isdir(path):
+        try:
+            open_raster(path)  # a folder GDAL reads as a raster (a Sentinel-1 .SAFE): checked as one
+            return None
+        except NotARasterError:
+            pass
+        return (
+            f"the folder '{path}' is no product ChangeLens reads (a Sentinel-2 .SAFE, a Landsat folder with its "
+            "_MTL file, or a folder of band files such as B02.tif ... B12.tif)."
+        )
+    return None
+
+
 # Toolbox groups of the ChangeLens provider: id -> title.
 GROUPS = {
     "burned": "Burned area",
@@ -239,9 +273,17 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - Qt API
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        """Run :meth:`process` with GDAL exceptions on for this run only (the caller's mode is restored)."""
-        with gdal_exceptions():
-            return self.process(parameters, context, feedback)
+        """Run :meth:`process` with GDAL exceptions on for this run only (the caller's mode is restored).
+
+        Under ``qgis_process`` a failure is printed once (:mod:`.console`).
+        """
+        console.restore()
+        try:
+            with gdal_exceptions():
+                return self.process(parameters, context, feedback)
+        except QgsProcessingException as exc:
+            console.report_failure(str(exc), feedback)
+            raise
 
     def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         """The algorithm's work (subclasses implement it instead of ``processAlgorithm``)."""
@@ -264,6 +306,14 @@ class ChangeLensAlgorithm(QgsProcessingAlgorithm):
         for definition in self.parameterDefinitions():
             value = parameters.get(definition.name())
             if isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(value, str):
+                if is_product_path(value):
+                    problem = _product_problem(value)
+                    if problem == "":
+                        continue
+                    if problem:
+                        return False, f"{definition.description()}: {problem}"
+                if _subdataset(value):
+                    continue
                 if os.path.isfile(value):
                     try:
                         open_raster(value)

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shutil
 from typing import Any
 
 from qgis.core import (
     QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingModelAlgorithm,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputRasterLayer,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.batch import ScenePair, class_areas, is_classified, safe_name
+from ..core.batch import SUMMARY_FIELDS, ScenePair, class_areas, is_classified
+from ..core.names import safe_name
+from . import compat
 from .compat import FLAG_OPTIONAL
 from .lifecycle import disconnect
 from .outputs import CLASS_AREAS
 
 CHILD_RESULTS = "CHILD_RESULTS"  # a model's results of each of its steps
+_FIELD_TYPES = {
+    "class_id": compat.FIELD_INT,
+    "pixels": compat.FIELD_LONGLONG,
+    "area_ha": compat.FIELD_DOUBLE,
+    "percent": compat.FIELD_DOUBLE,
+    "seconds": compat.FIELD_DOUBLE,
+}
 
 
 class PairFeedback(QgsProcessingFeedback):
@@ -71,6 +81,40 @@ class PairFeedback(QgsProcessingFeedback):
 
     def pushConsoleInfo(self, info: str) -> None:  # noqa: N802 - Qt API
         self.parent_feedback.pushConsoleInfo(info)
+
+
+def summary_sink(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> tuple[Any, str | None, QgsFields]:
+    """The summary table's sink (None when skipped), its destination and fields; written in UTF-8.
+
+    Pair names and paths may be in any script: the table is UTF-8 whatever the Processing default
+    encoding ("System" is cp1252 on a Western Windows, where Greek names would become "?"), unless
+    the output itself names another encoding.
+    """
+    fields = QgsFields()
+    for key in SUMMARY_FIELDS:
+        fields.append(compat.make_field(key, _FIELD_TYPES.get(key, compat.FIELD_STRING)))
+    value = parameters.get(name)
+    if not value:
+        return None, None, fields
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = QgsProcessingOutputLayerDefinition(value)
+        if str(value.createOptions.get("fileEncoding") or "System").lower() == "system":
+            value.createOptions = {**value.createOptions, "fileEncoding": "UTF-8"}
+        parameters = {**parameters, name: value}
+    sink, dest = alg.parameterAsSink(
+        parameters,
+        name,
+        context,
+        fields,
+        compat.WKB_NO_GEOMETRY,
+        QgsCoordinateReferenceSystem(),
+        createOptions={"fileEncoding": "UTF-8"},
+    )
+    if sink is None:
+        raise QgsProcessingException(alg.invalidSinkError(parameters, name))
+    return sink, dest, fields
 
 
 def resolve_algorithm(text: str, runner_id: str) -> QgsProcessingAlgorithm:
@@ -129,11 +173,14 @@ def input_names(alg: QgsProcessingAlgorithm, before: str, after: str) -> tuple[s
 
 
 def output_file_name(definition: QgsProcessingParameterDefinition) -> str:
-    """``OUTPUT_SEVERITY`` -> ``severity.tif``; model outputs ``flood:extent`` -> ``extent.tif``."""
+    """``OUTPUT_SEVERITY`` -> ``severity.tif``; model outputs ``flood:extent`` -> ``extent.tif``.
+
+    Letters of any script are kept (``flood:Πλημμύρα`` -> ``πλημμύρα.tif``); spaces become ``_``.
+    """
     name = definition.name().split(":")[-1]
     if name.upper().startswith("OUTPUT_") and len(name) > 7:
         name = name[7:]
-    stem = safe_name(name).lower()
+    stem = safe_name(name, fallback="output").replace(" ", "_").lower()
     if isinstance(definition, QgsProcessingParameterFolderDestination):
         return stem
     extension = definition.defaultFileExtension() if hasattr(definition, "defaultFileExtension") else ""
@@ -201,21 +248,6 @@ def failure_message(exc: BaseException, errors: list[str]) -> str:
         if text and text not in message and text not in reasons and not text.startswith("Error encountered while"):
             reasons.append(text)
     return f"{message}: {' '.join(reasons[:2])}" if reasons else message
-
-
-def remove_new_files(folder: str, existing: set[str]) -> None:
-    """After a failed pair, remove what its run wrote in ``folder`` (keeping files that were there before)."""
-    if not os.path.isdir(folder):
-        return
-    for entry in set(os.listdir(folder)) - existing:
-        path = os.path.join(folder, entry)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-    if not existing and not os.listdir(folder):
-        os.rmdir(folder)
 
 
 def _rows_from_json(value: Any) -> list[dict[str, object]] | None:

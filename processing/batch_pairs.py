@@ -9,10 +9,8 @@ import uuid
 from typing import Any
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -34,10 +32,12 @@ from ..core.batch import (
     ScenePair,
     discover_pairs,
     read_pair_list,
+    renamed_note,
     summary_rows,
     unique_names,
     write_summary_csv,
 )
+from ..core.batch_job import remove_new_files
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (
@@ -45,19 +45,12 @@ from .batch_child import (
     class_rows,
     failure_message,
     input_names,
-    remove_new_files,
     resolve_algorithm,
     run_pair,
     run_parameters,
+    summary_sink,
 )
-
-_FIELD_TYPES = {
-    "class_id": compat.FIELD_INT,
-    "pixels": compat.FIELD_LONGLONG,
-    "area_ha": compat.FIELD_DOUBLE,
-    "percent": compat.FIELD_DOUBLE,
-    "seconds": compat.FIELD_DOUBLE,
-}
+from .batch_cluster import SCHEDULER, SCHEDULER_HELP, run_on_cluster, scheduler_parameter
 
 
 class ManyPairsAlgorithm(ChangeLensAlgorithm):
@@ -82,6 +75,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
     FAILED = "FAILED"
     _PATHS = (INPUT_FOLDER, PAIR_LIST, OUTPUT_FOLDER, OUTPUT_SUMMARY)
     PARAMETER_HELP = {
+        SCHEDULER: SCHEDULER_HELP,
         JOB: 'Fills the other parameters from a JSON file {"inputs": {...}}; a value you set directly wins. '
         "Relative paths are relative to the job file. QGIS 3.22's qgis_process cannot read JSON from stdin, so "
         "this runs the same file: qgis_process run changelens:manypairs -- JOB=job.json",
@@ -96,7 +90,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         AFTER_PARAMETER: "Name of the chosen algorithm's parameter for the after image.",
         OUTPUT_FOLDER: "Each pair's outputs go to <folder>/<pair>/; summary.csv is written here too.",
         OUTPUT_SUMMARY: "One row per pair and class: pair, status, class_id, class, pixels, area_ha, percent, "
-        "seconds, folder, error.",
+        "seconds, folder, error, before, after (the pair's source files).",
     }
 
     def shortHelpString(self) -> str:  # noqa: N802 - Qt API
@@ -124,7 +118,12 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             "A pair that fails is reported as one line and in the table (status <code>failed</code> and the "
             "reason); the other pairs still run. The summary table has one row per pair and class: pair, "
             "status, class_id, class, pixels, area_ha (hectares, ellipsoidal for geographic CRSs), percent, "
-            "seconds, folder, error; it is also written as <code>summary.csv</code> in the output folder."
+            "seconds, folder, error, before, after (the pair's source files); it is also written as "
+            "<code>summary.csv</code> (UTF-8) in the output folder.<br>"
+            "<b>Pair names</b> keep their letters in every script (Unicode NFC); only characters unsafe in "
+            'paths (<code>/ \\ : * ? " &lt; &gt; |</code>, control characters, trailing dots and spaces, '
+            "device names such as CON) are replaced by <code>_</code>, and names that then repeat get "
+            "<code>_2</code>, <code>_3</code> …; the log lists every name that changed."
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - Qt API
@@ -182,6 +181,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 createByDefault=True,
             )
         )
+        self.addParameter(scheduler_parameter())  # after the pinned parameters (tests/test_algorithm_contract.py)
         self.addOutput(QgsProcessingOutputString(self.SUMMARY_CSV, "Summary table as CSV (path)"))
         self.addOutput(QgsProcessingOutputNumber(self.PAIR_COUNT, "Number of pairs found"))
         self.addOutput(QgsProcessingOutputNumber(self.SUCCEEDED, "Number of pairs that succeeded"))
@@ -297,19 +297,6 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
 
     # -- run ------------------------------------------------------------------------------------
 
-    def _summary_sink(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[Any, str, QgsFields]:
-        fields = QgsFields()
-        for key in SUMMARY_FIELDS:
-            fields.append(compat.make_field(key, _FIELD_TYPES.get(key, compat.FIELD_STRING)))
-        if not parameters.get(self.OUTPUT_SUMMARY):
-            return None, None, fields
-        sink, dest = self.parameterAsSink(
-            parameters, self.OUTPUT_SUMMARY, context, fields, compat.WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
-        )
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT_SUMMARY))
-        return sink, dest, fields
-
     def process(self, parameters: Params, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Params:
         parameters = self._with_job(parameters)
         alg, extra, before, after = self._setup(parameters, context)
@@ -321,17 +308,22 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
         if not out_folder:
             out_folder = os.path.join(QgsProcessingUtils.tempFolder(), f"manypairs_{uuid.uuid4().hex[:8]}")
         os.makedirs(out_folder, exist_ok=True)
-        sink, sink_dest, fields = self._summary_sink(parameters, context)
+        sink, sink_dest, fields = summary_sink(self, parameters, self.OUTPUT_SUMMARY, context)
         feedback.pushInfo(f"{len(pairs)} pair(s) to run with {alg.id()}; outputs under {out_folder}.")
+        if note := renamed_note(pairs):
+            feedback.pushInfo(note)
 
+        scheduler = self.parameterAsString(parameters, SCHEDULER, context).strip()
+        cluster = (
+            run_on_cluster(alg, extra, (before, after), pairs, out_folder, scheduler, feedback) if scheduler else None
+        )
         multi = QgsProcessingMultiStepFeedback(len(pairs), feedback)
-        rows: list[dict[str, object]] = []
-        succeeded = failed = 0
-        for index, pair in enumerate(pairs):
+        rows, succeeded, failed = cluster or ([], 0, 0)  # on a cluster, every pair ran there
+        for index, pair in enumerate([] if cluster else pairs):
             multi.setCurrentStep(index)
             folder = os.path.join(out_folder, pair.name)
             if feedback.isCanceled():
-                rows += summary_rows(pair.name, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
+                rows += summary_rows(pair, "cancelled", [], 0.0, "", "the run was cancelled before this pair")
                 failed += 1
                 continue
             feedback.pushInfo(f"Pair {index + 1}/{len(pairs)} '{pair.name}': {pair.before} -> {pair.after}")
@@ -350,7 +342,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
                 status = "cancelled" if feedback.isCanceled() else "failed"
                 feedback.reportError(f"Pair '{pair.name}' {status}: {message}", fatalError=False)
                 remove_new_files(folder, existing)
-                rows += summary_rows(pair.name, status, [], time.perf_counter() - started, "", message)
+                rows += summary_rows(pair, status, [], time.perf_counter() - started, "", message)
                 failed += 1
                 continue
             finally:
@@ -360,7 +352,7 @@ class ManyPairsAlgorithm(ChangeLensAlgorithm):
             seconds = time.perf_counter() - started
             areas = ", ".join(f"{r.get('class_name')} {float(r.get('area_ha') or 0):.2f} ha" for r in classes)
             feedback.pushInfo(f"Pair '{pair.name}' done in {seconds:.1f} s. {areas}")
-            rows += summary_rows(pair.name, "ok", classes, seconds, folder)
+            rows += summary_rows(pair, "ok", classes, seconds, folder)
             succeeded += 1
         multi.setCurrentStep(len(pairs))
 

@@ -17,10 +17,13 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMapLayer,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
 )
 
 from ..core.methods.declaration import (
@@ -35,8 +38,9 @@ from ..core.methods.declaration import (
     RunRequest,
     Text,
 )
+from ..core.methods.outputs import FileOut, LayerIn, VectorOut
 from .base import optional_band, optional_output, raster_path, run_core
-from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
+from .compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
 
 
 def definition(param: Param) -> QgsProcessingParameterDefinition:
@@ -70,6 +74,20 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
         made = QgsProcessingParameterRasterDestination(
             param.name, param.label, optional=param.optional, createByDefault=param.create_by_default
         )
+    elif isinstance(param, VectorOut):
+        made = QgsProcessingParameterVectorDestination(
+            param.name,
+            param.label,
+            SOURCE_VECTOR_POLYGON if param.geometry else SOURCE_VECTOR,
+            optional=param.optional,
+            createByDefault=param.create_by_default,
+        )
+    elif isinstance(param, FileOut):
+        made = QgsProcessingParameterFileDestination(
+            param.name, param.label, param.file_filter, optional=param.optional, createByDefault=param.create_by_default
+        )
+    elif isinstance(param, LayerIn):
+        made = QgsProcessingParameterMapLayer(param.name, param.label, optional=param.optional)
     else:
         raise TypeError(f"no Processing parameter for {type(param).__name__}")
     if param.advanced:
@@ -77,7 +95,10 @@ def definition(param: Param) -> QgsProcessingParameterDefinition:
     return made
 
 
-def _value(alg: QgsProcessingAlgorithm, param: Param, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
+def config_value(
+    alg: QgsProcessingAlgorithm, param: Param, parameters: dict[str, Any], context: QgsProcessingContext
+) -> Any:
+    """The typed value of a configuration parameter (number, choice key, flag, text) as Processing reads it."""
     name = param.name
     if isinstance(param, Number):
         if parameters.get(name) in (None, "") and param.optional:
@@ -97,7 +118,7 @@ def read_request(
 ) -> RunRequest:
     """The core request of one run: config (checked), image paths, band choices and raster outputs."""
     values = {
-        p.name: _value(alg, p, parameters, context)
+        p.name: config_value(alg, p, parameters, context)
         for p in method.params
         if isinstance(p, (Number, Choice, Flag, Text))
     }

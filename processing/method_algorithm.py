@@ -19,7 +19,8 @@ from qgis.core import (
     QgsProcessingOutputNumber,
 )
 
-from ..core.methods.declaration import IndexMethod
+from ..core.io.bandfiles import PRODUCT_HELP
+from ..core.methods.declaration import ImageInput, IndexMethod
 from ..core.outputs.products import MapProduct
 from ..core.outputs.transaction import Transaction
 from ..core.outputs.vectorize import MapOutputs
@@ -50,7 +51,11 @@ class MethodAlgorithm(ChangeLensAlgorithm):
         self.ALGORITHM_NAME = method.id
         self.DISPLAY_NAME = method.title
         self.GROUP_ID = method.group
-        self.PARAMETER_HELP = {p.name: p.help for p in method.params if p.help}
+        self.PARAMETER_HELP = {
+            p.name: p.help + (PRODUCT_HELP if isinstance(p, ImageInput) and p.key != "dem" else "")
+            for p in method.params
+            if p.help
+        }
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802 - Qt API
         return MethodAlgorithm(self.method)

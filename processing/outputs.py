@@ -11,10 +11,7 @@ runs are styled too; desktop runs also get their loaded layers named and styled 
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from qgis.core import (
@@ -24,33 +21,30 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterVectorDestination,
 )
 
-from ..core.errors import CancelledError
+from ..core.methods.outputs import (
+    BASEMAP,
+    EVENT_TITLE,
+    OUTPUT_POLYGONS,
+    OUTPUT_REPORT,
+    OUTPUT_REPORT_PDF,
+    OUTPUT_STATS,
+    map_output_params,
+    polygon_config,
+)
+from ..core.outputs.cleanup import DEFAULT_MIN_AREA_PX
 from ..core.outputs.products import MapProduct
-from ..core.outputs.report import ReportContent, build_report, write_report
 from ..core.outputs.transaction import Transaction
-from ..core.outputs.vectorize import MapOutputs, MapResult, PolygonConfig
-from ..core.outputs.vectorize import check_map_outputs as check_outputs
+from ..core.outputs.vectorize import MapResult, PolygonConfig
 from ..core.outputs.vectorstyle import qml_categorized
-from .base import advanced, optional_output, run_core, style_on_load
-from .compat import NUMBER_DOUBLE, SOURCE_VECTOR, SOURCE_VECTOR_POLYGON
-from .pdf_report import write_pdf_report
-from .preview import render_previews
+from ..core.runner import MapDestinations, reserve_destinations, summary_entries
+from .base import optional_output, run_core, style_on_load
+from .declared import config_value, definition
+from .parameter_help import parameter_help
+from .preview import copy_layer
+from .report_pages import stop_if_cancelled, write_reports
 
-OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
-MIN_AREA_M2 = "MIN_AREA_M2"
-FILL_HOLES = "FILL_HOLES"
-SIMPLIFY_TOLERANCE = "SIMPLIFY_TOLERANCE"
-EIGHT_CONNECTED = "EIGHT_CONNECTED"
-INCLUDE_BACKGROUND = "INCLUDE_BACKGROUND"
-OUTPUT_STATS = "OUTPUT_STATS"
-OUTPUT_REPORT = "OUTPUT_REPORT"
-OUTPUT_REPORT_PDF = "OUTPUT_REPORT_PDF"
 CLASS_AREAS = "CLASS_AREAS"
 POLYGON_COUNT = "POLYGON_COUNT"
 MAPPED_AREA_HA = "MAPPED_AREA_HA"
@@ -63,84 +57,38 @@ def map_outputs_help(measure_name: str) -> str:
         f"when asked) with class_id, class_name, pixels, area_ha (ellipsoidal for geographic CRSs), perimeter_m "
         f"and the mean {measure_name} inside (mean_...); GeoPackage by default (its style is stored in the "
         "file), any OGR format by extension (.shp, .geojson, .fgb ... with a .qml style next to it).<br>"
-        "<b>Minimum mapping unit</b>: regions smaller than this area (m²) merge into their largest neighbour, in "
-        "the class raster too, so raster and polygon areas agree. Optional hole filling (then area_ha includes "
-        "the holes) and simplification (map units; neighbouring polygons may then overlap slightly).<br>"
+        "<b>Minimum mapping unit</b>: regions smaller than this area (m²) or than this many pixels (default "
+        f"{DEFAULT_MIN_AREA_PX}: specks of one to three pixels; 0.16 ha at 20 m, 0.04 ha at 10 m) merge into their "
+        "largest neighbour, in the class raster too, so raster and polygon areas agree. Optional hole filling "
+        "(then area_ha includes the holes) and simplification (map units; neighbouring polygons may then overlap "
+        "slightly).<br>"
         "<b>Area statistics</b>: pixels, area_ha, percent, polygons and mean measure per class (CSV by default); "
         "also in the CLASS_AREAS result (JSON).<br>"
-        "<b>Report</b>: one self-contained HTML page with before/after/result maps, legend, area table, "
-        f"histogram of {measure_name} with the threshold, inputs, parameters and run time; optionally the same "
-        "as an A4 PDF (advanced)."
+        "<b>Report</b>: one self-contained HTML page: the event title (EVENT_TITLE, else from the inputs' names "
+        "and dates), each image's sensor/product and acquisition date, the location (centre, extent in km, CRS), "
+        "a page-wide result map with scale bar, north arrow and coordinate ticks (over BASEMAP, any layer, when "
+        "given), true-colour before/after previews, legend, area and polygons per class, histogram of "
+        f"{measure_name} with the threshold, the bands, conversions and masks used, parameters and run time; "
+        "optionally the same as an A4 PDF (advanced)."
     )
 
 
-def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str) -> None:
-    """Add the polygon, clean-up, statistics and report parameters (and result outputs) to ``alg``."""
-    alg.addParameter(
-        QgsProcessingParameterVectorDestination(
-            OUTPUT_POLYGONS,
-            f"Polygons (class, area, perimeter, mean {measure_name})",
-            SOURCE_VECTOR_POLYGON,
-            optional=True,
-            createByDefault=True,
-        )
-    )
-    mmu = QgsProcessingParameterNumber(
-        MIN_AREA_M2,
-        "Minimum mapping unit (m²; smaller regions merge into their largest neighbour, 0 = off)",
-        NUMBER_DOUBLE,
-        0.0,
-        minValue=0.0,
-    )
-    alg.addParameter(mmu)
-    advanced_params = [
-        QgsProcessingParameterBoolean(FILL_HOLES, "Fill holes inside polygons", False),
-        QgsProcessingParameterNumber(
-            SIMPLIFY_TOLERANCE,
-            "Polygon simplification tolerance (map units; 0 = exact pixel edges)",
-            NUMBER_DOUBLE,
-            0.0,
-            minValue=0.0,
-        ),
-        QgsProcessingParameterBoolean(EIGHT_CONNECTED, "Connect regions through pixel corners (8-connectivity)", False),
-        QgsProcessingParameterBoolean(
-            INCLUDE_BACKGROUND, "Also make polygons for background classes (e.g. unburned, no change)", False
-        ),
-    ]
-    advanced(alg, advanced_params)
-    alg.addParameter(
-        QgsProcessingParameterVectorDestination(
-            OUTPUT_STATS, "Area statistics table", SOURCE_VECTOR, optional=True, createByDefault=True
-        )
-    )
-    alg.addParameter(
-        QgsProcessingParameterFileDestination(
-            OUTPUT_REPORT, "Report (HTML)", "HTML files (*.html)", optional=True, createByDefault=True
-        )
-    )
-    pdf = QgsProcessingParameterFileDestination(
-        OUTPUT_REPORT_PDF, "Report (PDF, A4)", "PDF files (*.pdf)", optional=True, createByDefault=False
-    )
-    advanced(alg, [pdf])
+def add_map_outputs(alg: QgsProcessingAlgorithm, measure_name: str, min_area_px: int = DEFAULT_MIN_AREA_PX) -> None:
+    """Add the polygon, clean-up, statistics and report parameters (and result outputs) to ``alg``.
+
+    The parameters come from the core declarations (:func:`map_output_params`), as on the command line;
+    ``min_area_px`` is the default minimum mapping unit in pixels (models use 0: see ``DEFAULT_MIN_AREA_PX``).
+    """
+    for param in map_output_params(measure_name, min_area_px):
+        made = definition(param)
+        made.setHelp(parameter_help(made, alg.PARAMETER_HELP.get(param.name, "") or param.help))
+        alg.addParameter(made)
     alg.addOutput(QgsProcessingOutputString(CLASS_AREAS, "Area per class (JSON)"))
     alg.addOutput(QgsProcessingOutputNumber(POLYGON_COUNT, "Number of polygons"))
     alg.addOutput(QgsProcessingOutputNumber(MAPPED_AREA_HA, "Mapped area, background classes excluded (ha)"))
 
 
-@dataclass(frozen=True)
-class MapOutputPlan:
-    """The shared outputs a run was asked for (final paths; None = skipped) and the clean-up options."""
-
-    config: PolygonConfig
-    polygons: str | None = None
-    table: str | None = None
-    report: str | None = None
-    pdf: str | None = None
-
-    @property
-    def wanted(self) -> bool:
-        """True when anything beyond the class raster's own statistics is asked for."""
-        return bool(self.polygons or self.table or self.report or self.pdf or self.config.min_area_m2 > 0)
+MapOutputPlan = MapDestinations  # the shared outputs a run was asked for (core's own description)
 
 
 def _destination(
@@ -166,16 +114,21 @@ def _file_path(
     return alg.parameterAsFileOutput(parameters, name, context) or None
 
 
+def _basemap(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
+    """A render-safe copy of the basemap layer, or None; a basemap that cannot be opened is an error."""
+    if parameters.get(BASEMAP) in (None, ""):
+        return None
+    layer = copy_layer(alg.parameterAsLayer(parameters, BASEMAP, context))
+    if layer is None:
+        raise QgsProcessingException(f"The basemap '{parameters[BASEMAP]}' cannot be opened as a map layer.")
+    return layer
+
+
 def _config(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> PolygonConfig:
-    return run_core(
-        lambda: PolygonConfig(
-            min_area_m2=alg.parameterAsDouble(parameters, MIN_AREA_M2, context),
-            fill_holes=alg.parameterAsBoolean(parameters, FILL_HOLES, context),
-            simplify_tolerance=alg.parameterAsDouble(parameters, SIMPLIFY_TOLERANCE, context),
-            eight_connected=alg.parameterAsBoolean(parameters, EIGHT_CONNECTED, context),
-            include_background=alg.parameterAsBoolean(parameters, INCLUDE_BACKGROUND, context),
-        )
-    )
+    """The clean-up options, read as their core declarations say (the algorithm's own default unit in pixels)."""
+    declared = [p for p in map_output_params("") if getattr(p, "field", "")]
+    values = {p.name: config_value(alg, p, parameters, context) for p in declared}
+    return run_core(lambda: polygon_config(values))
 
 
 def plan_map_outputs(
@@ -192,84 +145,11 @@ def plan_map_outputs(
         _destination(alg, parameters, OUTPUT_STATS, context),
         _file_path(alg, parameters, OUTPUT_REPORT, context),
         _file_path(alg, parameters, OUTPUT_REPORT_PDF, context),
+        (alg.parameterAsString(parameters, EVENT_TITLE, context) or "").strip(),
+        _basemap(alg, parameters, context),
     )
-    run_core(lambda: check_outputs(MapOutputs(plan.polygons, plan.table)))
-    for path, label in (
-        (plan.polygons, "polygons"),
-        (plan.table, "area statistics table"),
-        (plan.report, "report"),
-        (plan.pdf, "PDF report"),
-    ):
-        if path:
-            run_core(lambda path=path, label=label: transaction.reserve(path, label))
+    run_core(lambda: reserve_destinations(plan, transaction))
     return plan
-
-
-def _config_pairs(config: PolygonConfig) -> tuple[tuple[str, str], ...]:
-    return (
-        ("Minimum mapping unit", f"{config.min_area_m2:g} m²" if config.min_area_m2 else "off"),
-        ("Fill holes", "yes" if config.fill_holes else "no"),
-        ("Simplification", f"{config.simplify_tolerance:g} map units" if config.simplify_tolerance else "off"),
-        ("Connectivity", "8 (through corners)" if config.eight_connected else "4 (edges only)"),
-        ("Background classes as polygons", "yes" if config.include_background else "no"),
-    )
-
-
-def stop_if_cancelled(feedback: QgsProcessingFeedback) -> None:
-    """Raise :class:`CancelledError` when the user cancelled (the transaction then keeps nothing)."""
-    if feedback is not None and feedback.isCanceled():
-        raise CancelledError("The run was cancelled.")
-
-
-def _write_reports(
-    product: MapProduct,
-    result: MapResult,
-    plan: MapOutputPlan,
-    transaction: Transaction,
-    started: float,
-    feedback: QgsProcessingFeedback,
-) -> None:
-    """Render the map previews and write the HTML and/or PDF report (staged)."""
-    stop_if_cancelled(feedback)
-    feedback.setProgressText("Report")
-    images = render_previews(product, result.polygons_staged, sum(result.polygon_counts.values()))
-    stop_if_cancelled(feedback)
-    outputs = (
-        ("Class raster", transaction.final_of(product.class_raster)),
-        (product.measure_name or "Measure", transaction.final_of(product.measure_raster or "")),
-        ("Polygons", result.polygons),
-        ("Area statistics", result.stats_table),
-        ("Report", plan.report),
-        ("Report (PDF)", plan.pdf),
-    )
-    created = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    content = ReportContent(
-        title=product.title,
-        measure_name=product.measure_name,
-        scheme=product.scheme,
-        rows=tuple(result.rows()),
-        polygonised=result.polygonised_classes,
-        threshold=product.threshold,
-        breaks=product.breaks,
-        histogram=result.histogram,
-        maps=tuple(images),
-        inputs=product.inputs,
-        reading=product.reading,
-        parameters=product.parameters + _config_pairs(plan.config),
-        outputs=tuple((label, path) for label, path in outputs if path),
-        seconds_classify=product.seconds,
-        seconds_outputs=time.perf_counter() - started,
-        polygons_written=bool(result.polygons),
-        created=created,
-    )
-    if plan.report:
-        staged = transaction.path_for(plan.report, "report")
-        run_core(lambda: write_report(staged, build_report(content)))
-        stop_if_cancelled(feedback)
-    if plan.pdf:
-        staged_pdf = transaction.path_for(plan.pdf, "PDF report")
-        run_core(lambda: write_pdf_report(staged_pdf, content, created))
-        stop_if_cancelled(feedback)
 
 
 def finish_map_outputs(
@@ -293,26 +173,16 @@ def finish_map_outputs(
             f"The {product.measure_name or 'driving measure'} output was skipped: polygons and the report "
             "have no mean values or histogram. Keep that output to get them."
         )
-    rows = result.rows()
     if plan.report or plan.pdf:
         if not product.class_raster:
             raise QgsProcessingException(
                 "The report is made from the class raster: keep the class raster output (a temporary file is fine)."
             )
-        _write_reports(product, result, plan, transaction, started, feedback)
+        write_reports(product, result, plan, transaction, started, feedback)
     classes = [c for c in product.scheme.classes if c.value in result.polygonised_classes]
     style_on_load(context, result.polygons, f"{product.title} polygons", qml_categorized(classes))
     style_on_load(context, result.stats_table, f"{product.title} areas", None)
-    mapped = sum(float(r["area_ha"]) for r in rows if product.scheme.by_value(int(r["class_id"])).mapped)
-    return {
-        OUTPUT_POLYGONS: result.polygons,
-        OUTPUT_STATS: result.stats_table,
-        OUTPUT_REPORT: plan.report,
-        OUTPUT_REPORT_PDF: plan.pdf,
-        CLASS_AREAS: json.dumps(rows),
-        POLYGON_COUNT: sum(result.polygon_counts.values()),
-        MAPPED_AREA_HA: mapped,
-    }
+    return summary_entries(product, result, plan)  # the same entries as the command line's
 
 
 def log_written(feedback: QgsProcessingFeedback, entries: dict[str, Any]) -> None:

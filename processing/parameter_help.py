@@ -24,24 +24,13 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ..core.methods.outputs import map_output_params
 from .compat import FILE_BEHAVIOR_FOLDER, FLAG_OPTIONAL
 
 _UNBOUNDED = 1e300
 
-# What the shared outputs (processing/outputs.py) mean, for every algorithm that has them.
-SHARED_HELP = {
-    "OUTPUT_POLYGONS": "One polygon per connected region of a mapped class with class_id, class_name, pixels, "
-    "area_ha, perimeter_m and the mean measure; background classes only when asked.",
-    "MIN_AREA_M2": "Regions smaller than this ground area merge into their largest neighbour, in the class raster "
-    "too, so raster and polygon areas agree.",
-    "FILL_HOLES": "Polygons without inner holes (area_ha then includes them).",
-    "SIMPLIFY_TOLERANCE": "Douglas-Peucker tolerance for the polygon outlines, in map units.",
-    "EIGHT_CONNECTED": "Pixels touching only at a corner belong to the same region.",
-    "INCLUDE_BACKGROUND": "Also polygonise the background classes (unburned, no change, not flooded ...).",
-    "OUTPUT_STATS": "Pixels, area_ha, percent, polygons and mean measure per class.",
-    "OUTPUT_REPORT": "One self-contained HTML page: maps, legend, area table, histogram, inputs, parameters.",
-    "OUTPUT_REPORT_PDF": "The report as an A4 PDF.",
-}
+# What the shared outputs (polygons, clean-up, table, report) mean: their core declarations' help.
+SHARED_HELP = {param.name: param.help for param in map_output_params("")}
 
 
 def _number(value: float) -> str:

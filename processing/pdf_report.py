@@ -1,7 +1,8 @@
 """The report as a printable A4 PDF, drawn with Qt's PDF writer (shipped with QGIS, no browser needed).
 
-Same content as the HTML page: title, key figures, before/after/result maps, legend,
-area table, histogram (the page's SVG rendered by QtSvg), inputs, parameters and outputs.
+Same content as the HTML page: event title, key figures, where and when, the page-wide result map
+(its scale bar, north arrow and ticks are the page's SVG rendered by QtSvg), legend, before/after
+previews, area table, histogram, bands used, parameters, inputs and outputs.
 QPainter on a QPdfWriter is allowed outside the GUI thread, so this runs in Processing's
 worker thread and under ``qgis_process``.
 """
@@ -17,7 +18,9 @@ from qgis.PyQt.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPain
 from qgis.PyQt.QtSvg import QSvgRenderer
 
 from ..core.errors import OutputError
-from ..core.outputs.report import ReportContent, histogram_svg
+from ..core.outputs.report import ReportContent, class_label
+from ..core.outputs.report_svg import histogram_svg
+from .pdf_map import draw_result_map
 
 DPI = 150
 INK = QColor("#1f2933")
@@ -80,15 +83,81 @@ class _Page:
 
 
 def _title(page: _Page, content: ReportContent, created: str) -> None:
-    page.painter.fillRect(QRectF(0, 0, page.width, 110), INK)
+    title_h = page.text_height(page.width - 48, content.title, 18, True)
+    band = 12 + title_h + (40 if content.subtitle else 0) + 40
+    page.painter.fillRect(QRectF(0, 0, page.width, band), INK)
     page.y = 12
-    page.text(24, page.width - 48, 48, content.title, 18, True, QColor("white"))
-    page.y = 62
+    page.text(24, page.width - 48, title_h, content.title, 18, True, QColor("white"))
+    page.y += title_h + 4
+    if content.subtitle:
+        page.text(24, page.width - 48, 36, content.subtitle, 11, False, QColor("#e4e7eb"))
+        page.y += 38
     total = content.seconds_classify + content.seconds_outputs
     page.text(
         24, page.width - 48, 34, f"ChangeLens report · {created} · run time {total:.1f} s", 9, False, QColor("#cbd2d9")
     )
-    page.y = 128
+    page.y = band + 18
+
+
+def _where(page: _Page, content: ReportContent) -> None:
+    place = content.location
+    if place is None and not content.images:
+        return
+    page.heading("Where and when")
+    if place is not None:
+        for key, value in (("Centre", place.centre_text()), ("Extent", place.extent_text()), ("Map CRS", place.crs)):
+            page.text(0, page.width * 0.2, 28, key, 8.5, True, MUTED)
+            page.text(page.width * 0.2, page.width * 0.8, 28, value, 8.5)
+            page.y += 28
+        page.y += 8
+    columns = [("Image", 0.2), ("File", 0.24), ("Sensor / product", 0.34), ("Acquired", 0.22)]
+    rows = [[c for c, _w in columns]] + [
+        [i.label[:1].upper() + i.label[1:], i.file_name, i.sensor or "not known", i.acquired or "not known"]
+        for i in content.images
+    ]
+    for n, values in enumerate(rows):
+        height = max(page.text_height(w * page.width - 8, v, 8.5) for (_c, w), v in zip(columns, values)) + 10
+        page.need(height)
+        x = 0.0
+        for (_c, w), value in zip(columns, values):
+            page.text(x, w * page.width - 8, height, value, 8.5, n == 0, MUTED if n == 0 else INK)
+            x += w * page.width
+        page.painter.setPen(QPen(RULE, 1))
+        page.painter.drawLine(0, int(page.y + height), int(page.width), int(page.y + height))
+        page.y += height
+    page.y += 6
+
+
+def _legend(page: _Page, content: ReportContent) -> None:
+    x = 0.0
+    for info in content.scheme.classes:
+        name = class_label(info)
+        label_w = 30 + page.text_width(name, 8)
+        if x + label_w > page.width:
+            x, page.y = 0.0, page.y + 30
+        page.painter.fillRect(QRectF(x, page.y + 7, 18, 18), QColor(info.color))
+        page.text(x + 26, label_w, 32, name, 8)
+        x += label_w + 28
+    page.y += 40
+
+
+def _result_map(page: _Page, content: ReportContent) -> None:
+    figure = content.result_map
+    if figure is None:
+        return
+    scale = page.width / figure.width
+    height = figure.height * scale
+    page.need(height + 160)
+    page.heading("Result map")
+    top = page.y
+    draw_result_map(page.painter, figure, 0.0, top, scale)
+    page.y = top + height + 4
+    caption_h = page.text_height(page.width, figure.caption, 8)
+    page.text(0, page.width, caption_h, figure.caption, 8, False, MUTED, Qt.AlignmentFlag.AlignHCenter)
+    page.y += caption_h + 10
+    page.text(0, page.width, 30, "Legend", 10, True)
+    page.y += 30
+    _legend(page, content)
 
 
 def _figures(page: _Page, content: ReportContent) -> None:
@@ -111,35 +180,27 @@ def _figures(page: _Page, content: ReportContent) -> None:
 def _maps(page: _Page, content: ReportContent) -> None:
     if not content.maps:
         return
-    page.heading("Maps")
     gap = 18
-    width = (page.width - gap * (len(content.maps) - 1)) / len(content.maps)
+    width = (page.width - gap) / 2  # one image keeps the size it has next to another
     images = []
     for caption, png in content.maps:
         image = QImage()
         image.loadFromData(QByteArray(png), "PNG")
         images.append((caption, image))
     height = max(width * img.height() / max(img.width(), 1) for _c, img in images)
-    page.need(height + 64)
+    page.need(height + 64 + 60)
+    page.heading("Before and after" if len(content.maps) > 1 else "The image")
     for i, (caption, image) in enumerate(images):
         x = i * (width + gap)
         h = width * image.height() / max(image.width(), 1)
         page.painter.drawImage(QRectF(x, page.y, width, h), image)
         page.painter.setPen(QPen(RULE, 2))
+        page.painter.setBrush(Qt.BrushStyle.NoBrush)
         page.painter.drawRect(QRectF(x, page.y, width, h))
         page.y += height + 4
         page.text(x, width, 56, caption, 8, False, MUTED, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         page.y -= height + 4
     page.y += height + 64
-    x = 0.0
-    for info in content.scheme.classes:
-        label_w = 30 + page.text_width(info.name, 8)
-        if x + label_w > page.width:
-            x, page.y = 0.0, page.y + 30
-        page.painter.fillRect(QRectF(x, page.y + 7, 18, 18), QColor(info.color))
-        page.text(x + 26, label_w, 32, info.name, 8)
-        x += label_w + 28
-    page.y += 40
 
 
 def _table(page: _Page, content: ReportContent) -> None:
@@ -177,7 +238,7 @@ def _table(page: _Page, content: ReportContent) -> None:
         mean = r.get("mean_measure")
         row(
             [
-                info.name,
+                class_label(info),
                 f"{int(r['pixels']):,}",
                 f"{float(r['area_ha']):,.2f}",
                 f"{float(r['percent']):.1f} %",
@@ -207,7 +268,8 @@ def _histogram(page: _Page, content: ReportContent) -> None:
     page.heading(f"Histogram of {content.measure_name}")
     height = page.width * 280 / 1120
     page.need(height)
-    renderer = QSvgRenderer(QByteArray(histogram_svg(content).encode("utf-8")))
+    drawn = histogram_svg(content.histogram, content.measure_name, content.scheme, content.breaks, content.threshold)
+    renderer = QSvgRenderer(QByteArray(drawn.encode("utf-8")))
     renderer.render(page.painter, QRectF(0, page.y, page.width, height))
     page.y += height + 10
 
@@ -217,6 +279,7 @@ def _pairs(page: _Page, title: str, pairs: tuple[tuple[str, str], ...]) -> None:
         return
     page.heading(title)
     for key, value in pairs:
+        key = key[:1].upper() + key[1:]
         height = max(page.text_height(page.width * 0.33, key, 8, True), page.text_height(page.width * 0.64, value, 8))
         page.need(height + 8)
         page.text(
@@ -253,13 +316,14 @@ def write_pdf_report(path: str, content: ReportContent, created: str) -> None:
         page.painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         _title(page, content, created)
         _figures(page, content)
+        _result_map(page, content)
+        _where(page, content)
         _maps(page, content)
         _table(page, content)
         _histogram(page, content)
-        _pairs(page, "Inputs", content.inputs)
-        if content.reading:
-            _pairs(page, "How the inputs were read", content.reading)
+        _pairs(page, "Bands, conversions and masks used", content.reading)
         _pairs(page, "Parameters", content.parameters)
+        _pairs(page, "Inputs", content.inputs)
         _pairs(page, "Outputs", content.outputs)
         drawn = True
     finally:

@@ -1,24 +1,28 @@
-"""Offscreen map previews for the report, rendered by QGIS's own map renderer.
+"""The report's map images, rendered by QGIS's own map renderer.
 
 Works without a window (``qgis_process``, tests with ``QT_QPA_PLATFORM=offscreen``) and
-from the Processing worker thread: layers are created here, never added to a project.
+from the Processing worker thread: layers are created here, never added to a project (a
+basemap the user chose is copied from its source and style first).
+
+Only the drawing happens here: the frame, the furniture (scale bar, north arrow, ticks), the
+bands of each preview, their stretch and the captions are decided in
+:mod:`changelens.core.outputs.report_maps`, which the command line's numpy renderer follows too.
 """
 
 from __future__ import annotations
 
 import tempfile
+from typing import Any, Sequence
 
 from qgis.core import (
+    QgsCategorizedSymbolRenderer,
     QgsContrastEnhancement,
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
-    QgsCoordinateTransformContext,
-    QgsDistanceArea,
     QgsMapLayer,
     QgsMapRendererCustomPainterJob,
     QgsMapSettings,
     QgsMultiBandColorRenderer,
-    QgsPointXY,
+    QgsPalettedRasterRenderer,
     QgsRasterLayer,
     QgsRectangle,
     QgsSingleBandGrayRenderer,
@@ -26,22 +30,36 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
+from qgis.PyQt.QtXml import QDomDocument
 
+from ..core.gdal_state import no_side_cars
 from ..core.outputs.products import MapProduct
-from ..core.outputs.report import display_bands, preview_source
+from ..core.outputs.report_facts import preview_source
+from ..core.outputs.report_maps import BASEMAP_OPACITY, PREVIEW_WIDTH_PX, RESULT_WIDTH_PX, Frame, Preview
 from .compat import MAP_ANTIALIASING, STRETCH_TO_MIN_MAX
 
-PREVIEW_WIDTH_PX = 560
-MAX_HEIGHT_PX = 700
-MAX_OUTLINED_POLYGONS = 20000  # beyond this, outlines blur into noise at preview size and take long to draw
+
+def copy_layer(layer: QgsMapLayer | None) -> QgsMapLayer | None:
+    """A new layer on ``layer``'s source with its style, safe to render from this thread (None if unusable)."""
+    with no_side_cars():
+        return _copy_layer(layer)
 
 
-def _cut(layer: QgsRasterLayer, band: int, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> tuple:
-    """The 2-98 % cumulative cut of ``band`` over ``extent`` (given in ``crs``)."""
-    if layer.crs() != crs:
-        transform = QgsCoordinateTransform(crs, layer.crs(), QgsCoordinateTransformContext())
-        extent = transform.transformBoundingBox(extent)
-    return layer.dataProvider().cumulativeCut(band, 0.02, 0.98, extent, 250000)
+def _copy_layer(layer: QgsMapLayer | None) -> QgsMapLayer | None:
+    if layer is None or not layer.isValid():
+        return None
+    if isinstance(layer, QgsRasterLayer):
+        copy: QgsMapLayer = QgsRasterLayer(layer.source(), layer.name(), layer.providerType())
+    elif isinstance(layer, QgsVectorLayer):
+        copy = QgsVectorLayer(layer.source(), layer.name(), layer.providerType())
+    else:
+        return layer.clone()
+    if not copy.isValid():
+        return None
+    style = QDomDocument()
+    if not layer.exportNamedStyle(style):
+        copy.importNamedStyle(style)
+    return copy
 
 
 def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], limits: list[tuple[float, float]]) -> None:
@@ -66,31 +84,11 @@ def _stretched(layer: QgsRasterLayer, bands: tuple[int, ...], limits: list[tuple
     layer.setRenderer(renderer)
 
 
-def _style_inputs(
-    inputs: list[tuple[str, QgsRasterLayer]], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
-) -> None:
-    """Stretch before and after alike (per band position), so that what changed looks changed."""
-    layers = [layer for _path, layer in inputs]
-    chosen = [display_bands(path) or (1,) for path, _layer in inputs]
-    if len({len(bands) for bands in chosen}) != 1:
-        chosen = [(bands[0],) for bands in chosen]
-    cuts = [[_cut(layer, band, extent, crs) for band in bands] for layer, bands in zip(layers, chosen)]
-    highs = [max(abs(c[i][1]) for c in cuts) / max(min(abs(c[i][1]) for c in cuts), 1e-12) for i in range(len(cuts[0]))]
-    if max(highs) > 4:  # different value scales (e.g. reflectance x 10000 and 8-bit TCI): stretch each alone
-        for layer, bands, own in zip(layers, chosen, cuts):
-            _stretched(layer, bands, own)
-        return
-    limits = [(min(c[i][0] for c in cuts), max(c[i][1] for c in cuts)) for i in range(len(chosen[0]))]
-    for layer, bands in zip(layers, chosen):
-        _stretched(layer, bands, limits)
-
-
-def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> bytes:
-    ratio = extent.height() / extent.width() if extent.width() > 0 else 1.0
-    width = PREVIEW_WIDTH_PX
-    height = max(60, min(MAX_HEIGHT_PX, round(width * ratio)))
-    if round(width * ratio) > MAX_HEIGHT_PX:
-        width = max(60, round(MAX_HEIGHT_PX / ratio))
+def _png(layers: list[QgsMapLayer], frame: Frame, width: int) -> bytes:
+    width, height = frame.size(width)
+    xmin, ymin, xmax, ymax = frame.bounds
+    extent = QgsRectangle(xmin, ymin, xmax, ymax)
+    crs = QgsCoordinateReferenceSystem.fromWkt(frame.crs_wkt) if frame.crs_wkt else QgsCoordinateReferenceSystem()
     settings = QgsMapSettings()
     settings.setDestinationCrs(crs)
     settings.setOutputSize(QSize(width, height))
@@ -112,57 +110,84 @@ def _png(layers: list[QgsMapLayer], extent: QgsRectangle, crs: QgsCoordinateRefe
     return bytes(data)
 
 
-def _extent_text(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> str:
-    """Ground size of the mapped extent and its CRS, e.g. ``3.2 x 2.1 km, EPSG:32633``."""
-    distance = QgsDistanceArea()
-    distance.setSourceCrs(crs, QgsCoordinateTransformContext())
-    distance.setEllipsoid(crs.ellipsoidAcronym() or "WGS84")
-    mid_y, mid_x = extent.center().y(), extent.center().x()
-    width = distance.measureLine(QgsPointXY(extent.xMinimum(), mid_y), QgsPointXY(extent.xMaximum(), mid_y))
-    height = distance.measureLine(QgsPointXY(mid_x, extent.yMinimum()), QgsPointXY(mid_x, extent.yMaximum()))
-    if max(width, height) >= 1000:
-        digits = 1 if max(width, height) < 100000 else 0
-        size = f"{width / 1000:,.{digits}f} x {height / 1000:,.{digits}f} km"
-    else:
-        size = f"{width:,.0f} x {height:,.0f} m"
-    return f"{size}, {crs.authid() or 'unknown CRS'}"
+def _over_basemap(result: QgsRasterLayer, background: Sequence[int]) -> None:
+    """Background classes transparent and the rest slightly see-through, so the basemap shows."""
+    renderer = result.renderer()
+    if isinstance(renderer, QgsPalettedRasterRenderer):
+        classes = []
+        for item in renderer.classes():
+            if item.value in background:
+                color = QColor(item.color)
+                color.setAlpha(0)
+                item.color = color
+            classes.append(item)
+        palette = QgsPalettedRasterRenderer(result.dataProvider(), renderer.band(), classes)
+        result.setRenderer(palette)
+    result.renderer().setOpacity(BASEMAP_OPACITY)
 
 
-def _input_images(
-    inputs: list[tuple[str, str]], folder: str, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
-) -> list[tuple[str, bytes]]:
-    """PNG previews of ``(label, path)`` inputs, read through VRT views written in ``folder``.
-
-    The layers live only inside this function, so GDAL closes the views (and writes any statistics
-    it keeps in them) before the caller removes ``folder``: a layer outliving the folder made GDAL
-    report "Failed to open .../input1.vrt to write" when it was finally closed.
-    """
-    opened = []
-    for i, (label, path) in enumerate(inputs):
-        view = preview_source(path, folder, f"input{i}")
-        layer = QgsRasterLayer(view, label, "gdal") if view else None
-        if layer is not None and layer.isValid():
-            opened.append((label, path, layer))
-    if opened:
-        _style_inputs([(path, layer) for _label, path, layer in opened], extent, crs)
-    return [(label, _png([layer], extent, crs)) for label, _path, layer in opened]
+def _outlines_only(layer: QgsVectorLayer) -> None:
+    """The polygons' stored style without its fills (each class keeps its outline)."""
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsCategorizedSymbolRenderer):
+        return
+    for index, category in enumerate(renderer.categories()):
+        symbol = category.symbol().clone()
+        for i in range(symbol.symbolLayerCount()):
+            fill = symbol.symbolLayer(i)
+            if hasattr(fill, "setFillColor"):
+                colour = QColor(fill.fillColor())
+                colour.setAlpha(0)
+                fill.setFillColor(colour)
+        renderer.updateCategorySymbol(index, symbol)
 
 
-def render_previews(product: MapProduct, polygons: str | None, polygon_count: int = 0) -> list[tuple[str, bytes]]:
-    """PNG previews of the first two inputs (before, after) and of the result, on the result's extent."""
-    result = QgsRasterLayer(product.class_raster, "result", "gdal")
-    if not result.isValid():
-        return []
-    extent, crs = result.extent(), result.crs()
-    with tempfile.TemporaryDirectory(prefix="changelens-preview-") as folder:
-        images = _input_images(product.inputs[:2], folder, extent, crs)
-    layers: list[QgsMapLayer] = [result]
-    outline = None
-    if polygons and polygon_count <= MAX_OUTLINED_POLYGONS:
-        outline = QgsVectorLayer(polygons, "polygons", "ogr")
-        if outline.isValid():
-            layers.insert(0, outline)
-    caption = f"Result: {product.title}" + (" with polygons" if outline is not None and outline.isValid() else "")
-    caption += f" · {_extent_text(extent, crs)}"
-    images.append((caption, _png(layers, extent, crs)))
-    return images
+class QgisRenderer:
+    """Draws the report's images with QGIS (see :class:`changelens.core.outputs.report_maps.MapRenderer`)."""
+
+    def result_png(
+        self, product: MapProduct, polygons: str | None, basemap: QgsMapLayer | None, frame: Frame
+    ) -> bytes | None:
+        """The class raster in its style, ``polygons`` outlined, over ``basemap``."""
+        with no_side_cars():
+            result = QgsRasterLayer(product.class_raster, "result", "gdal")
+            if not result.isValid():
+                return None
+            layers: list[QgsMapLayer] = [result]
+            outline = QgsVectorLayer(polygons, "polygons", "ogr") if polygons else None
+            if outline is not None and outline.isValid():
+                layers.insert(0, outline)
+            if basemap is not None:
+                _over_basemap(result, [c.value for c in product.scheme.classes if c.background])
+                if outline is not None and outline.isValid():
+                    _outlines_only(outline)  # the polygons' fills would hide the basemap
+                layers.append(basemap)
+            return _png(layers, frame, RESULT_WIDTH_PX)
+
+    def preview_pngs(self, previews: Sequence[Preview], frame: Frame) -> list[bytes | None]:
+        """Each input in its chosen bands and limits, read through a VRT view in a folder of its own.
+
+        The layers live only inside this method, so GDAL closes the views (and writes any statistics
+        it keeps in them) before the folder goes: a layer outliving the folder made GDAL report
+        "Failed to open .../input1.vrt to write" when it was finally closed.
+        """
+        out: list[bytes | None] = []
+        layer = None
+        with no_side_cars(), tempfile.TemporaryDirectory(prefix="changelens-preview-") as folder:
+            for i, preview in enumerate(previews):
+                view = preview_source(preview.path, folder, f"input{i}")
+                layer = QgsRasterLayer(view, preview.label, "gdal") if view else None
+                if layer is None or not layer.isValid():
+                    out.append(None)
+                    continue
+                _stretched(layer, preview.bands, list(preview.limits))
+                out.append(_png([layer], frame, PREVIEW_WIDTH_PX))
+            layer = None  # closes the last view before its folder goes
+        return out
+
+    def basemap_name(self, basemap: Any) -> str:
+        """The layer's name, else its source."""
+        return basemap.name() or basemap.source()
+
+
+QGIS_RENDERER = QgisRenderer()

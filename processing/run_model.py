@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
 from typing import Any
 
@@ -20,7 +21,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core.io.bandfiles import PRODUCT_HELP
 from ..core.io.grid import RESAMPLING
+from ..core.io.masks import CLOUD_MASKS, MASK_HELP
+from ..core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..core.models.inference import InferenceConfig, InferenceOutputs, run_model
 from ..core.models.runtime import DEVICES, available_devices, device_label, import_onnxruntime
 from ..core.outputs.transaction import Transaction
@@ -57,6 +61,7 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     ALGORITHM_NAME = "runmodel"
     DISPLAY_NAME = "Run ONNX model"
     GROUP_ID = "models"
+    PARAMETER_HELP = {"CLOUD_MASK": MASK_HELP, "IMAGE": PRODUCT_HELP.strip(), "AFTER": PRODUCT_HELP.strip()}
 
     MODEL_FILE = "MODEL_FILE"
     BUNDLED_MODEL = "BUNDLED_MODEL"
@@ -72,6 +77,11 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
     BATCH_SIZE = "BATCH_SIZE"
     RESAMPLE_TO_MODEL = "RESAMPLE_TO_MODEL"
     RESAMPLING = "RESAMPLING"
+    RADIOMETRY = "RADIOMETRY"
+    IMAGE_RADIOMETRY = "IMAGE_RADIOMETRY"
+    AFTER_RADIOMETRY = "AFTER_RADIOMETRY"
+    PIXEL_ALIGNED = "PIXEL_ALIGNED"
+    CLOUD_MASK = "CLOUD_MASK"
     OUTPUT_CLASSES = "OUTPUT_CLASSES"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     VALID_AREA_HA = "VALID_AREA_HA"
@@ -174,6 +184,26 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 list(RESAMPLING),
                 defaultValue=RESAMPLING.index("bilinear"),
             ),
+            QgsProcessingParameterEnum(
+                self.RADIOMETRY,
+                "Reflectance conversion (models that take reflectance)",
+                [label for _key, label in RADIOMETRY_CHOICES],
+                defaultValue=0,
+            ),
+            *(
+                QgsProcessingParameterEnum(
+                    name,
+                    f"{title}: reflectance conversion",
+                    [label for _k, label in DATE_RADIOMETRY_CHOICES],
+                    defaultValue=0,
+                )
+                for name, title in ((self.IMAGE_RADIOMETRY, "Image"), (self.AFTER_RADIOMETRY, "After image"))
+            ),
+            QgsProcessingParameterBoolean(
+                self.PIXEL_ALIGNED,
+                "The images are pixel-aligned without georeferencing (areas unknown)",
+                defaultValue=False,
+            ),
         ]
         advanced(self, advanced_params)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CLASSES, "Classes"))
@@ -182,8 +212,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 self.OUTPUT_PROBABILITY, "Probability", optional=True, createByDefault=False
             )
         )
-        add_map_outputs(self, "probability")
+        add_map_outputs(self, "probability", min_area_px=0)
         self.addOutput(QgsProcessingOutputNumber(self.VALID_AREA_HA, "Area with data (ha)"))
+        self.addParameter(  # appended: saved models and scripts keep their parameter order
+            QgsProcessingParameterEnum(
+                self.CLOUD_MASK, "Cloud mask", [label for _key, label in CLOUD_MASKS], defaultValue=0
+            )
+        )
 
     def _model_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
         choice = self.parameterAsEnumString(parameters, self.BUNDLED_MODEL, context)
@@ -225,6 +260,13 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
                 resample_to_model=self.parameterAsBool(parameters, self.RESAMPLE_TO_MODEL, context),
                 resampling=RESAMPLING[self.parameterAsEnum(parameters, self.RESAMPLING, context)],
                 band_numbers=bands,
+                radiometry=RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, self.RADIOMETRY, context)][0],
+                pixel_aligned=self.parameterAsBool(parameters, self.PIXEL_ALIGNED, context),
+                cloud_mask=CLOUD_MASKS[self.parameterAsEnum(parameters, self.CLOUD_MASK, context)][0],
+                date_radiometry=tuple(
+                    DATE_RADIOMETRY_CHOICES[self.parameterAsEnum(parameters, name, context)][0]
+                    for name in (self.IMAGE_RADIOMETRY, self.AFTER_RADIOMETRY)
+                ),
             )
         )
 
@@ -287,5 +329,10 @@ class RunModelAlgorithm(ChangeLensAlgorithm):
             **entries,
             self.OUTPUT_CLASSES: outputs.classes,
             self.OUTPUT_PROBABILITY: outputs.probability,
-            self.VALID_AREA_HA: sum(product.stats.area_m2.values()) / 1e4,
+            self.VALID_AREA_HA: _known(sum(product.stats.area_m2.values()) / 1e4),
         }
+
+
+def _known(area_ha: float) -> float | None:
+    """An area, or None when the images have no georeferencing (unknown pixel size)."""
+    return area_ha if math.isfinite(area_ha) else None

@@ -33,6 +33,8 @@ def _link_plugin() -> None:
         sys.path.insert(0, str(PLUGIN_PATH))
     if str(ROOT / "tests") not in sys.path:
         sys.path.insert(0, str(ROOT / "tests"))
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.append(str(ROOT / "tools"))  # the eval harness (eval.*), read by some tests
 
 
 _link_plugin()
@@ -89,3 +91,9 @@ def qgis_process_env(tmp_path_factory):  # noqa: ANN001, ANN201
     env = environment(tmp_path_factory.mktemp("qgis_profile"), PLUGIN_PATH)
     enable_plugin(env)
     return env
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path_factory, monkeypatch) -> None:  # noqa: ANN001
+    """A home folder per test: the panel's default output folder (``~/ChangeLens``) stays out of the real one."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))

@@ -42,6 +42,8 @@ def describe(definition: Any) -> dict[str, Any]:
         getter = getattr(definition, attribute, None)
         if callable(getter):
             entry[attribute] = _plain(getter())
+    if entry.get("usesStaticStrings"):  # chosen by name (e.g. the installed models): the list may change
+        entry.pop("options")
     create = getattr(definition, "createByDefault", None)
     if callable(create):
         entry["createByDefault"] = bool(create())

@@ -1,4 +1,4 @@
-"""The layers depend one way (see docs/architecture.md): ui -> processing -> core, and inside core
+"""The layers depend one way (see docs/architecture.md): ui -> processing -> core, cli -> core, and inside core
 basics -> io -> outputs -> engine -> models / methods -> pipeline; no import cycle anywhere in core.
 
 Read from the source with ``ast`` (lazy imports inside functions count too), so an arrow that
@@ -88,6 +88,22 @@ def test_core_knows_no_qgis_processing_or_ui() -> None:
         for name in _imports(module, path):
             root = name.split(".")[0]
             assert root not in ("qgis", "PyQt5", "PyQt6", "processing", "ui"), f"{module} imports {name}"
+
+
+def test_cli_imports_core_only() -> None:
+    """The command line (``cli/``) runs without QGIS: it imports core, never QGIS, processing or ui."""
+    modules = _modules("cli")
+    assert modules, "cli/ is missing"
+    for module, path in modules.items():
+        for name in _imports(module, path):
+            root = name.split(".")[0]
+            assert root not in ("qgis", "PyQt5", "PyQt6", "processing", "ui"), f"{module} imports {name}"
+
+
+def test_nothing_imports_the_cli() -> None:
+    for folder in ("core", "processing", "ui"):
+        for module, path in _modules(folder).items():
+            assert not [n for n in _imports(module, path) if n.split(".")[0] == "cli"], module
 
 
 def test_ui_calls_processing_never_core() -> None:

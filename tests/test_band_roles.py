@@ -8,6 +8,7 @@ from changelens.core.io.raster import open_raster
 from changelens.core.io.sensors import (
     GENERIC,
     LANDSAT89,
+    LANDSAT_UNKNOWN,
     SENTINEL1,
     SENTINEL2,
     detect_sensor,
@@ -54,4 +55,7 @@ def test_same_answer_as_dataset_detection(tmp_path, descriptions, profile, expec
 def test_profile_override_and_role_subset() -> None:
     profile, roles = roles_from_descriptions(["B2", "B3", "B4", "B5", "B6", "B7"], LANDSAT89, ["nir", "swir2"])
     assert profile is LANDSAT89 and roles == {"nir": 4, "swir2": 6}
-    assert sensor_from_names(["B2", "B3", "B4", "B5", "B6", "B7"]) is LANDSAT89
+    assert sensor_from_names(["B2", "B3", "B4", "B5", "B6", "B7"]) is LANDSAT_UNKNOWN  # OLI or TM/ETM+?
+    assert sensor_from_names(["B2", "B3", "B4", "B5", "B6", "B7", "B10", "B11"]) is LANDSAT89  # TIRS: OLI
+    assert sensor_from_names(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"]) is LANDSAT89
+    assert sensor_from_names(["B2", "B3", "B4", "B8", "B11"]) is SENTINEL2

@@ -21,8 +21,11 @@ ALG = "changelens:manypairs"
 
 
 def _burn_pair(folder: Path, pre_name: str, post_name: str, burned_rows: int) -> tuple[str, str]:
-    """A 6 x 8 pair at 10 m whose top ``burned_rows`` rows burn at high severity (dNBR 0.85)."""
-    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 1000, np.float32)])
+    """A 6 x 8 pair at 10 m whose top ``burned_rows`` rows burn at high severity (dNBR 0.88).
+
+    Unburned SWIR2 is 900 DN: a value below 1000 tells the Sentinel-2 conversion there is no +1000 offset.
+    """
+    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 900, np.float32)])
     post = pre.copy()
     post[0, :burned_rows], post[1, :burned_rows] = 1500, 2500
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +98,7 @@ def test_read_pair_list(tmp_path) -> None:  # noqa: ANN001
         f"{scenes / 'b_before.tif'}\t{scenes / 'b_after.tif'}\tfire b\nmissing.tif,a/post.tif,gone\njust-one-field\n"
     )
     pairs = read_pair_list(str(listing))
-    assert [p.name for p in pairs] == ["a", "fire_b", "gone", "line_7"]
+    assert [p.name for p in pairs] == ["a", "fire b", "gone", "line_7"]  # a space is safe in a folder name
     assert pairs[0].before == str(scenes / "a" / "pre.tif") and pairs[0].problem is None
     assert "before image" in pairs[2].problem and "does not exist" in pairs[2].problem
     assert "line 7" in pairs[3].problem
@@ -174,7 +177,7 @@ def test_three_pairs_one_broken(provider, tmp_path) -> None:  # noqa: ANN001
     # The same table as a GeoPackage table without geometry.
     valid, spatial, count, names = _table_facts(tmp_path / "summary.gpkg")
     assert valid and not spatial and count == len(rows)
-    assert names[-10:] == list(rows[0].keys())
+    assert names[-12:] == list(rows[0].keys())
 
 
 def _table_facts(path) -> tuple[bool, bool, int, list[str]]:  # noqa: ANN001

@@ -62,7 +62,7 @@ def _fixture(name: str) -> tuple[np.ndarray, np.ndarray]:
         post = np.stack([0.30 + 0.03 * _texture(rng, 128, 3), 0.15 + 0.02 * _texture(rng, 128, 3)])
         post = np.where(sq[None], post * np.array([0.35, 1.5])[:, None, None], post)
         return (post + rng.normal(0, 0.004, (2, 128, 128))) * 10000, sq
-    if name == "burned_s2":
+    if name in ("burned_s2", "burned_s2_refine"):
         # A 1.3 km scar (64 px at 20 m) in vegetation: NIR x0.55, SWIR2 x1.3 (typical moderate burn).
         sq = _square(128, 32, 96)
         pre = np.stack([0.28 + 0.05 * _texture(rng, 128, 3), 0.15 + 0.03 * _texture(rng, 128, 3)])
@@ -177,7 +177,9 @@ def test_model_through_plugin_inference(path: Path, tmp_path: Path) -> None:
         plane = np.tile(np.arange(x.shape[2], dtype=np.float32) * rise, (x.shape[1], 1))
         dem = write_raster(tmp_path / "dem.tif", plane, geotransform=transform)
     out = str(tmp_path / "classes.tif")
-    run_model(str(path), images, InferenceOutputs(classes=out), InferenceConfig(threads=1), dem=dem)
+    # The fixture holds DN = reflectance x 10000 (no +1000 offset) and no product metadata: said explicitly.
+    config = InferenceConfig(threads=1, radiometry="s2_dn")
+    run_model(str(path), images, InferenceOutputs(classes=out), config, dem=dem)
     classes = gdal.Open(out).ReadAsArray()
     _assert_square_found(classes == len(doc["classes"]) - 1, truth)
 
@@ -193,3 +195,26 @@ def test_terrain_model_ignores_the_same_change_on_flat_ground(path: Path) -> Non
     x = np.concatenate([x[:-1] / 10000.0, np.zeros_like(x[-1:])])  # slope 0 degrees everywhere
     prob = _run(path, x)[0]
     assert (prob[truth] >= doc["threshold"]).mean() < 0.05
+
+
+CARD_SECTIONS = ("## Data and licences", "## Training", "## Validation", "## Known failure modes")
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_card_documents_data_recipe_validation_and_failures(path: Path) -> None:
+    """Training data with licences, recipe, validation on unseen cases with per-case wins, failure modes and
+    a machine-readable block (training cases, unseen scores) that `make eval` and the panel rule read."""
+    from eval.cards import read_card, unseen_wins, wins_under_rule
+
+    text = path.with_suffix(".md").read_text()
+    missing = [s for s in CARD_SECTIONS if s not in text]
+    assert not missing, f"{path.with_suffix('.md').name} lacks {missing}"
+    assert re.search(r"licen[cs]e", text, re.I)
+    card = read_card(path.with_suffix(".md"))
+    assert all(isinstance(c, str) and c.count("/") >= 1 for c in card["training_cases"])
+    pooled = [card["unseen"]["pooled"]] if card["unseen"]["pooled"] else []
+    for scores in [*card["unseen"]["cases"].values(), *pooled]:
+        assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+    wins, total = unseen_wins(card)
+    if wins_under_rule(card):  # a default states its per-case wins in the card's text as well
+        assert f"{wins} of {total}" in text

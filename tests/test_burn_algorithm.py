@@ -27,6 +27,11 @@ def _pair(tmp_path, pre_names=("B8", "B12"), post_names=("B8", "B12")):  # noqa:
     return a, b
 
 
+# The synthetic Sentinel-2 stacks hold DN = reflectance x 10000 (no +1000 offset) and no product metadata;
+# their values (all >= 1000 DN) leave the offset question open, so the tests say which conversion applies.
+S2_DN = {"RADIOMETRY": 1}
+
+
 def _run(params: dict) -> dict:
     import processing
 
@@ -37,6 +42,7 @@ def test_processing_run_exact_pixels(provider, tmp_path) -> None:  # noqa: ANN00
     pre, post = _pair(tmp_path)
     out = _run(
         {
+            **S2_DN,
             "PRE": pre,
             "POST": post,
             "OUTPUT_DNBR": str(tmp_path / "d.tif"),
@@ -89,7 +95,9 @@ def test_landsat_names_and_scaling(provider, tmp_path) -> None:  # noqa: ANN001
     dn = lambda r: (r + 0.2) / 2.75e-5  # noqa: E731
     pre = np.stack([np.full((3, 3), dn(v), np.float32) for v in (0.05, 0.40, 0.10)])
     post = np.stack([np.full((3, 3), dn(v), np.float32) for v in (0.05, 0.15, 0.25)])
-    names = ["SR_B4", "SR_B5", "SR_B7"]
+    pre = np.insert(pre, 2, np.full((3, 3), dn(0.2), np.float32), axis=0)  # SR_B6: the band set says OLI
+    post = np.insert(post, 2, np.full((3, 3), dn(0.2), np.float32), axis=0)
+    names = ["SR_B4", "SR_B5", "SR_B6", "SR_B7"]
     a = write_raster(tmp_path / "pre.tif", pre, descriptions=names)
     b = write_raster(tmp_path / "post.tif", post, descriptions=names)
     out = _run(
@@ -111,7 +119,13 @@ def test_post_on_other_crs_and_shifted_grid(provider, tmp_path) -> None:  # noqa
         geotransform=(14.99, 0.0001, 0, 46.06, 0, -0.0001),
     )
     out = _run(
-        {"PRE": a, "POST": b, "OUTPUT_DNBR": str(tmp_path / "d.tif"), "OUTPUT_SEVERITY": str(tmp_path / "s.tif")}
+        {
+            **S2_DN,
+            "PRE": a,
+            "POST": b,
+            "OUTPUT_DNBR": str(tmp_path / "d.tif"),
+            "OUTPUT_SEVERITY": str(tmp_path / "s.tif"),
+        }
     )
     d = read(out["OUTPUT_DNBR"])
     assert d.shape == (30, 30) and np.allclose(d, 0.85, atol=1e-5)
@@ -123,7 +137,13 @@ def test_post_on_other_crs_and_shifted_grid(provider, tmp_path) -> None:  # noqa
         geotransform=(500050.0, 10.0, 0, 5099950.0, 0, -10.0),
     )
     out = _run(
-        {"PRE": a, "POST": c, "OUTPUT_DNBR": str(tmp_path / "d3.tif"), "OUTPUT_SEVERITY": str(tmp_path / "s3.tif")}
+        {
+            **S2_DN,
+            "PRE": a,
+            "POST": c,
+            "OUTPUT_DNBR": str(tmp_path / "d3.tif"),
+            "OUTPUT_SEVERITY": str(tmp_path / "s3.tif"),
+        }
     )
     d3 = read(out["OUTPUT_DNBR"])
     assert d3.shape == (20, 20) and np.allclose(d3, 0.0, atol=1e-6)
@@ -171,7 +191,7 @@ def test_qgis_process_run(qgis_process_env, tmp_path) -> None:  # noqa: ANN001
     code, payload, log = run_algorithm(
         qgis_process_env,
         ALG,
-        {"PRE": pre, "POST": post, "OUTPUT_DNBR": tmp_path / "d.tif", "OUTPUT_SEVERITY": tmp_path / "s.tif"},
+        {**S2_DN, "PRE": pre, "POST": post, "OUTPUT_DNBR": tmp_path / "d.tif", "OUTPUT_SEVERITY": tmp_path / "s.tif"},
     )
     assert code == 0, log
     assert payload["results"]["BURNED_AREA_HA"] == pytest.approx(0.32)
@@ -204,7 +224,13 @@ def test_desktop_run_loads_styled_layers(provider, qgis_iface, tmp_path) -> None
     QgsProject.instance().removeAllMapLayers()
     processing.runAndLoadResults(
         ALG,
-        {"PRE": pre, "POST": post, "OUTPUT_DNBR": str(tmp_path / "d.tif"), "OUTPUT_SEVERITY": str(tmp_path / "s.tif")},
+        {
+            **S2_DN,
+            "PRE": pre,
+            "POST": post,
+            "OUTPUT_DNBR": str(tmp_path / "d.tif"),
+            "OUTPUT_SEVERITY": str(tmp_path / "s.tif"),
+        },
     )
     layers = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
     assert layers["Burn severity"].renderer().type() == "paletted"
@@ -224,6 +250,7 @@ def test_cancel_through_feedback_leaves_no_output(provider, tmp_path) -> None:  
         processing.run(
             ALG,
             {
+                **S2_DN,
                 "PRE": pre,
                 "POST": post,
                 "OUTPUT_DNBR": str(tmp_path / "out_d.tif"),

@@ -35,7 +35,8 @@ def test_run_writes_exact_values_and_nodata(tmp_path) -> None:  # noqa: ANN001
     a = write_raster(tmp_path / "pre.tif", pre, descriptions=names)
     b = write_raster(tmp_path / "post.tif", post, descriptions=names)
     outputs = {"dnbr": str(tmp_path / "d.tif"), "severity": str(tmp_path / "s.tif")}
-    res = run_method(BurnSeverity(), RunRequest({"before": a, "after": b}, BurnSeverityConfig(), outputs))
+    config = BurnSeverityConfig(radiometry="s2_dn")  # DN = reflectance x 10000, values leave the offset open
+    res = run_method(BurnSeverity(), RunRequest({"before": a, "after": b}, config, outputs))
     d = read(tmp_path / "d.tif")
     s = read(tmp_path / "s.tif")
     assert np.isnan(d[0, 0]) and np.isnan(d[2, 3]) and s[0, 0] == 0 and s[2, 3] == 0
@@ -48,7 +49,7 @@ def test_log_names_the_conversion_of_every_band(tmp_path) -> None:  # noqa: ANN0
     """When only NIR carries a scale/offset, the log says so instead of naming SWIR2's conversion alone."""
     from osgeo import gdal
 
-    data = np.stack([np.full((3, 4), 4000, np.uint16), np.full((3, 4), 1000, np.uint16)])
+    data = np.stack([np.full((3, 4), 4000, np.uint16), np.full((3, 4), 900, np.uint16)])  # 900 DN: no +1000 offset
     a = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12"])
     b = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12"])
     for path in (a, b):

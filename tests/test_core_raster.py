@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from changelens.core.errors import BandNotFoundError, NoOverlapError, NotARasterError
+from changelens.core.errors import BandNotFoundError, NoOverlapError, NotARasterError, ParameterError
 from changelens.core.io.grid import align_pair, grid_of, pixel_area_rows_m2
+from changelens.core.io.pair import choose_radiometry
 from changelens.core.io.raster import BandReader, canonical_band_name, open_raster, resolve_band
-from changelens.core.io.sensors import LANDSAT89, SENTINEL1, SENTINEL2, choose_radiometry, detect_sensor, find_role
+from changelens.core.io.sensors import LANDSAT89, LANDSAT_UNKNOWN, SENTINEL1, SENTINEL2, detect_sensor, find_role
 from changelens.core.io.windows import Window
 from osgeo import gdal
 from rasters import WGS84, write_raster
@@ -68,7 +69,10 @@ def test_sensor_detection_and_roles(tmp_path) -> None:  # noqa: ANN001
     ls = open_raster(
         write_raster(tmp_path / "l.tif", np.zeros((3, 2, 2), np.uint16), descriptions=["SR_B4", "SR_B5", "SR_B7"])
     )
-    assert detect_sensor(ls) is LANDSAT89
+    assert detect_sensor(ls) is LANDSAT_UNKNOWN  # SR_B4/5/7 alone: OLI or TM/ETM+? (NIR is SR_B5 or SR_B4)
+    assert find_role(ls, LANDSAT_UNKNOWN, "swir2", None, "image") == 3  # SR_B7 in both generations
+    with pytest.raises(BandNotFoundError, match="SR_B5 or B5 on OLI, SR_B4 or B4 on TM/ETM"):
+        find_role(ls, LANDSAT_UNKNOWN, "nir", None, "image")
     assert find_role(ls, LANDSAT89, "swir2", None, "image") == 3
     s1 = open_raster(write_raster(tmp_path / "s1.tif", np.zeros((2, 2, 2), np.float32), descriptions=["VV", "VH"]))
     assert detect_sensor(s1) is SENTINEL1
@@ -78,13 +82,18 @@ def test_sensor_detection_and_roles(tmp_path) -> None:  # noqa: ANN001
 
 def test_radiometry_choices(tmp_path) -> None:  # noqa: ANN001
     dn = open_raster(write_raster(tmp_path / "dn.tif", np.full((1, 4, 4), 3000, np.uint16), descriptions=["B8"]))
-    assert choose_radiometry(dn, 1, SENTINEL2).scale == pytest.approx(1e-4)
-    assert choose_radiometry(dn, 1, SENTINEL2, "s2_dn_offset").offset == pytest.approx(-0.1)
+    with pytest.raises(ParameterError, match="baseline-04.00 offset"):  # 3000 DN everywhere fits both
+        choose_radiometry(dn, 1)
+    assert choose_radiometry(dn, 1, "s2_dn").scale == pytest.approx(1e-4)
+    assert choose_radiometry(dn, 1, "s2_dn_offset").offset == pytest.approx(-0.1)
     refl = open_raster(write_raster(tmp_path / "r.tif", np.full((1, 4, 4), 0.3, np.float32)))
-    assert choose_radiometry(refl, 1, SENTINEL2).is_identity
-    ls = open_raster(write_raster(tmp_path / "ls.tif", np.full((1, 4, 4), 20000, np.uint16)))
-    rad = choose_radiometry(ls, 1, LANDSAT89)
+    assert choose_radiometry(refl, 1).is_identity
+    ls = open_raster(write_raster(tmp_path / "ls.tif", np.full((1, 4, 4), 20000, np.uint16), descriptions=["SR_B5"]))
+    rad = choose_radiometry(ls, 1)
     assert (rad.scale, rad.offset) == (2.75e-5, -0.2)
+    unnamed = open_raster(write_raster(tmp_path / "u.tif", np.full((1, 4, 4), 20000, np.uint16)))
+    with pytest.raises(ParameterError, match="not named after a known sensor"):  # never the Sentinel-2 rule
+        choose_radiometry(unnamed, 1)
 
 
 def test_align_other_crs_and_shift(tmp_path) -> None:  # noqa: ANN001

@@ -39,3 +39,19 @@ def test_direction_for_two_bands() -> None:
     assert magnitude.ravel() == pytest.approx([1, 1, 1, 1])
     assert direction.ravel() == pytest.approx([0, 90, 180, 270])
     assert change_vector(np.zeros((3, 1, 1)), np.ones((3, 1, 1)))[1] is None
+
+
+def test_vhr_defaults_by_pixel_size_replace_only_the_standard_defaults() -> None:
+    from changelens.core.methods.cva import resolve_config, vhr_defaults
+
+    assert vhr_defaults(10.0) == {} and vhr_defaults(30.0) == {}
+    assert vhr_defaults(0.5) == {"threshold_method": "otsu", "smooth_px": 7} == vhr_defaults(None)  # None: no CRS
+    resolved, why = resolve_config(CvaConfig(), 0.5)
+    assert (resolved.threshold_method, resolved.smooth_px) == ("otsu", 7) and "0.5 m pixels" in why
+    assert resolve_config(CvaConfig(), 10.0) == (CvaConfig(), "")
+    own = CvaConfig(threshold_method="user", smooth_px=5)  # a user's own choices always win
+    assert resolve_config(own, 0.5) == (own, "")
+    off = CvaConfig(pixel_size_defaults=False)
+    assert resolve_config(off, 0.5) == (off, "")
+    partly, _ = resolve_config(CvaConfig(smooth_px=1), 0.5)
+    assert (partly.threshold_method, partly.smooth_px) == ("otsu", 1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy
 import onnxruntime
 import pytest
+from changelens.core.models.runtime import python_executable
 from changelens.core.models.runtime_check import RuntimeStatus, onnxruntime_status
 from changelens.ui.doctor import (
     DoctorDialog,
@@ -15,7 +17,6 @@ from changelens.ui.doctor import (
     explanation,
     externally_managed,
     install_command,
-    qgis_python,
 )
 from osgeo import gdal
 from qgis.core import Qgis
@@ -54,6 +55,7 @@ def test_missing_and_broken_onnxruntime_are_told_apart(monkeypatch) -> None:  # 
     [
         ("/usr/bin/qgis", "/usr", "linux", {"/usr/bin/python3.11"}, "/usr/bin/python3.11"),
         ("/usr/bin/python3", "/usr", "linux", set(), "/usr/bin/python3"),
+        ("/home/u/.pyenv/shims/python3.11", "/usr", "linux", {"/usr/bin/python3.11"}, "/usr/bin/python3.11"),
         ("/app/bin/qgis", "/app", "linux", {"/app/bin/python3"}, "/app/bin/python3"),
         (
             r"C:\OSGeo4W\bin\qgis-ltr-bin.exe",
@@ -72,8 +74,19 @@ def test_missing_and_broken_onnxruntime_are_told_apart(monkeypatch) -> None:  # 
     ],
 )
 def test_qgis_python_on_each_os(executable, prefix, platform, existing, expected) -> None:  # noqa: ANN001
-    found = qgis_python(executable, prefix, platform, (3, 11), existing.__contains__)
+    found = python_executable(executable, prefix, platform, (3, 11), existing.__contains__)
     assert found.replace("\\", "/") == expected.replace("\\", "/")
+
+
+def test_doctor_installs_with_the_interpreter_running_qgis_not_a_shim(qgis_app, monkeypatch) -> None:  # noqa: ANN001
+    """Inside QGIS ``sys.executable`` can be a pyenv shim of another Python: the Doctor must use the
+    interpreter that runs this code (found from its prefix), as the model runtime's own message does."""
+    monkeypatch.setattr(sys, "executable", "/home/user/.pyenv/shims/python3.11")
+    dialog = DoctorDialog(status=RuntimeStatus("missing", error="not installed"))
+    running = os.path.join(sys.exec_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+    assert dialog.python == running
+    assert dialog.install_argv()[0] == running and "shims" not in dialog.command.text()
+    assert f"QGIS Python interpreter: {running}" in dialog.diagnostics()
 
 
 def test_install_command_pins_numpy_and_respects_pep668(tmp_path) -> None:  # noqa: ANN001
@@ -112,8 +125,23 @@ def test_dialog_diagnostics_and_command(qgis_app) -> None:  # noqa: ANN001
     dialog.variant.setCurrentIndex(dialog.variant.findData("cuda"))
     assert "onnxruntime-gpu" in dialog.command.text()
     assert diagnostics_text("3.22", {}, "py", RuntimeStatus("missing", error="gone")) == (
-        "QGIS: 3.22\nQGIS Python interpreter: py\nonnxruntime state: missing (gone)\nDevices for models: none"
+        "QGIS: 3.22\nQGIS Python interpreter: py\nonnxruntime state: missing (gone)\nDevices for models: none\n"
+        "distributed (Dask clusters): not installed"
     )
+    dialog.variant.setCurrentIndex(dialog.variant.findData("distributed"))
+    assert " -m pip install --user --upgrade --prefer-binary distributed " in dialog.command.text() + " "
+
+
+def test_doctor_offers_distributed_when_it_is_missing(qgis_app, monkeypatch) -> None:  # noqa: ANN001
+    import changelens.ui.doctor as doctor
+
+    monkeypatch.setattr(doctor, "distributed_version", lambda: None)
+    dialog = DoctorDialog()
+    assert dialog.variant.currentData() == "distributed"
+    assert "install the 'distributed' package" in dialog.explanation.text()
+    assert "distributed (Dask clusters): not installed" in dialog.diagnostics()
+    monkeypatch.setattr(doctor, "distributed_version", lambda: "2026.8.0")
+    assert "distributed 2026.8.0 is installed" in DoctorDialog().explanation.text()
 
 
 def test_install_runs_in_qprocess_with_visible_output(qgis_app) -> None:  # noqa: ANN001

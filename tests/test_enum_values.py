@@ -10,10 +10,11 @@ import pytest
 from changelens.core.engine.filters import SPECKLE_FILTERS
 from changelens.core.engine.threshold import THRESHOLD_METHODS
 from changelens.core.io.grid import RESAMPLING
+from changelens.core.io.masks import CLOUD_MASKS
+from changelens.core.io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from changelens.core.io.sar import SAR_SCALES
-from changelens.core.io.sensors import RADIOMETRY_CHOICES
 from changelens.core.methods.cva import NORMALISATIONS
-from changelens.core.methods.flood_optical import CLOUD_MASKS, WATER_INDICES
+from changelens.core.methods.flood_optical import WATER_INDICES
 from changelens.core.methods.flood_sar import POLARISATIONS
 from changelens.core.models.meta import LAYOUTS, TASKS
 from changelens.core.models.runtime import DEVICES
@@ -23,6 +24,10 @@ from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
 PINNED = {
     "radiometry": (RADIOMETRY_CHOICES, ("auto", "s2_dn", "s2_dn_offset", "landsat_c2", "reflectance", "custom")),
+    "date_radiometry": (
+        DATE_RADIOMETRY_CHOICES,
+        ("same", "auto", "s2_dn", "s2_dn_offset", "landsat_c2", "reflectance", "custom"),
+    ),
     "resampling": (RESAMPLING_CHOICES, ("nearest", "bilinear", "cubic", "average")),
     "threshold": (THRESHOLD_METHODS, ("otsu", "ki", "user")),
     "normalisation": (NORMALISATIONS, ("date", "reference", "none")),
@@ -30,7 +35,7 @@ PINNED = {
     "speckle": (SPECKLE_FILTERS, ("auto", "refined_lee", "median", "none")),
     "polarisation": (POLARISATIONS, ("auto", "vv", "vh", "both")),
     "water_index": (WATER_INDICES, ("auto", "mndwi", "ndwi")),
-    "cloud_mask": (CLOUD_MASKS, ("auto", "none")),
+    "cloud_mask": (CLOUD_MASKS, ("auto", "none", "csmask")),
     "device": (tuple((key, label) for key, label, _provider in DEVICES), ("cpu", "cuda", "directml", "coreml", "rocm")),
     "task": (
         ((KEEP, KEEP),) + tuple((t, t) for t in TASKS),
@@ -42,6 +47,7 @@ PINNED = {
 BY_NAME = {"BUNDLED_MODEL"}
 PARAMETERS = {
     "RADIOMETRY": "radiometry",
+    **{f"{image}_RADIOMETRY": "date_radiometry" for image in ("PRE", "POST", "BEFORE", "AFTER", "IMAGE")},
     "RESAMPLING": "resampling",
     "THRESHOLD_METHOD": "threshold",
     "NORMALISATION": "normalisation",

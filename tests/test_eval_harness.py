@@ -54,7 +54,7 @@ def test_discover_finds_datasets_by_layout(tmp_path) -> None:  # noqa: ANN001
     assert set(found) == {"flood/ombria_s1/holdout", "burned/prepost", "oscd"}
     assert found["flood/ombria_s1/holdout"].kind == "sar_pairs_png"
     assert [c.name for c in found["flood/ombria_s1/holdout"].cases] == ["0007"]
-    assert found["oscd"].kind == "s2_band_folders" and found["oscd"].cases[0].inputs["t1:B02"].endswith("B02.tif")
+    assert found["oscd"].kind == "s2_band_folders" and found["oscd"].cases[0].inputs["t1"].endswith("atlantis/t1")
     assert found["burned/prepost"].cases[0].name == "NEWFIRE"
     assert {m.name for m in METHODS if "sar_pairs_png" in m.kinds} >= {"sar_flood"}
 
@@ -86,6 +86,28 @@ def test_eval_row_runs_through_processing(provider, tmp_path) -> None:  # noqa: 
     row = run_method(dataset, method, tmp_path)
     assert row["cases"] == 1 and "failed" not in row, row
     assert row["f1"] > 0.9 and row["dataset"] == "flood/ombria_s1/holdout" and row["default"] is True
+    # Every pooled number traces to its cases: one row per case, whose counts add up to the pooled ones.
+    assert [c["case"] for c in row["per_case"]] == ["0007"]
+    assert all(sum(c[k] for c in row["per_case"]) == row[k] for k in ("tp", "fp", "fn", "tn"))
+    assert "in_sample" not in row["per_case"][0]  # an index method has no training cases
+
+
+def test_in_sample_comes_from_the_model_card_not_the_dataset_name(provider, tmp_path) -> None:  # noqa: ANN001
+    """A model row marks as in-sample exactly the cases its card lists in training_cases."""
+    import dataclasses
+
+    from eval.cards import find_card, training_cases
+    from eval.run import in_sample_note
+
+    assert "burned/prepost/DOVE_20241019" in training_cases("burned_s2")
+    assert training_cases("landslide_s2") == set()  # simulation only
+    assert find_card("no_such_model") is None
+    burned = next(m for m in METHODS if m.name == "model:burned_s2")
+    rows = [{"case": "DOVE_20241019", "in_sample": True}, {"case": "NEWFIRE", "in_sample": False}]
+    assert in_sample_note(burned, rows).startswith("in-sample on 1 of 2 cases (DOVE_20241019")
+    assert in_sample_note(burned, rows[1:]).startswith("out-of-sample")
+    assert in_sample_note(dataclasses.replace(burned, held_out=True), rows).startswith("held-out fold models")
+    assert in_sample_note(next(m for m in METHODS if m.name == "dnbr"), rows) == ""
 
 
 def test_no_simulated_landslide_set_without_backgrounds(tmp_path) -> None:  # noqa: ANN001

@@ -53,6 +53,7 @@ def _outputs(tmp_path, name: str = "p") -> dict:  # noqa: ANN001
         "OUTPUT_STATS": str(tmp_path / f"{name}.csv"),
         "OUTPUT_REPORT": str(tmp_path / f"{name}.html"),
         "OUTPUT_REPORT_PDF": str(tmp_path / f"{name}.pdf"),
+        "MIN_AREA_PIXELS": 0,  # the hand-computed classes have no minimum mapping unit
     }
 
 
@@ -122,7 +123,7 @@ def test_geographic_inputs_give_ellipsoidal_areas(provider, tmp_path) -> None:  
     gt = (7.0, step, 0.0, lat0, 0.0, -step)
     a = write_raster(tmp_path / "pre.tif", pre, epsg=WGS84, geotransform=gt, descriptions=["B8", "B12"])
     b = write_raster(tmp_path / "post.tif", post, epsg=WGS84, geotransform=gt, descriptions=["B8", "B12"])
-    result = processing.run(ALG, {"PRE": a, "POST": b, **_outputs(tmp_path)})
+    result = processing.run(ALG, {"PRE": a, "POST": b, "RADIOMETRY": 1, **_outputs(tmp_path)})  # DN / 10000
     hand_ha = sum(20 * _cell_area_m2(lat0 - step * r, lat0 - step * (r + 1), step) for r in range(5, 25)) / 1e4
     raster = _class_areas(result)
     assert raster[7]["area_ha"] == pytest.approx(hand_ha, rel=1e-6)

@@ -151,7 +151,7 @@ def test_panel_runs_an_imported_model(qgis_iface, qgis_new_project, provider, fo
     monkeypatch.setattr(models, "bundled_dir", lambda: folders[0][0])
     monkeypatch.setattr(models, "user_dir", lambda create=False: str(user))
     models.import_model(tiny_model(tmp_path / "flood.onnx", dict(METADATA, name="Tiny flood", task="flood")), str(user))
-    before = np.stack([np.full((16, 16), 4000, np.uint16), np.full((16, 16), 1000, np.uint16)])
+    before = np.stack([np.full((16, 16), 4000, np.uint16), np.full((16, 16), 900, np.uint16)])  # < 1000 DN: no offset
     before[1, :5] = 6000  # B12 > B08 on the top five rows: the model's logit for class 1 wins there
     after = before.copy()
     paths = [

@@ -23,6 +23,7 @@ def test_zip_unpacked_into_fresh_plugin_folder_is_found(tmp_path) -> None:  # no
     assert "changelens/icons/changelens.svg" in names
     assert not [n for n in names if n.startswith(("changelens/tests/", "changelens/training/", "changelens/.ci/"))]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if n.startswith(("changelens/cli/", "changelens/pyproject.toml"))]  # pip only
     env = environment(tmp_path / "profile", plugins)
     enable_plugin(env)
     listing = run_qgis_process(["list"], env, timeout=120).stdout

@@ -66,9 +66,26 @@ def test_plugin_enable_list_help_and_run_exit_zero(tmp_path) -> None:  # noqa: A
     burned[:, :3] = np.array([1500, 2500], np.float32)[:, None, None]
     pre = write_raster(tmp_path / "pre.tif", image, descriptions=["B8", "B12"])
     post = write_raster(tmp_path / "post.tif", burned, descriptions=["B8", "B12"])
-    args = ["--json", "run", "changelens:burnseverity", "--", f"PRE={pre}", f"POST={post}"]
+    args = ["--json", "run", "changelens:burnseverity", "--", f"PRE={pre}", f"POST={post}", "RADIOMETRY=1"]
     ran = run_qgis_process(
         [*args, f"OUTPUT_SEVERITY={tmp_path / 'severity.tif'}", f"OUTPUT_DNBR={tmp_path / 'dnbr.tif'}"], env
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert json.loads(ran.stdout)["results"]["OUTPUT_SEVERITY"] == str(tmp_path / "severity.tif")
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_an_error_is_printed_once(qgis_process_env, tmp_path, json_mode: bool) -> None:  # noqa: ANN001
+    """QGIS echoes an algorithm's error three times under qgis_process (message log, console feedback and
+    the feedback's own log entry); ChangeLens errors appear once, with exit code 1."""
+    image = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 1000, np.float32)])
+    pre = write_raster(tmp_path / "pre.tif", image, descriptions=["B8", "B12"])
+    far = (900000.0, 10, 0, 100000.0, 0, -10)
+    post = write_raster(tmp_path / "post.tif", image, descriptions=["B8", "B12"], geotransform=far)
+    args = ["run", "changelens:burnseverity", "--", f"PRE={pre}", f"POST={post}"]
+    outputs = [f"OUTPUT_SEVERITY={tmp_path / 'severity.tif'}", f"OUTPUT_DNBR={tmp_path / 'dnbr.tif'}"]
+    ran = run_qgis_process([*(["--json"] if json_mode else []), *args, *outputs], qgis_process_env)
+    printed = ran.stdout + ran.stderr
+    assert ran.returncode == 1, printed
+    assert printed.count("do not overlap") == 1, printed
+    assert not (tmp_path / "severity.tif").exists()

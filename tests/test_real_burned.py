@@ -26,6 +26,7 @@ def test_pooled_f1_on_burned_prepost(shared_data, qgis_process_env, tmp_path) ->
             qgis_process_env,
             "changelens:burnseverity",
             {
+                "RADIOMETRY": 1,  # the shared fires hold reflectance x 10000, no offset (data README)
                 "PRE": pre,
                 "POST": post,
                 "OUTPUT_DNBR": out,

@@ -65,12 +65,13 @@ def test_onnx_dnbr_equals_core_dnbr_on_real_fires(shared_data, tmp_path) -> None
         pre, post = str(event / "pre.tif"), str(event / "post.tif")
         name = event.name
         outputs = {"dnbr": str(tmp_path / f"{name}_dnbr.tif")}
-        run_method(BurnSeverity(), RunRequest({"before": pre, "after": post}, BurnSeverityConfig(), outputs))
+        config = BurnSeverityConfig(radiometry="s2_dn")  # reflectance x 10000, no offset (data README)
+        run_method(BurnSeverity(), RunRequest({"before": pre, "after": post}, config, outputs))
         product = run_model(
             model,
             [pre, post],
             InferenceOutputs(str(tmp_path / f"{name}_c.tif"), str(tmp_path / f"{name}_p.tif")),
-            InferenceConfig(batch_size=3),
+            InferenceConfig(batch_size=3, radiometry="s2_dn"),
         )
         expected = read(tmp_path / f"{name}_dnbr.tif")
         prob = read(product.measure_raster).astype(np.float64)

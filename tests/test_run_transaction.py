@@ -152,8 +152,8 @@ def _cancel_inside(monkeypatch, module: str, name: str, feedback: QgsProcessingF
     [
         ("changelens.core.outputs.vectorize", "write_polygons"),
         ("changelens.core.outputs.vectorize", "_write_stats"),
-        ("changelens.processing.outputs", "write_report"),
-        ("changelens.processing.outputs", "write_pdf_report"),
+        ("changelens.processing.report_pages", "write_report"),
+        ("changelens.processing.report_pages", "write_pdf_report"),
     ],
 )
 def test_cancel_while_writing_polygons_table_or_report_keeps_nothing(
@@ -177,8 +177,8 @@ def test_cancel_while_writing_polygons_table_or_report_keeps_nothing(
         ("changelens.core.outputs.writer.RasterWriter", "write", "disk full"),
         ("changelens.core.outputs.vectorize", "write_polygons", "disk full"),
         ("changelens.core.outputs.vectorize", "_write_stats", "disk full"),
-        ("changelens.processing.outputs", "write_report", "disk full"),
-        ("changelens.processing.outputs", "write_pdf_report", "disk full"),
+        ("changelens.processing.report_pages", "write_report", "disk full"),
+        ("changelens.processing.report_pages", "write_pdf_report", "disk full"),
     ],
 )
 def test_failure_at_any_stage_keeps_nothing_and_previous_files(

@@ -86,3 +86,31 @@ def test_speckle_filter_chunks_match_whole() -> None:
     whole = speckle_filter(db, "median", 5, "db")
     assert whole.shape == (76, 26)
     assert np.allclose(whole[:10], median_filter(db[:14], 5), equal_nan=True)
+
+
+def test_water_guard_keeps_automatic_thresholds_at_plausible_water_levels(tmp_path) -> None:  # noqa: ANN001
+    from changelens.core.methods.declaration import RunRequest
+    from changelens.core.methods.flood_sar import SarFlood, SarFloodConfig, plausible_water_threshold
+    from changelens.core.pipeline import run_method
+    from osgeo import gdal
+
+    def run_sar_flood(after: str, out: str, config: SarFloodConfig, log=lambda _m: None) -> None:  # noqa: ANN001
+        run_method(SarFlood(), RunRequest({"after": after}, config, {"classes": out}), log=log)
+
+    assert plausible_water_threshold(-17.0, ["vv"]) == (-17.0, "")
+    assert plausible_water_threshold(-12.0, ["vv", "vh"])[0] == -18.5  # mean of the VV and VH ceilings
+    assert "little or no open water" in plausible_water_threshold(-12.0, ["vh"])[1]
+    assert plausible_water_threshold(-31.0, ["vh"])[0] == -27.0
+    # A dry scene (land only, no dark mode): Otsu splits the land, the guard keeps it from becoming water.
+    rng = np.random.default_rng(3)
+    land = rng.normal(-9.0, 1.5, (64, 64)).astype(np.float32)
+    land[:, 32:] -= 4.0  # two kinds of dry land: a clear bimodal histogram, but no water
+    path = write_raster(tmp_path / "dry.tif", land, descriptions=["VV"])
+    out = str(tmp_path / "dry_flood.tif")
+    log: list[str] = []
+    run_sar_flood(path, out, SarFloodConfig(scale="db"), log.append)
+    assert (gdal.Open(out).ReadAsArray() == 2).mean() < 0.01
+    assert any("little or no open water" in line for line in log)
+    unguarded = str(tmp_path / "unguarded.tif")
+    run_sar_flood(path, unguarded, SarFloodConfig(scale="db", water_guard=False))
+    assert (gdal.Open(unguarded).ReadAsArray() == 2).mean() > 0.3

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from changelens.core.errors import ParameterError
+from changelens.core.io.pair import choose_radiometry
 from changelens.core.io.raster import open_raster
 from changelens.core.io.sensors import (
     GENERIC,
     LANDSAT89,
     SENTINEL1,
     SENTINEL2,
-    choose_radiometry,
     detect_sensor,
     find_role,
     s2_level,
@@ -45,11 +46,12 @@ def test_sentinel2_baseline_offset_from_metadata_or_user(tmp_path) -> None:  # n
     ds.SetMetadataItem("BOA_ADD_OFFSET", "-1000")
     ds = None
     ds = open_raster(path)
-    rad = choose_radiometry(ds, 1, SENTINEL2)
+    rad = choose_radiometry(ds, 1)
     assert 1500 * rad.scale + rad.offset == pytest.approx(0.05)
     plain = _img(tmp_path, ["B8A", "B12"], 1500.0, name="plain.tif")
-    assert 1500 * choose_radiometry(plain, 1, SENTINEL2).scale == pytest.approx(0.15)
-    user = choose_radiometry(plain, 1, SENTINEL2, "s2_dn_offset")
+    with pytest.raises(ParameterError, match="baseline-04.00 offset"):  # no metadata, values fit both
+        choose_radiometry(plain, 1)
+    user = choose_radiometry(plain, 1, "s2_dn_offset")
     assert 1500 * user.scale + user.offset == pytest.approx(0.05)
 
 
@@ -57,7 +59,7 @@ def test_landsat_c2_l2_scale_and_offset(tmp_path) -> None:  # noqa: ANN001
     ds = _img(tmp_path, ["SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7", "QA_PIXEL"], 20000.0)
     assert detect_sensor(ds) is LANDSAT89
     assert find_role(ds, LANDSAT89, "swir1", None, "x") == 5
-    rad = choose_radiometry(ds, 4, LANDSAT89)
+    rad = choose_radiometry(ds, 4)
     assert 20000 * rad.scale + rad.offset == pytest.approx(0.35)
 
 
@@ -76,5 +78,6 @@ def test_log_names_sentinel2_level_and_native_resolution(tmp_path) -> None:  # n
     before = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12", "SCL"])
     after = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12", "SCL"])
     lines: list[str] = []
-    open_pair(DateInput(before, "pre", {}), DateInput(after, "post", {}), ("nir", "swir2"), "test", log=lines.append)
+    dates = DateInput(before, "pre", {}), DateInput(after, "post", {})
+    open_pair(*dates, ("nir", "swir2"), "test", radiometry="s2_dn", log=lines.append)
     assert lines[0].startswith("pre (Sentinel-2 MSI L2A): NIR = band 1 (B8, 10 m native), SWIR2 = band 2 (B12, 20 m")

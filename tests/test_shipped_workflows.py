@@ -113,7 +113,7 @@ def test_generator_reproduces_the_shipped_files(provider, tmp_path) -> None:  # 
 
 @pytest.mark.parametrize("route", ["id", "path"])
 def test_burn_severity_report(qgis_process_env, tmp_path, route) -> None:  # noqa: ANN001
-    pre = np.stack([np.full((40, 50), 4000, np.float32), np.full((40, 50), 1000, np.float32)])
+    pre = np.stack([np.full((40, 50), 4000, np.float32), np.full((40, 50), 900, np.float32)])  # < 1000 DN: no offset
     post = pre.copy()
     post[:, 5:15, 5:25] = np.array([1500, 2500], np.float32)[:, None, None]  # high severity, 200 px = 2 ha
     post[:, 20:30, 30:40] = np.array([3000, 2000], np.float32)[:, None, None]  # dNBR 0.4: moderate-low, 1 ha

@@ -216,11 +216,25 @@ def test_cancel_leaves_nothing_and_keeps_the_raster(tmp_path) -> None:  # noqa: 
     assert not leftovers and not [p for p in os.listdir(tmp_path) if p.startswith(".changelens-")]
 
 
+@pytest.mark.parametrize(("m2", "px", "kept_px"), [(0, 4, 4), (0, 0, 1), (500, 4, 5), (100, 4, 4), (0, 13, 13)])
+def test_minimum_mapping_unit_in_pixels_and_the_larger_one_wins(tmp_path, m2: float, px: int, kept_px: int) -> None:  # noqa: ANN001
+    """The default unit is a few pixels (specks merge); a larger area in m² wins; 0 pixels and 0 m² is off."""
+    cls = _classes()
+    product = _product(tmp_path, cls, _measure(cls))
+    result = make_map_outputs(product, MapOutputs(), PolygonConfig(min_area_m2=m2, min_area_px=px))
+    counts = np.bincount(read(product.class_raster).ravel(), minlength=8)
+    assert result.sieve_threshold_px == (kept_px if kept_px > 1 else 0)
+    assert counts[6] == (2 if kept_px <= 1 else 0)  # two 1-pixel specks of class 6
+    assert counts[7] == (12 if kept_px <= 12 else 0)
+
+
 def test_bad_parameters() -> None:
     with pytest.raises(ParameterError, match="minimum mapping unit"):
         PolygonConfig(min_area_m2=-1)
     with pytest.raises(ParameterError, match="simplification"):
         PolygonConfig(simplify_tolerance=float("nan"))
+    with pytest.raises(ParameterError, match="in pixels"):
+        PolygonConfig(min_area_px=-1)
 
 
 def test_statistics_table_opens_with_numeric_columns(tmp_path) -> None:  # noqa: ANN001

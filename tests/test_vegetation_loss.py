@@ -100,7 +100,7 @@ def test_no_vegetation_before_is_one_clear_error(provider, tmp_path) -> None:  #
     bare = write_raster(tmp_path / "bare.tif", np.stack([np.full((20, 20), v, np.float32) for v in BARE]),
                         descriptions=["B4", "B8", "B11"])  # fmt: skip
     with pytest.raises(QgsProcessingException, match="No pixel of the before image is vegetated"):
-        processing.run(ALG, {"BEFORE": bare, "AFTER": bare, "OUTPUT": str(tmp_path / "o.tif")})
+        processing.run(ALG, {"BEFORE": bare, "AFTER": bare, "RADIOMETRY": 1, "OUTPUT": str(tmp_path / "o.tif")})
     assert sorted(os.listdir(tmp_path)) == ["bare.tif"]
 
 

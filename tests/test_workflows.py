@@ -25,7 +25,7 @@ from rasters import read, write_raster
 
 
 def _burn_pair(tmp_path, burned_rows: int = 3) -> tuple[str, str]:  # noqa: ANN001
-    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 1000, np.float32)])
+    pre = np.stack([np.full((6, 8), 4000, np.float32), np.full((6, 8), 900, np.float32)])  # < 1000 DN: no offset
     post = pre.copy()
     post[0, :burned_rows], post[1, :burned_rows] = 1500, 2500
     return (
@@ -248,7 +248,7 @@ def test_model_chaining_changelens_algorithms_saved_reloaded_and_run(provider, t
     import processing
 
     rng = np.random.default_rng(3)
-    pre = np.stack([np.full((40, 40), 4000.0), np.full((40, 40), 1000.0)]) + rng.normal(0, 30, (2, 40, 40))
+    pre = np.stack([np.full((40, 40), 4000.0), np.full((40, 40), 900.0)]) + rng.normal(0, 30, (2, 40, 40))
     initial, extended = pre.copy(), pre.copy()
     initial[:, :20] = extended[:, :20] = np.array([1500.0, 2500.0])[:, None, None]  # burned at once
     extended[:, 25:35, 5:35] = np.array([1500.0, 2500.0])[:, None, None]  # died within the year

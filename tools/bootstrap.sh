@@ -29,6 +29,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# poppler-utils (pdftoppm, pdftotext, pdfimages) render the PDF report in tests/test_report_pdf.py (skipped without it, except on CI).
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing poppler-utils from apt (PDF report test)..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null
+  else
+    echo "poppler-utils is missing: the PDF report test will be skipped (as root: apt-get install poppler-utils)." >&2
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$SYS_PY" -m venv --system-site-packages "$VENV"
 fi

@@ -20,6 +20,7 @@ os.environ.setdefault("QT_HASH_SEED", "0")  # before Qt loads: stable XML attrib
 
 from qgis.core import (  # noqa: E402
     QgsProcessingModelAlgorithm,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
@@ -31,6 +32,21 @@ def _number(name: str, label: str, default: float) -> QgsProcessingParameterNumb
     from changelens.processing.compat import NUMBER_DOUBLE
 
     return QgsProcessingParameterNumber(name, label, NUMBER_DOUBLE, default, minValue=0.0)
+
+
+def _radiometry() -> QgsProcessingParameterEnum:
+    """The reflectance conversion of both dates (the algorithms' RADIOMETRY choices, automatic by default)."""
+    from changelens.core.io.radiometry import RADIOMETRY_CHOICES
+
+    return QgsProcessingParameterEnum(
+        "radiometry", "Reflectance conversion", [label for _key, label in RADIOMETRY_CHOICES], defaultValue=0
+    )
+
+
+RADIOMETRY_HELP = (
+    "How stored values become reflectance (0 = automatic: band and product metadata, or values that leave no "
+    "doubt; the run stops and asks when they do). Default: 0."
+)
 
 
 def _mmu(default_m2: float) -> QgsProcessingParameterNumber:
@@ -89,13 +105,19 @@ def burn_severity_report() -> QgsProcessingModelAlgorithm:
     flow.add_input(QgsProcessingParameterRasterLayer("pre", "Pre-fire image"), "Image with NIR and SWIR2 bands.")
     flow.add_input(QgsProcessingParameterRasterLayer("post", "Post-fire image"), "Image with NIR and SWIR2 bands.")
     flow.add_input(_mmu(900.0), "Burned regions smaller than this (m²) merge into their neighbours. Default: 900.")
+    flow.add_input(_radiometry(), RADIOMETRY_HELP)
     flow.add_step(
         "burn",
         "changelens:burnseverity",
         "Burn severity (dNBR)",
         1,
         1,
-        {"PRE": param("pre"), "POST": param("post"), "MIN_AREA_M2": default_of("min_area_m2", 900.0)},
+        {
+            "PRE": param("pre"),
+            "POST": param("post"),
+            "MIN_AREA_M2": default_of("min_area_m2", 900.0),
+            "RADIOMETRY": default_of("radiometry", 0),
+        },
         {
             "OUTPUT_SEVERITY": ("severity", "Burn severity classes"),
             "OUTPUT_DNBR": ("dnbr", "dNBR"),
@@ -272,6 +294,7 @@ def landslide_inventory() -> QgsProcessingModelAlgorithm:
     flow.add_input(QgsProcessingParameterRasterLayer("after", "Image after the event"), "Red and NIR bands.")
     flow.add_input(QgsProcessingParameterRasterLayer("dem", "DEM"), "Elevation in metres, any CRS.")
     flow.add_input(_mmu(500.0), "Landslides smaller than this (m²) are dropped. Default: 500.")
+    flow.add_input(_radiometry(), RADIOMETRY_HELP)
     mmu = default_of("min_area_m2", 500.0)
     flow.add_step(
         "slides",
@@ -279,7 +302,14 @@ def landslide_inventory() -> QgsProcessingModelAlgorithm:
         "New landslides",
         1,
         1,
-        {"BEFORE": param("before"), "AFTER": param("after"), "DEM": param("dem"), "MIN_AREA": mmu, "MIN_AREA_M2": mmu},
+        {
+            "BEFORE": param("before"),
+            "AFTER": param("after"),
+            "DEM": param("dem"),
+            "MIN_AREA": mmu,
+            "MIN_AREA_M2": mmu,
+            "RADIOMETRY": default_of("radiometry", 0),
+        },
         {
             "OUTPUT": ("landslides", "New landslides"),
             "OUTPUT_POLYGONS": ("polygons", "Landslide polygons (area_ha)"),

@@ -16,7 +16,7 @@ set -euo pipefail
 ENVS="${CHANGELENS_QGIS_ENVS:-$HOME/.cache/changelens-qgis}"
 WORKTREE="$(cd "$(dirname "$0")/.." && pwd -P)"
 VENV=/opt/changelens-venv
-PACKAGES="ca-certificates qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv git chromium fonts-dejavu-core"
+PACKAGES="ca-certificates qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv git chromium fonts-dejavu-core poppler-utils"
 NICE="nice -n 10"
 MOUNTED_ROOT=""
 

@@ -175,6 +175,42 @@ def flood_sampler(
     return sample
 
 
+# Sen1Floods11 hand-labelled chips (CC-BY-4.0) by flood event: the groups of leave-one-event-out validation.
+S1F11_EVENTS = {
+    "Ghana": ("Ghana_53713", "Ghana_97059"),
+    "India": ("India_900498",),
+    "Mekong": ("Mekong_333434",),
+    "Pakistan": ("Pakistan_849790",),
+    "Somalia": ("Somalia_699062",),
+    "Spain": ("Spain_6860600", "Spain_7370579"),
+}
+
+
+def s1f11_sampler(train_events: list[str], p: int, real_frac: float, sim_kw: dict | None = None) -> Callable:
+    """After-image water: whole Sen1Floods11 chips of ``train_events`` (VV or VH, dB or stretched 8-bit, both
+    dry chips and wet ones) for ``real_frac`` of the samples, ``simulate.simulate_flood`` for the rest."""
+    chips = [np.load(CACHE / f"s1f11_{c}.npz") for e in train_events for c in S1F11_EVENTS[e]]
+    chips = [(z["s1"], z["label"]) for z in chips]
+    simulated = flood_sampler(p, after_only=True, real_frac=0.0, sim_kw=sim_kw)
+
+    def sample(rng: np.random.Generator) -> Sample:
+        if not chips or rng.random() >= real_frac:
+            return simulated(rng)
+        s1, label = chips[rng.integers(len(chips))]
+        for _ in range(10):  # prefer a crop with labelled pixels (Ghana_97059 is 90 % no data)
+            db, y = crop(rng, [s1[rng.integers(2)], label], p)
+            if (y != 255).mean() > 0.3:
+                break
+        y = np.where(np.isfinite(db), y, 255).astype(np.uint8)
+        db = np.nan_to_num(db, nan=float(np.nanmedian(db)) if np.isfinite(db).any() else -10.0)
+        if rng.random() < 0.5:
+            lo, hi = np.quantile(db, [rng.uniform(0, 0.02), rng.uniform(0.98, 1.0)])
+            db = np.round(np.clip((db - lo) / (hi - lo + 1e-9), 0, 1) * 255)
+        return dihedral(rng, db[None].astype(np.float32), y.copy())
+
+    return sample
+
+
 # --- change_s2: OSCD 6 bands, two dates ---------------------------------------------------------
 
 

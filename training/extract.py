@@ -83,6 +83,28 @@ def extract_burned(root: pathlib.Path, out: pathlib.Path) -> None:
             print("burned", kind, ev.name, label.shape, float((label == 1).mean()))
 
 
+def _nbr(x: np.ndarray) -> np.ndarray:
+    return (x[0] - x[1]) / (x[0] + x[1] + 1e-9)
+
+
+def extract_burn_nbr(root: pathlib.Path, out: pathlib.Path) -> None:
+    """NBR pre, NBR post and dNBR of all 15 fires (``burn_nested.py``, ``burn_refine.py``): the post-only
+    fires' pre-fire NBR is their post NBR plus the data source's own dNBR (same grid as the mask)."""
+    arrays = {}
+    for kind in ("prepost", "postonly"):
+        for ev in sorted(p for p in (root / "burned" / kind).iterdir() if p.is_dir()):
+            z = np.load(out / f"burned_{kind}_{ev.name}.npz")
+            post = _nbr(z["post"])
+            if kind == "prepost":
+                pre = _nbr(z["pre"])
+            else:
+                pre = post + gdal.Open(str(ev / "dnbr_source.tif")).ReadAsArray().astype(np.float32)
+            arrays[ev.name] = np.stack([pre, post, pre - post]).astype(np.float32)
+            arrays[ev.name + "__label"] = z["label"]
+    np.savez_compressed(out / "burn15_nbr.npz", **arrays)
+    print("burn15_nbr", len(arrays) // 2)
+
+
 def extract_flood(root: pathlib.Path, out: pathlib.Path) -> None:
     for chip in sorted((root / "flood" / "sen1floods11").iterdir()):
         s1 = gdal.Open(str(chip / "S1Hand.tif")).ReadAsArray().astype(np.float32)
@@ -129,6 +151,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     extract_oscd(root, out)
     extract_burned(root, out)
+    extract_burn_nbr(root, out)
     extract_flood(root, out)
     extract_eolearn(root, out)
 

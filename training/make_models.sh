@@ -22,6 +22,10 @@ train() {  # name, threshold, train.py args...
   echo "$name $((SECONDS - t0)) s" | tee -a runs/times.txt
 }
 # The exact recipes of the bundled weights (steps, seed, decision threshold); see models/<name>.md.
+# burned_s2_refine: the recipe chosen by nested leave-one-fire-out (training/burn_nested.py), all 15 fires.
+t0=$SECONDS
+nice -n 10 "$PY" burn_refine.py --threads "${THREADS:-1}" | tee runs/burned_s2_refine.final.log
+echo "burned_s2_refine $((SECONDS - t0)) s" | tee -a runs/times.txt
 train burned_s2 0.5 --steps 800 --seed 1
 train burned_s2_post 0.5 --steps 800 --seed 1
 # Simulation only; the backgrounds of the held-out scenes that `make eval` scores (model:landslide_s2) stay out.

@@ -63,6 +63,21 @@ TASKS = {
     ),
     "flood_s1": Task("flood_s1", ("VV",), True, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 1.0, 10.0, False, 3),
     "flood_s1_after": Task("flood_s1_after", ("VV",), False, (8, 16, 32), (0.0,), (1.0,), True, 128, 8, 0.7, 10.0),
+    # After-image water trained on the Sen1Floods11 chips of the training events (half the samples) + simulation.
+    "flood_s1_after_s1f11": Task(
+        "flood_s1_after_s1f11",
+        ("VV",),
+        False,
+        (8, 16, 32),
+        (0.0,),
+        (1.0,),
+        True,
+        128,
+        8,
+        0.5,
+        10.0,
+        groups=tuple(data.S1F11_EVENTS),
+    ),
     "change_s2": Task(
         "change_s2",
         ("B02", "B03", "B04", "B08", "B11", "B12"),
@@ -107,6 +122,8 @@ def sampler(task: Task, holdout: list[str]):
         return data.flood_sampler(
             task.patch_px, after_only=True, real_frac=1.0 - task.sim_frac, sim_kw=json.loads(task.sim_kw or "{}")
         )
+    if task.name == "flood_s1_after_s1f11":
+        return data.s1f11_sampler(train_groups, task.patch_px, 1.0 - task.sim_frac, json.loads(task.sim_kw or "{}"))
     if task.name == "change_s2":
         return data.change_sampler(train_groups, task.patch_px, task.sim_frac, **json.loads(task.sim_kw or "{}"))
     if task.name == "landslide_s2":
@@ -135,6 +152,12 @@ def eval_cases(task: Task, holdout: list[str]) -> list[tuple[str, np.ndarray, np
         cities = {c: data.load_oscd(c)["t1"] for c in ls.HELDOUT_CITIES}
         for name, x, label, _dem in ls.heldout_scenes(cities, eo["scenes"][ls.HELDOUT_EOLEARN], eo["dem"]):
             out.append((name, x, label))
+    elif task.name == "flood_s1_after_s1f11":
+        for e in holdout:
+            for c in data.S1F11_EVENTS[e]:
+                z = np.load(data.CACHE / f"s1f11_{c}.npz")
+                out.append((f"{c}_VV", z["s1"][:1], z["label"]))
+                out.append((f"{c}_VH", z["s1"][1:], z["label"]))
     elif task.name in ("flood_s1", "flood_s1_after"):
         z = np.load(data.CACHE / "ombria_eval.npz")
         for i, sid in enumerate(z["ids"]):

@@ -65,6 +65,7 @@ class BandMapping(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._layers: dict[str, QgsRasterLayer | None] = {BEFORE: None, AFTER: None}
+        self._products: dict[str, str] = {}
         self._dates: tuple[str, ...] = (BEFORE, AFTER)
         self._roles: tuple[str, ...] = ()
         self._optional: set[str] = set()
@@ -127,8 +128,17 @@ class BandMapping(QWidget):
                 combo.setLayer(layer)
         self._detect(date)
 
+    def set_product(self, date: str, note: str) -> None:
+        """``date`` is a product (``note`` says what it holds; '' for none): its bands are found at run time."""
+        self._products[date] = note
+        self.set_layer(date, None)
+
     def _detect(self, date: str) -> None:
         if date not in self.sensors:
+            return
+        if self._products.get(date):
+            self.detected[date].setText("Product: bands found by name when it runs")
+            self.changed.emit()
             return
         layer = self._layers.get(date)
         descriptions = layer_band_descriptions(layer)

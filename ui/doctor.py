@@ -1,7 +1,10 @@
-"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS.
+"""Dependency doctor: explain a missing or broken onnxruntime and install one that fits this QGIS (and,
+optionally, ukis-csmask for cloud masks of dates that carry none and ``distributed`` for runs over many
+scene pairs on a Dask cluster).
 
-The install runs ``pip install --user`` with QGIS's own Python interpreter (not whatever
-``python`` is on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
+The install runs ``pip install --user`` with the Python interpreter running QGIS, found from its
+prefix by the model runtime (not ``sys.executable``, which inside QGIS may be QGIS itself or a
+shim of another Python on the PATH), pins the numpy QGIS already uses so pip picks an onnxruntime
 built for it, and shows the exact command so it can be run by hand.
 """
 
@@ -11,7 +14,7 @@ import os
 import shlex
 import sys
 import sysconfig
-from typing import Callable, Sequence
+from typing import Sequence
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import QProcess, QProcessEnvironment
@@ -30,7 +33,14 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..processing.catalog import RuntimeStatus, library_versions, onnxruntime_status
+from ..processing.catalog import (
+    RuntimeStatus,
+    csmask_version,
+    distributed_version,
+    library_versions,
+    onnxruntime_status,
+    python_interpreter,
+)
 from ..processing.compat import INFO
 from ..processing.lifecycle import disconnect_all
 
@@ -38,37 +48,10 @@ VARIANTS = {
     "cpu": ("onnxruntime", "CPU (works everywhere; on macOS it includes CoreML)"),
     "cuda": ("onnxruntime-gpu", "NVIDIA GPU with CUDA 12 and cuDNN 9 installed (Linux, Windows)"),
     "directml": ("onnxruntime-directml", "Any DirectX 12 GPU (Windows)"),
+    # Not onnxruntime: the optional cloud and shadow masks for dates that carry none (runs on onnxruntime).
+    "csmask": ("ukis-csmask", "Cloud and shadow masks for dates without one (DLR, about 160 MB with its weights)"),
+    "distributed": ("distributed", "Dask distributed: run many scene pairs on a cluster (scheduler address)"),
 }
-
-
-def qgis_python(
-    executable: str = sys.executable,
-    prefix: str = sys.prefix,
-    platform: str = sys.platform,
-    version: tuple[int, int] = sys.version_info[:2],
-    exists: Callable[[str], bool] = os.path.exists,
-) -> str:
-    """The Python interpreter QGIS embeds, found from ``sys.executable``/``sys.prefix`` on each OS.
-
-    Inside QGIS ``sys.executable`` is usually the QGIS program itself (``qgis-bin.exe``,
-    ``QGIS.app/Contents/MacOS/QGIS``, ``/usr/bin/qgis``), not a Python.
-    """
-    major, minor = version
-    name = os.path.basename(executable).lower()
-    if name.startswith("python"):
-        return executable
-    if platform.startswith("win"):
-        candidates = [os.path.join(prefix, "python.exe"), os.path.join(prefix, "python3.exe")]
-    elif platform == "darwin":
-        here = os.path.dirname(executable)
-        candidates = [
-            os.path.join(here, "bin", "python3"),
-            os.path.join(prefix, "bin", f"python{major}.{minor}"),
-            os.path.join(prefix, "bin", "python3"),
-        ]
-    else:
-        candidates = [os.path.join(prefix, "bin", f"python{major}.{minor}"), os.path.join(prefix, "bin", "python3")]
-    return next((c for c in candidates if exists(c)), candidates[0])
 
 
 def externally_managed(stdlib: str | None = None) -> bool:
@@ -78,7 +61,7 @@ def externally_managed(stdlib: str | None = None) -> bool:
 
 
 def install_command(python: str, variant: str, numpy_version: str | None, managed: bool) -> list[str]:
-    """The pip command that installs onnxruntime (``variant``) into the user site of ``python``.
+    """The pip command that installs onnxruntime (``variant``), or distributed, into the user site of ``python``.
 
     numpy is pinned to the version QGIS already imports, so pip chooses an onnxruntime
     built for it instead of upgrading numpy under QGIS (which breaks GDAL and QGIS itself).
@@ -99,7 +82,9 @@ def command_text(command: Sequence[str], platform: str = sys.platform) -> str:
     return " ".join(shlex.quote(part) for part in command)
 
 
-def diagnostics_text(qgis_version: str, versions: dict[str, str], python: str, status: RuntimeStatus) -> str:
+def diagnostics_text(
+    qgis_version: str, versions: dict[str, str], python: str, status: RuntimeStatus, distributed: str | None = None
+) -> str:
     """The text "Copy diagnostics" puts on the clipboard (for a bug report)."""
     lines = [f"QGIS: {qgis_version}"]
     lines += [f"{key}: {value}" for key, value in versions.items()]
@@ -107,14 +92,32 @@ def diagnostics_text(qgis_version: str, versions: dict[str, str], python: str, s
     lines.append(f"onnxruntime state: {status.state}" + (f" ({status.error})" if status.error else ""))
     devices = ", ".join(label for _p, label in status.devices()) or "none"
     lines.append(f"Devices for models: {devices}")
+    lines.append(f"distributed (Dask clusters): {distributed or 'not installed'}")
     return "\n".join(lines)
 
 
-def explanation(status: RuntimeStatus) -> str:
-    """One paragraph for the user about the state of onnxruntime."""
+CSMASK_NOTE = (
+    " Optional: ukis-csmask computes cloud and shadow masks for Sentinel-2 and Landsat dates that carry none "
+    "(choose it as the package below; the 'ukis-csmask' cloud-mask option then works)."
+)
+
+
+def cluster_explanation(version: str | None) -> str:
+    """One sentence about running many scene pairs on a Dask cluster."""
+    if version:
+        return f"distributed {version} is installed: 'Run on many scene pairs' can send pairs to a Dask scheduler."
+    return (
+        "To send 'Run on many scene pairs' to a Dask cluster (its scheduler address), install the "
+        "'distributed' package: pick it below."
+    )
+
+
+def explanation(status: RuntimeStatus, csmask: str | None = None) -> str:
+    """One paragraph for the user about the state of onnxruntime (and of ukis-csmask, ``csmask``: its version)."""
+    extra = f" ukis-csmask {csmask} is installed: cloud masks for dates without one work." if csmask else CSMASK_NOTE
     if status.ok:
         devices = ", ".join(label for _p, label in status.devices())
-        return f"onnxruntime {status.version} works. Models can run on: {devices}."
+        return f"onnxruntime {status.version} works. Models can run on: {devices}.{extra}"
     if status.state == "missing":
         return (
             "The ChangeLens models need the onnxruntime Python package, which is not installed for the Python "
@@ -136,11 +139,13 @@ class DoctorDialog(QDialog):
         self.setWindowTitle("ChangeLens dependency doctor")
         self.status = status or onnxruntime_status()
         self.versions = library_versions()
-        self.python = qgis_python()
+        self.python = python_interpreter()
         self.managed = externally_managed()
         self.process: QProcess | None = None
         layout = QVBoxLayout(self)
-        self.explanation = QLabel(explanation(self.status), wordWrap=True, objectName="changelens_doctor_text")
+        self.distributed = distributed_version()
+        text = f"{explanation(self.status, csmask_version())}\n\n{cluster_explanation(self.distributed)}"
+        self.explanation = QLabel(text, wordWrap=True, objectName="changelens_doctor_text")
         layout.addWidget(self.explanation)
         form = QFormLayout()
         self.variant = QComboBox(objectName="changelens_doctor_variant")
@@ -150,6 +155,8 @@ class DoctorDialog(QDialog):
             if key == "cuda" and sys.platform == "darwin":
                 continue
             self.variant.addItem(f"{label}: {package}", key)
+        if self.status.ok and not self.distributed:  # onnxruntime works: offer what is missing
+            self.variant.setCurrentIndex(self.variant.findData("distributed"))
         self.variant.currentIndexChanged.connect(self._update_command)
         self.command = QLineEdit(readOnly=True, objectName="changelens_doctor_command")
         self.command.setToolTip("Run this in a terminal to install by hand (close QGIS first on Windows).")
@@ -187,7 +194,7 @@ class DoctorDialog(QDialog):
 
     def diagnostics(self) -> str:
         """The diagnostics text for this machine."""
-        return diagnostics_text(Qgis.QGIS_VERSION, self.versions, self.python, self.status)
+        return diagnostics_text(Qgis.QGIS_VERSION, self.versions, self.python, self.status, self.distributed)
 
     def copy_diagnostics(self) -> None:
         """Put the diagnostics on the clipboard."""
@@ -231,7 +238,8 @@ class DoctorDialog(QDialog):
     def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         self._read_output()
         if code == 0:
-            self._done("Installed. Restart QGIS to use the ChangeLens models.", True)
+            what = "runs on a Dask cluster" if self.variant.currentData() == "distributed" else "the ChangeLens models"
+            self._done(f"Installed. Restart QGIS to use {what}.", True)
         else:
             self._done(f"The install failed (exit code {code}); the output above says why.", False)
 

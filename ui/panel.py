@@ -6,7 +6,9 @@ The panel only gathers choices; the work is done by the Processing algorithm nam
 
 from __future__ import annotations
 
+import os
 import time
+from html import escape
 from typing import Any, Callable
 
 from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
@@ -22,16 +24,18 @@ from qgis.PyQt.QtWidgets import (
 
 from ..processing.catalog import RuntimeStatus, onnxruntime_status
 from ..processing.compat import CRITICAL, INFO, SUCCESS, WARNING
-from ..processing.lifecycle import alive
+from .output_folder import PanelOutputs, ensure_folder
+from .panel_dialogs import PanelDialogs
 from .panel_layout import PanelLayout, disable_item
+from .products import ProductInputs
 from .runner import AlgorithmRun, RunChoices, build_parameters, report_path
-from .tasks import METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
+from .tasks import AFTER, BEFORE, METHODS, TASKS, MethodSpec, methods_for, registered_algorithm, unavailable_reason
 from .tasks import task_unavailable_reason as task_reason
 
 TASK_SETTING = "changelens/panel/task"
 
 
-class ChangeLensPanel(PanelLayout):
+class ChangeLensPanel(ProductInputs, PanelDialogs, PanelOutputs, PanelLayout):
     """Task, inputs, bands, method, options and Run; ``message_bar`` gets errors in one sentence."""
 
     def __init__(
@@ -53,6 +57,7 @@ class ChangeLensPanel(PanelLayout):
         self.last_report: str | None = None
         self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl
         self.dialogs: list = []
+        self.product_notes: dict[str, tuple[str, str | None]] = {BEFORE: ("", None), AFTER: ("", None)}
         layout = QVBoxLayout(self)
         self.own_bar = QgsMessageBar(self)
         self.own_bar.setVisible(message_bar is None)
@@ -78,9 +83,30 @@ class ChangeLensPanel(PanelLayout):
         layout.addWidget(scroll, 1)
         layout.addLayout(self._build_run_row())
         layout.addLayout(self._build_tools_row())
+        self.syncing_folder = False
+        self.sync_folder()
+        self.project.readProject.connect(self.sync_folder)
+        self.project.cleared.connect(self.sync_folder)
+        self.project.fileNameChanged.connect(self.sync_folder)
         self.reload_methods()
 
     # ----- state
+    def _open_link(self, link: str) -> None:
+        self.open_url(QUrl(link))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._show_method_name()
+
+    def _show_method_name(self) -> None:
+        """Spell out the method under its combo box when the box is too narrow to show it whole."""
+        name = self.method_combo.currentText()
+        self.method_combo.setToolTip(name)
+        width = self.method_combo.fontMetrics().horizontalAdvance(name)
+        elided = bool(name) and width > self.method_combo.width() - 30
+        self.method_name.setText(name)
+        self.method_name.setVisible(elided)
+
     def reload_methods(self) -> None:
         """Re-read the method table and the installed models (after an import or removal)."""
         if self.fixed_methods is None:
@@ -144,6 +170,7 @@ class ChangeLensPanel(PanelLayout):
     def _method_changed(self) -> None:
         method = self.current_method()
         self.method_card.setText(method.summary if method else "")
+        self._show_method_name()
         self.band_mapping.configure(
             method.roles if method else (),
             optional={r for r in method.roles if method.role_optional(r)} if method else (),
@@ -157,32 +184,37 @@ class ChangeLensPanel(PanelLayout):
         self.dem_label.setVisible(bool(method and method.dem))
         self.dem_combo.setVisible(bool(method and method.dem))
         self.dem_label.setText("DEM (optional)" if method and method.dem_optional else "DEM")
-        self._fill_radiometry(method)
+        self._fill_choice(self.radiometry_combo, self.radiometry_label, method, method.radiometry if method else None)
+        self._fill_choice(self.cloud_combo, self.cloud_label, method, method.cloud_mask if method else None)
         self._fill_devices(method)
         if method and method.model and self.runtime is not None and not self.runtime.ok and not self.doctor_shown:
             self.doctor_shown = True  # explain once per session, then the status line and Doctor… remain
             self.open_doctor()
         algorithm = registered_algorithm(method) if method and method.min_area_m2 else None
         supported = bool(algorithm and algorithm.parameterDefinition(method.min_area_m2))
+        pixels = algorithm.parameterDefinition("MIN_AREA_PIXELS") if supported else None
+        default = f"{int(pixels.defaultValue())} pixels" if pixels is not None and pixels.defaultValue() else "none"
         self.mmu_spin.setEnabled(supported)
-        self.mmu_spin.setSpecialValueText("none" if supported else "n/a")
+        self.mmu_spin.setSpecialValueText(default if supported else "n/a")
         self.mmu_spin.setToolTip(
-            "Regions smaller than this area are removed from the classes and polygons."
+            f"Regions smaller than this area merge into their neighbours, in the classes and the polygons; "
+            f"at 0 the default applies ({default})."
             if supported
             else "This method does not offer a minimum mapping unit yet."
         )
         self._update_state()
 
-    def _fill_radiometry(self, method: MethodSpec | None) -> None:
-        self.radiometry_combo.clear()
-        algorithm = registered_algorithm(method) if method and method.radiometry else None
-        definition = algorithm.parameterDefinition(method.radiometry) if algorithm else None
+    def _fill_choice(self, combo: Any, label: Any, method: MethodSpec | None, name: str | None) -> None:
+        """Offer the algorithm's enum ``name`` (reflectance, cloud mask) in ``combo``; hidden when it has none."""
+        combo.clear()
+        algorithm = registered_algorithm(method) if method and name else None
+        definition = algorithm.parameterDefinition(name) if algorithm else None
         shown = isinstance(definition, QgsProcessingParameterEnum)
         if shown:
-            self.radiometry_combo.addItems(definition.options())
-            self.radiometry_combo.setCurrentIndex(int(definition.defaultValue() or 0))
-        self.radiometry_combo.setVisible(shown)
-        self.radiometry_label.setVisible(shown)
+            combo.addItems(definition.options())
+            combo.setCurrentIndex(int(definition.defaultValue() or 0))
+        combo.setVisible(shown)
+        label.setVisible(shown)
 
     def _fill_devices(self, method: MethodSpec | None) -> None:
         """Offer the algorithm's devices; those the installed onnxruntime lacks are greyed out."""
@@ -209,6 +241,8 @@ class ChangeLensPanel(PanelLayout):
         self.device_combo.setCurrentIndex(int(definition.defaultValue() or 0))
 
     def _layer_changed(self, date: str, layer: Any) -> None:
+        if isinstance(layer, QgsRasterLayer) and self.products[date].path():
+            self.products[date].set_path("")  # a layer chosen replaces the product
         self.band_mapping.set_layer(date, layer if isinstance(layer, QgsRasterLayer) else None)
         self._update_state()
 
@@ -219,11 +253,15 @@ class ChangeLensPanel(PanelLayout):
             return task_reason(self.current_task(), self.methods) or "Choose a method."
         if method.model and self.runtime is not None and not self.runtime.ok:
             return "Models need onnxruntime, which is not usable here: click Doctor… to install it."
-        if method.before and not method.before_optional and self.before_combo.currentLayer() is None:
-            return "Choose the before image."
-        if self.after_combo.currentLayer() is None:
-            return "Choose the after image."
-        if method.before and self.before_combo.currentLayer() is self.after_combo.currentLayer():
+        if method.before and not method.before_optional and not self._date_given(BEFORE):
+            return "Choose the before image (a layer or a product)."
+        if not self._date_given(AFTER):
+            return "Choose the after image (a layer or a product)."
+        problems = [p for _text, p in self.product_notes.values() if p]
+        if problems:
+            return problems[0]
+        layers = self.before_combo.currentLayer(), self.after_combo.currentLayer()
+        if method.before and layers[0] is not None and layers[0] is layers[1]:
             return "The before and after images are the same layer: choose two different dates."
         if method.dem and not method.dem_optional and self.dem_combo.currentLayer() is None:
             return "Choose a DEM (elevation raster)."
@@ -252,10 +290,14 @@ class ChangeLensPanel(PanelLayout):
             dem_layer=dem.id() if dem and method and method.dem else None,
             bands=self.band_mapping.bands(),
             radiometry=self.radiometry_combo.currentIndex() if not self.radiometry_combo.isHidden() else None,
+            cloud_mask=self.cloud_combo.currentIndex() if not self.cloud_combo.isHidden() else None,
+            before_product=self.products[BEFORE].path() or None,
+            after_product=self.products[AFTER].path() or None,
             min_area_m2=self.mmu_spin.value() if self.mmu_spin.isEnabled() else None,
             device=self.device_combo.currentData() if self.device_combo.isEnabled() else None,
             output_folder=(self.folder_widget.filePath() or None) if self.folder_radio.isChecked() else None,
             run_name=f"{self.current_task()}_{time.strftime('%Y%m%d_%H%M%S')}",
+            **self.report_choices(),
         )
 
     # ----- actions
@@ -270,10 +312,16 @@ class ChangeLensPanel(PanelLayout):
         if reason is not None or method is None or self.run is not None:
             self.notify(reason or "A run is already in progress.", WARNING)
             return
+        folder = self.folder_widget.filePath() if self.folder_radio.isChecked() else ""
+        problem = ensure_folder(folder) if folder else None
+        if problem:
+            self.notify(problem, CRITICAL)
+            return
         algorithm = registered_algorithm(method)
         parameters = build_parameters(method, algorithm, self.choices())
         after = self.after_combo.currentLayer()
-        title = f"{method.label.split(' (')[0]}: {after.name()} ({time.strftime('%H:%M:%S')})"
+        name = after.name() if after is not None else os.path.basename(self.products[AFTER].path().rstrip("/\\"))
+        title = f"{method.label.split(' (')[0]}: {name} ({time.strftime('%H:%M:%S')})"
         run = AlgorithmRun(method, algorithm, parameters, self.project, title)
         problem = run.check()
         if problem:
@@ -306,12 +354,7 @@ class ChangeLensPanel(PanelLayout):
         if run is not None:
             run.cancel()
             run.detach()
-        dialogs, self.dialogs = self.dialogs, []
-        for dialog in dialogs:
-            if alive(dialog):
-                if hasattr(dialog, "shutdown"):
-                    dialog.shutdown()
-                dialog.close()
+        self.close_dialogs()
 
     def _finish(self, status: str) -> None:
         self.run = None
@@ -325,7 +368,11 @@ class ChangeLensPanel(PanelLayout):
         self.last_report = report_path(run.algorithm, results) if run else None
         names = ", ".join(layer.name() for layer in layers) or "no map layers"
         self.progress.setValue(100)
-        self._finish(f"Done: added {names} to the 'ChangeLens' group.")
+        done = f"Done: added {escape(names)} to the 'ChangeLens' group."
+        if self.last_report:
+            link = QUrl.fromLocalFile(self.last_report).toString()
+            done += f' Report: <a href="{escape(link)}">{escape(self.last_report)}</a>'
+        self._finish(done)
         self.notify(f"{run.title if run else 'Run'} finished: {len(layers)} layer(s) added.", SUCCESS)
         if self.last_report:
             self.open_url(QUrl.fromLocalFile(self.last_report))
@@ -339,39 +386,6 @@ class ChangeLensPanel(PanelLayout):
         self.progress.setValue(0)
         self._finish("Cancelled; no output was written.")
         self.notify("The run was cancelled; no output was written.", INFO)
-
-    def open_models(self) -> Any:
-        """The model manager; the method lists follow its imports and removals."""
-        from .model_manager import ModelManagerDialog
-
-        dialog = ModelManagerDialog(self)
-        dialog.models_changed.connect(self.reload_methods)
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.show()
-        return dialog
-
-    def open_doctor(self) -> Any:
-        """The dependency doctor."""
-        from .doctor import DoctorDialog
-
-        dialog = DoctorDialog(self, status=self.runtime)
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.show()
-        return dialog
-
-    def open_in_processing(self) -> Any:
-        """Open the full algorithm dialog, prefilled with the panel's choices (non-modal)."""
-        from processing import createAlgorithmDialog
-
-        method = self.current_method()
-        if method is None:
-            return None
-        parameters = build_parameters(method, registered_algorithm(method), self.choices(), for_dialog=True)
-        dialog = createAlgorithmDialog(method.algorithm_id, parameters)
-        if dialog is not None:
-            self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-            dialog.show()
-        return dialog
 
 
 class ChangeLensDock(QDockWidget):

@@ -11,6 +11,7 @@ from qgis.PyQt.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -20,6 +21,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..processing.compat import LAYER_FILTER_RASTER
 from .bands import BandMapping
+from .products import ProductChooser
 from .tasks import AFTER, BEFORE
 
 NOT_FILE_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster", "mdal"]
@@ -73,11 +75,15 @@ class PanelLayout(QWidget):
         self.task_help = QLabel(objectName="changelens_task_help", wordWrap=True)
         self.method_combo = narrow(QComboBox(objectName="changelens_method"))
         self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_name = QLabel(objectName="changelens_method_name", wordWrap=True)  # when the combo elides it
+        self.method_name.setStyleSheet("font-weight: 600")
+        self.method_name.setVisible(False)
         self.method_card = QLabel(objectName="changelens_method_card", wordWrap=True)
         self.method_card.setTextFormat(Qt.TextFormat.RichText)
         form.addRow("Task", self.task_combo)
         form.addRow(self.task_help)
         form.addRow("Method", self.method_combo)
+        form.addRow(self.method_name)
         form.addRow(self.method_card)
         return box
 
@@ -92,7 +98,7 @@ class PanelLayout(QWidget):
         return combo
 
     def _build_inputs_box(self) -> QGroupBox:
-        box = self._section("Images (layers of this project)")
+        box = self._section("Images (layers of this project, or products)")
         form = wrapping_form(box)
         self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
         self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
@@ -102,8 +108,16 @@ class PanelLayout(QWidget):
         self.after_combo.layerChanged.connect(lambda layer: self._layer_changed(AFTER, layer))
         self.dem_combo.layerChanged.connect(lambda _layer: self._update_state())
         self.before_label, self.after_label = QLabel("Before"), QLabel("After")
+        self.products = {BEFORE: ProductChooser(BEFORE), AFTER: ProductChooser(AFTER)}
+        for date, chooser in self.products.items():
+            chooser.changed.connect(lambda path, d=date: self._product_changed(d, path))
+        self.product_note = QLabel(objectName="changelens_product_note", wordWrap=True)
+        self.product_note.setVisible(False)
         form.addRow(self.before_label, self.before_combo)
+        form.addRow("", self.products[BEFORE])
         form.addRow(self.after_label, self.after_combo)
+        form.addRow("", self.products[AFTER])
+        form.addRow(self.product_note)
         form.addRow(self.dem_label, self.dem_combo)
         return box
 
@@ -120,6 +134,8 @@ class PanelLayout(QWidget):
         form = wrapping_form(box)
         self.radiometry_combo = narrow(QComboBox(objectName="changelens_radiometry"))
         self.radiometry_label = QLabel("Reflectance")
+        self.cloud_combo = narrow(QComboBox(objectName="changelens_cloud_mask"))
+        self.cloud_label = QLabel("Cloud mask")
         self.device_combo = narrow(QComboBox(objectName="changelens_device"))
         self.device_label = QLabel("Device")
         self.mmu_spin = QgsDoubleSpinBox(objectName="changelens_mmu")
@@ -130,6 +146,7 @@ class PanelLayout(QWidget):
         self.mmu_spin.setClearValue(0)
         self.mmu_label = QLabel("Minimum mapping unit")
         form.addRow(self.radiometry_label, self.radiometry_combo)
+        form.addRow(self.cloud_label, self.cloud_combo)
         form.addRow(self.device_label, self.device_combo)
         form.addRow(self.mmu_label, self.mmu_spin)
         return box
@@ -137,18 +154,34 @@ class PanelLayout(QWidget):
     def _build_output_box(self) -> QGroupBox:
         box = self._section("Outputs")
         layout = QVBoxLayout(box)
-        self.temporary_radio = QRadioButton("Temporary files", objectName="changelens_temp")
-        self.temporary_radio.setToolTip("Outputs are deleted when QGIS closes; save the layers you want to keep.")
-        self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
+        self.folder_radio = QRadioButton("Save in folder (kept with this project)", objectName="changelens_save")
+        self.folder_radio.setToolTip(
+            "Default: a 'ChangeLens' folder beside the project file (in your home folder while the project is "
+            "unsaved); the folder you choose is remembered in the project."
+        )
         self.folder_widget = QgsFileWidget(objectName="changelens_folder")
         self.folder_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
-        self.temporary_radio.setChecked(True)
-        self.folder_widget.setEnabled(False)
+        self.temporary_radio = QRadioButton("Temporary files", objectName="changelens_temp")
+        self.temporary_radio.setToolTip("Outputs and the report are deleted when QGIS closes.")
+        self.folder_radio.setChecked(True)
         self.folder_radio.toggled.connect(self.folder_widget.setEnabled)
         self.folder_radio.toggled.connect(lambda _on: self._update_state())
-        self.folder_widget.fileChanged.connect(lambda _path: self._update_state())
-        for widget in (self.temporary_radio, self.folder_radio, self.folder_widget):
+        self.folder_widget.fileChanged.connect(self._folder_changed)
+        for widget in (self.folder_radio, self.folder_widget, self.temporary_radio):
             layout.addWidget(widget)
+        report = QFormLayout()
+        report.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.title_edit = QLineEdit(objectName="changelens_event_title")
+        self.title_edit.setPlaceholderText("from the images' names and dates")
+        self.title_edit.setToolTip("The report's title, e.g. the event's name and date.")
+        self.basemap_combo = QgsMapLayerComboBox(objectName="changelens_basemap")
+        narrow(self.basemap_combo)
+        self.basemap_combo.setAllowEmptyLayer(True)
+        self.basemap_combo.setLayer(None)
+        self.basemap_combo.setToolTip("A layer of this project drawn under the report's result map (optional).")
+        report.addRow("Report title", self.title_edit)
+        report.addRow("Report basemap", self.basemap_combo)
+        layout.addLayout(report)
         return box
 
     def _build_run_row(self) -> QVBoxLayout:
@@ -169,6 +202,8 @@ class PanelLayout(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.status = QLabel(objectName="changelens_status", wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.status.linkActivated.connect(self._open_link)
         column.addLayout(row)
         column.addWidget(self.progress)
         column.addWidget(self.status)

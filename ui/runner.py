@@ -45,8 +45,8 @@ LOG_TAG = "ChangeLens"
 
 @dataclass(frozen=True)
 class RunChoices:
-    """What the user chose in the panel, as plain values (layers by id, bands 1-based with 0 = detect,
-    enum choices as indexes)."""
+    """What the user chose in the panel, as plain values (layers by id, products by path, bands 1-based
+    with 0 = detect, enum choices as indexes)."""
 
     before_layer: str | None
     after_layer: str | None
@@ -54,9 +54,14 @@ class RunChoices:
     bands: dict[tuple[str, str], int] = field(default_factory=dict)
     radiometry: int | None = None
     min_area_m2: float | None = None
+    cloud_mask: int | None = None
+    before_product: str | None = None  # a product path, used instead of the before layer
+    after_product: str | None = None
     device: int | None = None
     output_folder: str | None = None
     run_name: str = "changelens"
+    event_title: str = ""
+    basemap_layer: str | None = None
 
 
 def output_path(folder: str, run_name: str, definition: Any) -> str:
@@ -80,7 +85,11 @@ def build_parameters(
     files). ``for_dialog`` leaves destinations to the dialog when no folder was chosen.
     """
     params: dict[str, Any] = {}
-    layers = {method.before: choices.before_layer, method.after: choices.after_layer, method.dem: choices.dem_layer}
+    layers = {
+        method.before: choices.before_product or choices.before_layer,
+        method.after: choices.after_product or choices.after_layer,
+        method.dem: choices.dem_layer,
+    }
     params.update({name: value for name, value in layers.items() if name and value})
     for band in method.bands:
         index = choices.bands.get((band.date, band.role), 0)
@@ -88,10 +97,12 @@ def build_parameters(
             params[band.parameter] = index
     optional = {
         method.radiometry: choices.radiometry,
+        method.cloud_mask: choices.cloud_mask,
         method.min_area_m2: choices.min_area_m2,
         method.model: method.model_path or None,
         method.device: choices.device,
     }
+    optional.update({"EVENT_TITLE": choices.event_title or None, "BASEMAP": choices.basemap_layer})
     params.update(
         {
             name: value
@@ -108,7 +119,8 @@ def build_parameters(
         )
         if not isinstance(definition, destination_types):
             continue
-        if definition.flags() & FLAG_OPTIONAL and not definition.createByDefault():
+        wanted = definition.createByDefault() or definition.name() in method.extra_outputs
+        if definition.flags() & FLAG_OPTIONAL and not wanted:
             continue
         if choices.output_folder:
             params[definition.name()] = output_path(choices.output_folder, choices.run_name, definition)
@@ -273,7 +285,8 @@ def add_results(algorithm: QgsProcessingAlgorithm, results: dict, project: QgsPr
     loaded.sort(key=lambda layer: (isinstance(layer, QgsRasterLayer), _is_continuous(layer)))
     for layer in loaded:
         project.addMapLayer(layer, False)
-        group.addLayer(layer)
+        group.addLayer(layer).setItemVisibilityChecked(True)
+    group.setItemVisibilityCheckedParentRecursive(True)  # shown even if the user had unchecked "ChangeLens"
     return loaded
 
 
@@ -284,10 +297,11 @@ def _is_continuous(layer: QgsMapLayer) -> bool:
 
 
 def report_path(algorithm: QgsProcessingAlgorithm, results: dict) -> str | None:
-    """The HTML or PDF report among the results, if the algorithm wrote one."""
+    """The HTML report among the results (else the PDF one), if the algorithm wrote one."""
+    found = []
     for definition in algorithm.destinationParameterDefinitions():
         path = results.get(definition.name())
         if isinstance(definition, QgsProcessingParameterFileDestination) and isinstance(path, str):
             if path.lower().endswith((".html", ".htm", ".pdf")) and os.path.exists(path):
-                return path
-    return None
+                found.append(path)
+    return sorted(found, key=lambda path: path.lower().endswith(".pdf"))[0] if found else None

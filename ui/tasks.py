@@ -44,11 +44,13 @@ class BandParam:
 class MethodSpec:
     """How the panel drives one Processing algorithm (parameter names; None where it has none).
 
-    Images, DEM, model and bands must exist in the algorithm; ``radiometry``,
+    Images, DEM, model and bands must exist in the algorithm; ``radiometry``, ``cloud_mask``,
     ``min_area_m2`` and ``device`` are features the panel offers only when the registered
     algorithm has them (so an entry keeps working while algorithms gain options).
     ``devices`` lists the execution provider behind each option of the ``device`` enum;
-    ``model_path`` is the model a model method runs.
+    ``model_path`` is the model a model method runs; ``extra_outputs`` are optional destinations
+    the panel writes although the algorithm skips them by default (a model's probability raster:
+    the report's mean probability per class and histogram come from it).
     """
 
     task: str
@@ -62,12 +64,14 @@ class MethodSpec:
     bands: tuple[BandParam, ...] = ()
     radiometry: str | None = None
     min_area_m2: str | None = None
+    cloud_mask: str | None = None
     model: str | None = None
     device: str | None = None
     devices: tuple[str, ...] = ()
     model_path: str = ""
     summary: str = ""
     preferred: bool = False  # listed first and chosen by default for its task
+    extra_outputs: tuple[str, ...] = ()
 
     @property
     def roles(self) -> tuple[str, ...]:

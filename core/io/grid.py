@@ -27,6 +27,40 @@ def metres_per_degree(lat_deg: float) -> tuple[float, float]:
     return METRES_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat_deg)), METRES_PER_DEGREE_LAT
 
 
+def ground_pixel_size_m(grid: Grid) -> tuple[float, float] | None:
+    """(east-west, north-south) ground size of a pixel in metres, at the grid's centre for geographic CRSs.
+
+    Both axes matter: a pixel of 0.00018 x 0.00018 degrees at 34 degrees north is 16.6 m wide and
+    19.9 m tall. None when the grid has no CRS.
+    """
+    srs = grid.srs()
+    if srs is None:
+        return None
+    if srs.IsGeographic():
+        per_x, per_y = metres_per_degree((grid.bounds[1] + grid.bounds[3]) / 2.0)
+        return grid.pixel_width * per_x, grid.pixel_height * per_y
+    unit = srs.GetLinearUnits() or 1.0
+    return grid.pixel_width * unit, grid.pixel_height * unit
+
+
+def pixel_size_text(size: tuple[float, float]) -> str:
+    """``16.6 x 19.9 m`` (east-west x north-south), or ``20 m`` for square pixels."""
+    x, y = size
+    if abs(x - y) <= 0.005 * max(x, y):
+        return f"{x:.3g} m"
+    return f"{x:.3g} x {y:.3g} m"
+
+
+def srs_of(crs_wkt: str) -> osr.SpatialReference | None:
+    """The CRS of ``crs_wkt`` as an OSR object with GIS (x, y) axis order, or None when it is empty."""
+    if not crs_wkt:
+        return None
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
 @dataclass(frozen=True)
 class Grid:
     """A north-up pixel grid: CRS (WKT, may be empty), geotransform and size."""
@@ -56,12 +90,7 @@ class Grid:
 
     def srs(self) -> osr.SpatialReference | None:
         """The CRS as an OSR object with GIS (x, y) axis order, or None when unknown."""
-        if not self.crs_wkt:
-            return None
-        srs = osr.SpatialReference()
-        srs.ImportFromWkt(self.crs_wkt)
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        return srs
+        return srs_of(self.crs_wkt)
 
     def subgrid(self, window: Window) -> Grid:
         """The grid of ``window`` inside this grid."""
@@ -145,7 +174,9 @@ def crop(ds: gdal.Dataset, window: Window) -> gdal.Dataset:
     return gdal.Translate("", ds, format="VRT", srcWin=[window.col_off, window.row_off, window.width, window.height])
 
 
-def warp_to_grid(ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear") -> gdal.Dataset:
+def warp_to_grid(
+    ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear", fill_value: float | None = None
+) -> gdal.Dataset:
     """A virtual (VRT) view of ``ds`` resampled onto ``grid``; outside pixels are NaN.
 
     Values keep their stored units (the source bands' scale/offset are applied by
@@ -156,6 +187,8 @@ def warp_to_grid(ds: gdal.Dataset, grid: Grid, resampling: str = "bilinear") -> 
     if grid.same_as(grid_of(ds)):
         return ds
     src_nodata = [ds.GetRasterBand(i).GetNoDataValue() for i in range(1, ds.RasterCount + 1)]
+    if fill_value is not None and all(v is None for v in src_nodata):
+        src_nodata = [fill_value] * ds.RasterCount
     nodata = src_nodata[0]
     options = gdal.WarpOptions(
         format="VRT",
@@ -191,29 +224,44 @@ def align_pair(reference: gdal.Dataset, other: gdal.Dataset, resampling: str = "
     return AlignedPair(grid, crop(reference, window), warp_to_grid(other, grid, resampling), window, (reference, other))
 
 
-def align_many(
-    reference: gdal.Dataset, others: list[gdal.Dataset], resampling: str = "bilinear"
-) -> tuple[Grid, gdal.Dataset, list[gdal.Dataset]]:
-    """Like :func:`align_pair` for any number of rasters: the common grid is the intersection of all."""
-    ref_grid = grid_of(reference)
+def grid_of_overlap(datasets: list[gdal.Dataset]) -> tuple[Grid, Window]:
+    """The first dataset's grid cropped to the area every dataset covers, and that window of the first
+    dataset; raises :class:`NoOverlapError`."""
+    ref_grid = grid_of(datasets[0])
     window = Window(0, 0, ref_grid.width_px, ref_grid.height_px)
-    for ds in others:
+    for ds in datasets[1:]:
         window = window.intersection(intersection_window(ref_grid, grid_of(ds)))
         if window.size == 0:
             raise NoOverlapError("The rasters have no area in common: check that they cover the same place.")
-    grid = ref_grid.subgrid(window)
-    return grid, crop(reference, window), [warp_to_grid(ds, grid, resampling) for ds in others]
+    return ref_grid.subgrid(window), window
+
+
+def align_many(
+    reference: gdal.Dataset,
+    others: list[gdal.Dataset],
+    resampling: str = "bilinear",
+    fill_values: list[float | None] | None = None,
+) -> tuple[Grid, gdal.Dataset, list[gdal.Dataset]]:
+    """Like :func:`align_pair` for any number of rasters: the common grid is the intersection of all.
+
+    ``fill_values`` (one per other raster) are raw values the warp must not blend into valid
+    pixels (a product's no-data convention that the file does not flag).
+    """
+    grid, window = grid_of_overlap([reference, *others])
+    fills = fill_values or [None] * len(others)
+    return grid, crop(reference, window), [warp_to_grid(ds, grid, resampling, f) for ds, f in zip(others, fills)]
 
 
 def pixel_area_rows_m2(grid: Grid, row_off: int, height_px: int) -> np.ndarray:
     """Area in m² of one pixel on each of ``height_px`` rows from ``row_off``.
 
     Projected CRSs use the pixel size times the linear unit; geographic CRSs use
-    the exact area of the pixel on the CRS's ellipsoid (authalic formula).
+    the exact area of the pixel on the CRS's ellipsoid (authalic formula). Without a CRS the
+    ground size of a pixel is unknown: NaN (never 1 m² identity pixels).
     """
     srs = grid.srs()
     if srs is None:
-        return np.full(height_px, grid.pixel_width * grid.pixel_height, dtype=np.float64)
+        return np.full(height_px, np.nan, dtype=np.float64)
     if not srs.IsGeographic():
         unit = srs.GetLinearUnits() or 1.0
         return np.full(height_px, grid.pixel_width * grid.pixel_height * unit * unit, dtype=np.float64)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from osgeo import gdal
 
@@ -70,6 +70,10 @@ class ThreadReaders:
         # Read every dataset's recipe here, on the thread that owns the datasets: workers never touch them.
         self._recipes = {id(r.pixels): recipe(r.pixels) for r in self.readers.values()}
         self._locks = {key: threading.Lock() for key in self._recipes}
+        # Cloud masks (one per date, shared by its bands): a copy per thread, through its own handle on the view.
+        masks = {id(r.mask): r.mask for r in self.readers.values() if r.mask is not None}
+        self._mask_recipes = {key: recipe(m.view) for key, m in masks.items()}
+        self._mask_locks = {key: threading.Lock() for key in masks}
         self._made: list[dict[str, BandReader]] = []
 
     def get(self) -> dict[str, BandReader]:
@@ -78,13 +82,20 @@ class ThreadReaders:
         if mine is not None:
             return mine
         handles: dict[int, gdal.Dataset | None] = {}
+        masks: dict[int, Any] = {}
         mine = {}
         for key, reader in self.readers.items():
             ds_id = id(reader.pixels)
             if ds_id not in handles:
                 handles[ds_id] = open_recipe(self._recipes[ds_id])
+            mask = None
+            if reader.mask is not None:
+                m_id = id(reader.mask)
+                if m_id not in masks:
+                    masks[m_id] = reader.mask.with_view(open_recipe(self._mask_recipes[m_id]), self._mask_locks[m_id])
+                mask = masks[m_id]
             own = handles[ds_id]
-            mine[key] = reader.with_pixels(own) if own is not None else reader.with_lock(self._locks[ds_id])
+            mine[key] = reader.with_pixels(own, mask) if own is not None else reader.with_lock(self._locks[ds_id], mask)
         self._local.readers = mine
         with self._guard:
             self._made.append(mine)

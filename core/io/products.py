@@ -12,6 +12,7 @@ keep their band names and metadata. Every fact keeps the sentence saying where i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -28,7 +29,9 @@ _S2_TILE_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_(\d{8})T\d{6}_(B\d{1,2}A?|SCL
 _LANDSAT = re.compile(r"(L[COTEM])0?([4-9])_(L1TP|L1GT|L1GS|L2SP|L2SR)_\d{6}_(\d{8})_\d{8}_\d{2}_(T1|T2|RT)", re.I)
 _LANDSAT_BAND = re.compile(r"_(SR_B\d|ST_B\d{1,2}|QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|B\d{1,2})\.(tif|tiff)$", re.I)
 _BAND_FILE = re.compile(r"(?:^|[_\-.])(B\d{1,2}A?)(?:_\d{2}m)?\.(tif|tiff|jp2)$", re.I)
+_LANDSAT_SHORT = re.compile(r"(?:^|[_\-. ])(?:landsat[_\- ]?|l[cote]?0?)([4-9])(?=$|[_\-. ])", re.I)
 _DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+SOURCES_KEY = "CHANGELENS_SOURCES"  # metadata of a stack ChangeLens built: the product files it reads (JSON)
 LANDSAT_SENSORS = {"8": "landsat_oli", "9": "landsat_oli", "7": "landsat_etm", "4": "landsat_tm", "5": "landsat_tm"}
 
 
@@ -40,6 +43,9 @@ class ProductInfo:
     ``offset_dn``: the Sentinel-2 additive offset in DN (-1000 from baseline 04.00, 0 before);
     ``landsat_scale``: ``{band number: (multiply, add)}`` from the MTL file; ``band_names``:
     ``{1-based band: name}`` from per-band source files; ``evidence``: where each fact came from.
+    ``from_name_only`` names the facts that only a file name gave (``"offset"``: a Sentinel-2
+    baseline token such as ``N0509``; ``"sensor"``: a short Landsat token such as ``L8``): an export
+    keeps its source's name after its values were changed, so values may overrule them.
     """
 
     sensor: str = ""
@@ -52,6 +58,7 @@ class ProductInfo:
     acquired: str = ""
     band_names: dict[int, str] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
+    from_name_only: set[str] = field(default_factory=set)
 
     def note(self, text: str) -> None:
         """Record where a fact came from (once)."""
@@ -95,11 +102,38 @@ def _from_gdal_metadata(ds: gdal.Dataset, info: ProductInfo) -> None:
             info.acquired = start[:10]
 
 
+def is_file(path: str) -> bool:
+    """True when ``path`` is a file, also inside a GDAL virtual file system (``/vsizip/``: a zipped SAFE)."""
+    if not path.startswith("/vsi"):
+        return os.path.isfile(path)
+    stat = gdal.VSIStatL(path)
+    return stat is not None and not stat.IsDirectory()
+
+
+def read_text(path: str) -> str:
+    """The text of a small file, also inside a GDAL virtual file system; '' when it cannot be read."""
+    if not path.startswith("/vsi"):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+    handle = gdal.VSIFOpenL(path, "rb")
+    if handle is None:
+        return ""
+    try:
+        stat = gdal.VSIStatL(path)
+        data = gdal.VSIFReadL(1, stat.size if stat else 0, handle) or b""
+    finally:
+        gdal.VSIFCloseL(handle)
+    return bytes(data).decode("utf-8", "replace")
+
+
 def _mtd_xml(path: str, info: ProductInfo) -> None:
     """Read a Sentinel-2 ``MTD_MSIL1C.xml``/``MTD_MSIL2A.xml``."""
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError):
+        root = ET.fromstring(read_text(path))
+    except ET.ParseError:
         return
     texts: dict[str, list[str]] = {}
     for element in root.iter():
@@ -131,10 +165,8 @@ def _mtd_xml(path: str, info: ProductInfo) -> None:
 
 def _mtl(path: str, info: ProductInfo) -> None:
     """Read a Landsat Collection 2 ``*_MTL.txt`` (ODL) or ``*_MTL.xml``."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+    text = read_text(path)
+    if not text:
         return
     pairs = dict(re.findall(r"^\s*([A-Z0-9_]+)\s*=\s*\"?([^\"\n]*)\"?\s*$", text, re.M))
     pairs.update(dict(re.findall(r"<([A-Z0-9_]+)>([^<]*)</\1>", text)))
@@ -167,6 +199,7 @@ def _from_name(path: str, info: ProductInfo) -> None:
         baseline = float(f"{s2.group(3)}.{s2.group(4)}")
         if info.baseline is None:
             info.baseline = baseline
+            info.from_name_only.add("offset")
             info.note(f"processing baseline {baseline:05.2f} (N{s2.group(3)}{s2.group(4)} in the product name)")
         info.acquired = info.acquired or f"{s2.group(2)[:4]}-{s2.group(2)[4:6]}-{s2.group(2)[6:]}"
     landsat = _LANDSAT.search(name)
@@ -178,6 +211,11 @@ def _from_name(path: str, info: ProductInfo) -> None:
         info.level = info.level or landsat.group(3).upper()
         date = landsat.group(4)
         info.acquired = info.acquired or f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    short = None if landsat else _LANDSAT_SHORT.search(os.path.splitext(name)[0])
+    if short and not info.sensor:
+        info.sensor = LANDSAT_SENSORS[short.group(1)]
+        info.from_name_only.add("sensor")
+        info.note(f"Landsat {short.group(1)} ({short.group(0).strip('_-. ')} in the file name)")
     if _S2_TILE_FILE.search(name):
         info.sensor = info.sensor or "sentinel2"
     date = _DATE.search(name)
@@ -203,7 +241,7 @@ def vrt_source(ds: gdal.Dataset, index: int) -> str:
         match = re.search(r"<SourceFilename([^>]*)>([^<]+)</SourceFilename>", xml)
         if match:
             path = match.group(2)
-            if 'relativeToVRT="1"' in match.group(1):
+            if 'relativeToVRT="1"' in match.group(1) and not path.startswith("/vsi"):
                 path = os.path.join(os.path.dirname(ds.GetDescription()), path)
             return path
     return ""
@@ -218,11 +256,11 @@ def _metadata_files(paths: list[str]) -> tuple[list[str], list[str]]:
     """Sentinel-2 MTD files (beside a file or in a parent ``.SAFE``) and Landsat MTL files (same product id)."""
     mtd, mtl = [], []
     for path in paths:
-        folder = os.path.dirname(os.path.abspath(path))
+        folder = os.path.dirname(path if path.startswith("/vsi") else os.path.abspath(path))
         for _level in range(5):
             for name in ("MTD_MSIL2A.xml", "MTD_MSIL1C.xml"):
                 candidate = os.path.join(folder, name)
-                if os.path.isfile(candidate) and candidate not in mtd:
+                if candidate not in mtd and is_file(candidate):
                     mtd.append(candidate)
             if folder.upper().endswith(".SAFE") or os.path.dirname(folder) == folder:
                 break
@@ -230,18 +268,17 @@ def _metadata_files(paths: list[str]) -> tuple[list[str], list[str]]:
         landsat = _LANDSAT.search(os.path.basename(path))
         if landsat:
             for suffix in ("_MTL.txt", "_MTL.xml"):
-                candidate = os.path.join(os.path.dirname(os.path.abspath(path)), landsat.group(0) + suffix)
-                if os.path.isfile(candidate) and candidate not in mtl:
+                folder = os.path.dirname(path if path.startswith("/vsi") else os.path.abspath(path))
+                candidate = os.path.join(folder, landsat.group(0) + suffix)
+                if candidate not in mtl and is_file(candidate):
                     mtl.append(candidate)
     return mtd, mtl
 
 
-def product_info(ds: gdal.Dataset) -> ProductInfo:
-    """Everything the raster, its product metadata files and the file names say about its product."""
-    info = ProductInfo()
-    _from_gdal_metadata(ds, info)
-    sources = _vrt_band_sources(ds) if ds.GetDriver().ShortName == "VRT" else {}
-    paths = [p for p in [ds.GetDescription(), *(ds.GetFileList() or []), *sources.values()] if p]
+def files_info(paths: list[str], info: ProductInfo | None = None) -> ProductInfo:
+    """What product metadata files found from ``paths`` (MTD beside or in a parent ``.SAFE``, the MTL of the
+    same product id) and the names of the files say about their product."""
+    info = info if info is not None else ProductInfo()
     paths = [p.split(":", 1)[1].rsplit(":", 2)[0] if p.upper().startswith("SENTINEL2_") else p for p in paths]
     mtd, mtl = _metadata_files(paths)
     for path in mtd:
@@ -250,10 +287,26 @@ def product_info(ds: gdal.Dataset) -> ProductInfo:
         _mtl(path, info)
     for path in dict.fromkeys(paths):
         _from_name(path, info)
+    if info.sensor == "sentinel2" and info.offset_dn is None and info.baseline is not None:
+        info.offset_dn = -1000.0 if info.baseline >= S2_OFFSET_BASELINE else 0.0
+    else:
+        info.from_name_only.discard("offset")  # the product metadata gave the offset itself
+    return info
+
+
+def product_info(ds: gdal.Dataset) -> ProductInfo:
+    """Everything the raster, its product metadata files and the file names say about its product."""
+    info = ProductInfo()
+    _from_gdal_metadata(ds, info)
+    sources = _vrt_band_sources(ds) if ds.GetDriver().ShortName == "VRT" else {}
+    paths = [p for p in [ds.GetDescription(), *(ds.GetFileList() or []), *sources.values()] if p]
+    try:
+        paths += [str(p) for p in json.loads(ds.GetMetadataItem(SOURCES_KEY) or "[]")]
+    except ValueError:
+        pass
+    files_info(paths, info)
     for index, source in sources.items():
         name = band_name_from_file(source)
         if name:
             info.band_names[index] = name
-    if info.sensor == "sentinel2" and info.offset_dn is None and info.baseline is not None:
-        info.offset_dn = -1000.0 if info.baseline >= S2_OFFSET_BASELINE else 0.0
     return info

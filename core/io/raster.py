@@ -11,18 +11,23 @@ import copy
 import re
 import threading
 from dataclasses import dataclass
-from typing import ContextManager, Iterator, Sequence, Union
+from typing import Any, ContextManager, Iterator, Sequence, Union
 
 import numpy as np
 from osgeo import gdal
 
 from ..errors import BandCountError, BandNotFoundError, NotARasterError
+from .products import band_name_from_file, vrt_source
+from .validity import Fill
 from .windows import Window
 
 BandSpec = Union[int, str]
 _EXACT_IN_FLOAT32 = (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_Float32)
 
 _S2_LIKE = re.compile(r"^(?:SR_)?B0*(\d{1,2})(A?)$")
+_RESOLUTION = re.compile(r"_(10|20|60)M$")
+# SNAP and other SAR tools: Sigma0_VV_db, Gamma0_VH, Beta0_VV, Amplitude_VH, Intensity_VV (+ _db = dB).
+_SAR_NAME = re.compile(r"^(?:SIGMA0|GAMMA0|BETA0|AMPLITUDE|INTENSITY)_(VV|VH|HH|HV)(?:_DB)?$")
 
 
 def open_raster(path: str) -> gdal.Dataset:
@@ -37,11 +42,18 @@ def open_raster(path: str) -> gdal.Dataset:
 
 
 def canonical_band_name(name: str) -> str:
-    """Normalise a band name so that ``B8``, ``B08``, ``b08`` and ``SR_B8`` compare equal."""
-    text = name.strip().upper().replace(" ", "_")
+    """Normalise a band name so that names producers write for one band compare equal.
+
+    ``B8``, ``B08``, ``b08``, ``SR_B8`` and ``B08_10m`` give ``B8``; SNAP's ``Sigma0_VV_db``,
+    ``Gamma0_VV`` or ``Intensity_VV`` give ``VV``. Other names are upper-cased.
+    """
+    text = _RESOLUTION.sub("", name.strip().upper().replace(" ", "_"))
     match = _S2_LIKE.match(text)
     if match:
         return f"B{int(match.group(1))}{match.group(2)}"
+    sar = _SAR_NAME.match(text)
+    if sar:
+        return sar.group(1)
     return text
 
 
@@ -55,13 +67,19 @@ def description_names(description: str) -> list[str]:
 
 
 def band_names(ds: gdal.Dataset, index: int) -> list[str]:
-    """Every name a band is known by: description, its first token, BANDNAME metadata."""
+    """Every name a band is known by: description, its first token, BANDNAME metadata, and for an
+    unnamed band of a VRT stack the band its source file holds (``..._SR_B5.TIF`` -> ``SR_B5``)."""
     band = ds.GetRasterBand(index)
     names = description_names(band.GetDescription() or "")
     for key in ("BANDNAME", "band_name", "NAME"):
         value = band.GetMetadataItem(key)
         if value:
             names.append(value.strip())
+    if not names and ds.GetDriver().ShortName == "VRT":
+        source = vrt_source(ds, index)
+        name = band_name_from_file(source) if source else ""
+        if name:
+            names.append(name)
     return names
 
 
@@ -143,8 +161,12 @@ class BandReader:
         index: int,
         pixels: gdal.Dataset | None = None,
         radiometry: Radiometry | None = None,
+        fill: Fill | None = None,
+        mask: Any = None,
     ) -> None:
         self.index = index
+        self.fill = fill or Fill()
+        self.mask = mask  # a cloud mask (``masks.MaskReader``): its masked pixels are no data too
         # Keep both datasets alive: GDAL bands and VRT views die with their dataset objects.
         self._datasets = (source, pixels)
         self._band = (pixels or source).GetRasterBand(index)
@@ -168,24 +190,28 @@ class BandReader:
         source, pixels = self._datasets
         return pixels if pixels is not None else source
 
-    def with_pixels(self, pixels: gdal.Dataset) -> BandReader:
-        """The same reader reading through ``pixels``, another handle on the same pixels (for another thread)."""
+    def with_pixels(self, pixels: gdal.Dataset, mask: Any = None) -> BandReader:
+        """The same reader reading through ``pixels``, another handle on the same pixels (for another thread),
+        and ``mask`` as its cloud mask (that thread's copy; None keeps none)."""
         clone = copy.copy(self)
         clone._datasets = (self._datasets[0], pixels)
         clone._band = pixels.GetRasterBand(self.index)
         clone._lock = contextlib.nullcontext()
+        clone.mask = mask
         return clone
 
-    def with_lock(self, lock: threading.Lock) -> BandReader:
-        """The same reader with every read of its dataset serialised by ``lock`` (a handle shared by threads)."""
+    def with_lock(self, lock: threading.Lock, mask: Any = None) -> BandReader:
+        """The same reader with every read of its dataset serialised by ``lock`` (a handle shared by threads),
+        and ``mask`` as its cloud mask (that thread's copy; None keeps none)."""
         clone = copy.copy(self)
         clone._lock = lock
+        clone.mask = mask
         return clone
 
     def read(self, window: Window) -> np.ndarray:
         """Physical values of ``window`` as float32 of shape ``(window.height, window.width)``.
 
-        The band's nodata value(s), NaN and GDAL mask become NaN; the radiometry (scale, offset) is
+        The band's nodata value(s), NaN, GDAL mask and cloud mask become NaN; the radiometry (scale, offset) is
         applied to the rest.
         """
         return self.read_rows(window, 0, 1)
@@ -212,21 +238,21 @@ class BandReader:
         data = raw if self._as_float32 and raw.flags.writeable else raw.astype(np.float32, copy=True)
         for value in self._nodata_values:
             np.copyto(data, np.float32(np.nan), where=raw == (np.float32(value) if self._as_float32 else value))
+        if self.fill.values or self.fill.abs_over is not None:
+            np.copyto(data, np.float32(np.nan), where=self.fill.mask(raw))
         if mask is not None:
             np.copyto(data, np.float32(np.nan), where=mask == 0)
+        if self.mask is not None:
+            clouds = self.mask.read(window)
+            np.copyto(data, np.float32(np.nan), where=clouds[first::step] if step != 1 or first else clouds)
         if self.radiometry.scale != 1.0:
             data *= np.float32(self.radiometry.scale)
         if self.radiometry.offset != 0.0:
             data += np.float32(self.radiometry.offset)
         return data
 
-    def sample(self, max_side_px: int = 512) -> np.ndarray:
-        """Valid values (1-D float32, physical units) of a decimated read of the whole band, at most
-        ``max_side_px`` pixels a side (nearest neighbour).
-
-        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band), so
-        thresholds computed on the sample never see masked pixels.
-        """
+    def _decimated(self, max_side_px: int, cloud_mask: bool = True) -> np.ndarray:
+        """Values (2-D float32, NaN = no data) of a nearest-neighbour decimated read of the whole band."""
         width, height = self._band.XSize, self._band.YSize
         shape = {"buf_xsize": min(width, max_side_px), "buf_ysize": min(height, max_side_px)}
         nearest = gdal.GRIORA_NearestNeighbour
@@ -240,11 +266,29 @@ class BandReader:
         data = raw.astype(np.float32)
         for value in self._nodata_values:
             data[raw == value] = np.nan
+        if self.fill.values or self.fill.abs_over is not None:
+            data[self.fill.mask(raw)] = np.nan
         if mask is not None:
             data[mask == 0] = np.nan
+        if cloud_mask and self.mask is not None:
+            data[self.mask.sample(data.shape)] = np.nan
+        return data
+
+    def sample(self, max_side_px: int = 512) -> np.ndarray:
+        """Valid values (1-D float32, physical units) of a decimated read of the whole band, at most
+        ``max_side_px`` pixels a side (nearest neighbour).
+
+        The same pixels count as no data as in :meth:`read` (nodata values, NaN, mask band, cloud mask), so
+        thresholds computed on the sample never see masked pixels.
+        """
+        data = self._decimated(max_side_px)
         if not self.radiometry.is_identity:
             data = data * np.float32(self.radiometry.scale) + np.float32(self.radiometry.offset)
         return data[np.isfinite(data)]
+
+    def valid_sample(self, max_side_px: int = 512) -> np.ndarray:
+        """2-D boolean (at most ``max_side_px`` a side): True where the band has data, clouds not counted."""
+        return np.isfinite(self._decimated(max_side_px, cloud_mask=False))
 
 
 def all_finite(arrays: Sequence[np.ndarray]) -> np.ndarray:

@@ -8,6 +8,7 @@ Speckle filters are in :mod:`changelens.core.engine.filters`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -15,9 +16,12 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import BandNotFoundError, EmptyDataError, ParameterError
-from ..progress import Log
+from ..progress import Log, recording
+from .georef import georeferenced
 from .grid import Grid, align_many
+from .products import ProductInfo
 from .raster import BandReader, BandSpec, find_band_by_name, open_raster, resolve_band
+from .validity import Fill, date_validity
 
 SAR_SCALES = (
     ("auto", "Automatic (detect; stops and asks when the values are ambiguous)"),
@@ -41,11 +45,33 @@ def _value_summary(sample: np.ndarray) -> str:
     return f"1st/50th/99th percentiles {p1:.3g} / {p50:.3g} / {p99:.3g}"
 
 
-def detect_scale(reader: BandReader, data_type: int, declared: str, label: str) -> ScaleCheck:
+# SNAP's band names say the scale: Sigma0_VV / Gamma0_VV / Beta0_VV are calibrated linear power (below 10,
+# i.e. +10 dB, outside strong point targets), Intensity_VV and Amplitude_VV the uncalibrated power and
+# amplitude of a GRD, and "_db" is appended after "Linear to/from dB" (SNAP Sentinel-1 Toolbox band
+# naming; UN-SPIDER flood mapping practice). Names are read only when the values agree with them.
+_SNAP_SCALE = re.compile(r"^(SIGMA0|GAMMA0|BETA0|INTENSITY|AMPLITUDE)_(VV|VH|HH|HV)$", re.I)
+_CALIBRATED_POWER_MAX = 10.0
+
+
+def _scale_from_name(band_name: str, p1: float, p99: float) -> ScaleCheck | None:
+    match = _SNAP_SCALE.match(band_name.strip())
+    if match is None or p1 < 0.0:
+        return None
+    kind = match.group(1).upper()
+    if kind == "AMPLITUDE":
+        return ScaleCheck("amplitude", f"amplitude, from SNAP's band name {band_name}")
+    if kind == "INTENSITY" or p99 < _CALIBRATED_POWER_MAX:
+        return ScaleCheck("power", f"linear power, from SNAP's band name {band_name}")
+    return None
+
+
+def detect_scale(reader: BandReader, data_type: int, declared: str, label: str, band_name: str = "") -> ScaleCheck:
     """Check the declared scale against the values, or detect it; raise when it cannot be told.
 
     Declared dB data that is clearly not dB (an 8-bit image, or values that are all
-    non-negative with a positive median) is refused rather than silently misread.
+    non-negative with a positive median) is refused rather than silently misread. ``auto``
+    also reads SNAP's band names (``Sigma0_VV`` linear power, ``..._db`` dB) when the
+    values agree with them.
     """
     sample = reader.sample(512)
     if sample.size == 0:
@@ -80,6 +106,9 @@ def detect_scale(reader: BandReader, data_type: int, declared: str, label: str) 
         )
     if p50 < 0.0:
         return ScaleCheck("db", f"values are mostly negative, read as dB ({summary})")
+    named = _scale_from_name(band_name, p1, p99)
+    if named is not None:
+        return ScaleCheck(named.scale, f"{named.reason} ({summary})")
     raise ParameterError(
         f"Cannot tell the scale of the {label} from its values ({summary}): choose dB, linear power, "
         "amplitude or 8-bit display in the 'Input scale' parameter."
@@ -146,6 +175,7 @@ class SarDates:
     scale: str
     label: str
     datasets: list[Any] = field(default_factory=list)
+    used: list[tuple[str, str]] = field(default_factory=list)
 
 
 def open_sar_dates(
@@ -155,6 +185,7 @@ def open_sar_dates(
     scale: str,
     resampling: str,
     log: Log,
+    pixel_aligned: bool = False,
 ) -> SarDates:
     """Open the before (optional) and after images: polarisation bands, checked scale, one grid.
 
@@ -162,35 +193,51 @@ def open_sar_dates(
     polarisation, and :class:`ParameterError` when the scale is ambiguous or differs between dates.
     """
     opened = []
+    used: list[tuple[str, str]] = []
     for key in ("before", "after"):
         path = images.get(key)
         if not path:
             continue
         label = f"{key} image"
-        ds = open_raster(path)
+        record = recording(log, used, label)
+        ds = georeferenced(open_raster(path), label, pixel_aligned, resampling, record)
         found = sar_bands(ds, label, bands.get(key, {}), polarisation)
+        validity = date_validity(ds, list(found.values()), "sentinel1", ProductInfo())
+        fills, notes = dict(validity.fills), list(validity.notes)
         scales = {}
         for pol, index in found.items():
-            reader = BandReader(ds, index)
-            check = detect_scale(reader, ds.GetRasterBand(index).DataType, scale, label)
+            reader = BandReader(ds, index, fill=fills.get(index))
+            check = detect_scale(reader, ds.GetRasterBand(index).DataType, scale, label, reader.name)
             scales[pol] = check.scale
             name = "the only band" if pol == "single" else pol.upper()
-            log(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
+            record(f"{label}: {name} = band {index} ({reader.name}); scale: {check.reason}.")
         if len(set(scales.values())) > 1:
             raise ParameterError(f"The {label}'s bands are in different scales ({scales}): choose the scale.")
-        opened.append((key, ds, found, next(iter(scales.values()))))
-    if len({found_scale for *_rest, found_scale in opened}) > 1:
+        if next(iter(scales.values())) == "db":
+            zero = max(
+                float(np.mean(validity.samples[i] == 0)) if validity.samples[i].size else 0.0 for i in found.values()
+            )
+            if zero > 0:
+                fills = {i: Fill((*f.values, 0.0), f.abs_over) for i, f in fills.items()}
+                notes.append(f"{100 * zero:.1f} % of the rest by exact 0 dB (an export's outside, not backscatter)")
+        if notes:
+            record(f"{label}: no data: {', '.join(notes)}.")
+        opened.append((key, ds, found, next(iter(scales.values())), fills))
+    if len({found_scale for _k, _d, _f, found_scale, _fills in opened}) > 1:
         raise ParameterError("The before and after images are in different scales: choose the input scale.")
-    common = [p for p in opened[-1][2] if all(p in found for _k, _d, found, _s in opened)]
+    common = [p for p in opened[-1][2] if all(p in found for _k, _d, found, _s, _fills in opened)]
     if not common:
         raise BandNotFoundError("The before and after images share no polarisation: choose the bands.")
-    grid, reference, others = align_many(opened[0][1], [ds for _k, ds, _f, _s in opened[1:]], resampling)
+    warp_fills = []
+    for _key, _ds, found, _scale, fills in opened[1:]:
+        primaries = {fills[found[p]].primary for p in common}
+        warp_fills.append(primaries.pop() if len(primaries) == 1 else None)
+    grid, reference, others = align_many(opened[0][1], [o[1] for o in opened[1:]], resampling, warp_fills)
     readers = {
-        f"{pol}_{key}": BandReader(ds, found[pol], view)
-        for (key, ds, found, _scale), view in zip(opened, [reference, *others])
+        f"{pol}_{key}": BandReader(ds, found[pol], view, fill=fills[found[pol]])
+        for (key, ds, found, _scale, fills), view in zip(opened, [reference, *others])
         for pol in common
     }
     label = " and ".join(p.upper() for p in common) if common != ["single"] else "the single band"
-    return SarDates(
-        grid, readers, [k for k, *_r in opened], common, opened[0][3], label, [d for _k, d, _f, _s in opened]
-    )
+    keys, datasets = [o[0] for o in opened], [o[1] for o in opened]
+    return SarDates(grid, readers, keys, common, opened[0][3], label, datasets, used)

@@ -13,13 +13,12 @@ from typing import Iterable, Sequence
 import numpy as np
 from osgeo import gdal
 
-from ..errors import BandNotFoundError, ParameterError
+from ..errors import BandNotFoundError
+from .products import ProductInfo, product_info
 from .raster import (
-    BandReader,
     BandSpec,
     Radiometry,
     band_names,
-    band_radiometry,
     canonical_band_name,
     description_names,
     find_band_by_name,
@@ -45,19 +44,19 @@ SENTINEL2 = SensorProfile(
     "sentinel2",
     "Sentinel-2 MSI",
     (
-        ("coastal", ("B1",)),
-        ("blue", ("B2",)),
-        ("green", ("B3",)),
-        ("red", ("B4",)),
-        ("rededge1", ("B5",)),
-        ("rededge2", ("B6",)),
-        ("rededge3", ("B7",)),
-        ("nir", ("B8", "B8A")),
-        ("nir_narrow", ("B8A", "B8")),
-        ("water_vapour", ("B9",)),
-        ("cirrus", ("B10",)),
-        ("swir1", ("B11",)),
-        ("swir2", ("B12",)),
+        ("coastal", ("B1", "COASTAL")),
+        ("blue", ("B2", "BLUE")),
+        ("green", ("B3", "GREEN")),
+        ("red", ("B4", "RED")),
+        ("rededge1", ("B5", "REDEDGE1", "REDEDGE")),
+        ("rededge2", ("B6", "REDEDGE2")),
+        ("rededge3", ("B7", "REDEDGE3")),
+        ("nir", ("B8", "NIR", "B8A", "NIR08")),
+        ("nir_narrow", ("B8A", "NIR08", "B8", "NIR")),
+        ("water_vapour", ("B9", "NIR09")),
+        ("cirrus", ("B10", "CIRRUS")),
+        ("swir1", ("B11", "SWIR16")),
+        ("swir2", ("B12", "SWIR22")),
         ("scl", ("SCL",)),
     ),
     Radiometry(1e-4, 0.0, "Sentinel-2 DN / 10000"),
@@ -66,13 +65,45 @@ LANDSAT89 = SensorProfile(
     "landsat89",
     "Landsat 8/9 OLI (Collection 2 Level-2)",
     (
-        ("blue", ("SR_B2", "B2")),
-        ("green", ("SR_B3", "B3")),
-        ("red", ("SR_B4", "B4")),
-        ("nir", ("SR_B5", "B5")),
-        ("nir_narrow", ("SR_B5", "B5")),
-        ("swir1", ("SR_B6", "B6")),
-        ("swir2", ("SR_B7", "B7")),
+        ("coastal", ("SR_B1", "COASTAL")),
+        ("blue", ("SR_B2", "B2", "BLUE")),
+        ("green", ("SR_B3", "B3", "GREEN")),
+        ("red", ("SR_B4", "B4", "RED")),
+        ("nir", ("SR_B5", "B5", "NIR08", "NIR")),
+        ("nir_narrow", ("SR_B5", "B5", "NIR08", "NIR")),
+        ("swir1", ("SR_B6", "B6", "SWIR16")),
+        ("swir2", ("SR_B7", "B7", "SWIR22")),
+        ("qa", ("QA_PIXEL",)),
+    ),
+    Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
+)
+LANDSAT457 = SensorProfile(
+    "landsat457",
+    "Landsat 4-5 TM / 7 ETM+ (Collection 2 Level-2)",
+    (
+        ("blue", ("SR_B1", "BLUE")),
+        ("green", ("SR_B2", "GREEN")),
+        ("red", ("SR_B3", "RED")),
+        ("nir", ("SR_B4", "NIR08", "NIR")),
+        ("nir_narrow", ("SR_B4", "NIR08", "NIR")),
+        ("swir1", ("SR_B5", "SWIR16")),
+        ("swir2", ("SR_B7", "B7", "SWIR22")),
+        ("qa", ("QA_PIXEL",)),
+    ),
+    Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
+)
+# Landsat Collection 2 bands whose generation nothing tells: only the roles both generations name alike.
+LANDSAT_UNKNOWN = SensorProfile(
+    "landsat",
+    "Landsat Collection 2 (generation not known)",
+    (
+        ("blue", ("BLUE",)),
+        ("green", ("GREEN",)),
+        ("red", ("RED",)),
+        ("nir", ("NIR08", "NIR")),
+        ("nir_narrow", ("NIR08", "NIR")),
+        ("swir1", ("SWIR16",)),
+        ("swir2", ("SR_B7", "B7", "SWIR22")),
         ("qa", ("QA_PIXEL",)),
     ),
     Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2"),
@@ -80,22 +111,29 @@ LANDSAT89 = SensorProfile(
 SENTINEL1 = SensorProfile(
     "sentinel1", "Sentinel-1 GRD", (("vv", ("VV", "SIGMA0_VV")), ("vh", ("VH", "SIGMA0_VH"))), Radiometry()
 )
+# Plain names and STAC common names / asset keys (blue, nir08, swir16 ...), whatever the sensor.
 GENERIC = SensorProfile(
     "generic",
     "Generic (bands by name)",
     (
+        ("coastal", ("COASTAL",)),
         ("blue", ("BLUE",)),
         ("green", ("GREEN",)),
         ("red", ("RED",)),
-        ("nir", ("NIR",)),
-        ("nir_narrow", ("NIR",)),
-        ("swir1", ("SWIR1", "SWIR")),
-        ("swir2", ("SWIR2",)),
+        ("rededge1", ("REDEDGE1", "REDEDGE")),
+        ("nir", ("NIR", "NIR08")),
+        ("nir_narrow", ("NIR08", "NIR")),
+        ("swir1", ("SWIR1", "SWIR16", "SWIR")),
+        ("swir2", ("SWIR2", "SWIR22")),
         ("scl", ("SCL",)),
     ),
     Radiometry(),
 )
-PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, SENTINEL1, GENERIC)}
+# Plain band numbers that Sentinel-2 and Landsat both write (B1 ... B8): only names all sensors share.
+BAND_NUMBERS = SensorProfile("numbers", "Sentinel-2 or Landsat (plain band numbers)", GENERIC.roles, Radiometry())
+PROFILES = {p.key: p for p in (SENTINEL2, LANDSAT89, LANDSAT457, LANDSAT_UNKNOWN, SENTINEL1, GENERIC, BAND_NUMBERS)}
+_S2_ONLY = {"B8A", "B12", "TCI_R", "SCL", "REDEDGE1", "REDEDGE2", "REDEDGE3"}
+BY_PRODUCT = {"sentinel2": SENTINEL2, "landsat_oli": LANDSAT89, "landsat_etm": LANDSAT457, "landsat_tm": LANDSAT457}
 
 # Sentinel-2 MSI bands: centre wavelength (nm) and native pixel size (m).
 S2_BANDS = {
@@ -140,33 +178,52 @@ def s2_level(ds: gdal.Dataset) -> str | None:
     return None
 
 
-RADIOMETRY_CHOICES = (
-    ("auto", "Automatic (band metadata, product metadata, or value range)"),
-    ("s2_dn", "Sentinel-2 DN / 10000 (offset already removed, or before baseline 04.00)"),
-    ("s2_dn_offset", "Sentinel-2 (DN - 1000) / 10000 (processing baseline 04.00 or later)"),
-    ("landsat_c2", "Landsat 8/9 C2 L2: DN x 0.0000275 - 0.2"),
-    ("reflectance", "Values are reflectance already (0-1)"),
-    ("custom", "Custom scale and offset"),
-)
+def detect_sensor(ds: gdal.Dataset, info: ProductInfo | None = None) -> SensorProfile:
+    """The sensor of ``ds``: from its product (metadata, MTL, product id) when known, else its band names.
 
-
-def detect_sensor(ds: gdal.Dataset) -> SensorProfile:
-    """Guess the sensor from band descriptions; ``GENERIC`` when nothing matches."""
-    return sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
+    ``GENERIC`` when nothing matches; ``LANDSAT_UNKNOWN`` for Landsat band names whose generation
+    (OLI or TM/ETM+, whose ``SR_B`` numbers mean different bands) nothing tells.
+    """
+    info = info if info is not None else product_info(ds)
+    by_names = sensor_from_names([n for i in range(1, ds.RasterCount + 1) for n in band_names(ds, i)])
+    if info.sensor in BY_PRODUCT:
+        if "sensor" in info.from_name_only and by_names not in (LANDSAT_UNKNOWN, BAND_NUMBERS, GENERIC):
+            return by_names  # a short token (L7) in a name only settles what the band set leaves open
+        return BY_PRODUCT[info.sensor]
+    return by_names
 
 
 def sensor_from_names(band_names: Iterable[str]) -> SensorProfile:
-    """Guess the sensor from plain band names (no dataset needed, e.g. names shown by a GUI)."""
-    raw = [n.upper() for n in band_names]
+    """Guess the sensor from plain band names (no dataset needed, e.g. names shown by a GUI).
+
+    Landsat generations are told apart by the band set only (OLI has ``SR_B6``/``ST_B10``, or
+    ``B10``/``B11`` among plain names; TM/ETM+ ``ST_B6``), never by the shared ``SR_`` prefix or the
+    plain ``B1``..``B7`` that both generations write.
+    """
+    raw = [n.strip().upper() for n in band_names]
     names = {canonical_band_name(n) for n in raw}
-    if names & {"VV", "VH", "SIGMA0_VV", "SIGMA0_VH"}:
+    if names & {"VV", "VH", "HH", "HV", "SIGMA0_VV", "SIGMA0_VH"}:
         return SENTINEL1
-    if any(n.startswith("SR_B") for n in raw):
-        return LANDSAT89
-    if names & {"B8A", "B11", "B12", "B8", "TCI_R"}:
+    thermal_oli = bool(names & {"B10", "B11"}) and not names & _S2_ONLY  # TIRS B10/B11: Landsat 8/9 only
+    if any(n.startswith(("SR_B", "ST_B", "QA_PIXEL")) for n in raw):
+        if {"SR_B6", "ST_B10", "ST_B11", "SR_QA_AEROSOL"} & set(raw) or thermal_oli:
+            return LANDSAT89
+        if "ST_B6" in raw:
+            return LANDSAT457
+        return LANDSAT_UNKNOWN
+    if any(n.startswith("B6_VCID") for n in raw):  # ETM+ thermal gains: Landsat 7
+        return LANDSAT457
+    if names & _S2_ONLY:
         return SENTINEL2
-    if {"B5", "B7"} <= names or {"B5", "B6"} <= names:
-        return LANDSAT89
+    landsat_like = {"B5", "B7"} <= names or {"B5", "B6"} <= names
+    if landsat_like:
+        # Plain B1..B7 are both Landsat generations (NIR is B5 on OLI, B4 on TM/ETM+), and with B8 (panchromatic
+        # on Landsat, NIR on Sentinel-2) Sentinel-2 too; TIRS B10/B11 are Landsat 8/9's only.
+        if thermal_oli:
+            return LANDSAT89
+        return BAND_NUMBERS if "B8" in names else LANDSAT_UNKNOWN
+    if names & {"B8", "B11"}:
+        return SENTINEL2
     return GENERIC
 
 
@@ -201,6 +258,19 @@ def find_role(ds: gdal.Dataset, profile: SensorProfile, role: str, user_choice: 
     if user_choice not in (None, "", 0):
         return resolve_band(ds, user_choice, label)  # type: ignore[arg-type]
     index = find_band_by_name(ds, *profile.candidates(role))
+    if index is None and profile is LANDSAT_UNKNOWN:
+        raise BandNotFoundError(
+            f"The {label}'s Landsat band names do not say whether it is Landsat 8/9 OLI or Landsat 4-7 TM/ETM+, "
+            f"whose band numbers mean different bands (NIR is SR_B5 or B5 on OLI, SR_B4 or B4 on TM/ETM+): "
+            f"keep the *_MTL.txt file or the product id (LC08_, LE07_, LT05_ ...) with the file, or choose the "
+            f"{role.upper()} band."
+        )
+    if index is None and profile is BAND_NUMBERS:
+        raise BandNotFoundError(
+            f"The {label}'s bands are plain numbers (B1 ... B8) that Sentinel-2 and Landsat number differently (NIR "
+            f"is B8 on Sentinel-2, B5 on Landsat 8/9, B4 on Landsat 4-7; B8 is panchromatic on Landsat): keep the "
+            f"product metadata or product id with the file, or choose the {role.upper()} band."
+        )
     if index is None:
         wanted = " or ".join(profile.candidates(role)) or role
         raise BandNotFoundError(
@@ -217,68 +287,6 @@ def find_band_for_role(
     if user_choice not in (None, "", 0):
         return resolve_band(ds, user_choice, label)  # type: ignore[arg-type]
     return find_band_by_name(ds, *profile.candidates(role))
-
-
-def _metadata_offset(ds: gdal.Dataset) -> float | None:
-    """The Sentinel-2 baseline-04.00 additive offset if the product metadata carries it."""
-    for domain in ("", "IMAGERY", "xml:SENTINEL2"):
-        items = ds.GetMetadata(domain) or {}
-        if not isinstance(items, dict):
-            continue
-        for key, value in items.items():
-            if "ADD_OFFSET" in key.upper():
-                try:
-                    return float(value)
-                except ValueError:
-                    continue
-        baseline = items.get("PROCESSING_BASELINE")
-        if baseline:
-            try:
-                return -1000.0 if float(baseline) >= 4.0 else 0.0
-            except ValueError:
-                pass
-    return None
-
-
-def choose_radiometry(
-    ds: gdal.Dataset,
-    index: int,
-    profile: SensorProfile,
-    choice: str = "auto",
-    custom: Radiometry | None = None,
-) -> Radiometry:
-    """How stored values of band ``index`` become reflectance, following ``choice``."""
-    fixed = {
-        "s2_dn": SENTINEL2.dn_radiometry,
-        "s2_dn_offset": Radiometry(1e-4, -0.1, "Sentinel-2 (DN - 1000) / 10000"),
-        "landsat_c2": LANDSAT89.dn_radiometry,
-        "reflectance": Radiometry(1.0, 0.0, "values used as reflectance"),
-    }
-    if choice in fixed:
-        return fixed[choice]
-    if choice == "custom":
-        if custom is None:
-            raise ParameterError("A custom scale and offset were asked for but not given.")
-        return Radiometry(custom.scale, custom.offset, f"custom: value x {custom.scale:g} + {custom.offset:g}")
-    if choice != "auto":
-        raise ParameterError(f"Unknown reflectance conversion '{choice}'.")
-    own = band_radiometry(ds.GetRasterBand(index))
-    if own is not None:
-        return own
-    offset = _metadata_offset(ds)
-    if offset:
-        return Radiometry(1e-4, offset * 1e-4, f"Sentinel-2 (DN {offset:+g}) / 10000 from product metadata")
-    sample = BandReader(ds, index, radiometry=Radiometry()).sample(256)
-    if sample.size and float(np.percentile(sample, 99)) <= 2.0:
-        return Radiometry(1.0, 0.0, "values already look like reflectance (0-1)")
-    if profile is LANDSAT89:
-        return LANDSAT89.dn_radiometry
-    return Radiometry(
-        1e-4,
-        0.0,
-        "digital numbers / 10000 (reflectance x 10000); choose the baseline-04.00 option "
-        "if your file still carries the +1000 offset",
-    )
 
 
 def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

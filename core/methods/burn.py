@@ -45,7 +45,11 @@ class BurnSeverityConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if len(self.breaks) != 6 or any(b >= a for a, b in zip(self.breaks[1:], self.breaks[:-1])):
@@ -156,7 +160,11 @@ class BurnSeverity(IndexMethod):
             },
             shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
-        *common.reflectance("Resampling of the post-fire image onto the pre-fire grid", advanced=False),
+        *common.reflectance(
+            "Resampling of the post-fire image onto the pre-fire grid",
+            (("PRE", "before", "Pre-fire image"), ("POST", "after", "Post-fire image")),
+            advanced=False,
+        ),
         Text(
             "BREAKS",
             "Severity class breaks on dNBR (6 increasing values)",
@@ -166,6 +174,7 @@ class BurnSeverity(IndexMethod):
             default=",".join(f"{b:g}" for b in DEFAULT_BREAKS),
             parse=_breaks,
         ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT_DNBR", "dNBR", "dNBR as Float32, unscaled (NaN = no data), on the pre-fire grid.", key="dnbr"
         ),
@@ -192,6 +201,7 @@ class BurnSeverity(IndexMethod):
             optional=True,
             create_by_default=False,
         ),
+        common.cloud_mask(),
     )
     results = (
         Result("BURNED_AREA_HA", "Burned area, low severity or worse (ha)", "mapped_area_ha"),

@@ -8,9 +8,10 @@ import numpy as np
 
 from ..engine.threshold import THRESHOLD_METHODS
 from ..io.grid import RESAMPLING
-from ..io.sensors import RADIOMETRY_CHOICES
+from ..io.masks import CLOUD_MASKS, MASK_HELP
+from ..io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
 from ..outputs.styles import diverging_stops, qml_pseudocolor
-from .declaration import BandChoice, Choice, Number, Param
+from .declaration import BandChoice, Choice, Flag, Number, Param
 
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
 
@@ -44,14 +45,49 @@ def resampling(label: str, help: str = "") -> Choice:
     return Choice("RESAMPLING", label, help, True, field="resampling", choices=RESAMPLING_CHOICES, default="bilinear")
 
 
-def reflectance(resampling_label: str, advanced: bool = True) -> tuple[Param, ...]:
-    """``RADIOMETRY`` (advanced unless said), ``SCALE``, ``OFFSET`` and ``RESAMPLING``, in that order."""
+def reflectance(
+    resampling_label: str, dates: Sequence[tuple[str, str, str]], advanced: bool = True
+) -> tuple[Param, ...]:
+    """``RADIOMETRY`` (advanced unless said), ``SCALE``, ``OFFSET``, ``RESAMPLING``, then one conversion
+    per date from ``(image parameter, date key, title)`` rows (``<IMAGE>_RADIOMETRY``, default: as
+    ``RADIOMETRY``), so that a pair across the Sentinel-2 baseline change reads right."""
+    per_date = tuple(
+        Choice(
+            f"{name}_RADIOMETRY",
+            f"{title}: reflectance conversion (default: as above)",
+            f"Overrides 'Reflectance conversion' for the {title.lower()} only, e.g. when the two dates lie on "
+            "both sides of the Sentinel-2 baseline change (25 January 2022).",
+            True,
+            field=f"radiometry_{key}",
+            choices=DATE_RADIOMETRY_CHOICES,
+            default="same",
+        )
+        for name, key, title in dates
+    )
     return (
         radiometry(advanced, RADIOMETRY_HELP),
         custom_scale(SCALE_HELP),
         custom_offset(OFFSET_HELP),
         resampling(resampling_label),
+        *per_date,
     )
+
+
+def pixel_aligned() -> Flag:
+    """``PIXEL_ALIGNED``: dates without any georeferencing are used as images on one pixel grid."""
+    return Flag(
+        "PIXEL_ALIGNED",
+        "The dates are pixel-aligned images without georeferencing (areas unknown)",
+        "Only for images with neither a geotransform nor ground control points (photos, PNG chips) that cover "
+        "the same ground pixel for pixel; otherwise such images are refused. Areas are then not reported.",
+        True,
+        field="pixel_aligned",
+    )
+
+
+def cloud_mask(help: str = MASK_HELP, advanced: bool = False) -> Choice:
+    """``CLOUD_MASK``: the product's cloud mask (automatic), none, or ukis-csmask's when the product has none."""
+    return Choice("CLOUD_MASK", "Cloud mask", help, advanced, field="cloud_mask", choices=CLOUD_MASKS, default="auto")
 
 
 def threshold_method(default: str, advanced: bool = False, help: str = "") -> Choice:

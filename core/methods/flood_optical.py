@@ -4,7 +4,8 @@ MNDWI = (green - SWIR1) / (green + SWIR1) (Xu 2006) when a SWIR1 band exists, el
 (green - NIR) / (green + NIR) (McFeeters 1996). Water = index above a threshold (Otsu /
 Kittler-Illingworth on a sample of the whole raster, or the user's, textbook 0). New water
 (flooded) = water after that was not water before; permanent = water on both dates. Cloud,
-shadow, cirrus and snow from a Sentinel-2 SCL band are masked as no data.
+shadow, cirrus and snow from the product's mask (Sentinel-2 SCL or MSK_CLASSI, Landsat QA_PIXEL) are no data
+(:mod:`changelens.core.io.masks`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import numpy as np
 
 from ..engine.threshold import automatic_threshold, method_label
 from ..errors import EmptyDataError, ParameterError
-from ..io.raster import find_band_by_name, open_raster
-from ..io.sensors import detect_sensor, normalized_difference
+from ..io.masks import MASK_HELP, SCL_MASKED
+from ..io.sensors import normalized_difference
+from ..io.stack import date_has_role
 from ..io.windows import HaloWindow
 from ..outputs.writer import RasterOutput
 from ..progress import Log
@@ -31,9 +33,6 @@ WATER_INDICES = (
     ("mndwi", "MNDWI (green, SWIR1)"),
     ("ndwi", "NDWI (green, NIR)"),
 )
-CLOUD_MASKS = (("auto", "Use the SCL band when the image has one"), ("none", "No cloud mask"))
-# Sentinel-2 SCL classes masked as no data: no data, defective, cloud shadow, cloud medium/high, cirrus, snow.
-SCL_MASKED = (0, 1, 3, 8, 9, 10, 11)
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,9 @@ class OpticalFloodConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
 
     def __post_init__(self) -> None:
         if self.index not in dict(WATER_INDICES):
@@ -60,7 +62,8 @@ class OpticalFloodConfig:
 
 def masked_index(green: np.ndarray, other: np.ndarray, scl: np.ndarray | None) -> np.ndarray:
     """Water index of one date from green and the other band (reflectances of one shape): float32 of
-    that shape, NaN = no data; SCL (same shape) cloud, shadow, cirrus and snow classes become NaN.
+    that shape, NaN = no data; SCL (same shape) cloud, shadow, cirrus and snow classes become NaN (the
+    readers already mask them; kept for an SCL band chosen by number).
     """
     index = normalized_difference(green, other)
     if scl is not None:
@@ -98,7 +101,7 @@ class OpticalFlood(IndexMethod):
     panel_label = "Optical water index (MNDWI / NDWI)"
     summary = (
         "Index method: MNDWI (green, SWIR1), or NDWI (green, NIR) when there is no SWIR1 band; automatic "
-        "threshold; Sentinel-2 SCL masks clouds; new water vs permanent water."
+        "threshold; the product's cloud mask (SCL, MSK_CLASSI, QA_PIXEL) masks clouds; new water vs permanent water."
     )
     measure_name = "water index"
     purpose = "a water index (green and SWIR1 or NIR)"
@@ -134,14 +137,7 @@ class OpticalFlood(IndexMethod):
         common.threshold_method(
             "otsu", help="How the water threshold on the index is found (on a sample of the whole image)."
         ),
-        Choice(
-            "CLOUD_MASK",
-            "Cloud mask",
-            "Sentinel-2 SCL classes cloud, shadow, cirrus and snow become no data.",
-            field="cloud_mask",
-            choices=CLOUD_MASKS,
-            default="auto",
-        ),
+        common.cloud_mask(MASK_HELP),
         Number(
             "THRESHOLD_VALUE",
             "User threshold on the water index",
@@ -165,7 +161,11 @@ class OpticalFlood(IndexMethod):
             optional=("other", "scl"),
             shown_as={"other": "swir1"},
         ),
-        *common.reflectance("Resampling of the after image onto the before grid"),
+        *common.reflectance(
+            "Resampling of the after image onto the before grid",
+            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
+        ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT",
             "Flood extent",
@@ -193,8 +193,8 @@ class OpticalFlood(IndexMethod):
         "Kittler-Illingworth on a sample of the whole raster (both dates), or your value (textbook 0).<br>"
         "Classes: flooded (water after, not before), permanent water (both dates), not flooded. Without a "
         "before image all water is reported as flooded.<br>"
-        "<b>Clouds</b>: when an image has a Sentinel-2 SCL band (or you pick one), cloud, cloud shadow, "
-        "cirrus, snow and defective pixels become no data.<br>"
+        "<b>Clouds</b>: when an image carries a cloud mask (Sentinel-2 SCL or MSK_CLASSI, Landsat QA_PIXEL; or "
+        "an SCL band you pick), cloud, cloud shadow, cirrus, snow and defective pixels become no data.<br>"
         "Bands are found from band descriptions (B3/B11/B8, SR_B3/SR_B6/SR_B5); the band you pick wins. "
         "For MNDWI, 'other band' is SWIR1; for NDWI it is NIR."
     )
@@ -204,9 +204,8 @@ class OpticalFlood(IndexMethod):
         config: OpticalFloodConfig = request.config
         index = config.index
         if index == "auto":
-            after = open_raster(request.images["after"])  # type: ignore[arg-type]
             chosen = request.bands.get("after", {}).get("other")
-            has_swir1 = find_band_by_name(after, *detect_sensor(after).candidates("swir1")) is not None
+            has_swir1 = date_has_role(request.images["after"], "swir1")  # type: ignore[arg-type]
             index = "mndwi" if chosen not in (None, "", 0) or has_swir1 else "ndwi"
         other = "swir1" if index == "mndwi" else "nir"
         log(f"Water index: {index.upper()} = (green - {other.upper()}) / (green + {other.upper()}).")
@@ -219,14 +218,6 @@ class OpticalFlood(IndexMethod):
             optional_roles=("scl",),
             drop=("scl",) if config.cloud_mask == "none" else (),
         )
-        for key in ("before", "after"):
-            if request.images.get(key) and config.cloud_mask != "none":
-                reader = opened.readers.get(f"scl_{key}")
-                if reader is not None:
-                    masked = ", ".join(map(str, SCL_MASKED))
-                    log(f"{key} image: cloud mask from band {reader.index} (SCL classes {masked} masked).")
-                else:
-                    log(f"{key} image: no SCL band, no cloud mask.")
         opened.details.update(index=index, other=other, change=bool(request.images.get("before")))
         return opened
 

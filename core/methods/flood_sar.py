@@ -36,6 +36,16 @@ FLOOD = ClassScheme(
     nodata=0,
 )
 POLARISATIONS = (("auto", "Automatic (VV and VH when both exist)"), ("vv", "VV"), ("vh", "VH"), ("both", "VV and VH"))
+# Plausible automatic water thresholds on calibrated backscatter, dB (floor, ceiling) per polarisation. The
+# ceilings are the permissive end of the documented open-water levels (VV < -15..-18 dB, VH < -22..-24 dB;
+# domain notes); a floor keeps a split inside the water class (windy or shallow water) from dropping most of
+# the water. An image without open water has no dark mode: Otsu or Kittler-Illingworth then split dry land
+# and return a threshold far above these levels.
+WATER_DB_BOUNDS = {"vv": (-20.0, -15.0), "vh": (-27.0, -22.0), "single": (-20.0, -15.0)}
+# Calibrated backscatter (sigma0, gamma0, beta0) of a scene has a median well below 0 dB (land -5..-15 dB,
+# domain notes); uncalibrated GRD digital numbers converted to dB sit at +20..+60 dB. Above this median the
+# absolute water levels above do not apply and the automatic thresholds stay relative to the image.
+CALIBRATED_MEDIAN_MAX_DB = 5.0
 SAR_NAMES = {"vv": ("VV", "SIGMA0_VV", "VV_DB"), "vh": ("VH", "SIGMA0_VH", "VH_DB")}
 
 
@@ -52,6 +62,8 @@ class SarFloodConfig:
     water_threshold_db: float = -18.0
     max_slope_deg: float = 5.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    water_guard: bool = True  # automatic thresholds on dB data stay within WATER_DB_BOUNDS
 
     def __post_init__(self) -> None:
         if self.window_px < 1 or self.window_px % 2 == 0 or self.window_px > 31:
@@ -96,8 +108,29 @@ def flood_classes(
     return classes
 
 
+def plausible_water_threshold(value_db: float, polarisations: list[str]) -> tuple[float, str]:
+    """An automatic water threshold (dB, the mean of ``polarisations``) held inside the plausible water levels.
+
+    Returns the threshold to use and, when it was moved, one sentence saying why (else an empty string).
+    """
+    bounds = [WATER_DB_BOUNDS.get(p, WATER_DB_BOUNDS["single"]) for p in polarisations] or [WATER_DB_BOUNDS["single"]]
+    floor = float(np.mean([b[0] for b in bounds]))
+    ceiling = float(np.mean([b[1] for b in bounds]))
+    if value_db > ceiling:
+        return ceiling, (
+            f"The automatic water threshold ({value_db:.2f} dB) is above any plausible open-water level "
+            f"({ceiling:.1f} dB): the image has little or no open water, so {ceiling:.1f} dB is used."
+        )
+    if value_db < floor:
+        return floor, (
+            f"The automatic water threshold ({value_db:.2f} dB) is below the usual open-water levels "
+            f"({floor:.1f} dB): it splits the water itself, so {floor:.1f} dB is used."
+        )
+    return value_db, ""
+
+
 def _thresholds(
-    config: SarFloodConfig, samples: Mapping[str, np.ndarray], change: bool, unit: str, log: Log
+    config: SarFloodConfig, samples: Mapping[str, np.ndarray], change: bool, unit: str, log: Log, pols: list[str]
 ) -> dict[str, float]:
     """Water and change thresholds: automatic on the whole-raster samples, or the user's."""
     method = config.threshold_method
@@ -108,6 +141,18 @@ def _thresholds(
             out["change"] = config.change_threshold_db
     else:
         out = {"water_after": automatic_threshold(after, method)}
+        if unit == "dB" and config.water_guard:
+            median = float(np.median(after))
+            if median > CALIBRATED_MEDIAN_MAX_DB:
+                log(
+                    f"The after image's median is {median:.1f} dB, so its values are not calibrated backscatter "
+                    "(uncalibrated digital numbers): the thresholds stay relative to the image and the usual "
+                    "open-water levels in dB are not applied. Calibrate to sigma0 for comparable thresholds."
+                )
+            else:
+                out["water_after"], why = plausible_water_threshold(out["water_after"], pols)
+                if why:
+                    log(why)
         if change:
             # Calibrated data: water has the same backscatter on both dates, and the after image (with the
             # flood) holds the larger water class, so its threshold serves both. Display images are stretched
@@ -183,6 +228,7 @@ class SarFlood(IndexMethod):
         Number("MAX_SLOPE", "Maximum slope for flooding (degrees)", "Used only with a DEM.", True,
                field="max_slope_deg", default=5.0, minimum=0.1, maximum=90),
         common.resampling("Resampling of the after image onto the before grid"),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Flood extent", "Classes 1 = not flooded, 2 = flooded, 3 = permanent water (0 = no data).",
                   key="classes"),
         RasterOut("OUTPUT_MEASURE", "Log-ratio (or after backscatter)", "Log-ratio in dB (after - before), or the "
@@ -215,7 +261,15 @@ class SarFlood(IndexMethod):
     def open(self, request: RunRequest, scratch: str, log: Log) -> Opened:
         """Both dates (or the after image alone): polarisation bands, checked scale, one grid."""
         config: SarFloodConfig = request.config
-        dates = open_sar_dates(request.images, request.bands, config.polarisation, config.scale, config.resampling, log)
+        dates = open_sar_dates(
+            request.images,
+            request.bands,
+            config.polarisation,
+            config.scale,
+            config.resampling,
+            log,
+            config.pixel_aligned,
+        )
         filt = config.speckle_filter
         if filt == "auto":
             filt = "median" if dates.scale == "display8" else "refined_lee"
@@ -230,7 +284,7 @@ class SarFlood(IndexMethod):
             dates.grid,
             dates.readers,
             {k: v for k, v in request.images.items() if v},
-            used=[(f"{key} image", f"{dates.label} in {dates.scale}") for key in dates.keys],
+            used=dates.used,
             details={
                 "pols": dates.pols,
                 "scale": dates.scale,
@@ -299,7 +353,7 @@ class SarFlood(IndexMethod):
         if samples["after"].size == 0:
             raise EmptyDataError("The images have no valid pixel in common (all no data).")
         d = opened.details
-        thresholds = _thresholds(config, samples, d["change"], d["unit"], log)
+        thresholds = _thresholds(config, samples, d["change"], d["unit"], log, d["pols"])
         return {
             "thresholds": thresholds,
             "threshold": thresholds["change"] if d["change"] else thresholds["water_after"],

@@ -45,6 +45,10 @@ class LandslideConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ndvi_drop <= 2.0:
@@ -170,11 +174,16 @@ class Landslide(IndexMethod):
             ),
             advanced=True,
         ),
-        *common.reflectance("Resampling of the after image onto the before grid"),
+        *common.reflectance(
+            "Resampling of the after image onto the before grid",
+            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
+        ),
+        common.pixel_aligned(),
         RasterOut(
             "OUTPUT", "New landslides", "Classes 1 = no landslide, 2 = new landslide (0 = no data).", key="classes"
         ),
         RasterOut("OUTPUT_NDVI_DROP", "NDVI drop", "NDVI before minus NDVI after.", key="drop", optional=True),
+        common.cloud_mask(),
     )
     results = (Result("LANDSLIDE_AREA_HA", "New landslide area (ha)", "mapped_area_ha"),)
     help_html = (

@@ -42,7 +42,12 @@ def declared_dates(
         chosen = request.bands.get(image.key, {})
         roles = tuple(rename.get(role, role) for role in declared)
         bands = {rename.get(role, role): chosen.get(role) for role in declared}
-        dates.append(DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles)))
+        radiometry = getattr(request.config, f"radiometry_{image.key}", "same")
+        aligned = getattr(request.config, "pixel_aligned", False)
+        mask = getattr(request.config, "cloud_mask", "auto")
+        dates.append(
+            DateInput(path, image.display, bands, image.key, roles, tuple(optional_roles), radiometry, aligned, mask)
+        )
     return dates
 
 
@@ -66,6 +71,7 @@ def open_declared(
         custom,
         getattr(config, "resampling", "bilinear"),
         log,
+        scratch,
     )
     opened = Opened(
         opened_dates.grid,

@@ -24,6 +24,7 @@ class Opened:
     used: list[tuple[str, str]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     keep: list[Any] = field(default_factory=list)  # datasets that must outlive the readers
+    config: Any = None  # the method's config adjusted to the data (e.g. defaults by pixel size), if it was
 
 
 @dataclass(frozen=True)

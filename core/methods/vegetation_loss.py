@@ -44,6 +44,10 @@ class VegetationLossConfig:
     custom_scale: float = 1.0
     custom_offset: float = 0.0
     resampling: str = "bilinear"
+    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
+    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if self.threshold_method not in ("otsu", "ki", "user"):
@@ -123,12 +127,17 @@ class VegetationLoss(IndexMethod):
             ),
             advanced=True,
         ),
-        *common.reflectance("Resampling of the after image onto the before grid"),
+        *common.reflectance(
+            "Resampling of the after image onto the before grid",
+            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
+        ),
+        common.pixel_aligned(),
         RasterOut("OUTPUT", "Vegetation loss", "Classes 1 = no loss, 2 = vegetation loss (0 = no data).",
                   key="classes"),
         RasterOut("OUTPUT_NDMI_DROP", "NDMI drop", "NDMI before minus NDMI after.", key="ndmi_drop", optional=True),
         RasterOut("OUTPUT_NDVI_DROP", "NDVI drop", "NDVI before minus NDVI after.", key="ndvi_drop", optional=True,
                   create_by_default=False),
+        common.cloud_mask(),
     )  # fmt: skip
     results = (
         Result("LOSS_AREA_HA", "Vegetation loss area (ha)", "mapped_area_ha"),

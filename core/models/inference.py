@@ -30,7 +30,7 @@ from ..outputs.transaction import Transaction
 from ..outputs.writer import OutputSet, RasterOutput, check_output_path
 from ..progress import Log, Progress, no_log, no_progress, report
 from .graph import check_graph, input_channels
-from .inputs import DATE_LABELS, missing_dem_message, prepare_inputs
+from .inputs import DATE_LABELS, PreparedInputs, missing_dem_message, prepare_inputs
 from .meta import ModelMeta, read_model_metadata, with_overrides
 from .runtime import device_label, get_session
 from .streaming import stream_tiles
@@ -51,6 +51,10 @@ class InferenceConfig:
     resample_to_model: bool = False
     resampling: str = "bilinear"
     band_numbers: tuple[int, ...] | None = None
+    radiometry: str = "auto"  # how stored values become reflectance, for models that take reflectance
+    date_radiometry: tuple[str, ...] = ()  # per date: "same" (as radiometry) or a choice of its own
+    pixel_aligned: bool = False  # images without georeferencing on one pixel grid (areas unknown)
+    cloud_mask: str = "auto"  # the images' own cloud mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -173,7 +177,12 @@ def _run_model(
             log,
             dem if meta.terrain else None,
             folder,
+            config.radiometry,
+            config.date_radiometry,
+            config.pixel_aligned,
+            config.cloud_mask,
         )
+        reading, roles = _reading(meta, images, inputs)
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             report(progress, 0.0)
             with bounded_gdal_cache(GDAL_CACHE_BYTES):
@@ -192,6 +201,8 @@ def _run_model(
         measure_raster=staged.get("probability"),
         measure_name=measure_name(meta),
         threshold=meta.threshold,
+        reading=reading,
+        roles=roles,
         inputs=tuple(zip(names, (str(p) for p in images))) + ((("dem", str(dem)),) if meta.terrain else ()),
         parameters=(
             ("model", label),
@@ -203,3 +214,17 @@ def _run_model(
         ),
         seconds=time.perf_counter() - started,
     )
+
+
+def _reading(meta: ModelMeta, images: Sequence[str], inputs: PreparedInputs) -> tuple[tuple, tuple]:
+    """How each image was read (as logged: georeferencing, model band per input band, conversion, no data);
+    and per image the true-colour bands read, by name, for the report's previews."""
+    reading = [(label[:1].upper() + label[1:], text) for label, text in inputs.used]
+    roles = []
+    for path, readers in zip(images, inputs.readers):
+        named = {r.name.lower(): r.index for r in readers}
+        roles.append((str(path), tuple((role, named[name]) for role, name in _RGB_NAMES if name in named)))
+    return tuple(reading), tuple(roles)
+
+
+_RGB_NAMES = (("red", "b4"), ("red", "b04"), ("green", "b3"), ("green", "b03"), ("blue", "b2"), ("blue", "b02"))

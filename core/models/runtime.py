@@ -12,7 +12,7 @@ import sys
 import sysconfig
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ModelFileError, ProviderError, RuntimeMissingError
 
@@ -28,20 +28,31 @@ _PROVIDER = {key: provider for key, _label, provider in DEVICES}
 _LABEL = {key: label for key, label, _provider in DEVICES}
 
 
-def python_executable() -> str:
-    """The Python interpreter of this process (inside QGIS ``sys.executable`` may be QGIS itself)."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if os.name == "nt":
-        candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "bin", "python.exe")]
+def python_executable(
+    executable: str | None = None,
+    prefix: str | None = None,
+    platform: str | None = None,
+    version: tuple[int, int] | None = None,
+    exists: Callable[[str], bool] = os.path.isfile,
+) -> str:
+    """The Python interpreter running this code, found from its prefix (defaults: this process).
+
+    Inside QGIS ``sys.executable`` is often not that interpreter: the QGIS program itself
+    (``qgis-bin.exe``, ``QGIS.app/Contents/MacOS/QGIS``, ``/usr/bin/qgis``) or whatever ``python3``
+    came first on the PATH (e.g. a pyenv shim of another Python). ``sys.exec_prefix`` is the running
+    interpreter's own; ``sys.executable`` is only the last resort.
+    """
+    executable = sys.executable if executable is None else executable
+    prefix = sys.exec_prefix if prefix is None else prefix
+    platform = sys.platform if platform is None else platform
+    major, minor = version or sys.version_info[:2]
+    if platform.startswith("win"):
+        candidates = [os.path.join(prefix, "python.exe"), os.path.join(prefix, "python3.exe")]
     else:
-        candidates = [
-            os.path.join(sys.exec_prefix, "bin", f"python{version}"),
-            os.path.join(sys.exec_prefix, "bin", "python3"),
-        ]
-    for candidate in candidates:
-        if os.path.isfile(candidate):
-            return candidate
-    return sys.executable or "python3"
+        candidates = [os.path.join(prefix, "bin", f"python{major}.{minor}"), os.path.join(prefix, "bin", "python3")]
+        if platform == "darwin":  # QGIS.app keeps its python3 next to the QGIS program
+            candidates.append(os.path.join(os.path.dirname(executable), "bin", "python3"))
+    return next((c for c in candidates if exists(c)), executable or "python3")
 
 
 def pip_command() -> str:

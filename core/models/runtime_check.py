@@ -10,6 +10,8 @@ import platform
 import sys
 from dataclasses import dataclass
 
+from ..io.cloudmask import csmask_version
+
 PROVIDER_LABELS = {
     "CPUExecutionProvider": "CPU",
     "CUDAExecutionProvider": "NVIDIA GPU (CUDA)",
@@ -66,7 +68,7 @@ def onnxruntime_status() -> RuntimeStatus:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of Python, GDAL, numpy and onnxruntime in this interpreter (or why one is unusable)."""
+    """Versions of Python, GDAL, numpy, onnxruntime and ukis-csmask in this interpreter (or why one is unusable)."""
     out = {"Python": f"{sys.version.split()[0]} ({sys.executable})", "Platform": platform.platform()}
     try:
         from osgeo import gdal
@@ -83,4 +85,6 @@ def library_versions() -> dict[str, str]:
     status = onnxruntime_status()
     out["onnxruntime"] = status.version if status.ok else f"{status.state}: {status.error}"
     out["onnxruntime providers"] = ", ".join(status.providers) or "none"
+    found = csmask_version()
+    out["ukis-csmask"] = found or "not installed (optional: cloud masks for dates that carry none)"
     return out

@@ -22,6 +22,8 @@ class MapProduct:
     ``inputs`` are ``(label, raster path)`` pairs; the first two are previewed as before/after.
     ``reading`` are ``(label, text)`` pairs: how each input was read (sensor, bands per role,
     conversion and why, no-data rules), for the report's inputs section.
+    ``roles`` are ``(input path, ((role, 1-based band), ...))``: the bands the run read from each
+    input (the report previews true colour from them when the bands have no names).
     ``stats`` are refreshed in place when the minimum mapping unit sieves the class raster.
     """
 
@@ -37,6 +39,11 @@ class MapProduct:
     seconds: float = 0.0
     breaks: tuple[float, ...] = ()
     reading: tuple[tuple[str, str], ...] = ()
+    roles: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+
+    def roles_by_path(self) -> dict[str, dict[str, int]]:
+        """``{input path: {role: band}}``."""
+        return {path: dict(pairs) for path, pairs in self.roles}
 
 
 def with_final_paths(product: MapProduct, transaction: Transaction) -> MapProduct:

@@ -1,7 +1,8 @@
-"""The run report: one self-contained HTML page (maps as embedded PNG, histogram as inline SVG).
+"""The run report: one self-contained HTML page (maps as embedded PNG, drawings as inline SVG).
 
-The page is assembled here without QGIS; the map previews are rendered by the
-Processing layer and handed in as PNG bytes.
+The page is assembled here without QGIS; the maps are rendered by the Processing layer and
+handed in as PNG bytes (the result map with the geometry of its furniture, :class:`MapFigure`).
+What the page says about the place and the images comes from :mod:`.report_facts`.
 """
 
 from __future__ import annotations
@@ -15,25 +16,21 @@ from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
-from osgeo import gdal
-
 from ..classes import ClassInfo, ClassScheme
-from ..errors import ChangeLensError, OutputError
-from ..io.raster import find_band_by_name, open_raster
-from ..io.sensors import detect_sensor, find_role
+from ..errors import OutputError
+from .report_facts import ImageFacts, Location
+from .report_svg import Histogram, MapFigure, histogram_svg, map_figure_svg
 
-
-@dataclass(frozen=True)
-class Histogram:
-    """Pixel counts of the driving measure in equal bins (``edges`` has one more entry than ``counts``)."""
-
-    edges: tuple[float, ...]
-    counts: tuple[int, ...]
+__all__ = ["Histogram", "MapFigure", "ReportContent", "build_report", "class_label", "write_report"]
 
 
 @dataclass(frozen=True)
 class ReportContent:
-    """Everything the page shows."""
+    """Everything the page shows.
+
+    ``title`` is the event title, ``subtitle`` the method that made the map; ``maps`` are the
+    before/after previews ``(caption, PNG)``; ``result_map`` the large result map.
+    """
 
     title: str
     measure_name: str
@@ -52,6 +49,10 @@ class ReportContent:
     seconds_outputs: float = 0.0
     polygons_written: bool = False
     created: str = ""
+    subtitle: str = ""
+    images: tuple[ImageFacts, ...] = ()
+    location: Location | None = None
+    result_map: MapFigure | None = None
 
 
 _CSS = """
@@ -60,6 +61,7 @@ body{margin:0;background:#f3f4f6;color:#1f2933;font:15px/1.45 "Segoe UI",Roboto,
 header{background:#1f2933;color:#fff;padding:22px 36px}
 header h1{margin:0;font-size:26px;font-weight:600}
 header p{margin:4px 0 0;color:#cbd2d9}
+header p.method{color:#e4e7eb;font-size:17px}
 main{max-width:1240px;margin:0 auto;padding:20px 28px 40px}
 section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);padding:18px 22px;margin:0 0 18px}
 h2{margin:0 0 12px;font-size:18px;font-weight:600;color:#323f4b}
@@ -69,6 +71,9 @@ h2{margin:0 0 12px;font-size:18px;font-weight:600;color:#323f4b}
 .card .k{color:#627d98;font-size:13px;text-transform:uppercase;letter-spacing:.04em}
 .maps{display:flex;gap:14px;flex-wrap:wrap}
 figure{flex:1 1 300px;margin:0;text-align:center}
+.maps figure{max-width:calc(50% - 7px)}
+figure.result{flex:1 1 100%}
+figure.result svg{display:block;width:100%;height:auto}
 figure img{width:100%;border:1px solid #d9e2ec;border-radius:4px;image-rendering:auto;background:#fff}
 figcaption{color:#486581;font-size:14px;margin-top:4px}
 table{border-collapse:collapse;width:100%}
@@ -88,7 +93,7 @@ footer{color:#7b8794;font-size:12px;text-align:center;margin-top:8px}
 
 
 def _ha(value: float) -> str:
-    return f"{value:,.2f}"
+    return f"{value:,.2f}" if math.isfinite(value) else "unknown"
 
 
 def _num(value: float | None) -> str:
@@ -105,81 +110,6 @@ def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
     return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
-
-
-def _class_of(value: float, breaks: Sequence[float], scheme: ClassScheme) -> ClassInfo | None:
-    if len(breaks) != len(scheme.classes) - 1:
-        return None
-    index = sum(1 for b in breaks if value > b)
-    return scheme.classes[index]
-
-
-def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
-    raw = (hi - lo) / max(count, 1)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(lo / step) * step
-    return [round(first + i * step, 10) for i in range(int((hi - first) / step) + 1)]
-
-
-def histogram_svg(content: ReportContent, width: int = 1120, height: int = 280) -> str:
-    """Bars of the measure's pixel counts (class colours where breaks are known), threshold marked."""
-    hist = content.histogram
-    if hist is None or not hist.counts or max(hist.counts) == 0:
-        return '<p class="note">No valid values of the driving measure.</p>'
-    left, right, top, bottom = 64, 16, 26, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
-    lo, hi = hist.edges[0], hist.edges[-1]
-    peak = max(hist.counts)
-    x = lambda v: left + (v - lo) / (hi - lo) * plot_w  # noqa: E731
-    y = lambda c: top + plot_h - c / peak * plot_h  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for level in _nice_ticks(0, peak, 4):
-        if level <= 0 or level != int(level):
-            continue
-        yy = y(level)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e4e7eb"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" fill="#627d98">{level:,.0f}</text>'
-        )
-    for i, count in enumerate(hist.counts):
-        a, b = hist.edges[i], hist.edges[i + 1]
-        info = _class_of((a + b) / 2, content.breaks, content.scheme)
-        color = info.color if info is not None else "#829ab1"
-        parts.append(
-            f'<rect x="{x(a) + 0.5:.1f}" y="{y(count):.1f}" width="{max(x(b) - x(a) - 1, 0.5):.1f}" '
-            f'height="{plot_h + top - y(count):.1f}" fill="{color}" stroke="rgba(0,0,0,.25)" stroke-width="0.5"/>'
-        )
-    base = top + plot_h
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="#52606d"/>')
-    for tick in _nice_ticks(lo, hi):
-        parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{base}" y2="{base + 5}" stroke="#52606d"/>')
-        parts.append(
-            f'<text x="{x(tick):.1f}" y="{base + 18}" text-anchor="middle" font-size="12" fill="#334e68">'
-            f"{tick:g}</text>"
-        )
-    parts.append(
-        f'<text x="{left + plot_w / 2:.0f}" y="{height - 6}" text-anchor="middle" font-size="13" fill="#334e68">'
-        f"{escape(content.measure_name)}</text>"
-    )
-    parts.append(
-        f'<text x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" font-size="12" fill="#334e68" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">pixels</text>'
-    )
-    if content.threshold is not None and lo <= content.threshold <= hi:
-        tx = x(content.threshold)
-        anchor = "start" if tx < left + plot_w * 0.8 else "end"
-        dx = 6 if anchor == "start" else -6
-        parts.append(
-            f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{top - 8}" y2="{base}" stroke="#d64545" stroke-width="2.5" '
-            'stroke-dasharray="7 4"/>'
-        )
-        parts.append(
-            f'<text x="{tx + dx:.1f}" y="{top + 4}" text-anchor="{anchor}" font-size="13" font-weight="600" '
-            f'fill="#d64545">threshold {content.threshold:.4g}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _summary(content: ReportContent) -> str:
@@ -206,7 +136,27 @@ def _summary(content: ReportContent) -> str:
     )
 
 
-def _maps(content: ReportContent) -> str:
+def class_label(info: ClassInfo) -> str:
+    """A class name as the page shows it (first letter capital: model metadata often has lower case)."""
+    return info.name[:1].upper() + info.name[1:]
+
+
+def _legend(content: ReportContent) -> str:
+    items = "".join(f"<li>{_swatch(c.color)}{escape(class_label(c))}</li>" for c in content.scheme.classes)
+    return f'<h2 style="margin-top:16px">Legend</h2><ul class="legend" id="legend">{items}</ul>'
+
+
+def _result_map(content: ReportContent) -> str:
+    figure = content.result_map
+    if figure is None:
+        return f"<section><h2>Result map</h2>{_legend(content)}</section>" if content.rows else ""
+    return (
+        f'<section><h2>Result map</h2><figure class="result">{map_figure_svg(figure)}'
+        f"<figcaption>{escape(figure.caption)}</figcaption></figure>{_legend(content)}</section>"
+    )
+
+
+def _previews(content: ReportContent) -> str:
     if not content.maps:
         return ""
     figures = "".join(
@@ -214,10 +164,30 @@ def _maps(content: ReportContent) -> str:
         f"<figcaption>{escape(caption)}</figcaption></figure>"
         for caption, png in content.maps
     )
-    legend = "".join(f"<li>{_swatch(c.color)}{escape(c.name)}</li>" for c in content.scheme.classes)
+    title = "Before and after" if len(content.maps) > 1 else "The image"
+    return f'<section><h2>{title}</h2><div class="maps">{figures}</div></section>'
+
+
+def _where_and_when(content: ReportContent) -> str:
+    rows = []
+    place = content.location
+    if place is not None:
+        rows += [("Centre", place.centre_text()), ("Extent", place.extent_text()), ("Map CRS", place.crs)]
+    location = "".join(f"<tr><th style='width:32%'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    images = "".join(
+        f"<tr><td>{escape(i.label[:1].upper() + i.label[1:])}</td><td class='path'>{escape(i.file_name)}</td>"
+        f"<td>{escape(i.sensor or 'not known')}</td><td class='date'>{escape(i.acquired or 'not known')}</td>"
+        f"<td class='note'>{escape(i.size)}</td></tr>"
+        for i in content.images
+    )
+    if not rows and not images:
+        return ""
+    head = "<tr><th>Image</th><th>File</th><th>Sensor / product</th><th>Acquired</th><th>Size</th></tr>"
     return (
-        f'<section><h2>Maps</h2><div class="maps">{figures}</div>'
-        f'<h2 style="margin-top:16px">Legend</h2><ul class="legend">{legend}</ul></section>'
+        f'<section id="where-and-when"><h2>Where and when</h2><table>{location}</table>'
+        f'<table style="margin-top:12px">{head}{images}</table>'
+        '<p class="note">Acquisition dates and products are read from the product metadata and the file names; '
+        "“not known” means neither states them.</p></section>"
     )
 
 
@@ -232,7 +202,7 @@ def _area_table(content: ReportContent) -> str:
         polygonised = info.value in content.polygonised and content.polygons_written
         polys = f"{int(r['polygons']):,}" if polygonised else "–"
         body.append(
-            f"<tr class='{'bg' if info.background else ''}'><td>{_swatch(info.color)}{escape(info.name)}</td>"
+            f"<tr class='{'bg' if info.background else ''}'><td>{_swatch(info.color)}{escape(class_label(info))}</td>"
             f"<td class='n'>{int(r['pixels']):,}</td><td class='n'>{_ha(float(r['area_ha']))}</td>"
             f"<td class='n'>{float(r['percent']):.1f} %</td><td class='n'>{polys}</td>"
             f"<td class='n'>{_num(r.get('mean_measure'))}</td></tr>"
@@ -256,7 +226,8 @@ def _pairs_table(title: str, pairs: Sequence[tuple[str, str]], paths: bool = Fal
     if not pairs:
         return ""
     rows = "".join(
-        f"<tr><th style='width:32%'>{escape(k)}</th><td class='{'path' if paths else ''}'>{escape(v)}</td></tr>"
+        f"<tr><th style='width:32%'>{escape(k[:1].upper() + k[1:])}</th>"
+        f"<td class='{'path' if paths else ''}'>{escape(v)}</td></tr>"
         for k, v in pairs
     )
     return f"<section><h2>{escape(title)}</h2><table>{rows}</table></section>"
@@ -267,22 +238,20 @@ def build_report(content: ReportContent) -> str:
     created = content.created or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     hist_title = f"Histogram of {escape(content.measure_name)}" if content.measure_name else "Histogram"
     threshold = f" (threshold {content.threshold:.4g})" if content.threshold is not None else ""
-    histogram = (
-        f"<section><h2>{hist_title}{escape(threshold)}</h2>{histogram_svg(content)}</section>"
-        if content.histogram is not None
-        else ""
-    )
+    drawn = histogram_svg(content.histogram, content.measure_name, content.scheme, content.breaks, content.threshold)
+    histogram = f"<section><h2>{hist_title}{escape(threshold)}</h2>{drawn}</section>" if content.histogram else ""
+    method = f"<p class='method'>{escape(content.subtitle)}</p>" if content.subtitle else ""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(content.title)} – ChangeLens report</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{escape(content.title)}</h1><p>ChangeLens report · {escape(created)} · run time "
-        f"{_duration(content.seconds_classify + content.seconds_outputs)}</p></header><main>"
+        f"<header><h1 id='title'>{escape(content.title)}</h1>{method}<p>ChangeLens report · {escape(created)} · "
+        f"run time {_duration(content.seconds_classify + content.seconds_outputs)}</p></header><main>"
         f"<section>{_summary(content)}</section>"
-        f"{_maps(content)}{_area_table(content)}{histogram}"
-        f"{_pairs_table('Inputs', content.inputs, paths=True)}"
-        f"{_pairs_table('How the inputs were read', content.reading) if content.reading else ''}"
+        f"{_where_and_when(content)}{_result_map(content)}{_previews(content)}{_area_table(content)}{histogram}"
+        f"{_pairs_table('Bands, conversions and masks used', content.reading)}"
         f"{_pairs_table('Parameters', content.parameters)}"
+        f"{_pairs_table('Inputs', content.inputs, paths=True)}"
         f"{_pairs_table('Outputs', content.outputs, paths=True)}"
         "<footer>Made with ChangeLens for QGIS. Check results against imagery before acting on them.</footer>"
         "</main></body></html>\n"
@@ -303,33 +272,3 @@ def write_report(path: str, html: str) -> None:
         if os.path.exists(temp):
             os.remove(temp)
         raise OutputError(f"Cannot write the report '{path}': {exc}") from exc
-
-
-def preview_source(path: str, folder: str, name: str) -> str | None:
-    """A VRT view of ``path`` in ``folder`` for the map renderer, so that statistics it computes
-    (``.aux.xml``) land in ``folder`` and never next to the user's input file; None if unreadable."""
-    target = os.path.join(folder, f"{name}.vrt")
-    try:
-        gdal.Translate(target, path, format="VRT")
-    except RuntimeError:
-        return None
-    return target
-
-
-def display_bands(path: str) -> tuple[int, ...] | None:
-    """Bands for a readable preview: true colour (red, green, blue), else SWIR2/NIR/red false colour,
-    else one band (NIR, else the first) in grey; None when the file cannot be read."""
-    try:
-        ds = open_raster(path)
-    except ChangeLensError:
-        return None
-    tci = tuple(find_band_by_name(ds, name) for name in ("TCI_R", "TCI_G", "TCI_B"))
-    if all(tci):
-        return tci  # type: ignore[return-value]
-    profile = detect_sensor(ds)
-    for roles in (("red", "green", "blue"), ("swir2", "nir", "red"), ("nir",)):
-        try:
-            return tuple(find_role(ds, profile, role, None, "image") for role in roles)
-        except ChangeLensError:
-            continue
-    return (1,)

@@ -69,14 +69,19 @@ class ClassStats:
 
     def rows(self) -> list[dict[str, object]]:
         """One row per class: value, name, pixels, hectares and percent of classified area."""
-        total = sum(self.area_m2.values()) or 1.0
+        total = sum(self.area_m2.values())
+        by_pixels = not np.isfinite(total)  # no georeferencing: shares of pixels, areas unknown (NaN)
+        if by_pixels:
+            total = float(self.total_pixels)
+        share = self.pixels if by_pixels else self.area_m2
+        total = total or 1.0
         return [
             {
                 "class_id": info.value,
                 "class_name": info.name,
                 "pixels": self.pixels.get(info.value, 0),
                 "area_ha": self.area_m2.get(info.value, 0.0) / 1e4,
-                "percent": 100.0 * self.area_m2.get(info.value, 0.0) / total,
+                "percent": 100.0 * share.get(info.value, 0.0) / total,
             }
             for info in self.scheme.classes
         ]

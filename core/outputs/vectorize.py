@@ -33,6 +33,7 @@ from ..errors import CancelledError, OutputError, ParameterError
 from ..io.grid import Grid, centre_pixel_area_m2, grid_of
 from ..io.raster import bounded_gdal_cache, open_raster
 from ..progress import Log, Progress, no_log, no_progress, report, sub_progress
+from .cleanup import DEFAULT_MIN_AREA_PX, PolygonConfig
 from .polygons import measure_field_name, vector_driver, write_polygons
 from .products import MapProduct
 from .report import Histogram
@@ -42,27 +43,17 @@ from .transaction import Transaction
 from .writer import TILE_PX
 from .zonal import measure_reader, zonal_pass
 
-__all__ = ["MapOutputs", "MapResult", "PolygonConfig", "check_map_outputs", "make_map_outputs", "measure_field_name"]
+__all__ = [
+    "DEFAULT_MIN_AREA_PX",
+    "MapOutputs",
+    "MapResult",
+    "PolygonConfig",
+    "check_map_outputs",
+    "make_map_outputs",
+    "measure_field_name",
+]
 
 RASTERIZE_CACHE_BYTES = 48 << 20  # GDAL rasterizes in chunks as large as its block cache
-
-
-@dataclass(frozen=True)
-class PolygonConfig:
-    """Clean-up and polygon options (areas in m², tolerance in map units)."""
-
-    min_area_m2: float = 0.0
-    fill_holes: bool = False
-    simplify_tolerance: float = 0.0
-    eight_connected: bool = False
-    include_background: bool = False
-    sieve_eight_connected: bool | None = None  # the minimum mapping unit's connectivity (None: as eight_connected)
-
-    def __post_init__(self) -> None:
-        if not self.min_area_m2 >= 0 or not math.isfinite(self.min_area_m2):
-            raise ParameterError("The minimum mapping unit must be 0 m² or more.")
-        if not self.simplify_tolerance >= 0 or not math.isfinite(self.simplify_tolerance):
-            raise ParameterError("The simplification tolerance must be 0 or more (map units).")
 
 
 @dataclass(frozen=True)
@@ -114,7 +105,7 @@ def _polygonised(product: MapProduct, config: PolygonConfig) -> tuple[ClassInfo,
 def make_map_outputs(
     product: MapProduct,
     outputs: MapOutputs,
-    config: PolygonConfig = PolygonConfig(),
+    config: PolygonConfig | None = None,
     progress: Progress = no_progress,
     log: Log = no_log,
     transaction: Transaction | None = None,
@@ -128,6 +119,7 @@ def make_map_outputs(
     destinations and :class:`CancelledError` when ``progress`` says stop (nothing is kept).
     """
     check_map_outputs(outputs)
+    config = config or PolygonConfig()
     own = transaction is None
     txn = transaction or Transaction()
     try:
@@ -167,13 +159,25 @@ def _make(
     try:
         with bounded_gdal_cache():
             sieved = None
-            if config.min_area_m2 > 0:
+            if config.sieves:
                 pixel_m2 = centre_pixel_area_m2(grid)
-                result.sieve_threshold_px = max(1, math.ceil(config.min_area_m2 / pixel_m2 - 1e-9))
-                log(
-                    f"Minimum mapping unit {config.min_area_m2:g} m² = {result.sieve_threshold_px} pixels of "
-                    f"{pixel_m2:.6g} m²: smaller regions merge into their largest neighbour."
-                )
+                if not math.isfinite(pixel_m2) and config.min_area_m2 > 0:
+                    raise ParameterError(
+                        "A minimum mapping unit in m² needs images on the ground: these have no georeferencing, "
+                        "so give the minimum mapping unit in pixels and set the one in m² to 0."
+                    )
+                result.sieve_threshold_px = config.threshold_px(pixel_m2 if math.isfinite(pixel_m2) else 1.0)
+                if math.isfinite(pixel_m2):
+                    log(
+                        f"Minimum mapping unit {result.sieve_threshold_px * pixel_m2:,.0f} m² = "
+                        f"{result.sieve_threshold_px} pixels of {pixel_m2:.6g} m² (larger of {config.min_area_m2:g} m² "
+                        f"and {config.min_area_px} pixels): smaller regions merge into their largest neighbour."
+                    )
+                else:
+                    log(
+                        f"Minimum mapping unit {result.sieve_threshold_px} pixels (areas unknown): smaller regions "
+                        "merge into their largest neighbour."
+                    )
                 sieved = os.path.join(work, "sieved.tif")
                 eight = config.eight_connected if config.sieve_eight_connected is None else config.sieve_eight_connected
                 sieve_classes(class_ds, sieved, result.sieve_threshold_px, eight, part(0.0, 0.2))

@@ -1,6 +1,6 @@
 """`make demo`: generate the seeded scene, run every ChangeLens algorithm with qgis_process.bin,
-and write the rasters, polygons, area tables, HTML reports, a styled QGIS project and a PNG
-rendering of it to demo-output/."""
+and write the rasters, polygons, area tables, HTML reports (and one PDF report), a styled QGIS
+project and a PNG rendering of it to demo-output/; it ends with the list of what it wrote."""
 
 from __future__ import annotations
 
@@ -84,14 +84,39 @@ def runs(inputs: dict[str, str], out: Path) -> list[tuple[str, str, dict[str, st
     ]
 
 
-def with_map_outputs(name: str, params: dict[str, str], out: Path) -> dict[str, str]:
-    """Add the shared polygons, area table and HTML report of one run, named after ``name``."""
+def with_map_outputs(name: str, params: dict[str, str], out: Path, pdf: bool = False) -> dict[str, str]:
+    """Add the shared polygons, area table and HTML report (and PDF report) of one run, named after ``name``."""
+    extra = {"OUTPUT_REPORT_PDF": str(out / f"{name}_report.pdf")} if pdf else {}
     return {
         **params,
         "OUTPUT_POLYGONS": str(out / f"{name}_polygons.gpkg"),
         "OUTPUT_STATS": str(out / f"{name}_areas.csv"),
         "OUTPUT_REPORT": str(out / f"{name}_report.html"),
+        "EVENT_TITLE": f"ChangeLens demo scene · {name}",
+        **extra,
     }
+
+
+def summary(results: dict) -> str:
+    """``12.34 ha mapped, 5 polygons`` from a run's results."""
+    parts = []
+    if results.get("MAPPED_AREA_HA") is not None:
+        parts.append(f"{float(results['MAPPED_AREA_HA']):,.2f} ha mapped")
+    count = int(results.get("POLYGON_COUNT") or 0)
+    if count:
+        parts.append(f"{count} polygon{'s' if count != 1 else ''}")
+    return ", ".join(parts)
+
+
+def written(out: Path, extra: list[Path]) -> str:
+    """The closing list: reports, project and rendering by name, everything else counted."""
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    shown = [p for p in files if p.suffix in (".html", ".pdf")] + [p for p in extra if p.exists()]
+    rest = [p for p in files if p not in shown and "inputs" not in p.relative_to(out).parts]
+    inputs = [p for p in files if "inputs" in p.relative_to(out).parts]
+    lines = [f"Files written in {out}:"] + [f"  {p.relative_to(out)}" for p in shown]
+    lines.append(f"  ... and {len(rest)} rasters, polygons, tables and styles; {len(inputs)} input files in inputs/")
+    return "\n".join(lines)
 
 
 def run_all(inputs: dict[str, str], out: Path) -> list[tuple[str, str]]:
@@ -101,16 +126,13 @@ def run_all(inputs: dict[str, str], out: Path) -> list[tuple[str, str]]:
         env = environment(profile, plugin_path())
         enable_plugin(env)
         done = []
-        for title, algorithm, params in runs(inputs, out):
-            params = with_map_outputs(algorithm.split(":")[1], params, out)
+        for index, (title, algorithm, params) in enumerate(runs(inputs, out)):
+            params = with_map_outputs(algorithm.split(":")[1], params, out, pdf=index == 0)
             started = time.monotonic()
             code, payload, log = run_algorithm(env, algorithm, params)
             if code != 0 or payload is None:
                 raise SystemExit(f"{algorithm} failed:\n{log}")
-            print(f"{title}: {time.monotonic() - started:.1f} s")
-            for line in log.splitlines():
-                if " ha (" in line or line.startswith("Threshold"):
-                    print(f"    {line.strip()}")
+            print(f"{title}: {summary(payload['results'])} ({time.monotonic() - started:.1f} s)")
             key = "OUTPUT_SEVERITY" if "OUTPUT_SEVERITY" in params else "OUTPUT"
             done.append((title, payload["results"][key]))
         return done
@@ -133,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from project import build_project
 
     qgz, png = build_project(inputs, results, out)
-    print(f"Project: {qgz}\nRendering: {png}\nDone in {time.monotonic() - started:.0f} s.")
+    print(f"Done in {time.monotonic() - started:.0f} s.\n{written(out, [Path(qgz), Path(png)])}")
     return 0
 
 

@@ -59,10 +59,9 @@ def _paired_folders(folder: Path, before: str, after: str, label: str, positive:
 
 
 def _oscd_case(city: Path) -> Case:
-    bands = {p.stem.upper(): str(p) for p in _files(city / "t1")}
-    bands2 = {p.stem.upper(): str(p) for p in _files(city / "t2")}
-    inputs = {f"t1:{k}": v for k, v in bands.items()} | {f"t2:{k}": v for k, v in bands2.items()}
-    return Case(city.name, inputs, str(city / "change.tif"))
+    """A city's two dates are its folders of band files (``t1/B01.tif`` ...): ChangeLens reads them as
+    products and stacks the bands a row asks for; the harness builds no stack of its own."""
+    return Case(city.name, {"t1": str(city / "t1"), "t2": str(city / "t2")}, str(city / "change.tif"))
 
 
 def _classify(folder: Path) -> tuple[str, list[Case]] | None:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from osgeo import gdal
-
 from .datasets import Case
 
 Params = Callable[[Case, Path], "dict[str, object] | None"]
@@ -35,6 +33,10 @@ class Method:
     output: str = "OUTPUT"
     positive: tuple[int, ...] = (2, 3)
     note: str = ""
+    # The model card (file stem) whose ``training_cases`` say which cases are in-sample; "" for index methods.
+    card: str = ""
+    # True for rows that run held-out fold models: a case is never in the training set of the model scoring it.
+    held_out: bool = False
 
 
 METHODS: list[Method] = []
@@ -52,43 +54,32 @@ def skip(kind: str, method: str, reason: str) -> None:
     SKIPS.append((kind, method, reason))
 
 
-def stack_bands(paths: list[str], names: list[str], out: Path) -> str:
-    """A VRT stacking single-band files (at the finest resolution), bands described by name."""
-    ds = gdal.BuildVRT(str(out), paths, separate=True, resolution="highest")
-    for i, name in enumerate(names, start=1):
-        ds.GetRasterBand(i).SetDescription(name)
-    ds = None
-    return str(out)
-
-
 OSCD_BANDS = ("B02", "B03", "B04", "B08")
 
 
-def _oscd_pair(case: Case, work: Path) -> tuple[str, str] | None:
-    dates = []
-    for t in ("t1", "t2"):
-        paths = [case.inputs.get(f"{t}:{b}") for b in OSCD_BANDS]
-        if not all(paths):
-            return None
-        dates.append(stack_bands(paths, list(OSCD_BANDS), work / f"{t}.vrt"))  # type: ignore[arg-type]
-    return dates[0], dates[1]
+def _aligned(paths: tuple[str, ...]) -> dict[str, object]:
+    """PNG chips (OMBRIA, LEVIR) carry no georeferencing: the pairs are pixel-aligned images."""
+    return {"PIXEL_ALIGNED": True} if any(str(p).lower().endswith(".png") for p in paths) else {}
 
 
 def _cva(extra: dict[str, object]) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
-        if "t1:B02" in case.inputs:
-            pair = _oscd_pair(case, work)
-            if pair is None:
-                return None
-        else:
-            pair = (case.inputs["before"], case.inputs["after"])
-        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **extra}
+        if "t1" in case.inputs:  # OSCD: the folders of band files, read as products
+            bands = {"BANDS": ",".join(OSCD_BANDS)}
+            return (
+                {"DATE1": case.inputs["t1"], "DATE2": case.inputs["t2"], "OUTPUT": str(work / "change.tif")}
+                | bands
+                | extra
+            )
+        pair = (case.inputs["before"], case.inputs["after"])
+        return {"DATE1": pair[0], "DATE2": pair[1], "OUTPUT": str(work / "change.tif"), **_aligned(pair), **extra}
 
     return params
 
 
 def _burn(case: Case, work: Path) -> dict[str, object]:
     return {
+        "RADIOMETRY": 1,  # the shared fires hold reflectance x 10000, no offset (shared/data/README.md)
         "PRE": case.inputs["pre"],
         "POST": case.inputs["post"],
         "OUTPUT_DNBR": str(work / "dnbr.tif"),
@@ -104,7 +95,7 @@ def _sar(extra: dict[str, object]) -> Params:
         base = {"AFTER": after, "OUTPUT": str(work / "flood.tif"), "OUTPUT_MEASURE": str(work / "measure.tif")}
         if "before" in case.inputs:
             base["BEFORE"] = case.inputs["before"]
-        return base | extra
+        return base | _aligned((after,)) | extra
 
     return params
 
@@ -118,7 +109,13 @@ def _optical(case: Case, work: Path) -> dict[str, object] | None:
 
 def _landslide(case: Case, work: Path) -> dict[str, object]:
     i = case.inputs
-    return {"BEFORE": i["before"], "AFTER": i["after"], "DEM": i["dem"], "OUTPUT": str(work / "landslides.tif")}
+    return {
+        "RADIOMETRY": 1,  # the simulated scenes hold DN = reflectance x 10000, no offset (landslide_scenes.py)
+        "BEFORE": i["before"],
+        "AFTER": i["after"],
+        "DEM": i["dem"],
+        "OUTPUT": str(work / "landslides.tif"),
+    }
 
 
 register(Method("dnbr", ("burn_prepost",), True, "changelens:burnseverity", _burn, "OUTPUT_SEVERITY", (4, 5, 6, 7)))

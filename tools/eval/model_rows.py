@@ -1,10 +1,9 @@
 """Eval rows for the bundled models (``model:<name>``), run through "Run ONNX model".
 
-The bundled weights were trained on every permitted case, so on ``burn_prepost`` and on the
-OSCD cities their rows are in-sample; the ``:loeo`` / ``:fold`` rows run the held-out models that
-``training/validate_*.sh`` leave in ``training/runs/`` (git-ignored: on a fresh clone those rows
-are skipped case by case). OMBRIA was never trained on; Sen1Floods11's chip trained the left half
-of ``flood_s1_after`` (see models/flood_s1_after.md).
+Which cases are in-sample comes from each model card's ``training_cases`` list (``card=``; see
+tools/eval/cards.py), never from the dataset's name; the ``:loeo`` / ``:fold`` rows (``held_out=True``)
+run the held-out models that ``training/validate_*.sh`` leave in ``training/runs/`` (git-ignored: on
+a fresh clone those rows are skipped case by case).
 """
 
 from __future__ import annotations
@@ -13,11 +12,10 @@ import json
 from pathlib import Path
 
 from .datasets import Case
-from .methods import Method, Params, register, stack_bands
+from .methods import Method, Params, register
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "training" / "runs"
-CHANGE_BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 
 
 def _run(model: str | None, before: str, after: str | None, work: Path, **extra: object) -> dict[str, object] | None:
@@ -29,6 +27,12 @@ def _run(model: str | None, before: str, after: str | None, work: Path, **extra:
     return params | ({"BUNDLED_MODEL": model} if model else {})
 
 
+# The shared fires hold reflectance x 10000 with no offset (shared/data/README.md); their pre/post files
+# carry no product metadata and some (e.g. DOVE's post-fire image: TCI, B8, B12 only) leave the Sentinel-2
+# offset question open, so the rows say which conversion applies, as a user of that data would.
+BURNED_DN: dict[str, object] = {"RADIOMETRY": 1}
+
+
 def _file(path: Path) -> dict[str, object] | None:
     return {"MODEL_FILE": str(path)} if path.is_file() else None
 
@@ -36,9 +40,11 @@ def _file(path: Path) -> dict[str, object] | None:
 def _burned(loeo: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if not loeo:
-            return _run("burned_s2.onnx", case.inputs["pre"], case.inputs["post"], work)
+            return _run("burned_s2.onnx", case.inputs["pre"], case.inputs["post"], work, **BURNED_DN)
         held_out = _file(RUNS / f"burned_s2_loeo_{case.name}" / "model.onnx")
-        return None if held_out is None else _run(None, case.inputs["pre"], case.inputs["post"], work, **held_out)
+        if held_out is None:
+            return None
+        return _run(None, case.inputs["pre"], case.inputs["post"], work, **held_out, **BURNED_DN)
 
     return params
 
@@ -46,12 +52,12 @@ def _burned(loeo: bool) -> Params:
 def _burned_post(fold: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
         if not fold:
-            return _run("burned_s2_post.onnx", case.inputs["post"], None, work)
+            return _run("burned_s2_post.onnx", case.inputs["post"], None, work, **BURNED_DN)
         folds_file = ROOT / "training" / "burned_post_folds.json"
         folds = json.loads(folds_file.read_text()) if folds_file.is_file() else {}
         name = next((f for f, fires in folds.items() if case.name in fires), None)
         held_out = _file(RUNS / f"burned_s2_post_{name}" / "model.onnx") if name else None
-        return None if held_out is None else _run(None, case.inputs["post"], None, work, **held_out)
+        return None if held_out is None else _run(None, case.inputs["post"], None, work, **held_out, **BURNED_DN)
 
     return params
 
@@ -61,21 +67,19 @@ def _sar(model: str, two_dates: bool) -> Params:
         after = case.inputs.get("after") or case.inputs.get("S1Hand")
         if after is None or (two_dates and "before" not in case.inputs):
             return None
+        aligned = {"PIXEL_ALIGNED": True} if after.lower().endswith(".png") else {}  # OMBRIA PNGs: no georef
         if two_dates:
-            return _run(model, case.inputs["before"], after, work, BANDS="1")
-        return _run(model, after, None, work, BANDS="1")
+            return _run(model, case.inputs["before"], after, work, BANDS="1", **aligned)
+        return _run(model, after, None, work, BANDS="1", **aligned)
 
     return params
 
 
 def _change(fold: bool) -> Params:
     def params(case: Case, work: Path) -> dict[str, object] | None:
-        dates = []
-        for t in ("t1", "t2"):
-            paths = [case.inputs.get(f"{t}:{b}") for b in CHANGE_BANDS]
-            if not all(paths):
-                return None
-            dates.append(stack_bands(paths, list(CHANGE_BANDS), work / f"{t}_model.vrt"))  # type: ignore[arg-type]
+        if "t1" not in case.inputs:
+            return None
+        dates = [case.inputs["t1"], case.inputs["t2"]]  # folders of band files: the model's bands are stacked
         if not fold:
             return _run("change_s2.onnx", dates[0], dates[1], work)
         folds_file = ROOT / "training" / "oscd_folds.json"
@@ -89,10 +93,12 @@ def _change(fold: bool) -> Params:
 
 def _landslide(case: Case, work: Path) -> dict[str, object] | None:
     i = case.inputs
-    return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"])
+    # The simulated scenes hold UInt16 DN = reflectance x 10000, no offset (tools/eval/landslide_scenes.py).
+    return _run("landslide_s2.onnx", i["before"], i["after"], work, DEM=i["dem"], RADIOMETRY=1)
 
 
-IN_SAMPLE = "in-sample: the bundled weights were trained on these cases"
+# In-sample notes are derived per case from each card's ``training_cases`` (tools/eval/cards.py).
+IN_SAMPLE = "bundled weights"
 register(
     Method(
         "model:burned_s2",
@@ -103,6 +109,7 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         IN_SAMPLE,
+        card="burned_s2",
     )
 )
 register(
@@ -115,6 +122,21 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-one-fire-out models from training/validate_burned.sh",
+        card="burned_s2",
+        held_out=True,
+    )
+)
+register(
+    Method(
+        "model:burned_s2_refine",
+        ("burn_prepost",),
+        False,
+        "changelens:runmodel",
+        lambda case, work: _run("burned_s2_refine.onnx", case.inputs["pre"], case.inputs["post"], work, **BURNED_DN),
+        "OUTPUT_CLASSES",
+        (1,),
+        "refines the offset-corrected dNBR; nested leave-one-fire-out figures in its card",
+        card="burned_s2_refine",
     )
 )
 register(
@@ -126,7 +148,8 @@ register(
         _burned_post(False),
         "OUTPUT_CLASSES",
         (1,),
-        IN_SAMPLE + " (post-fire image only)",
+        "post-fire image only",
+        card="burned_s2_post",
     )
 )
 register(
@@ -139,6 +162,8 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "post-fire image only; leave-five-fires-out models from training/validate_burned_post.sh",
+        card="burned_s2_post",
+        held_out=True,
     )
 )
 register(
@@ -151,6 +176,7 @@ register(
         "OUTPUT_CLASSES",
         (1, 2),
         "permanent water + flooded (OMBRIA masks include pre-existing water)",
+        card="flood_s1",
     )
 )
 register(
@@ -162,7 +188,8 @@ register(
         _sar("flood_s1_after.onnx", False),
         "OUTPUT_CLASSES",
         (1,),
-        "after image only; the Sen1Floods11 chip's left half was in its training data",
+        "after image only (the card lists the Sen1Floods11 chip whose left half trained it)",
+        card="flood_s1_after",
     )
 )
 register(
@@ -175,6 +202,7 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         IN_SAMPLE,
+        card="change_s2",
     )
 )
 register(
@@ -187,6 +215,8 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "leave-one-city-out models from training/validate_change.sh",
+        card="change_s2",
+        held_out=True,
     )
 )
 register(
@@ -199,5 +229,6 @@ register(
         "OUTPUT_CLASSES",
         (1,),
         "simulated scenes on backgrounds and seeds the bundled weights never trained on (see models/landslide_s2.md)",
+        card="landslide_s2",
     )
 )

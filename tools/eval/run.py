@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from eval.cards import training_cases  # noqa: E402
 from eval.datasets import Dataset, discover  # noqa: E402
 from eval.landslide_scenes import PATH as LANDSLIDE_PATH  # noqa: E402
 from eval.landslide_scenes import landslide_dataset  # noqa: E402
@@ -53,8 +54,30 @@ def start_qgis():  # noqa: ANN201 - returns the QgsApplication
     return app
 
 
+def _case_row(name: str, counts: Counts, in_sample: bool | None, seconds: float) -> dict[str, object]:
+    row: dict[str, object] = {"case": name, **counts.metrics(), "tp": counts.tp, "fp": counts.fp}
+    row.update({"fn": counts.fn, "tn": counts.tn, "seconds": round(seconds, 2)})
+    if in_sample is not None:
+        row["in_sample"] = in_sample
+    return row
+
+
+def in_sample_note(method: Method, per_case: list[dict[str, object]]) -> str:
+    """Which scored cases the model's card lists as training cases (none for index methods)."""
+    if not method.card:
+        return ""
+    inside = [str(c["case"]) for c in per_case if c.get("in_sample")]
+    if method.held_out:
+        return f"held-out fold models: no case was in the training set of the model that scored it ({method.card})"
+    if not inside:
+        return f"out-of-sample: no scored case is in models/{method.card}.md's training_cases"
+    if len(inside) == len(per_case):
+        return f"in-sample: all {len(per_case)} cases are in {method.card}'s card training_cases"
+    return f"in-sample on {len(inside)} of {len(per_case)} cases ({', '.join(inside)}; {method.card}'s card)"
+
+
 def run_method(dataset: Dataset, method: Method, work_root: Path) -> dict[str, object]:
-    """Run one method on every case of a dataset and pool the counts."""
+    """Run one method on every case of a dataset; pool the counts and keep every case's own row."""
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
     import processing
@@ -63,6 +86,8 @@ def run_method(dataset: Dataset, method: Method, work_root: Path) -> dict[str, o
     seconds = 0.0
     scored = failed = 0
     first_error = ""
+    per_case: list[dict[str, object]] = []
+    trained = training_cases(method.card) if method.card else set()
     for case in dataset.cases:
         work = Path(tempfile.mkdtemp(dir=work_root))
         try:
@@ -72,8 +97,15 @@ def run_method(dataset: Dataset, method: Method, work_root: Path) -> dict[str, o
             context = QgsProcessingContext()
             started = time.monotonic()
             result = processing.run(method.algorithm, params, context=context, feedback=QgsProcessingFeedback())
-            seconds += time.monotonic() - started
-            score_case(result[method.output], case.label, method.positive, case.positive, case.ignore, counts)
+            took = time.monotonic() - started
+            seconds += took
+            mine = Counts()
+            score_case(result[method.output], case.label, method.positive, case.positive, case.ignore, mine)
+            for key in ("tp", "fp", "fn", "tn"):
+                setattr(counts, key, getattr(counts, key) + getattr(mine, key))
+            case_id = f"{dataset.path}/{case.name}"
+            in_sample = (case_id in trained and not method.held_out) if method.card else None
+            per_case.append(_case_row(case.name, mine, in_sample, took))
             scored += 1
         except Exception as exc:  # noqa: BLE001 - a failing case is reported, the eval goes on
             failed += 1
@@ -95,8 +127,10 @@ def run_method(dataset: Dataset, method: Method, work_root: Path) -> dict[str, o
     if failed:
         row["failed"] = failed
         row["first_error"] = first_error
-    if method.note:
-        row["note"] = method.note
+    notes = [n for n in (method.note, in_sample_note(method, per_case) if per_case else "") if n]
+    if notes:
+        row["note"] = "; ".join(notes)
+    row["per_case"] = per_case
     return row
 
 
@@ -107,6 +141,7 @@ def source_dnbr_row(dataset: Dataset) -> dict[str, object] | None:
 
     counts = Counts()
     cases = 0
+    per_case: list[dict[str, object]] = []
     for case in dataset.cases:
         path = case.inputs.get("dnbr_source")
         if not path:
@@ -117,7 +152,10 @@ def source_dnbr_row(dataset: Dataset) -> dict[str, object] | None:
         dnbr = ds.GetRasterBand(1).ReadAsArray().astype("float64")
         label, nodata = label_on_grid(case.label, path)
         valid = np.isfinite(dnbr) & ((label != nodata) if nodata is not None else True)
+        mine = Counts()
+        mine.add(dnbr > 0.1, label == 1, valid)
         counts.add(dnbr > 0.1, label == 1, valid)
+        per_case.append(_case_row(case.name, mine, None, 0.0))
         cases += 1
     if not cases:
         return None
@@ -134,11 +172,12 @@ def source_dnbr_row(dataset: Dataset) -> dict[str, object] | None:
         "tn": counts.tn,
         "note": "the data source's own dNBR thresholded at 0.1 (USGS low severity); scored by the harness, "
         "not a ChangeLens algorithm",
+        "per_case": per_case,
     }
 
 
-def format_table(rows: list[dict[str, object]]) -> str:
-    """A fixed-width text table of the rows."""
+def format_table(rows: list[dict[str, object]], max_cases: int = 20) -> str:
+    """A fixed-width text table of the rows, each followed by its cases (up to ``max_cases`` of them)."""
     head = f"{'dataset':<28} {'method':<28} {'def':<4} {'cases':>5} {'P':>6} {'R':>6} {'F1':>6} {'IoU':>6} {'sec':>7}"
     lines = [head, "-" * len(head)]
 
@@ -150,6 +189,14 @@ def format_table(rows: list[dict[str, object]]) -> str:
             f"{r['dataset']:<28} {r['method']:<28} {'yes' if r['default'] else '':<4} {r['cases']:>5} "
             f"{f(r['precision'])} {f(r['recall'])} {f(r['f1'])} {f(r['iou'])} {r['seconds']:>7.1f}"
         )
+        cases = r.get("per_case", [])
+        if len(cases) <= max_cases:  # larger sets: see the JSON
+            for c in cases:
+                mark = " (in-sample)" if c.get("in_sample") else ""
+                lines.append(
+                    f"{'':<28}   {str(c['case'])[:26]:<26} {'':<4} {'':>5} "
+                    f"{f(c['precision'])} {f(c['recall'])} {f(c['f1'])} {f(c['iou'])} {c['seconds']:>7.1f}{mark}"
+                )
     return "\n".join(lines)
 
 
@@ -198,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [
             "Pixel counts are pooled over all cases of a dataset; no data in the output or the label is excluded.",
             "Flood rows count 'flooded' and 'permanent water' as water: the labels mark all water after the event.",
-            "Default thresholds and filters were chosen on these same sets (they are evaluation sets): the numbers "
-            "are in-sample, not held-out estimates.",
+            "Default thresholds and filters were chosen on these same sets (they are evaluation sets): the index "
+            "rows are in-sample, not held-out estimates.",
+            "Every row lists its cases in 'per_case' (the pooled counts are their sums). For model rows, "
+            "'in_sample' marks the cases the model card lists in its training_cases (tools/eval/cards.py).",
             f"{LANDSLIDE_PATH} is simulated (training/landslide_sim.py) on backgrounds and seeds that landslide_s2 "
             "never trained on; there is no real labelled landslide data here.",
             f"{VEGETATION_PATH} puts clear-cuts made of real open-ground spectra into real forest of real "

@@ -1,0 +1,65 @@
+"""Runs over many pairs find products too: OSCD-style cities (``<city>/t1/``, ``<city>/t2/`` of band files),
+folders holding two dated Sentinel-2 or Landsat products, and products named as siblings."""
+
+from __future__ import annotations
+
+import numpy as np
+from changelens.core.batch import discover_pairs
+from products import band_folder, landsat_folder, s2_safe, surface_map, zip_safe
+from rasters import read
+
+
+def test_oscd_cities_are_pairs(tmp_path) -> None:  # noqa: ANN001
+    for city in ("paris", "pisa"):
+        band_folder(tmp_path / city / "t1", surface_map(None), {"B02": 10, "B03": 10})
+        band_folder(tmp_path / city / "t2", surface_map("burned"), {"B02": 10, "B03": 10})
+        (tmp_path / city / "change.tif").write_bytes(b"")  # the label beside them plays no role
+    pairs = {p.name: p for p in discover_pairs(str(tmp_path))}
+    assert sorted(pairs) == ["paris", "pisa"] and all(p.problem is None for p in pairs.values())
+    assert pairs["paris"].before.endswith("paris/t1") and pairs["paris"].after.endswith("paris/t2")
+    (single,) = discover_pairs(str(tmp_path / "pisa"))  # one city chosen directly
+    assert single.name == "pisa" and single.after.endswith("pisa/t2")
+
+
+def test_two_dated_products_are_a_pair_the_earlier_first(tmp_path) -> None:  # noqa: ANN001
+    fire = tmp_path / "fire"
+    fire.mkdir()
+    zip_safe(s2_safe(fire, "20230901", surface_map("burned")))
+    s2_safe(fire, "20230801", surface_map(None))
+    flood = tmp_path / "flood"
+    flood.mkdir()
+    landsat_folder(flood, "LC09_L2SP_044033_20230802_20230804_02_T1", surface_map("water"))
+    landsat_folder(flood, "LC08_L2SP_044033_20230701_20230703_02_T1", surface_map(None))
+    pairs = {p.name: p for p in discover_pairs(str(tmp_path))}
+    assert sorted(pairs) == ["fire", "flood"] and all(p.problem is None for p in pairs.values())
+    assert "20230801" in pairs["fire"].before and pairs["fire"].after.endswith(".zip")
+    assert "20230701" in pairs["flood"].before and "20230802" in pairs["flood"].after
+
+
+def test_products_named_as_siblings(tmp_path) -> None:  # noqa: ANN001
+    band_folder(tmp_path / "a_pre", surface_map(None), {"B02": 10, "B03": 10})
+    band_folder(tmp_path / "a_post", surface_map("burned"), {"B02": 10, "B03": 10})
+    (pair,) = discover_pairs(str(tmp_path))
+    assert (pair.name, pair.problem) == ("a", None) and pair.before.endswith("a_pre")
+
+
+def test_many_pairs_runs_change_vectors_on_band_folders(provider, tmp_path) -> None:  # noqa: ANN001
+    import processing
+
+    scenes = tmp_path / "oscd"
+    for city in ("one", "two"):
+        band_folder(scenes / city / "t1", surface_map(None), {"B02": 10, "B03": 10, "B04": 10, "B08": 10})
+        band_folder(scenes / city / "t2", surface_map("burned"), {"B02": 10, "B03": 10, "B04": 10, "B08": 10})
+    result = processing.run(
+        "changelens:manypairs",
+        {
+            "INPUT_FOLDER": str(scenes),
+            "ALGORITHM": "cva",
+            "PARAMETERS": '{"BANDS": "B02,B03,B04,B08", "SMOOTH": 1}',
+            "OUTPUT_FOLDER": str(tmp_path / "out"),
+            "OUTPUT_SUMMARY": "TEMPORARY_OUTPUT",
+        },
+    )
+    assert (result["PAIR_COUNT"], result["SUCCEEDED"], result["FAILED"]) == (2, 2, 0)
+    changed = read(next((tmp_path / "out" / "one").glob("*.tif")))
+    assert int((changed == 2).sum()) == 48 * 48 and np.isin(changed, (1, 2)).all()
