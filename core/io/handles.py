@@ -10,9 +10,11 @@ every read of it is serialised by one lock.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
+from xml.etree import ElementTree
 
 from osgeo import gdal
 
@@ -36,8 +38,22 @@ def recipe(ds: gdal.Dataset) -> Recipe | None:
     source = ds.GetDescription()
     if driver == "VRT":
         xml = ds.GetMetadata("xml:VRT")
-        source = xml[0] if xml else source
+        source = _absolute_sources(xml[0], source) if xml else source
     return Recipe(source, (ds.RasterXSize, ds.RasterYSize, ds.RasterCount)) if source else None
+
+
+def _absolute_sources(xml: str, vrt_path: str) -> str:
+    """VRT XML whose sources relative to the VRT file (``relativeToVRT="1"``) name absolute paths instead: XML
+    opened from a string has no folder to resolve them against."""
+    if 'relativeToVRT="1"' not in xml or not vrt_path:
+        return xml
+    folder = os.path.dirname(os.path.abspath(vrt_path))
+    root = ElementTree.fromstring(xml)
+    for element in root.iter():
+        if element.get("relativeToVRT") == "1" and element.text:
+            element.text = os.path.join(folder, element.text)
+            element.set("relativeToVRT", "0")
+    return ElementTree.tostring(root, encoding="unicode")
 
 
 def open_recipe(how: Recipe | None) -> gdal.Dataset | None:
