@@ -83,6 +83,29 @@ def test_threaded_stream_gives_exactly_the_single_threaded_outputs(tmp_path, mon
     assert len(set(p1.stats.pixels.values())) > 1  # the scene maps more than one class
 
 
+@pytest.mark.parametrize("method_id", ["burnseverity", "cva"])
+def test_threaded_runs_mask_clouds_exactly_as_one_thread(tmp_path, monkeypatch, method_id) -> None:  # noqa: ANN001
+    pre, post = burn_scene(tmp_path, ROWS, COLS)
+    scl = np.full((ROWS, COLS), 4, np.float32)  # vegetation; a cloud across two blocks and a shadow
+    scl[200:420, 40:180] = 9
+    scl[600:640, :] = 3
+    post_scl = write_raster(tmp_path / "post_scl.tif", np.concatenate([read(post), scl[None]]),
+                            descriptions=[*S2_BANDS, "SCL"])  # fmt: skip
+    images = {"before": pre, "after": post_scl}
+    outputs = {"burnseverity": ("dnbr", "severity"), "cva": ("classes", "magnitude")}[method_id]
+    scene = (images, {k: str(tmp_path / f"{{run}}_{k}.tif") for k in outputs}, {})
+    monkeypatch.setenv(ENV_WORKERS, "1")
+    one, p1 = _run(method_id, scene, "one")
+    monkeypatch.setenv(ENV_WORKERS, "3")
+    three, p3 = _run(method_id, scene, "three")
+    for key in one:
+        assert one[key].tobytes() == three[key].tobytes(), key
+    assert p1.stats.pixels == p3.stats.pixels and p1.threshold == p3.threshold
+    classes = one[outputs[1] if method_id == "burnseverity" else "classes"]
+    assert (classes[200:420, 40:180] == 0).all() and (classes[600:640] == 0).all()  # clouds are no data
+    assert (classes[:200] != 0).all()
+
+
 def _source(tmp_path: Path, rows: int = ROWS) -> tuple:
     path = write_raster(tmp_path / "in.tif", _noisy((rows, COLS), 1, 0.0, 1.0))
     ds = open_raster(path)
