@@ -105,6 +105,7 @@ def run(name: str, files: dict[str, str], args: argparse.Namespace, env: dict[st
     params += [f"AFTER={files['after']}"] if two_dates else []
     params += [f"DEM={files['dem']}"] if terrain else []
     params += [f"OUTPUT_CLASSES={out / f'{name}_classes.tif'}"]
+    params += ["RADIOMETRY=1"]  # generated DN without product metadata: Sentinel-2 DN / 10000, as a user answers
     load = os.getloadavg()
     run = timed(["qgis_process.bin", "run", "changelens:runmodel", "--", *params], env)
     tiles = re.search(r"(\d+) tile\(s\) run through the model, (\d+) skipped", run["output"])

@@ -57,6 +57,7 @@ class Case:
     gdal: str
     inputs: tuple[tuple[str, str, int], ...]
     note: str
+    extra: tuple[tuple[str, str], ...] = ()  # further ChangeLens parameters as given on the command line
 
 
 def _nd(x: str, y: str) -> str:
@@ -67,19 +68,21 @@ BURN_BANDS = (("A", "before", 1), ("B", "before", 2), ("C", "after", 1), ("D", "
 CVA_BANDS = tuple((x, "before", i) for i, x in enumerate("ABCD", 1)) + tuple(
     (x, "after", i) for i, x in enumerate("EFGH", 1)
 )
+# Generated DN carry no product metadata: the +1000 DN offset question is answered, as a user would (s2_dn).
+S2_DN = (("RADIOMETRY", "1"),)
 CASES = (
     Case("burnseverity", "burn",
          (("PRE", "before"), ("POST", "after"), ("OUTPUT_DNBR", "dnbr"), ("OUTPUT_SEVERITY", "severity")),
          f"{_nd('{b}@1', '{b}@2')} - {_nd('{a}@1', '{a}@2')}",
          "(A.astype(float)-B)/(A.astype(float)+B)-(C.astype(float)-D)/(C.astype(float)+D)", BURN_BANDS,
-         "ChangeLens writes dNBR and the severity classes; the calculators write dNBR."),
+         "ChangeLens writes dNBR and the severity classes; the calculators write dNBR.", S2_DN),
     Case("opticalflood", "water",
          (("BEFORE", "before"), ("AFTER", "after"), ("OUTPUT", "classes"), ("OUTPUT_INDEX", "index")),
          f"(({_nd('{a}@1', '{a}@2')}) > 0) AND (({_nd('{b}@1', '{b}@2')}) <= 0)",
          "logical_and((C.astype(float)-D)/(C.astype(float)+D) > 0, (A.astype(float)-B)/(A.astype(float)+B) <= 0)",
          BURN_BANDS,
          "ChangeLens: MNDWI of both dates, automatic threshold, flood classes and the after MNDWI; the "
-         "calculators: MNDWI of both dates and the new-water rule at the textbook threshold 0."),
+         "calculators: MNDWI of both dates and the new-water rule at the textbook threshold 0.", S2_DN),
     Case("sarflood", "sar",
          (("BEFORE", "before"), ("AFTER", "after"), ("OUTPUT", "classes"), ("OUTPUT_MEASURE", "measure")),
          '"{a}@1" - "{b}@1"', "B - A", (("A", "before", 1), ("B", "after", 1)),
@@ -98,6 +101,7 @@ def commands(case: Case, files: dict[str, str], out: Path) -> dict[str, list[str
     """The three command lines of ``case``: ChangeLens, the raster calculator, gdal_calc.py."""
     names = {date: Path(path).stem for date, path in files.items()}
     ours = [f"{p}={files[v]}" if v in files else f"{p}={out / f'{case.method}_{v}.tif'}" for p, v in case.params]
+    ours += [f"{p}={v}" for p, v in case.extra]
     expression = case.calc.format(b=names["before"], a=names["after"])
     calc_inputs = [arg for x, date, band in case.inputs for arg in (f"-{x}", files[date], f"--{x}_band={band}")]
     return {
