@@ -30,6 +30,7 @@ from .engine.parallel import StreamConfig
 from .engine.stream import stream
 from .errors import ParameterError
 from .gdal_state import gdal_exceptions
+from .io.raster import bounded_gdal_cache
 from .methods.declaration import IndexMethod, RunRequest, with_path
 from .outputs.products import MapProduct, with_final_paths
 from .outputs.stats import ClassStats
@@ -90,7 +91,8 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
     reserve_outputs(method, request, txn)
     near = [r.final for r in txn.reservations]
     with scratch_folder(near) as scratch:
-        opened = method.open(request, scratch, log)
+        with bounded_gdal_cache():  # opening reads decimated whole bands (validity, radiometry, masks)
+            opened = method.open(request, scratch, log)
         config = opened.config if opened.config is not None else config
         grid = opened.grid
         fitted: dict[str, Any] = {}

@@ -137,6 +137,11 @@ def run_case(case: Case, args: argparse.Namespace, envs: dict[str, dict[str, str
     for side, folder in outs.items():
         folder.mkdir(parents=True, exist_ok=True)
         cmds[side] = commands(case, files, folder)["changelens"]
+    if args.without_mmu:  # the same run without the default minimum mapping unit (a whole-raster GDAL sieve)
+        outs["changelens_no_mmu"] = work / "out" / "changelens_no_mmu"
+        outs["changelens_no_mmu"].mkdir(parents=True, exist_ok=True)
+        plain = commands(case, files, outs["changelens_no_mmu"])["changelens"]
+        cmds["changelens_no_mmu"] = [*plain, "MIN_AREA_PIXELS=0"]
     cmds.update({k: v for k, v in commands(case, files, work / "out").items() if k != "changelens"})
     sides = list(cmds)
     runs: dict[str, list[dict]] = {side: [] for side in sides}
@@ -146,7 +151,7 @@ def run_case(case: Case, args: argparse.Namespace, envs: dict[str, dict[str, str
             folder = outs.get(side, work / "out")
             stem = (
                 case.method
-                if side in envs
+                if side in outs
                 else f"{case.method}_{side.replace('raster_calculator', 'rastercalculator')}"
             )
             for stale in folder.glob(f"{stem}*.*"):
@@ -176,6 +181,9 @@ def run_case(case: Case, args: argparse.Namespace, envs: dict[str, dict[str, str
     result["meets_goal"] = (
         result["vs_fastest_calculator_ratio"] <= GOAL_RATIO and result["changelens_peak_rss_mb"] <= GOAL_PEAK_MB
     )
+    if "changelens_no_mmu" in runs:
+        result["no_mmu_vs_fastest_calculator_ratio"] = round(median["changelens_no_mmu"] / median[fastest], 3)
+        result["changelens_no_mmu_peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs["changelens_no_mmu"])
     if "changelens_before" in runs:
         result["before_vs_fastest_calculator_ratio"] = round(median["changelens_before"] / median[fastest], 3)
         result["after_vs_before_ratio"] = round(median["changelens"] / median["changelens_before"], 3)
@@ -209,6 +217,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated method ids")
     parser.add_argument("--compare-root", default="", help="an older checkout, measured in the same run as a side")
     parser.add_argument("--key", default="methods", help="JSON key to write")
+    parser.add_argument("--without-mmu", action="store_true", help="also ChangeLens with MIN_AREA_PIXELS=0 (no sieve)")
     args = parser.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -230,7 +239,7 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(out.read_text()) if out.exists() and out.stat().st_size else {}
-    data[args.key] = result
+    data[args.key] = {**data.get(args.key, {}), **result} if only else result  # --only adds to earlier cases
     out.write_text(json.dumps(data, indent=2))
     for case in CASES:
         r = result.get(case.method)

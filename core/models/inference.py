@@ -167,21 +167,22 @@ def _run_model(
         log(f"Model '{meta.name}' takes no terrain channel: the DEM is not used.")
     stats = ClassStats(meta.scheme)
     with scratch_folder([outputs.classes]) as folder:
-        inputs = prepare_inputs(
-            meta,
-            images,
-            meta.name,
-            config.band_numbers,
-            config.resample_to_model,
-            config.resampling,
-            log,
-            dem if meta.terrain else None,
-            folder,
-            config.radiometry,
-            config.date_radiometry,
-            config.pixel_aligned,
-            config.cloud_mask,
-        )
+        with bounded_gdal_cache():  # reading the inputs samples decimated whole bands (validity, radiometry)
+            inputs = prepare_inputs(
+                meta,
+                images,
+                meta.name,
+                config.band_numbers,
+                config.resample_to_model,
+                config.resampling,
+                log,
+                dem if meta.terrain else None,
+                folder,
+                config.radiometry,
+                config.date_radiometry,
+                config.pixel_aligned,
+                config.cloud_mask,
+            )
         reading, roles = _reading(meta, images, inputs)
         with OutputSet(inputs.grid, _outputs(meta, outputs), transaction) as out:
             report(progress, 0.0)
