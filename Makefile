@@ -48,14 +48,14 @@ package:
 
 ## Benchmarks (not timed tests), medians of interleaved repeats, machine load recorded, in OUT=<file.json>:
 ## every index method through qgis_process.bin vs qgis:rastercalculator and gdal_calc.py on generated
-## 10980 px pairs (COMPARE=<older checkout> adds it as a side), a model run end to end vs bare session.run,
+## 10980 px pairs (COMPARE=<older checkout> adds it as a side; NO_MMU=1 also without the 3 px sieve), a model run end to end vs bare session.run,
 ## and a full 10980 px Sentinel-2 pair through each bundled model. Scenes are kept in BENCH_DATA.
 OUT ?= build/bench.json
 BENCH_DATA ?= build/bench-data
 bench: bench-methods bench-inference bench-models
 
 bench-methods: $(VENV)/.ready
-	$(PY) tools/bench_methods.py --out $(OUT) --workdir $(BENCH_DATA) $(if $(COMPARE),--compare-root $(COMPARE))
+	$(PY) tools/bench_methods.py --out $(OUT) --workdir $(BENCH_DATA) $(if $(COMPARE),--compare-root $(COMPARE)) $(if $(NO_MMU),--without-mmu)
 
 bench-inference: $(VENV)/.ready
 	nice -n 10 $(PY) tools/bench_inference.py --out $(OUT)

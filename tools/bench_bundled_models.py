@@ -37,6 +37,7 @@ BARE = (1400, 1500, 1700, 2200, 2800, 2500)
 MODELS = {  # model file: does it take the before image, the DEM?
     "burned_s2": (True, False),
     "burned_s2_post": (False, False),
+    "burned_s2_refine": (True, False),
     "landslide_s2": (True, True),
 }
 ROWS_PER_STRIP = 512
@@ -146,7 +147,7 @@ def main() -> int:
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
-    data["bundled_models"] = result
+    data["bundled_models"] = {**data.get("bundled_models", {}), **result} if args.only else result
     path.write_text(json.dumps(data, indent=2))
     return 0
 
