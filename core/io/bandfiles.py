@@ -33,6 +33,10 @@ RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
 LIST_EXT = (".txt", ".csv", ".lst")
 MASK_NAMES = ("SCL", "QA_PIXEL")
 S2_60M = ("B1", "B9", "B10")  # Sentinel-2's 60 m bands: only in a stack when asked for
+DEFAULT_RULE = (
+    "the reflective bands at the sensor's multispectral pixel size (Sentinel-2 up to 20 m, Landsat 30 m); "
+    "thermal, cirrus, panchromatic and Sentinel-2's 60 m bands are left out"
+)
 PRODUCT_HELP = (
     " A product as downloaded works too (type or paste its path): a Sentinel-2 .SAFE folder, its .zip or "
     "MTD_MSIL*.xml, a Landsat Collection 2 folder or its _MTL.txt, a folder of band files (B02.tif ...) or a text "
@@ -187,18 +191,37 @@ def _name_of(path: str) -> str:
     return stem if stem in _PLAIN_NAMES else ""
 
 
+def _resolution_m(path: str) -> int | None:
+    """The pixel size a producer wrote in a file name (``..._B8A_20m.jp2``, ``B02_10m.tif``), or None."""
+    found = _S2_RESOLUTION.search(path) or re.search(r"_(\d{2})m\.", path, re.I)
+    return int(found.group(1)) if found else None
+
+
 def _loose_files(named: list[tuple[str, str]], kind: str, given: str, title: str) -> Product:
-    """A product from (band name, path) rows: masks apart, the finest file kept for a name given twice."""
-    found: dict[str, tuple[int, BandFile]] = {}
-    masks: dict[str, BandFile] = {}
+    """A product from (band name, path) rows, masks apart.
+
+    Two files for one band are refused (:class:`InputError` naming both and how to choose), except the one
+    documented case: files whose names give different pixel sizes of the band (``B8A_20m``, ``B8A_60m``:
+    the finest is read).
+    """
+    found: dict[str, list[tuple[int | None, BandFile]]] = {}
     for name, path in named:
         key = canonical_band_name(name)
-        if key in MASK_NAMES:
-            masks[key] = BandFile(key, path)
-            continue
-        resolution = _S2_RESOLUTION.search(path) or re.search(r"_(\d{2})m\.", path, re.I)
-        _finest(found, key, int(resolution.group(1)) if resolution else 0, BandFile(name, path))
-    bands = {k: b for k, (_r, b) in sorted(found.items(), key=_s2_order)}
+        found.setdefault(key, []).append((_resolution_m(path), BandFile(key if key in MASK_NAMES else name, path)))
+    chosen: dict[str, BandFile] = {}
+    for key, files in found.items():
+        sizes = [size for size, _f in files]
+        if len(files) > 1 and (None in sizes or len(set(sizes)) < len(sizes)):
+            paths = " and ".join(f"'{os.path.basename(f.path)}'" for _s, f in files)
+            raise InputError(
+                f"The {title} holds {len(files)} files for band {key} ({paths}), and nothing tells which one is "
+                f"this date's: remove the others, or give a band list file (a .txt naming one file per band, one "
+                f"per line; docs/products.md)."
+            )
+        chosen[key] = min(files, key=lambda item: item[0] or 0)[1]
+    masks = {k: f for k, f in chosen.items() if k in MASK_NAMES}
+    items = [(k, (0, f)) for k, f in chosen.items() if k not in MASK_NAMES]
+    bands = {k: b for k, (_r, b) in sorted(items, key=_s2_order)}
     info = files_info([b.path for b in bands.values()])
     return Product(kind, given, title, bands, masks, info)
 
@@ -350,9 +373,18 @@ def bands_by_name(product: Product, names: Sequence[str], label: str) -> list[Ba
 
 
 def default_names(product: Product) -> list[str]:
-    """The bands a run takes when none are named: every band but Sentinel-2's 60 m ones (B1, B9, B10)."""
-    s2 = product_profile(product).key == "sentinel2"
-    return [b.name for key, b in product.bands.items() if not (s2 and key in S2_60M)]
+    """The bands a run takes when none are named (:data:`DEFAULT_RULE`): the reflective bands at the sensor's
+    multispectral pixel size. Sentinel-2: every band but its 60 m ones (B1, B9, B10); Landsat of a known
+    generation: the bands of its coastal, blue, green, red, NIR and SWIR roles (30 m; never panchromatic B8,
+    cirrus B9 or thermal B6/B10/B11); other products: every band."""
+    profile = product_profile(product)
+    if profile.key == "sentinel2":
+        return [b.name for key, b in product.bands.items() if key not in S2_60M]
+    if profile.key in ("landsat89", "landsat457"):
+        roles = ("coastal", "blue", "green", "red", "nir", "swir1", "swir2")
+        reflective = {canonical_band_name(c) for role in roles for c in profile.candidates(role)}
+        return [b.name for key, b in product.bands.items() if key in reflective]
+    return [b.name for b in product.bands.values()]
 
 
 def _named(product: Product, name: str, label: str) -> BandFile:
