@@ -37,6 +37,7 @@ from .names import renamed, unique_safe_names
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
 BEFORE_ROLES = ("pre", "before", "t1", "date1")
 AFTER_ROLES = ("post", "after", "t2", "date2")
+_LANDSAT_ID = re.compile(r"^L[CEOTM]0\d_L\w{3}_\d{6}_\d{8}_\d{8}_\d{2}_(T1|T2|RT)$", re.IGNORECASE)
 _SIBLING = re.compile(r"^(?P<name>.+?)[_.-](?P<role>pre|before|t1|date1|post|after|t2|date2)$", re.IGNORECASE)
 
 
@@ -106,25 +107,65 @@ def _role_files(folder: str) -> dict[str, list[str]]:
     return roles
 
 
+def _same_product_key(path: str) -> str:
+    """A product's name without ``.SAFE``/``.zip``: a SAFE folder and its own zip share it."""
+    base = os.path.basename(path.rstrip("/\\"))
+    stem, ext = os.path.splitext(base)
+    return (stem if ext.lower() in (".safe", ".zip") else base).upper()
+
+
 def _dated_pair(folder: str, name: str) -> ScenePair | None:
     """A folder holding exactly two products (``S2A_MSIL2A_...SAFE``, Landsat folders ...): the earlier
-    acquisition is the before date. None when it holds another number of products."""
-    products = []
+    acquisition is the before date. A ``.SAFE`` and its own ``.zip`` are one product (the folder is read).
+    None when the folder holds no product; a pair with a problem when it holds one, or more than two, or two
+    of one date (never dropped silently)."""
+    found: dict[str, tuple[str, str]] = {}
+    copies: list[str] = []
     for entry in sorted(os.listdir(folder)):
         path = os.path.join(folder, entry)
         if not _is_raster_name(entry) and is_product_path(path) and not _role(_stem(entry)):
             product = _product(path)
-            if product is not None and product.kind != "folder of band files":
-                products.append((product.info.acquired, path))
-    if len(products) != 2:
+            if product is None or product.kind == "folder of band files":
+                continue
+            key = _same_product_key(path)
+            if key in found:
+                copies.append(entry)
+                if os.path.isdir(path):  # the unzipped folder rather than its zip
+                    found[key] = (product.info.acquired, path)
+                continue
+            found[key] = (product.info.acquired, path)
+    products = sorted(found.values())
+    names = ", ".join(os.path.basename(p) for _d, p in products)
+    also = f", beside {', '.join(copies)}: the same product" if copies else ""
+    if not products:
         return None
-    (date_a, a), (date_b, b) = sorted(products)
-    if not date_a or date_a == date_b:
-        names = ", ".join(os.path.basename(p) for p in (a, b))
+    if len(products) == 1:
+        return ScenePair(
+            name, products[0][1], "", f"folder '{name}' holds one product ({names}){also}: add the other date's product"
+        )
+    if len(products) > 2:
+        return ScenePair(
+            name, products[0][1], products[-1][1],
+            f"folder '{name}' holds {len(products)} products ({names}): keep two, or list the pairs in a pair list",
+        )  # fmt: skip
+    (date_a, a), (date_b, b) = products
+    if date_a and date_a == date_b:
+        return ScenePair(
+            name, a, b,
+            f"folder '{name}' holds two products of the same date {date_a} ({names}), two tiles or copies of one "
+            "acquisition: keep one and add the other date's product",
+        )  # fmt: skip
+    if not date_a:
         return ScenePair(
             name, a, b, f"folder '{name}' holds two products ({names}) whose dates do not tell which is before"
         )
     return ScenePair(name, a, b)
+
+
+def _landsat_id(entry: str) -> bool:
+    """Whether ``entry`` is a Landsat product id (``LC08_L2SP_044033_20230902_20230904_02_T1``), whose
+    ``_T1``/``_T2`` is its tier, not the role of a sibling date."""
+    return bool(_LANDSAT_ID.match(entry))
 
 
 def discover_pairs(folder: str) -> list[ScenePair]:
@@ -149,7 +190,7 @@ def discover_pairs(folder: str) -> list[ScenePair]:
             else:
                 dated = _dated_pair(path, entry)
                 pairs += [dated] if dated else []
-        elif _SIBLING.match(_stem(entry)) and _is_date(folder, entry):
+        elif _SIBLING.match(_stem(entry)) and not _landsat_id(entry) and _is_date(folder, entry):
             match = _SIBLING.match(_stem(entry))
             if match:
                 role = _role(match.group("role")) or ""
