@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .errors import InputError
-from .io.bandfiles import Product, find_product, is_product_path
+from .io.bandfiles import LIST_EXT, Product, find_product, is_product_path
 from .names import renamed, unique_safe_names
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
@@ -86,6 +86,8 @@ def _product(path: str) -> Product | None:
     try:
         return find_product(path)
     except InputError:
+        if path.lower().endswith(LIST_EXT):
+            return None  # a text file that is no band list (a pair list, notes) is no date
         return Product("product", path, os.path.basename(path))
 
 

@@ -155,3 +155,35 @@ def test_a_model_date_all_cloud_stops_before_writing(request, tmp_path) -> None:
     with pytest.raises(RunFailed, match=r"The after image is entirely covered by its cloud mask"):
         run_logged(request, "changelens:runmodel", params)
     assert os.listdir(out) == []
+
+
+# -- 8. a SAFE zipped inside a wrapper folder; 9. band list files as editors write them --------------------------
+
+
+def test_a_safe_zipped_one_folder_down_is_read_and_deeper_is_explained(request, tmp_path) -> None:  # noqa: ANN001
+    import zipfile
+
+    pre = s2_safe(tmp_path, "20230801", surface_map(None))
+    post = s2_safe(tmp_path, "20230901", surface_map("burned"))
+    for archive, wrapper in (("nested.zip", "download/"), ("deep.zip", "a/b/")):
+        with zipfile.ZipFile(tmp_path / archive, "w") as handle:
+            for path in post.rglob("*"):
+                handle.write(path, wrapper + str(path.relative_to(tmp_path)))
+    out, log = run_logged(request, "changelens:burnseverity", _burn(pre, tmp_path / "nested.zip", tmp_path))
+    assert int((read(out["OUTPUT_SEVERITY"]) == 7).sum()) == 24 * 24 and "Sentinel-2 SAFE" in log
+    with pytest.raises(RunFailed, match=r"'deep.zip' holds a Sentinel-2 product, but deeper .*unzip it"):
+        run_logged(request, "changelens:burnseverity", _burn(pre, tmp_path / "deep.zip", tmp_path / "x"))
+
+
+def test_band_lists_with_a_bom_a_header_or_a_bad_line(request, tmp_path) -> None:  # noqa: ANN001
+    pre = band_folder(tmp_path / "t1", surface_map(None), {"B8A": 20, "B12": 20})
+    post = band_folder(tmp_path / "t2", surface_map("burned"), {"B8A": 20, "B12": 20})
+    listing = tmp_path / "pre.csv"
+    for text in ("\ufefft1/B8A.tif\nt1/B12.tif\n", "\ufeffpath,band\nt1/B8A.tif,B8A\r\nt1/B12.tif,B12\r\n"):
+        listing.write_text(text, encoding="utf-8")
+        out, _log = run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+        assert int((read(out["OUTPUT_SEVERITY"]) == 7).sum()) == 24 * 24
+    listing.write_text("t1/B8A.tif\nt1/B12.tif.aux.xml\n", encoding="utf-8")
+    with pytest.raises(RunFailed, match=r"'pre.csv', line 2 \('t1/B12.tif.aux.xml'\), is not a band file line: a band"):
+        run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+    assert pre.is_dir()

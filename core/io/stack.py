@@ -27,7 +27,8 @@ from osgeo import gdal, osr
 
 from ..errors import BandNotFoundError, InputError
 from ..progress import Log, no_log
-from .bandfiles import BandFile, Product, bands_by_name, bands_for_roles, find_product, product_profile
+from .bandfiles import BandFile, Product, find_product
+from .bandpick import bands_by_name, bands_for_roles, product_profile
 from .products import SOURCES_KEY, vrt_source
 from .raster import BandSpec, find_band_by_name, open_raster
 from .sensors import detect_sensor

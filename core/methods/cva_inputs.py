@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..errors import BandCountError
-from ..io.bandfiles import DEFAULT_RULE, Product, default_names, find_product, product_profile
+from ..io.bandfiles import Product, find_product
+from ..io.bandpick import DEFAULT_RULE, default_names, product_profile
 from ..io.cloudmask import ROLES as CSMASK_ROLES
 from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
