@@ -11,7 +11,8 @@ Pair discovery rules (documented in the README and the algorithm help):
 * either date may be a product instead of a raster (:mod:`.io.bandfiles`): a folder of band files
   named by its role (the OSCD layout ``<city>/t1/B01.tif ...``, ``<name>/pre/``), a ``pre.zip`` or
   ``<name>_pre.SAFE``; a sub-folder holding exactly two Sentinel-2 or Landsat products under their
-  own names is a pair too, the earlier acquisition first;
+  own names is a pair too, the earlier acquisition first (a ``.SAFE`` and its own ``.zip`` are one
+  product); one product, more than two, or two of one date make a pair with a problem;
 * a list file (CSV or text) holds one ``before,after[,name]`` line per pair (comma, semicolon or
   tab separated; ``#`` comments, blank lines and a header line are skipped; relative paths are
   relative to the list file).
