@@ -2,6 +2,8 @@
 
 Layering: ``cli`` imports ``core`` only (never QGIS, ``processing`` or ``ui``); installed with
 ``pip install .`` as the ``changelens`` console script, or run as ``python -m changelens.cli``.
+This module imports nothing of ``core`` itself, so that a Python without GDAL's bindings gets one
+sentence instead of a traceback.
 """
 
 from __future__ import annotations
@@ -10,72 +12,35 @@ import argparse
 import sys
 from typing import Sequence
 
-from ..core.errors import CancelledError, ChangeLensError, InputError
-from ..core.methods import METHODS
-from .batch import add_batch_command
-from .methods import UsageError, add_method_command
-
-EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
-def version() -> str:
-    """The installed package's version, else the plugin's ``metadata.txt`` version."""
+def _gdal_missing() -> str | None:
+    """The sentence to print when this Python cannot import GDAL's bindings (``osgeo``), else None."""
     try:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as package_version
-
-        return package_version("changelens")
-    except (ImportError, PackageNotFoundError):
-        return "unknown"
+        from osgeo import gdal  # noqa: F401
+    except ImportError as error:
+        return (
+            f"GDAL's Python bindings are not importable from {sys.executable} ({error}): make the venv from the "
+            "Python that has them, e.g. '/usr/bin/python3 -m venv --system-site-packages venv' on Debian or Ubuntu "
+            "(package python3-gdal), or install the 'gdal' package that matches your GDAL library."
+        )
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser: one subcommand per method of ``METHODS`` and ``batch``."""
-    parser = argparse.ArgumentParser(
-        prog="changelens",
-        description="Map what changed between two images (burn severity, floods, landslides, change, vegetation "
-        "loss) without QGIS: the same methods, parameters and outputs as the ChangeLens QGIS plugin.",
-        epilog="Run 'changelens <command> --help' for the parameters of one method.",
-    )
-    parser.add_argument("--version", action="version", version=f"changelens {version()}")
-    subparsers = parser.add_subparsers(title="commands", metavar="<command>")
-    for method in METHODS:
-        add_method_command(subparsers, method)
-    add_batch_command(subparsers)
-    return parser
+    """The parser: one subcommand per index method and ``batch`` (see :mod:`.app`)."""
+    from .app import build_parser as build
 
-
-def _say(message: str) -> None:
-    sys.stderr.write(f"changelens: error: {message}\n")
+    return build()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 done, 1 failed, 2 bad input, 130 interrupted)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "command"):
-        parser.print_help(sys.stderr)
+    """Run the command line; returns the exit code (0 done, 1 failed, 2 bad input or no GDAL, 130 interrupted)."""
+    missing = _gdal_missing()
+    if missing:
+        sys.stderr.write(f"changelens: error: {missing}\n")
         return EXIT_BAD_INPUT
-    try:
-        return args.command(args)
-    except (UsageError, InputError) as exc:
-        _say(str(exc))
-        return EXIT_BAD_INPUT
-    except CancelledError:
-        _say("The run was cancelled; no output was written.")
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        _say("Interrupted; no output of the running pair or run was kept.")
-        return EXIT_INTERRUPTED
-    except ChangeLensError as exc:
-        _say(str(exc))
-        return EXIT_FAILED
-    except (RuntimeError, OSError) as exc:  # GDAL errors (exceptions on) and the file system
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        _say(
-            f"Reading or writing a file failed ({reason}); check the input files and the free space in the output "
-            "folder."
-        )
-        return EXIT_FAILED
+    from .app import main as run
+
+    return run(argv)

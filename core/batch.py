@@ -1,4 +1,4 @@
-"""Runs over many scene pairs: pair discovery, class areas of a written raster, summary table.
+"""Runs over many scene pairs: pair discovery (class areas and the summary table: :mod:`.batch_summary`).
 
 Pair discovery rules (documented in the README and the algorithm help):
 
@@ -11,7 +11,8 @@ Pair discovery rules (documented in the README and the algorithm help):
 * either date may be a product instead of a raster (:mod:`.io.bandfiles`): a folder of band files
   named by its role (the OSCD layout ``<city>/t1/B01.tif ...``, ``<name>/pre/``), a ``pre.zip`` or
   ``<name>_pre.SAFE``; a sub-folder holding exactly two Sentinel-2 or Landsat products under their
-  own names is a pair too, the earlier acquisition first;
+  own names is a pair too, the earlier acquisition first (a ``.SAFE`` and its own ``.zip`` are one
+  product); one product, more than two, or two of one date make a pair with a problem;
 * a list file (CSV or text) holds one ``before,after[,name]`` line per pair (comma, semicolon or
   tab separated; ``#`` comments, blank lines and a header line are skipped; relative paths are
   relative to the list file).
@@ -24,45 +25,21 @@ their letters in every script; only what is unsafe in a path is replaced (:mod:`
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-import numpy as np
-from osgeo import gdal
-
-from .errors import InputError, OutputError
-from .io.bandfiles import Product, find_product, is_product_path
-from .io.grid import grid_of, pixel_area_rows_m2
-from .io.raster import open_raster
-from .io.windows import block_windows
+from .errors import InputError
+from .io.bandfiles import LIST_EXT, Product, find_product, is_product_path
 from .names import renamed, unique_safe_names
-from .progress import Progress, no_progress, report
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".vrt", ".jp2", ".img")
 BEFORE_ROLES = ("pre", "before", "t1", "date1")
 AFTER_ROLES = ("post", "after", "t2", "date2")
+_LANDSAT_ID = re.compile(r"^L[CEOTM]0\d_L\w{3}_\d{6}_\d{8}_\d{8}_\d{2}_(T1|T2|RT)$", re.IGNORECASE)
 _SIBLING = re.compile(r"^(?P<name>.+?)[_.-](?P<role>pre|before|t1|date1|post|after|t2|date2)$", re.IGNORECASE)
-_BLOCK_ROWS = 256
-
-# New columns go at the end, so that the positions of the existing ones stay.
-SUMMARY_FIELDS = (
-    "pair",
-    "status",
-    "class_id",
-    "class",
-    "pixels",
-    "area_ha",
-    "percent",
-    "seconds",
-    "folder",
-    "error",
-    "before",
-    "after",
-)
 
 
 @dataclass(frozen=True)
@@ -110,6 +87,8 @@ def _product(path: str) -> Product | None:
     try:
         return find_product(path)
     except InputError:
+        if path.lower().endswith(LIST_EXT):
+            return None  # a text file that is no band list (a pair list, notes) is no date
         return Product("product", path, os.path.basename(path))
 
 
@@ -131,25 +110,65 @@ def _role_files(folder: str) -> dict[str, list[str]]:
     return roles
 
 
+def _same_product_key(path: str) -> str:
+    """A product's name without ``.SAFE``/``.zip``: a SAFE folder and its own zip share it."""
+    base = os.path.basename(path.rstrip("/\\"))
+    stem, ext = os.path.splitext(base)
+    return (stem if ext.lower() in (".safe", ".zip") else base).upper()
+
+
 def _dated_pair(folder: str, name: str) -> ScenePair | None:
     """A folder holding exactly two products (``S2A_MSIL2A_...SAFE``, Landsat folders ...): the earlier
-    acquisition is the before date. None when it holds another number of products."""
-    products = []
+    acquisition is the before date. A ``.SAFE`` and its own ``.zip`` are one product (the folder is read).
+    None when the folder holds no product; a pair with a problem when it holds one, or more than two, or two
+    of one date (never dropped silently)."""
+    found: dict[str, tuple[str, str]] = {}
+    copies: list[str] = []
     for entry in sorted(os.listdir(folder)):
         path = os.path.join(folder, entry)
         if not _is_raster_name(entry) and is_product_path(path) and not _role(_stem(entry)):
             product = _product(path)
-            if product is not None and product.kind != "folder of band files":
-                products.append((product.info.acquired, path))
-    if len(products) != 2:
+            if product is None or product.kind == "folder of band files":
+                continue
+            key = _same_product_key(path)
+            if key in found:
+                copies.append(entry)
+                if os.path.isdir(path):  # the unzipped folder rather than its zip
+                    found[key] = (product.info.acquired, path)
+                continue
+            found[key] = (product.info.acquired, path)
+    products = sorted(found.values())
+    names = ", ".join(os.path.basename(p) for _d, p in products)
+    also = f", beside {', '.join(copies)}: the same product" if copies else ""
+    if not products:
         return None
-    (date_a, a), (date_b, b) = sorted(products)
-    if not date_a or date_a == date_b:
-        names = ", ".join(os.path.basename(p) for p in (a, b))
+    if len(products) == 1:
+        return ScenePair(
+            name, products[0][1], "", f"folder '{name}' holds one product ({names}){also}: add the other date's product"
+        )
+    if len(products) > 2:
+        return ScenePair(
+            name, products[0][1], products[-1][1],
+            f"folder '{name}' holds {len(products)} products ({names}): keep two, or list the pairs in a pair list",
+        )  # fmt: skip
+    (date_a, a), (date_b, b) = products
+    if date_a and date_a == date_b:
+        return ScenePair(
+            name, a, b,
+            f"folder '{name}' holds two products of the same date {date_a} ({names}), two tiles or copies of one "
+            "acquisition: keep one and add the other date's product",
+        )  # fmt: skip
+    if not date_a:
         return ScenePair(
             name, a, b, f"folder '{name}' holds two products ({names}) whose dates do not tell which is before"
         )
     return ScenePair(name, a, b)
+
+
+def _landsat_id(entry: str) -> bool:
+    """Whether ``entry`` is a Landsat product id (``LC08_L2SP_044033_20230902_20230904_02_T1``), whose
+    ``_T1``/``_T2`` is its tier, not the role of a sibling date."""
+    return bool(_LANDSAT_ID.match(entry))
 
 
 def discover_pairs(folder: str) -> list[ScenePair]:
@@ -174,7 +193,7 @@ def discover_pairs(folder: str) -> list[ScenePair]:
             else:
                 dated = _dated_pair(path, entry)
                 pairs += [dated] if dated else []
-        elif _SIBLING.match(_stem(entry)) and _is_date(folder, entry):
+        elif _SIBLING.match(_stem(entry)) and not _landsat_id(entry) and _is_date(folder, entry):
             match = _SIBLING.match(_stem(entry))
             if match:
                 role = _role(match.group("role")) or ""
@@ -305,104 +324,3 @@ def renamed_note(pairs: Sequence[ScenePair]) -> str:
         "Pair names changed to be usable as folder names (characters unsafe in paths replaced, repeated "
         f"names numbered; letters of every script are kept): {', '.join(changed)}."
     )
-
-
-def is_classified(path: str) -> bool:
-    """Whether a raster looks like a class map: one integer band with a colour table or class names."""
-    try:
-        ds = open_raster(path)
-    except InputError:
-        return False
-    band = ds.GetRasterBand(1)
-    integer = band.DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16)
-    return integer and (band.GetColorTable() is not None or bool(band.GetCategoryNames()))
-
-
-def class_areas(path: str, progress: Progress = no_progress) -> list[dict[str, object]]:
-    """Pixels, hectares and percent per class value of band 1 of ``path``, no data excluded.
-
-    Reads full-width strips so memory stays bounded; pixel areas are exact on the ellipsoid
-    for geographic CRSs. Class names come from the raster's category names when present.
-    """
-    ds = open_raster(path)
-    band = ds.GetRasterBand(1)
-    if band.DataType not in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_Int16):
-        raise InputError(f"'{path}' is not a class raster (integer band expected).")
-    grid = grid_of(ds)
-    nodata = band.GetNoDataValue()
-    names = band.GetCategoryNames() or []
-    pixels: dict[int, int] = {}
-    area_m2: dict[int, float] = {}
-    windows = list(block_windows(grid.width_px, grid.height_px, grid.width_px, _BLOCK_ROWS))
-    for i, window in enumerate(windows):
-        values = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height).astype(np.int64)
-        row_area = pixel_area_rows_m2(grid, window.row_off, window.height)
-        weights = np.broadcast_to(row_area[:, None], values.shape)
-        keep = values != nodata if nodata is not None else np.ones(values.shape, bool)
-        found, inverse = np.unique(values[keep], return_inverse=True)
-        counts = np.bincount(inverse, minlength=len(found))
-        sums = np.bincount(inverse, weights=weights[keep], minlength=len(found))
-        for value, count, m2 in zip(found.tolist(), counts.tolist(), sums.tolist()):
-            pixels[value] = pixels.get(value, 0) + int(count)
-            area_m2[value] = area_m2.get(value, 0.0) + float(m2)
-        report(progress, (i + 1) / len(windows))
-    total = sum(area_m2.values()) or 1.0
-    return [
-        {
-            "class_id": value,
-            "class_name": names[value] if 0 <= value < len(names) and names[value] else str(value),
-            "pixels": pixels[value],
-            "area_ha": area_m2[value] / 1e4,
-            "percent": 100.0 * area_m2[value] / total,
-        }
-        for value in sorted(pixels)
-    ]
-
-
-def summary_rows(
-    pair: ScenePair, status: str, classes: Sequence[dict[str, object]], seconds: float, folder: str, error: str = ""
-) -> list[dict[str, object]]:
-    """Rows of the summary table for one pair: one per class, or one row when there is none.
-
-    Each row names the pair's source files (``before``, ``after``), so a row can be traced to its
-    images even when the pair's name had to change to be a folder name.
-    """
-    common = {
-        "pair": pair.name,
-        "status": status,
-        "seconds": round(seconds, 2),
-        "folder": folder,
-        "error": error,
-        "before": pair.before,
-        "after": pair.after,
-    }
-    if not classes:
-        return [{**common, "class_id": None, "class": "", "pixels": None, "area_ha": None, "percent": None}]
-    return [
-        {
-            **common,
-            "class_id": row.get("class_id"),
-            "class": row.get("class_name", ""),
-            "pixels": row.get("pixels"),
-            "area_ha": row.get("area_ha"),
-            "percent": row.get("percent"),
-        }
-        for row in classes
-    ]
-
-
-def write_summary_csv(path: str, rows: Sequence[dict[str, object]]) -> None:
-    """Write the summary table as CSV: UTF-8 without a byte-order mark, one header line, empty cells
-    for missing values.
-
-    No BOM, so the first column is read as ``pair`` by scripts, ``cut``, R and QGIS alike; a file name
-    with bytes that are not UTF-8 is written with backslash escapes rather than failing the run.
-    """
-    try:
-        with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-            writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in SUMMARY_FIELDS})
-    except OSError as exc:
-        raise OutputError(f"The summary table '{path}' cannot be written ({exc}); pick a writable folder.") from exc

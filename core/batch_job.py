@@ -46,13 +46,19 @@ MARKER = ".changelens-pair.json"  # written into a pair's folder after its outpu
 
 
 @dataclass(frozen=True)
-class Job:
-    """A checked job: the method, its extra parameters, where each pair's images go and where outputs go."""
+class MethodCall:
+    """A method, its extra parameters, and the names of the parameters that take a pair's two images."""
 
     method_id: str
     parameters: Mapping[str, Any]
     before: str
     after: str
+
+
+@dataclass(frozen=True)
+class Job(MethodCall):
+    """A checked job: the method call, its pairs, where outputs go, and the Dask scheduler if any."""
+
     pairs: tuple[ScenePair, ...]
     output_folder: str
     summary: str | None = None
@@ -148,13 +154,9 @@ def make_job(inputs: Mapping[str, Any]) -> Job:
 
 
 @dataclass(frozen=True)
-class PairTask:
-    """One pair of a job, as sent to a worker (plain values only)."""
+class PairTask(MethodCall):
+    """One pair of a job and its output folder, as sent to a worker (plain values only)."""
 
-    method_id: str
-    parameters: Mapping[str, Any]
-    before: str
-    after: str
     pair: ScenePair
     folder: str
 

@@ -21,9 +21,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .batch import summary_rows, write_summary_csv
 from .batch_job import Job, PairOutcome, completed, run_pair_task, tasks_of
 from .batch_report import write_job_report
+from .batch_summary import summary_rows, write_summary_csv
 from .errors import InputError
 from .outputs.tables import write_table
 from .pair_process import run_pair_in_process

@@ -136,14 +136,19 @@ def optional_band(
 
 
 def optional_output(
-    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    alg: QgsProcessingAlgorithm,
+    parameters: dict[str, Any],
+    name: str,
+    context: QgsProcessingContext,
+    file: bool = False,
 ) -> str | None:
-    """A raster destination's path, or None when the user chose to skip it."""
+    """A layer destination's path (a file destination's with ``file``), or None when the user chose to skip it."""
     value = parameters.get(name)
     if value is None or value == "":
         return None
-    path = alg.parameterAsOutputLayer(parameters, name, context)
-    return path or None
+    if file:
+        return alg.parameterAsFileOutput(parameters, name, context) or None
+    return alg.parameterAsOutputLayer(parameters, name, context) or None
 
 
 class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):

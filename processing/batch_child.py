@@ -24,7 +24,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.batch import SUMMARY_FIELDS, ScenePair, class_areas, is_classified
+from ..core.batch import ScenePair
+from ..core.batch_summary import SUMMARY_FIELDS, class_areas, is_classified
 from ..core.names import safe_name
 from . import compat
 from .compat import FLAG_OPTIONAL

@@ -27,17 +27,9 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from ..core.batch import (
-    SUMMARY_FIELDS,
-    ScenePair,
-    discover_pairs,
-    read_pair_list,
-    renamed_note,
-    summary_rows,
-    unique_names,
-    write_summary_csv,
-)
+from ..core.batch import ScenePair, discover_pairs, read_pair_list, renamed_note, unique_names
 from ..core.batch_job import remove_new_files
+from ..core.batch_summary import SUMMARY_FIELDS, summary_rows, write_summary_csv
 from . import compat
 from .base import ChangeLensAlgorithm, Params, advanced, run_core
 from .batch_child import (

@@ -9,6 +9,7 @@ by class role.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -37,9 +38,10 @@ def log_areas(feedback: QgsProcessingFeedback, product: MapProduct) -> None:
     if product.threshold is not None:
         feedback.pushInfo(f"Threshold used on the {product.measure_name}: {product.threshold:.4g}.")
     for row in product.stats.rows():
-        feedback.pushInfo(
-            f"{row['class_name']}: {row['area_ha']:.2f} ha ({row['pixels']} pixels, {row['percent']:.1f} %)"
-        )
+        area = row["area_ha"]
+        known = area is not None and math.isfinite(area)
+        size = f"{area:.2f} ha" if known else "area unknown (no georeferencing)"
+        feedback.pushInfo(f"{row['class_name']}: {size} ({row['pixels']} pixels, {row['percent']:.1f} %)")
 
 
 class MethodAlgorithm(ChangeLensAlgorithm):

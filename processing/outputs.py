@@ -105,15 +105,6 @@ def _destination(
     return path
 
 
-def _file_path(
-    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
-) -> str | None:
-    value = parameters.get(name)
-    if value is None or value == "":
-        return None
-    return alg.parameterAsFileOutput(parameters, name, context) or None
-
-
 def _basemap(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
     """A render-safe copy of the basemap layer, or None; a basemap that cannot be opened is an error."""
     if parameters.get(BASEMAP) in (None, ""):
@@ -143,8 +134,8 @@ def plan_map_outputs(
         _config(alg, parameters, context),
         _destination(alg, parameters, OUTPUT_POLYGONS, context),
         _destination(alg, parameters, OUTPUT_STATS, context),
-        _file_path(alg, parameters, OUTPUT_REPORT, context),
-        _file_path(alg, parameters, OUTPUT_REPORT_PDF, context),
+        optional_output(alg, parameters, OUTPUT_REPORT, context, file=True),
+        optional_output(alg, parameters, OUTPUT_REPORT_PDF, context, file=True),
         (alg.parameterAsString(parameters, EVENT_TITLE, context) or "").strip(),
         _basemap(alg, parameters, context),
     )

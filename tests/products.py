@@ -183,3 +183,55 @@ def scl_with_cloud(rows: slice, cols: slice, code: int = 9) -> np.ndarray:
     scl = np.full((48, 48), 4, np.uint8)
     scl[rows, cols] = code
     return scl
+
+
+# Landsat 4-7 TM/ETM+ number their bands one lower than OLI from NIR on (SR_B4 = NIR, SR_B5 = SWIR1).
+LANDSAT7_BANDS = {"SR_B1": "B02", "SR_B2": "B03", "SR_B3": "B04", "SR_B4": "B8A", "SR_B5": "B11", "SR_B7": "B12"}
+# Landsat 8/9 Level-1: B1-B7 and B9 (cirrus) at 30 m, B8 (panchromatic) at 15 m, B10/B11 (thermal) at 30 m.
+LANDSAT_L1_BANDS = {
+    "B1": "B02", "B2": "B02", "B3": "B03", "B4": "B04", "B5": "B8A", "B6": "B11", "B7": "B12", "B9": "B02",
+}  # fmt: skip
+
+
+def _mtl(out: Path, product: str, spacecraft: str, level: str, scale: tuple[float, float], numbers: list[str]) -> None:
+    group = "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS" if level == "L2SP" else "LEVEL1_RADIOMETRIC_RESCALING"
+    lines = "".join(
+        f"    REFLECTANCE_MULT_BAND_{n} = {scale[0]:.4E}\n    REFLECTANCE_ADD_BAND_{n} = {scale[1]}\n" for n in numbers
+    )
+    (out / f"{product}_MTL.txt").write_text(
+        f'GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n    SPACECRAFT_ID = "{spacecraft}"\n'
+        f'    PROCESSING_LEVEL = "{level}"\n  END_GROUP = PRODUCT_CONTENTS\n  GROUP = {group}\n{lines}'
+        f"  END_GROUP = {group}\nEND_GROUP = LANDSAT_METADATA_FILE\nEND\n"
+    )
+
+
+def landsat7_folder(folder: Path, product: str, surfaces: np.ndarray) -> Path:
+    """A Landsat 7 ETM+ Collection 2 Level-2 folder ``product`` (SR_B1..SR_B5, SR_B7 at 30 m, QA_PIXEL clear,
+    MTL): the same surfaces as :func:`landsat_folder` under TM/ETM+ band numbers. Returns the folder."""
+    out = folder / product
+    out.mkdir(parents=True)
+    for band, twin in LANDSAT7_BANDS.items():
+        dn = np.round((coarse(reflectance(surfaces, twin), 3) + 0.2) / 2.75e-5).astype(np.uint16)
+        _dataset("GTiff", out / f"{product}_{band}.TIF", dn, 30, gdal.GDT_UInt16, nodata=0)
+    _dataset("GTiff", out / f"{product}_QA_PIXEL.TIF", np.full((32, 32), 5440, np.uint16), 30, gdal.GDT_UInt16, 1)
+    _mtl(out, product, "LANDSAT_7", "L2SP", (2.75e-5, -0.2), [b[-1] for b in LANDSAT7_BANDS])
+    return out
+
+
+def landsat_l1_folder(folder: Path, product: str, surfaces: np.ndarray) -> Path:
+    """A Landsat 8 Collection 2 Level-1 folder ``product``: B1-B7, B9 at 30 m, panchromatic B8 at 15 m, thermal
+    B10/B11 (constant), QA_PIXEL clear and the MTL (DN x 2e-5 - 0.1). Returns the folder."""
+    out = folder / product
+    out.mkdir(parents=True)
+    numbers = []
+    for band, twin in LANDSAT_L1_BANDS.items():
+        dn = np.round((coarse(reflectance(surfaces, twin), 3) + 0.1) / 2e-5).astype(np.uint16)
+        _dataset("GTiff", out / f"{product}_{band}.TIF", dn, 30, gdal.GDT_UInt16, nodata=0)
+        numbers.append(band[1:])
+    for band in ("B10", "B11"):
+        _dataset("GTiff", out / f"{product}_{band}.TIF", np.full((32, 32), 30000, np.uint16), 30, gdal.GDT_UInt16, 0)
+    pan = np.kron(coarse(reflectance(surfaces, "B04"), 3), np.ones((2, 2)))
+    _dataset("GTiff", out / f"{product}_B8.TIF", np.round((pan + 0.1) / 2e-5).astype(np.uint16), 15, gdal.GDT_UInt16, 0)
+    _dataset("GTiff", out / f"{product}_QA_PIXEL.TIF", np.full((32, 32), 21824, np.uint16), 30, gdal.GDT_UInt16, 1)
+    _mtl(out, product, "LANDSAT_8", "L1TP", (2e-5, -0.1), [*numbers, "8"])
+    return out

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from changelens.core.batch import SUMMARY_FIELDS, discover_pairs, read_pair_list, summary_rows, write_summary_csv
+from changelens.core.batch import discover_pairs, read_pair_list
+from changelens.core.batch_summary import SUMMARY_FIELDS, summary_rows, write_summary_csv
 from changelens.core.errors import InputError
 from changelens.core.names import MAX_NAME_BYTES, safe_name, unique_safe_names
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingOutputLayerDefinition

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from changelens.core.batch import class_areas, discover_pairs, read_pair_list
+from changelens.core.batch import discover_pairs, read_pair_list
+from changelens.core.batch_summary import class_areas
 from changelens.core.errors import InputError
 from osgeo import gdal
 from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer

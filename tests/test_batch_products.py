@@ -63,3 +63,35 @@ def test_many_pairs_runs_change_vectors_on_band_folders(provider, tmp_path) -> N
     assert (result["PAIR_COUNT"], result["SUCCEEDED"], result["FAILED"]) == (2, 2, 0)
     changed = read(next((tmp_path / "out" / "one").glob("*.tif")))
     assert int((changed == 2).sum()) == 48 * 48 and np.isin(changed, (1, 2)).all()
+
+
+def test_a_safe_beside_its_own_zip_is_one_product_and_no_folder_vanishes(tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
+    three = tmp_path / "three"  # pre .SAFE, post .SAFE and the post's .zip kept beside it (common)
+    three.mkdir()
+    s2_safe(three, "20230801", surface_map(None))
+    post = s2_safe(three, "20230901", surface_map("burned"))
+    shutil.make_archive(str(post.with_suffix("")), "zip", post.parent, post.name)
+    one = tmp_path / "one"  # one product, unzipped and zipped
+    one.mkdir()
+    safe = s2_safe(one, "20230801", surface_map(None))
+    shutil.make_archive(str(safe.with_suffix("")), "zip", safe.parent, safe.name)
+    tiles = tmp_path / "tiles"  # two tiles of one date
+    tiles.mkdir()
+    s2_safe(tiles, "20230801", surface_map(None))
+    other = s2_safe(tiles / "tmp", "20230801", surface_map(None))
+    other.rename(tiles / other.name.replace("T10SEG", "T10SEF"))
+    shutil.rmtree(tiles / "tmp")
+    pairs = {p.name: p for p in discover_pairs(str(tmp_path))}
+    assert sorted(pairs) == ["one", "three", "tiles"]
+    assert pairs["three"].problem is None and pairs["three"].after == str(post)  # the folder, not its zip
+    assert "holds one product" in pairs["one"].problem and "the same product" in pairs["one"].problem
+    assert "same date 2023-08-01" in pairs["tiles"].problem and "do not tell" not in pairs["tiles"].problem
+
+
+def test_a_sentinel2_and_a_landsat_product_side_by_side_are_one_pair(tmp_path) -> None:  # noqa: ANN001
+    s2_safe(tmp_path, "20230801", surface_map(None))
+    landsat_folder(tmp_path, "LC08_L2SP_044033_20230902_20230904_02_T1", surface_map("burned"))
+    (pair,) = discover_pairs(str(tmp_path))  # the Landsat id's _T1 (its tier) is no sibling "t1" date
+    assert pair.problem is None and "20230801" in pair.before and pair.after.endswith("_02_T1")

@@ -130,3 +130,13 @@ def test_batch_job_that_needs_qgis_or_has_no_pairs_is_exit_code_2(tmp_path, caps
     job.write_text(json.dumps({"inputs": {"INPUT_FOLDER": "empty", "OUTPUT_FOLDER": "out"}}))
     assert main(["batch", str(job)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_python_without_gdal_gets_one_sentence_and_exit_2(monkeypatch, capsys) -> None:  # noqa: ANN001
+    import sys
+
+    monkeypatch.setitem(sys.modules, "osgeo", None)  # ``from osgeo import gdal`` now raises ImportError
+    assert main(["burnseverity", "--help"]) == 2
+    err = capsys.readouterr().err
+    assert "GDAL's Python bindings are not importable" in err and "--system-site-packages" in err
+    assert "Traceback" not in err

@@ -144,6 +144,27 @@ def test_long_method_names_are_readable_at_the_default_dock_width(provider, qgis
     dock.deleteLater()
 
 
+def test_every_choice_fits_the_dock_width_without_clipping(provider, qgis_iface, qgis_new_project) -> None:  # noqa: ANN001
+    """At the dock's minimum width no section is wider than the visible area (nothing cut off at the right)."""
+    from changelens.ui.panel import ChangeLensDock
+    from qgis.PyQt.QtWidgets import QScrollArea
+
+    dock = ChangeLensDock(qgis_iface.messageBar())
+    dock.resize(dock.minimumWidth(), 900)
+    dock.show()
+    widget = dock.panel
+    scroll = widget.findChild(QScrollArea, "changelens_scroll")
+    for task in range(widget.task_combo.count()):
+        widget.task_combo.setCurrentIndex(task)
+        for index in range(widget.method_combo.count()):
+            widget.method_combo.setCurrentIndex(index)
+            QCoreApplication.processEvents()
+            needed = scroll.widget().minimumSizeHint().width()
+            assert needed <= scroll.viewport().width(), (widget.method_combo.itemText(index), needed)
+    dock.close()
+    dock.deleteLater()
+
+
 @pytest.mark.parametrize("model", ["burned_s2.onnx"])
 def test_model_runs_ask_for_the_probability_output(panel, model: str) -> None:  # noqa: ANN001
     from changelens.ui.runner import build_parameters

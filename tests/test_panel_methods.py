@@ -158,7 +158,7 @@ def test_single_image_method_with_dem_devices_and_report(panel, tmp_path) -> Non
     assert not panel.dem_combo.isHidden() and panel.bands_box.isHidden()
     assert [box.title() for box in panel.sections if not box.isHidden()] == [
         "1. What do you want to map?",
-        "2. Images (layers of this project, or products)",
+        "2. Images or products",
         "3. Options",
         "4. Outputs",
     ]

@@ -64,6 +64,8 @@ def test_unscoped_enums_fail(source: str) -> None:
         "def confirm(button: QMessageBox.StandardButton) -> QMessageBox.StandardButton: ...",
         "loop.exec()",
         "text = 'dialog.exec_() Qt.UserRole'",
+        "menu.addAction('Open').triggered.connect(self.open)",
+        "toolbar.addAction(icon, 'Open'); menu.addAction(action)",
     ],
 )
 def test_qt6_ready_code_passes(source: str) -> None:
@@ -77,6 +79,8 @@ def test_qt6_ready_code_passes(source: str) -> None:
         ("from PyQt5.QtWidgets import QAction", "not PyQt5"),
         ("size = image.byteCount()", "sizeInBytes"),
         ("from qgis.PyQt.QtWidgets import qApp", "QApplication.instance()"),
+        ("menu.addAction('Open', self.open)", "addAction(..., slot)"),
+        ("menu.addAction(icon, 'Open', self.open)", "addAction(..., slot)"),
     ],
 )
 def test_removed_api_fails(source: str, message: str) -> None:

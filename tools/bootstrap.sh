@@ -29,6 +29,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# scipy from Debian (built for the system numpy) for ukis-csmask, the optional cloud masks (tests/test_cloud_masks.py).
+if ! "$SYS_PY" -c "import scipy" >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing python3-scipy from apt (ukis-csmask cloud masks)..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scipy >/dev/null
+  else
+    echo "python3-scipy is missing: pip would build scipy against another numpy (as root: apt-get install python3-scipy)." >&2
+  fi
+fi
+
 # poppler-utils (pdftoppm, pdftotext, pdfimages) render the PDF report in tests/test_report_pdf.py (skipped without it, except on CI).
 if ! command -v pdftoppm >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

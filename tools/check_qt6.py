@@ -6,6 +6,8 @@ What PyQt6 no longer accepts, found from the syntax tree alone (no Qt needed):
 - unscoped enum values of Qt and QGIS classes: ``Qt.UserRole``, ``QDialogButtonBox.Close``,
   ``QgsMapSettings.Antialiasing`` (write ``Qt.ItemDataRole.UserRole`` …, or take QGIS enums from
   ``processing/compat.py``); ``Class.Enum.Value`` chains and ALL_CAPS constants are fine;
+- ``addAction(text, slot)`` and other ``addAction`` calls that pass a receiver (PyQt6 keeps only
+  ``addAction(action)``, ``addAction(text)`` and ``addAction(icon, text)``: connect the returned action);
 - classes, modules and methods that Qt6 removed (``QRegExp``, ``QDesktopWidget``, ``qApp``,
   ``QImage.byteCount`` …) and direct ``PyQt5`` imports (go through ``qgis.PyQt``).
 
@@ -86,6 +88,8 @@ def check_source(source: str, name: str = "<source>") -> list[str]:
                     report(node, REMOVED_NAMES[alias.name])
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in ("exec_", "print_"):
             report(node, REMOVED_METHODS[node.name])
+        elif isinstance(node, ast.Call) and _add_action_with_slot(node):
+            report(node, "addAction(..., slot) is gone in PyQt6: connect the returned action's triggered signal")
         elif isinstance(node, ast.Name) and node.id in REMOVED_NAMES:
             report(node, REMOVED_NAMES[node.id])
         elif isinstance(node, ast.Attribute):
@@ -96,6 +100,15 @@ def check_source(source: str, name: str = "<source>") -> list[str]:
             elif OLD_QGIS_FLAG.match(node.attr) and not _scoped_parent(node.value):
                 report(node, f"QGIS 3 flag {ast.unparse(node)}: use processing/compat.py (gone in QGIS 4)")
     return [f"{name}:{line}: {message}" for line, message in sorted(found)]
+
+
+def _add_action_with_slot(node: ast.Call) -> bool:
+    """``x.addAction(text, slot)``, ``x.addAction(icon, text, slot)``: a receiver among the arguments."""
+    if not (isinstance(node.func, ast.Attribute) and node.func.attr == "addAction"):
+        return False
+    args = node.args
+    text_second = len(args) == 2 and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
+    return len(args) >= 3 or (len(args) == 2 and not text_second) or bool(node.keywords)
 
 
 def _is_qapplication(node: ast.AST) -> bool:

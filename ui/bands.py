@@ -27,7 +27,7 @@ ROLE_LABELS = {
     "nir_narrow": "NIR (narrow)",
     "swir1": "SWIR1",
     "swir2": "SWIR2",
-    "scl": "Scene classification",
+    "scl": "SCL",  # Sentinel-2 scene classification
     "vv": "VV",
     "vh": "VH",
 }
@@ -64,6 +64,7 @@ class BandMapping(QWidget):
         self.setObjectName("changelens_bands")
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(4)  # role and two dates within the dock's minimum width
         self._layers: dict[str, QgsRasterLayer | None] = {BEFORE: None, AFTER: None}
         self._products: dict[str, str] = {}
         self._dates: tuple[str, ...] = (BEFORE, AFTER)
@@ -90,7 +91,7 @@ class BandMapping(QWidget):
             self._grid.addWidget(QLabel(f"<b>{date.capitalize()}</b>"), 0, column)
             sensor = QComboBox()
             sensor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            sensor.setMinimumContentsLength(6)
+            sensor.setMinimumContentsLength(3)
             sensor.setObjectName(f"changelens_sensor_{date}")
             sensor.addItem("Detect from band names", DETECT)
             for key, label in sensor_labels():
@@ -107,11 +108,11 @@ class BandMapping(QWidget):
         self._grid.addWidget(QLabel("Sensor"), 1, 0)
         for row, role in enumerate(roles, start=3):
             label = ROLE_LABELS.get(role, role.upper())
-            self._grid.addWidget(QLabel(f"{label} (optional)" if role in self._optional else label), row, 0)
+            self._grid.addWidget(QLabel(f"{label}\n(optional)" if role in self._optional else label), row, 0)
             for column, date in enumerate(dates, start=1):
                 combo = QgsRasterBandComboBox()
                 combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-                combo.setMinimumContentsLength(6)
+                combo.setMinimumContentsLength(3)  # two dates and the role fit the dock's minimum width
                 combo.setObjectName(f"changelens_band_{date}_{role}")
                 combo.setShowNotSetOption(True, "None" if role in self._optional else "Not found: choose a band")
                 combo.bandChanged.connect(lambda _b: self.changed.emit())

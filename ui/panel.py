@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
 from qgis.gui import QgsMessageBar
-from qgis.PyQt.QtCore import Qt, QUrl
+from qgis.PyQt.QtCore import QEvent, QObject, Qt, QUrl
 from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import (
     QDockWidget,
@@ -77,7 +77,7 @@ class ChangeLensPanel(ProductInputs, PanelDialogs, PanelOutputs, PanelLayout):
         column.addStretch(1)
         scroll = QScrollArea(objectName="changelens_scroll")  # the choices scroll; Run stays in view
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # never clip a wide widget
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(choices)
         layout.addWidget(scroll, 1)
@@ -97,6 +97,12 @@ class ChangeLensPanel(ProductInputs, PanelDialogs, PanelOutputs, PanelLayout):
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._show_method_name()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """The method combo box resized with the sections around it (not only with the panel)."""
+        if watched is self.method_combo and event.type() == QEvent.Type.Resize:
+            self._show_method_name()
+        return super().eventFilter(watched, event)
 
     def _show_method_name(self) -> None:
         """Spell out the method under its combo box when the box is too narrow to show it whole."""

@@ -75,6 +75,7 @@ class PanelLayout(QWidget):
         self.task_help = QLabel(objectName="changelens_task_help", wordWrap=True)
         self.method_combo = narrow(QComboBox(objectName="changelens_method"))
         self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_combo.installEventFilter(self)  # spell the name out whenever the box gets too narrow
         self.method_name = QLabel(objectName="changelens_method_name", wordWrap=True)  # when the combo elides it
         self.method_name.setStyleSheet("font-weight: 600")
         self.method_name.setVisible(False)
@@ -98,7 +99,7 @@ class PanelLayout(QWidget):
         return combo
 
     def _build_inputs_box(self) -> QGroupBox:
-        box = self._section("Images (layers of this project, or products)")
+        box = self._section("Images or products")
         form = wrapping_form(box)
         self.before_combo = self._raster_combo("changelens_before", allow_empty=True)
         self.after_combo = self._raster_combo("changelens_after", allow_empty=True)
@@ -154,10 +155,10 @@ class PanelLayout(QWidget):
     def _build_output_box(self) -> QGroupBox:
         box = self._section("Outputs")
         layout = QVBoxLayout(box)
-        self.folder_radio = QRadioButton("Save in folder (kept with this project)", objectName="changelens_save")
+        self.folder_radio = QRadioButton("Save in folder", objectName="changelens_save")
         self.folder_radio.setToolTip(
-            "Default: a 'ChangeLens' folder beside the project file (in your home folder while the project is "
-            "unsaved); the folder you choose is remembered in the project."
+            "Kept with this project. Default: a 'ChangeLens' folder beside the project file (in your home folder "
+            "while the project is unsaved); the folder you choose is remembered in the project."
         )
         self.folder_widget = QgsFileWidget(objectName="changelens_folder")
         self.folder_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)

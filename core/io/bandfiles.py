@@ -12,7 +12,7 @@ A date can be a path to a product as users download it instead of a multi-band r
 * a text file listing band files, one per line (``path`` or ``path,band name``; relative to the list).
 
 :func:`find_product` answers what the product holds (nothing is opened but file names and metadata);
-:mod:`.stack` builds the date's stack from it.
+:mod:`.bandpick` chooses the bands a run takes from it and :mod:`.stack` builds the date's stack.
 """
 
 from __future__ import annotations
@@ -20,19 +20,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from osgeo import gdal
 
-from ..errors import BandNotFoundError, InputError
+from ..errors import InputError
 from .products import ProductInfo, band_name_from_file, files_info, read_text
-from .raster import BandSpec, canonical_band_name
-from .sensors import BY_PRODUCT, SensorProfile, sensor_from_names
+from .raster import canonical_band_name
 
 RASTER_EXT = (".tif", ".tiff", ".jp2", ".img", ".vrt")
 LIST_EXT = (".txt", ".csv", ".lst")
 MASK_NAMES = ("SCL", "QA_PIXEL")
-S2_60M = ("B1", "B9", "B10")  # Sentinel-2's 60 m bands: only in a stack when asked for
 PRODUCT_HELP = (
     " A product as downloaded works too (type or paste its path): a Sentinel-2 .SAFE folder, its .zip or "
     "MTD_MSIL*.xml, a Landsat Collection 2 folder or its _MTL.txt, a folder of band files (B02.tif ...) or a text "
@@ -102,13 +99,31 @@ def _safe_root(path: str) -> str | None:
         has_mtd = any(os.path.isfile(os.path.join(path, n)) for n in ("MTD_MSIL1C.xml", "MTD_MSIL2A.xml"))
         return os.path.abspath(path) if has_mtd else None
     if low.endswith(".zip") and os.path.isfile(path):
-        inside = f"/vsizip/{os.path.abspath(path)}"
-        if any(name.upper().startswith("MTD_MSIL") for name in gdal.ReadDir(inside) or []):
-            return inside
-        roots = [e for e in gdal.ReadDir(inside) or [] if e.upper().endswith(".SAFE")]
-        for root in roots:
-            if any(n.upper().startswith("MTD_MSIL") for n in gdal.ReadDir(f"{inside}/{root}") or []):
-                return f"{inside}/{root}"
+        return _zipped_safe(f"/vsizip/{os.path.abspath(path)}", path)
+    return None
+
+
+def _zipped_safe(inside: str, given: str) -> str | None:
+    """The Sentinel-2 SAFE inside a zip: its top (``MTD_MSIL*.xml``), a ``<name>.SAFE/`` at the top (as ESA
+    delivers it) or one folder down (``download/<name>.SAFE/``, as some tools wrap it); None when the zip holds
+    no Sentinel-2 product. A SAFE deeper down raises :class:`InputError` saying where it is and what to do."""
+    top = gdal.ReadDir(inside) or []
+    if any(name.upper().startswith("MTD_MSIL") for name in top):
+        return inside
+    folders = [inside] + [f"{inside}/{e}" for e in top if not e.upper().endswith(".SAFE")]
+    for folder in folders:
+        for root in sorted(e for e in gdal.ReadDir(folder) or [] if e.upper().endswith(".SAFE")):
+            if any(n.upper().startswith("MTD_MSIL") for n in gdal.ReadDir(f"{folder}/{root}") or []):
+                return f"{folder}/{root}"
+    deeper = [
+        e for e in gdal.ReadDirRecursive(inside) or [] if os.path.basename(e.rstrip("/")).upper().startswith("MTD_MSIL")
+    ]
+    if deeper:
+        raise InputError(
+            f"The zip '{os.path.basename(given)}' holds a Sentinel-2 product, but deeper than ChangeLens looks "
+            f"({deeper[0]}; a .SAFE is read at the top of the zip or one folder down): unzip it and give the .SAFE "
+            "folder or its MTD_MSIL*.xml."
+        )
     return None
 
 
@@ -187,18 +202,37 @@ def _name_of(path: str) -> str:
     return stem if stem in _PLAIN_NAMES else ""
 
 
+def _resolution_m(path: str) -> int | None:
+    """The pixel size a producer wrote in a file name (``..._B8A_20m.jp2``, ``B02_10m.tif``), or None."""
+    found = _S2_RESOLUTION.search(path) or re.search(r"_(\d{2})m\.", path, re.I)
+    return int(found.group(1)) if found else None
+
+
 def _loose_files(named: list[tuple[str, str]], kind: str, given: str, title: str) -> Product:
-    """A product from (band name, path) rows: masks apart, the finest file kept for a name given twice."""
-    found: dict[str, tuple[int, BandFile]] = {}
-    masks: dict[str, BandFile] = {}
+    """A product from (band name, path) rows, masks apart.
+
+    Two files for one band are refused (:class:`InputError` naming both and how to choose), except the one
+    documented case: files whose names give different pixel sizes of the band (``B8A_20m``, ``B8A_60m``:
+    the finest is read).
+    """
+    found: dict[str, list[tuple[int | None, BandFile]]] = {}
     for name, path in named:
         key = canonical_band_name(name)
-        if key in MASK_NAMES:
-            masks[key] = BandFile(key, path)
-            continue
-        resolution = _S2_RESOLUTION.search(path) or re.search(r"_(\d{2})m\.", path, re.I)
-        _finest(found, key, int(resolution.group(1)) if resolution else 0, BandFile(name, path))
-    bands = {k: b for k, (_r, b) in sorted(found.items(), key=_s2_order)}
+        found.setdefault(key, []).append((_resolution_m(path), BandFile(key if key in MASK_NAMES else name, path)))
+    chosen: dict[str, BandFile] = {}
+    for key, files in found.items():
+        sizes = [size for size, _f in files]
+        if len(files) > 1 and (None in sizes or len(set(sizes)) < len(sizes)):
+            paths = " and ".join(f"'{os.path.basename(f.path)}'" for _s, f in files)
+            raise InputError(
+                f"The {title} holds {len(files)} files for band {key} ({paths}), and nothing tells which one is "
+                f"this date's: remove the others, or give a band list file (a .txt naming one file per band, one "
+                f"per line; docs/products.md)."
+            )
+        chosen[key] = min(files, key=lambda item: item[0] or 0)[1]
+    masks = {k: f for k, f in chosen.items() if k in MASK_NAMES}
+    items = [(k, (0, f)) for k, f in chosen.items() if k not in MASK_NAMES]
+    bands = {k: b for k, (_r, b) in sorted(items, key=_s2_order)}
     info = files_info([b.path for b in bands.values()])
     return Product(kind, given, title, bands, masks, info)
 
@@ -216,24 +250,41 @@ def _band_folder(folder: str, given: str) -> Product | None:
     return _loose_files(named, "folder of band files", given, f"folder of band files '{name}'")
 
 
+_LIST_FORMAT = (
+    "a band list holds one raster file per line (.tif, .jp2 ...; relative to the list), optionally followed by "
+    "its band name ('B8A.tif' or 'bands/nir.tif,B8A'); '#' starts a comment"
+)
+_LIST_HEADERS = ("path", "file", "filename", "file_name", "band_file")
+
+
 def _band_list(path: str) -> Product | None:
-    text = read_text(path)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    if not lines:
-        return None
+    """The band files a list names; None when no line names a raster file (notes, not a band list).
+
+    The list is UTF-8 (a byte-order mark is dropped); blank lines, ``#`` comments and a header line
+    (``path,band``) are skipped. A line that names no raster file, names a missing one or a file whose band
+    nothing tells raises :class:`InputError` naming the line and the expected format."""
+    text = read_text(path).lstrip("\ufeff")
+    rows = [(n, ln.strip().lstrip("\ufeff").strip()) for n, ln in enumerate(text.splitlines(), start=1)]
+    rows = [(n, ln) for n, ln in rows if ln and not ln.startswith("#")]
+    split = [(n, ln, [part.strip().strip('"').strip() for part in ln.split(",")]) for n, ln in rows]
+    if split and split[0][2][0].lower() in _LIST_HEADERS:
+        split = split[1:]
+    if not any(fields[0].lower().endswith(RASTER_EXT) for _n, _ln, fields in split):
+        return None  # not a list of band files (notes ...)
     base = os.path.dirname(os.path.abspath(path))
     named = []
-    for line in lines:
-        file, _, name = (part.strip().strip('"') for part in line.partition(","))
+    where = f"The band list '{os.path.basename(path)}'"
+    for number, line, fields in split:
+        file, name = fields[0], (fields[1] if len(fields) > 1 else "")
+        if not file.lower().endswith(RASTER_EXT) or len(fields) > 2 or name.lower().endswith(RASTER_EXT):
+            raise InputError(f"{where}, line {number} ('{line}'), is not a band file line: {_LIST_FORMAT}.")
         full = file if os.path.isabs(file) else os.path.normpath(os.path.join(base, file))
-        if not file.lower().endswith(RASTER_EXT):
-            return None  # not a list of band files (a pair list, notes ...)
         if not os.path.isfile(full):
-            raise InputError(f"The band list '{path}' names '{file}', which does not exist.")
+            raise InputError(f"{where} names '{file}' (line {number}), which does not exist.")
         name = name or _name_of(full)
         if not name:
             raise InputError(
-                f"The band list '{path}' names '{file}', whose band the file name does not tell: write its band "
+                f"{where} names '{file}' (line {number}), whose band the file name does not tell: write its band "
                 f"after the path ('{file},B8A')."
             )
         named.append((name, full))
@@ -276,89 +327,3 @@ def is_product_path(path: object) -> bool:
         return False
     name = os.path.basename(low)
     return name in ("mtd_msil1c.xml", "mtd_msil2a.xml") or bool(_MTL.search(low)) or low.endswith((".zip", *LIST_EXT))
-
-
-def product_profile(product: Product) -> SensorProfile:
-    """The sensor of a product: from its metadata or file names, else from its band names."""
-    if product.info.sensor in BY_PRODUCT:
-        return BY_PRODUCT[product.info.sensor]
-    return sensor_from_names(product.names())
-
-
-def _by_number(product: Product, number: int, label: str) -> BandFile:
-    found = product.band(f"B{number}")
-    if found is None:
-        raise BandNotFoundError(
-            f"The {label} ({product.title}) has no band {number} (its bands: {', '.join(product.names())}): give a "
-            "band name or leave the band empty to detect it."
-        )
-    return found
-
-
-def bands_for_roles(
-    product: Product,
-    roles: Sequence[str],
-    optional: Sequence[str],
-    choices: Mapping[str, BandSpec | None],
-    label: str,
-) -> dict[str, BandFile]:
-    """The band file of each role: the user's choice (a name, or a number meaning the producer's band
-    number: 8 = ``B8``/``B08``, 5 = ``SR_B5``), else the product sensor's best candidate.
-
-    A required role no band plays raises :class:`BandNotFoundError` naming the product's bands.
-    """
-    profile = product_profile(product)
-    out: dict[str, BandFile] = {}
-    for role in roles:
-        choice = choices.get(role)
-        if isinstance(choice, str) and choice.strip().isdigit():
-            choice = int(choice.strip())
-        if isinstance(choice, int) and choice > 0:
-            out[role] = _by_number(product, choice, label)
-            continue
-        if isinstance(choice, str) and choice.strip():
-            found = product.band(choice) or product.masks.get(canonical_band_name(choice))
-            if found is None:
-                raise BandNotFoundError(
-                    f"The {label} ({product.title}) has no band named '{choice}' (its bands: "
-                    f"{', '.join(product.names())})."
-                )
-            out[role] = found
-            continue
-        candidates = profile.candidates(role)
-        found = next((product.band(c) for c in candidates if product.band(c)), None)
-        if found is None and role in ("scl", "qa"):
-            continue  # masks are added with the product's other mask layers
-        if found is None and role not in optional:
-            raise BandNotFoundError(
-                f"The {label} ({product.title}, {profile.label}) has no band for {role.upper()} (looked for "
-                f"{' or '.join(candidates) or role}; its bands: {', '.join(product.names())})."
-            )
-        if found is not None:
-            out[role] = found
-    return out
-
-
-def bands_by_name(product: Product, names: Sequence[str], label: str) -> list[BandFile]:
-    """The band files named ``names`` (names or producer's band numbers); every band up to 20 m when empty."""
-    if names:
-        return [
-            _by_number(product, int(n), label) if str(n).strip().isdigit() else _named(product, str(n), label)
-            for n in names
-        ]
-    return [product.bands[canonical_band_name(n)] for n in default_names(product)]
-
-
-def default_names(product: Product) -> list[str]:
-    """The bands a run takes when none are named: every band but Sentinel-2's 60 m ones (B1, B9, B10)."""
-    s2 = product_profile(product).key == "sentinel2"
-    return [b.name for key, b in product.bands.items() if not (s2 and key in S2_60M)]
-
-
-def _named(product: Product, name: str, label: str) -> BandFile:
-    found = product.band(name)
-    if found is None:
-        raise BandNotFoundError(
-            f"The {label} ({product.title}) has no band named '{name}' (its bands: {', '.join(product.names())})."
-        )
-    return found

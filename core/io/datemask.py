@@ -9,12 +9,14 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from osgeo import gdal
 
+from ..errors import EmptyDataError
 from ..progress import Log, no_log
 from .cloudmask import compute_csmask
 from .grid import Grid, warp_to_grid
 from .masks import MaskReader, find_mask, rule_text
 from .raster import BandReader, Radiometry, open_raster
 from .validity import Fill
+from .windows import block_windows, strip_shape
 
 # (band of each cloud-mask role, conversions, fills, product level) of a date, for ukis-csmask.
 CsmaskInputs = Callable[[], tuple[Mapping[str, int], Mapping[int, Radiometry], Mapping[int, Fill], str]]
@@ -73,4 +75,24 @@ def date_cloud_mask(
             valid &= reader.valid_sample()
     share = 100.0 * float((mask.sample(valid.shape) & valid).sum()) / max(int(valid.sum()), 1)
     log(f"{label}: cloud mask {rule.label}, {rule_text(rule)}: {share:.1f} % of the date's valid pixels masked.")
+    if readers and valid.any() and share >= 100.0 and not _any_clear(mask, readers, grid):
+        raise EmptyDataError(
+            f"The {label} is entirely covered by its cloud mask ({rule.label}): every valid pixel is cloud, cloud "
+            "shadow or otherwise masked, so nothing of it can be mapped. Choose another date, or set the cloud-mask "
+            "option to 'No cloud mask' (CLOUD_MASK=1) if the mask is wrong."
+        )
     return mask
+
+
+def _any_clear(mask: MaskReader, readers: Sequence[BandReader], grid: Grid) -> bool:
+    """Whether any pixel of the grid is valid in every band of ``readers`` and not masked (read at full
+    resolution, strip by strip: only asked when the decimated sample found none)."""
+    for window in block_windows(grid.width_px, grid.height_px, *strip_shape(grid.width_px)):
+        clear = ~mask.read(window)
+        for reader in readers:
+            if not clear.any():
+                break
+            clear &= np.isfinite(reader.read(window))
+        if clear.any():
+            return True
+    return False

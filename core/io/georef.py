@@ -107,5 +107,6 @@ def georeferenced(
     raise InputError(
         f"The {label} has no georeferencing (neither a geotransform nor ground control points), so it cannot be "
         "put on the ground: georeference it first (e.g. terrain correction in SNAP, or gdalwarp), or tick "
-        "'pixel-aligned images' if every date is on the same pixel grid."
+        "'pixel-aligned images' (PIXEL_ALIGNED=true) if it is a single image or every date is on the same pixel "
+        "grid (areas are then unknown)."
     )

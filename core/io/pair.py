@@ -27,6 +27,7 @@ from .sensors import (
     find_role,
     s2_level,
     s2_native_resolution_m,
+    sensor_label,
 )
 from .stack import open_date_raster, stack_for_roles
 from .validity import DateValidity, date_validity
@@ -99,7 +100,7 @@ class DatePlan:
     def line(self) -> str:
         """What was decided for this date, in one log line."""
         level = self.info.level or (s2_level(self.ds) if self.profile is SENTINEL2 else "") or ""
-        sensor = f"{self.profile.label} {level}".strip()
+        sensor = sensor_label(self.profile, level)
         used = []
         for role, index in self.indices.items():
             if not band_names(self.ds, index):

@@ -30,6 +30,12 @@ RADIOMETRY_CHOICES = (
     ("custom", "Custom scale and offset"),
 )
 DATE_RADIOMETRY_CHOICES = (("same", "As 'Reflectance conversion' (for both dates)"), *RADIOMETRY_CHOICES)
+# The two Sentinel-2 conversions as a question names them: label, parameter value for both dates (RADIOMETRY)
+# and for one date (<IMAGE>_RADIOMETRY, whose option 0 is "same"); the command line takes the key.
+S2_CHOICE_HELP = (
+    "'Sentinel-2 DN / 10000' (RADIOMETRY=1, or the date's own <IMAGE>_RADIOMETRY=2; s2_dn on the command line)",
+    "'(DN - 1000) / 10000' (RADIOMETRY=2, or <IMAGE>_RADIOMETRY=3; s2_dn_offset on the command line)",
+)
 S2_DN = Radiometry(1e-4, 0.0, "Sentinel-2 DN / 10000")
 S2_DN_OFFSET = Radiometry(1e-4, -0.1, "Sentinel-2 (DN - 1000) / 10000")
 LANDSAT_C2 = Radiometry(2.75e-5, -0.2, "Landsat C2 L2: DN x 0.0000275 - 0.2")
@@ -93,7 +99,7 @@ def _s2_auto(
                 f"The {label}'s product {'name' if weak else 'metadata'} says processing baseline "
                 f"{info.baseline or 4:05.2f} (+1000 DN offset) but {why_not}, which would be negative reflectance: "
                 "the file was probably exported with the offset removed. Choose its reflectance conversion "
-                "('Sentinel-2 DN / 10000' if the offset was removed)."
+                f"({S2_CHOICE_HELP[0]} if the offset was removed)."
             )
         return Radiometry(
             1.0 / quant, info.offset_dn / quant, f"Sentinel-2 (DN {info.offset_dn:+g}) / {quant:g} ({where})"
@@ -109,8 +115,8 @@ def _s2_auto(
     raise ParameterError(
         f"Cannot tell whether the {label} (Sentinel-2{date}) still carries the baseline-04.00 offset of +1000 DN: "
         "no product metadata (MTD_MSIL*.xml, product name with N0400 or later) is with the file and its values fit "
-        "both. Choose its reflectance conversion: 'Sentinel-2 DN / 10000' for products before 25 January 2022 or "
-        "exports that removed the offset, '(DN - 1000) / 10000' for baseline 04.00 or later."
+        f"both. Choose its reflectance conversion: {S2_CHOICE_HELP[0]} for products before 25 January 2022 or "
+        f"exports that removed the offset, {S2_CHOICE_HELP[1]} for baseline 04.00 or later."
     )
 
 

@@ -153,6 +153,19 @@ S2_BANDS = {
 }
 
 
+def sensor_label(profile: SensorProfile, level: str) -> str:
+    """The sensor and product level as logs name them: ``Sentinel-2 MSI L2A``; a Landsat profile with the level
+    its product gives (``Landsat 8/9 OLI (Collection 2 Level-1, L1TP)``), not the Level-2 of its label."""
+    if not level:
+        return profile.label
+    if profile.key.startswith("landsat"):
+        code = level.upper()
+        stage = "Level-2" if code.startswith("L2") else "Level-1" if code.startswith("L1") else code
+        detail = f", {code}" if code not in ("L1", "L2", stage) else ""
+        return f"{profile.label.split(' (')[0]} (Collection 2 {stage}{detail})"
+    return f"{profile.label} {level}"
+
+
 def s2_native_resolution_m(name: str) -> int | None:
     """Native pixel size of a Sentinel-2 band (10, 20 or 60 m), or None for other names."""
     entry = S2_BANDS.get(canonical_band_name(name))

@@ -27,7 +27,8 @@ from osgeo import gdal, osr
 
 from ..errors import BandNotFoundError, InputError
 from ..progress import Log, no_log
-from .bandfiles import BandFile, Product, bands_by_name, bands_for_roles, find_product, product_profile
+from .bandfiles import BandFile, Product, find_product
+from .bandpick import bands_by_name, bands_for_roles, product_profile
 from .products import SOURCES_KEY, vrt_source
 from .raster import BandSpec, find_band_by_name, open_raster
 from .sensors import detect_sensor
@@ -35,6 +36,7 @@ from .sensors import detect_sensor
 STACK_KEY = "CHANGELENS_STACK"  # dataset metadata of a stack ChangeLens built: its product's path
 ROLES_KEY = "CHANGELENS_ROLES"  # band metadata: the roles a band plays in this run
 _GDAL_TYPES = {gdal.GDT_Byte: "Byte", gdal.GDT_UInt16: "UInt16", gdal.GDT_Int16: "Int16", gdal.GDT_UInt32: "UInt32"}
+_FLOAT_TYPES = (gdal.GDT_Float32, gdal.GDT_Float64)
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,8 @@ def _band_xml(
     index: int, name: str, source_path: str, band: int, dtype: str, rect: tuple, nodata: float | None, meta: dict
 ) -> str:
     src_rect, dst_rect = rect
-    nodata_xml = f"<NoDataValue>{nodata:.17g}</NoDataValue>" if nodata is not None else ""
-    source_nodata = f"<NODATA>{nodata:.17g}</NODATA>" if nodata is not None else ""
+    nodata_xml = f"<NoDataValue>{_xml_number(nodata)}</NoDataValue>" if nodata is not None else ""
+    source_nodata = f"<NODATA>{_xml_number(nodata)}</NODATA>" if nodata is not None else ""
     items = "".join(f'<MDI key="{escape(k)}">{escape(v)}</MDI>' for k, v in meta.items())
     kind = "ComplexSource" if nodata is not None else "SimpleSource"
     return (
@@ -118,6 +120,69 @@ def _band_xml(
         f'ySize="{dst_rect[3]:.10g}"/>{source_nodata}</{kind}>\n'
         "  </VRTRasterBand>\n"
     )
+
+
+def _xml_number(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:.17g}"
+
+
+def _covers(rect: tuple, width: int, height: int) -> bool:
+    """Whether a source placed at ``rect`` ((src size), (dst col, row, width, height)) fills the whole grid."""
+    col, row, w, h = rect[1]
+    return col <= 0 and row <= 0 and col + w >= width and row + h >= height
+
+
+def _outside_value(dtype: int, nodata: float | None, covers: bool) -> tuple[str | None, float | None]:
+    """The VRT data type (None: the source's) and no-data value of a band, so that pixels outside the band
+    file's footprint read as no data, never as 0: its own no-data value when it has one; NaN for float bands;
+    an integer band without one that does not cover the whole grid is read as Float32 (Float64 for 32-bit
+    integers; its values unchanged) with NaN outside."""
+    if nodata is not None:
+        return None, nodata
+    if dtype in _FLOAT_TYPES:
+        return None, math.nan
+    if covers:
+        return None, None
+    return ("Float64" if dtype in (gdal.GDT_Int32, gdal.GDT_UInt32) else "Float32"), math.nan
+
+
+def _mask_source(mask: _Source, srs: osr.SpatialReference | None, grid: tuple, stem: str, label: str) -> tuple:
+    """Where a cloud-mask layer is read from on the stack grid ``grid`` (x0, y0, px, py, width, height): the
+    file itself placed by its coordinates in the stack's CRS, else a nearest-neighbour warp onto the grid
+    (class codes and bits are never interpolated). Returns (path, band, rect)."""
+    x0, y0, px, py, width, height = grid
+    if (mask.srs is None) != (srs is None):
+        raise InputError(
+            f"The {label}'s mask file '{mask.file.path}' {'has no' if mask.srs is None else 'has a'} coordinate "
+            f"reference system and its bands {'have one' if mask.srs is None else 'have none'}: the mask cannot be "
+            "placed on the bands. Give a mask file in the bands' CRS, or choose no cloud mask."
+        )
+    if mask.srs is None or mask.srs.IsSame(srs):
+        rect = (
+            (mask.ds.RasterXSize, mask.ds.RasterYSize),
+            ((mask.gt[0] - x0) / px, (y0 - mask.gt[3]) / py, mask.ds.RasterXSize * abs(mask.gt[1]) / px,
+             mask.ds.RasterYSize * abs(mask.gt[5]) / py),
+        )  # fmt: skip
+        return mask.file.path, mask.file.band, rect
+    path = f"{stem}_{mask.file.name}_mask.vrt"
+    single = mask.ds
+    if mask.ds.RasterCount > 1:
+        band_vrt = f"{stem}_{mask.file.name}_mask_band.vrt"
+        single = gdal.Translate(band_vrt, mask.ds, format="VRT", bandList=[mask.file.band])
+    gdal.Warp(
+        path,
+        single,
+        options=gdal.WarpOptions(
+            format="VRT",
+            outputBounds=(x0, y0 - py * height, x0 + px * width, y0),
+            width=width,
+            height=height,
+            dstSRS=srs.ExportToWkt(),
+            resampleAlg="near",
+            multithread=False,
+        ),
+    )
+    return path, 1, ((width, height), (0, 0, width, height))
 
 
 def _pixel_m(px: float, srs: osr.SpatialReference | None) -> str:
@@ -160,7 +225,9 @@ def build_stack(
         if _aligned(s, srs, x0, y0, px, py):
             col, row = round((s.gt[0] - x0) / px), round((y0 - s.gt[3]) / py)
             rect = ((s.ds.RasterXSize, s.ds.RasterYSize), (col, row, s.ds.RasterXSize, s.ds.RasterYSize))
+            as_type, outside = _outside_value(src_band.DataType, nodata, _covers(rect, width, height))
         else:
+            as_type, outside = _outside_value(src_band.DataType, nodata, False)
             source_path, band = f"{stem}_{s.file.name}.vrt", 1
             single = s.ds
             if s.ds.RasterCount > 1:  # GDAL before 3.7 warps every band: warp a VRT of the one band
@@ -175,24 +242,21 @@ def build_stack(
                     height=height,
                     dstSRS=wkt or None,
                     resampleAlg=resampling,
+                    outputType=gdal.GetDataTypeByName(as_type) if as_type else gdal.GDT_Unknown,
                     srcNodata=nodata,
-                    dstNodata=nodata,
+                    dstNodata=outside,
                     multithread=False,
                 ),
             )
             rect = ((width, height), (0, 0, width, height))
             resampled.append(f"{s.file.name} ({_pixel_m(abs(s.gt[1]), s.srs)})")
-        bands.append(_band_xml(index, s.file.name, source_path, band, dtype, rect, nodata, meta))
+        bands.append(_band_xml(index, s.file.name, source_path, band, as_type or dtype, rect, outside, meta))
     masks = list(product.masks.values()) if with_masks else []
     for index, mask in enumerate(masks, start=len(bands) + 1):
         m = _open(mask, label)
-        rect = (
-            (m.ds.RasterXSize, m.ds.RasterYSize),
-            ((m.gt[0] - x0) / px, (y0 - m.gt[3]) / py, m.ds.RasterXSize * abs(m.gt[1]) / px,
-             m.ds.RasterYSize * abs(m.gt[5]) / py),
-        )  # fmt: skip
+        mask_path, mask_band, rect = _mask_source(m, srs, (x0, y0, px, py, width, height), stem, label)
         dtype = _GDAL_TYPES.get(m.ds.GetRasterBand(mask.band).DataType, "UInt16")
-        bands.append(_band_xml(index, mask.name, mask.path, mask.band, dtype, rect, None, {ROLES_KEY: "mask"}))
+        bands.append(_band_xml(index, mask.name, mask_path, mask_band, dtype, rect, None, {ROLES_KEY: "mask"}))
     files = [f.path for f in data] + [m.path for m in masks]
     header = (
         f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">\n'

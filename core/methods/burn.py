@@ -38,18 +38,10 @@ RDNBR_FLOOR = 0.001
 
 
 @dataclass(frozen=True)
-class BurnSeverityConfig:
+class BurnSeverityConfig(common.OpticalPairConfig):
     """Reflectance conversion, resampling of the post-fire image and the six dNBR class breaks."""
 
-    radiometry: str = "auto"
-    custom_scale: float = 1.0
-    custom_offset: float = 0.0
-    resampling: str = "bilinear"
-    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
-    radiometry_before: str = "same"
-    radiometry_after: str = "same"
     breaks: tuple[float, ...] = DEFAULT_BREAKS
-    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if len(self.breaks) != 6 or any(b >= a for a, b in zip(self.breaks[1:], self.breaks[:-1])):
@@ -146,18 +138,9 @@ class BurnSeverity(IndexMethod):
             title="post-fire image",
         ),
         *common.bands(
-            (
-                ("PRE_NIR_BAND", "Pre-fire NIR band (empty: detect)", "PRE", "nir_narrow"),
-                ("PRE_SWIR2_BAND", "Pre-fire SWIR2 band (empty: detect)", "PRE", "swir2"),
-                ("POST_NIR_BAND", "Post-fire NIR band (empty: detect)", "POST", "nir_narrow"),
-                ("POST_SWIR2_BAND", "Post-fire SWIR2 band (empty: detect)", "POST", "swir2"),
-            ),
-            {
-                "PRE_NIR_BAND": NIR_HELP,
-                "PRE_SWIR2_BAND": SWIR2_HELP,
-                "POST_NIR_BAND": NIR_HELP,
-                "POST_SWIR2_BAND": SWIR2_HELP,
-            },
+            (("NIR", "nir_narrow", "NIR"), ("SWIR2", "swir2", "SWIR2")),
+            (("PRE", "Pre-fire"), ("POST", "Post-fire")),
+            {"nir_narrow": NIR_HELP, "swir2": SWIR2_HELP},
             shown_as={"nir_narrow": "nir"},  # the panel shows and fills the broad NIR band (B8) as before
         ),
         *common.reflectance(

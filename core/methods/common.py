@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from ..engine.threshold import THRESHOLD_METHODS
+from ..errors import ParameterError
 from ..io.grid import RESAMPLING
 from ..io.masks import CLOUD_MASKS, MASK_HELP
 from ..io.radiometry import DATE_RADIOMETRY_CHOICES, RADIOMETRY_CHOICES
@@ -14,6 +16,31 @@ from ..outputs.styles import diverging_stops, qml_pseudocolor
 from .declaration import BandChoice, Choice, Flag, Number, Param
 
 RESAMPLING_CHOICES = tuple((name, name) for name in RESAMPLING)
+
+
+@dataclass(frozen=True)
+class OpticalPairConfig:
+    """How an optical method reads its two dates: reflectance conversion (``radiometry``; ``custom``
+    uses ``custom_scale`` and ``custom_offset`` in reflectance units) with per-date overrides
+    (``"same"`` = as ``radiometry``), resampling of the after image onto the before grid, dates on one
+    pixel grid without georeferencing (areas unknown), and the cloud mask (the product's mask
+    ``"auto"``, ``"none"``, or ukis-csmask's where the product has none ``"csmask"``)."""
+
+    radiometry: str = "auto"
+    custom_scale: float = 1.0
+    custom_offset: float = 0.0
+    resampling: str = "bilinear"
+    pixel_aligned: bool = False
+    radiometry_before: str = "same"
+    radiometry_after: str = "same"
+    cloud_mask: str = "auto"
+
+
+def check_threshold_method(name: str) -> None:
+    """Raise :class:`ParameterError` unless ``name`` is ``otsu``, ``ki`` (Kittler-Illingworth) or ``user``."""
+    if name not in dict(THRESHOLD_METHODS):
+        raise ParameterError(f"Unknown threshold method '{name}'.")
+
 
 RADIOMETRY_HELP = "How pixel values become reflectance (0-1); the log states the conversion used."
 SCALE_HELP = "Used only with the custom conversion: reflectance = value x scale + offset."
@@ -98,31 +125,45 @@ def threshold_method(default: str, advanced: bool = False, help: str = "") -> Ch
     )  # fmt: skip
 
 
+BEFORE_AFTER = (("BEFORE", "Before"), ("AFTER", "After"))  # image parameter and its label, per date
+
+
 def bands(
-    specs: Sequence[tuple[str, str, str, str]],
+    roles: Sequence[tuple[str, str, str]],
+    dates: Sequence[tuple[str, str]] = BEFORE_AFTER,
     help: dict[str, str] | None = None,
     advanced: bool = False,
     optional: Sequence[str] = (),
     shown_as: dict[str, str] | None = None,
 ) -> tuple[Param, ...]:
-    """Band parameters from ``(name, label, parent image parameter, role)`` rows.
+    """Band parameters ``<IMAGE>_<NAME>_BAND`` ("<Date> <band> band (empty: detect)"), date by date, from
+    ``(IMAGE, Date)`` rows of ``dates`` and ``(NAME, role, band)`` rows of ``roles``.
 
-    Roles in ``optional`` may be missing from an image; ``shown_as`` maps a role decided at run
-    time to the role the panel detects for it.
+    ``help`` is keyed by role; roles in ``optional`` may be missing from an image; ``shown_as`` maps a
+    role decided at run time to the role the panel detects for it.
     """
     help, shown_as = help or {}, shown_as or {}
     return tuple(
         BandChoice(
-            name,
-            label,
-            help.get(name, ""),
+            f"{image}_{name}_BAND",
+            f"{date} {band} band (empty: detect)",
+            help.get(role, ""),
             advanced,
-            parent=parent,
+            parent=image,
             role=role,
             optional=role in optional,
             shown_as=shown_as.get(role, ""),
         )
-        for name, label, parent, role in specs
+        for image, date in dates
+        for name, role, band in roles
+    )
+
+
+def before_after_reflectance() -> tuple[Param, ...]:
+    """:func:`reflectance` for a method whose images are ``BEFORE`` and ``AFTER`` (all advanced)."""
+    return reflectance(
+        "Resampling of the after image onto the before grid",
+        (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
     )
 
 

@@ -63,8 +63,7 @@ class CvaConfig:
     def __post_init__(self) -> None:
         if self.normalisation not in dict(NORMALISATIONS):
             raise ParameterError(f"Unknown normalisation '{self.normalisation}'.")
-        if self.threshold_method not in ("otsu", "ki", "user"):
-            raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
+        common.check_threshold_method(self.threshold_method)
         if self.smooth_px < 1 or self.smooth_px % 2 == 0:
             raise ParameterError("The smoothing window must be an odd number of pixels (1 = none).")
 

@@ -10,17 +10,28 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..errors import BandCountError
-from ..io.bandfiles import default_names, find_product
+from ..io.bandfiles import Product, find_product
+from ..io.bandpick import DEFAULT_RULE, default_names, product_profile
 from ..io.cloudmask import ROLES as CSMASK_ROLES
 from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
 from ..io.grid import Grid, align_many
 from ..io.masks import MSK_CLASSI
-from ..io.pair import DateInput, csmask_inputs, no_data_rules
-from ..io.raster import BandReader, band_descriptions, canonical_band_name, resolve_band
+from ..io.pair import DateInput, csmask_inputs, no_data_rules, plan_date
+from ..io.raster import (
+    BandReader,
+    Radiometry,
+    band_descriptions,
+    band_names,
+    canonical_band_name,
+    find_band_by_name,
+    open_raster,
+    resolve_band,
+)
 from ..io.sensors import detect_sensor
 from ..io.stack import open_date_raster, stack_for_names
 from ..progress import Log, recording
+from .cva_roles import DateBands, numbering_differs, pairs_text, role_pairs
 
 LABELS = ("date 1 image", "date 2 image")
 MASK_BANDS = {"SCL", "QA_PIXEL", *MSK_CLASSI}
@@ -65,26 +76,67 @@ def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int
     return [(i, i, names1[i - 1] or f"band {i} (unnamed: taken by its number)") for i in range(1, ds1.RasterCount + 1)]
 
 
+def _date_bands(path: str, product: Product | None, label: str) -> DateBands:
+    """What ``path`` (a product or a raster) holds, for matching bands by role."""
+    if product is not None:
+
+        def in_product(spec: str) -> str | None:
+            text = spec.strip()
+            found = product.band(f"B{int(text)}" if text.isdigit() else text)
+            return found.name if found else None
+
+        return DateBands(label, product_profile(product), tuple(product.names()), in_product)
+    ds = open_raster(path)
+    names = tuple((band_names(ds, i) or [""])[0] for i in range(1, ds.RasterCount + 1))
+
+    def in_raster(spec: str) -> str | None:
+        text = spec.strip()
+        index = int(text) if text.isdigit() else find_band_by_name(ds, text)
+        return names[index - 1] or None if index and 1 <= index <= len(names) else None
+
+    return DateBands(label, detect_sensor(ds), names, in_raster)
+
+
 def _stacked(paths: Sequence[str], wanted: Sequence[str], config: Any, scratch: str, log: Log, used: list) -> tuple:
-    """The dates' paths, products replaced by their stacks, and the band names to compare."""
+    """The dates' paths (products replaced by their stacks), the band names to compare on each date, and the
+    (band on date 1, band on date 2, role) pairs when the dates' sensors number bands differently (else None)."""
     products = [find_product(p) for p in paths]
-    if not any(products):
-        return list(paths), list(wanted)
-    if not wanted:  # every band up to 20 m that all products share
+    dates = [_date_bands(p, product, label) for p, product, label in zip(paths, products, LABELS)]
+    pairs = None
+    if numbering_differs(dates[0].profile, dates[1].profile):
+        pairs = role_pairs(dates[0], dates[1], wanted)
+        log(pairs_text(dates[0], dates[1], pairs))
+        per_date = [[p[0] for p in pairs], [p[1] for p in pairs]]
+    elif not wanted and any(products):  # the default band set every product shares
         lists = [[canonical_band_name(n) for n in default_names(p)] for p in products if p is not None]
-        wanted = [n for n in lists[0] if all(n in other for other in lists[1:])]
+        shared = [n for n in lists[0] if all(n in other for other in lists[1:])]
+        log(f"BANDS empty: {DEFAULT_RULE}.")
+        per_date = [shared, shared]
+    else:
+        per_date = [list(wanted), list(wanted)]
+    if not any(products):
+        return list(paths), per_date, pairs
     extra = CSMASK_ROLES if config.cloud_mask == "csmask" else ()
-    out, names = [], list(wanted)
-    for path, product, key, label in zip(paths, products, ("before", "after"), LABELS):
+    out, names = [], per_date[0]
+    for path, product, key, label, wanted_here in zip(paths, products, ("before", "after"), LABELS, per_date):
         if product is None:
             out.append(path)
             continue
-        stack, names = stack_for_names(
-            product, wanted, extra, config.cloud_mask != "none", scratch, key, label, config.resampling,
+        stack, stacked = stack_for_names(
+            product, wanted_here, extra, config.cloud_mask != "none", scratch, key, label, config.resampling,
             recording(log, used, label),
         )  # fmt: skip
         out.append(stack)
-    return out, names
+        names = stacked if pairs is None else names  # same numbering: the names as stacked, on both dates
+    return out, (per_date if pairs else [names, names]), pairs
+
+
+def _reflectance(ds: Any, path: str, label: str, key: str, indices: Sequence[int]) -> dict[int, Radiometry]:
+    """Each compared band's automatic reflectance conversion (dates of different sensors are compared as
+    reflectance, never as digital numbers of different scales)."""
+    roles = tuple(f"band{i}" for i in indices)
+    date = DateInput(path, label, dict(zip(roles, indices)), key, roles)
+    return plan_date(date, ds, "auto", None).conversions
 
 
 def open_compared(paths: Sequence[str], config: Any, scratch: str, log: Log) -> Compared:
@@ -95,14 +147,20 @@ def open_compared(paths: Sequence[str], config: Any, scratch: str, log: Log) -> 
     subclasses before any output.
     """
     used: list[tuple[str, str]] = []
-    paths, wanted = _stacked(paths, config.bands, config, scratch, log, used)
+    paths, wanted, pairs = _stacked(paths, config.bands, config, scratch, log, used)
     ds1, ds2 = (
         georeferenced(
             open_date_raster(path, label), label, config.pixel_aligned, config.resampling, recording(log, used, label)
         )
         for path, label in zip(paths, LABELS)
     )
-    bands = pick_bands(ds1, ds2, wanted)
+    if pairs:
+        bands = [
+            (resolve_band(ds1, a, LABELS[0]), resolve_band(ds2, b, LABELS[1]), f"{role} ({a} / {b})")
+            for (a, b, role) in pairs
+        ]
+    else:
+        bands = pick_bands(ds1, ds2, wanted[0])
     validity = [no_data_rules(ds, [b[n] for b in bands]) for n, ds in enumerate((ds1, ds2))]
     for label, rules in zip(LABELS, validity):
         if rules.notes:
@@ -116,7 +174,12 @@ def open_compared(paths: Sequence[str], config: Any, scratch: str, log: Log) -> 
     for n, (ds, view, rules, label, key) in enumerate(
         zip((ds1, ds2), (view1, view2), validity, LABELS, ("before", "after")), start=1
     ):
-        date_readers = [BandReader(ds, b[n - 1], view, fill=rules.fills.get(b[n - 1])) for b in bands]
+        indices = [b[n - 1] for b in bands]
+        conversions = _reflectance(ds, paths[n - 1], label, key, indices) if pairs else {}
+        date_readers = [BandReader(ds, i, view, conversions.get(i), rules.fills.get(i)) for i in indices]
+        if pairs:
+            sources = "; ".join(dict.fromkeys(c.source for c in conversions.values()))
+            recording(log, used, label)(f"{label}: reflectance: {sources}.")
         readers.update({f"d{n}_{k}": reader for k, reader in enumerate(date_readers)})
         date = DateInput(paths[n - 1], label, {}, key, cloud_mask=config.cloud_mask)
         sensor = detect_sensor(ds).key

@@ -36,26 +36,17 @@ WATER_INDICES = (
 
 
 @dataclass(frozen=True)
-class OpticalFloodConfig:
+class OpticalFloodConfig(common.OpticalPairConfig):
     """Water index, threshold, cloud mask, reflectance conversion and resampling."""
 
     index: str = "auto"
-    cloud_mask: str = "auto"
     threshold_method: str = "otsu"
     user_threshold: float = 0.0
-    radiometry: str = "auto"
-    custom_scale: float = 1.0
-    custom_offset: float = 0.0
-    resampling: str = "bilinear"
-    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
-    radiometry_before: str = "same"
-    radiometry_after: str = "same"
 
     def __post_init__(self) -> None:
         if self.index not in dict(WATER_INDICES):
             raise ParameterError(f"Unknown water index '{self.index}'.")
-        if self.threshold_method not in ("otsu", "ki", "user"):
-            raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
+        common.check_threshold_method(self.threshold_method)
         if not -1.0 <= self.user_threshold <= 1.0:
             raise ParameterError("The water index threshold must be between -1 and 1.")
 
@@ -149,22 +140,12 @@ class OpticalFlood(IndexMethod):
             maximum=1,
         ),
         *common.bands(
-            (
-                ("BEFORE_GREEN_BAND", "Before green band (empty: detect)", "BEFORE", "green"),
-                ("BEFORE_OTHER_BAND", "Before SWIR1 (MNDWI) or NIR (NDWI) band (empty: detect)", "BEFORE", "other"),
-                ("BEFORE_SCL_BAND", "Before SCL band (empty: detect)", "BEFORE", "scl"),
-                ("AFTER_GREEN_BAND", "After green band (empty: detect)", "AFTER", "green"),
-                ("AFTER_OTHER_BAND", "After SWIR1 (MNDWI) or NIR (NDWI) band (empty: detect)", "AFTER", "other"),
-                ("AFTER_SCL_BAND", "After SCL band (empty: detect)", "AFTER", "scl"),
-            ),
+            (("GREEN", "green", "green"), ("OTHER", "other", "SWIR1 (MNDWI) or NIR (NDWI)"), ("SCL", "scl", "SCL")),
             advanced=True,
             optional=("other", "scl"),
             shown_as={"other": "swir1"},
         ),
-        *common.reflectance(
-            "Resampling of the after image onto the before grid",
-            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
-        ),
+        *common.before_after_reflectance(),
         common.pixel_aligned(),
         RasterOut(
             "OUTPUT",

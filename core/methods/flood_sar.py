@@ -59,8 +59,7 @@ class SarFloodConfig:
     def __post_init__(self) -> None:
         if self.window_px < 1 or self.window_px % 2 == 0 or self.window_px > 31:
             raise ParameterError("The speckle filter window must be an odd number of pixels between 1 and 31.")
-        if self.threshold_method not in ("otsu", "ki", "user"):
-            raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
+        common.check_threshold_method(self.threshold_method)
         if not 0 < self.max_slope_deg <= 90:
             raise ParameterError("The maximum slope must be between 0 and 90 degrees.")
 
@@ -129,12 +128,7 @@ class SarFlood(IndexMethod):
         common.threshold_method("otsu", help="How the water and change thresholds are found (on a sample of the "
                                 "whole image)."),
         *common.bands(
-            (
-                ("BEFORE_VV_BAND", "Before VV band (empty: detect)", "BEFORE", "vv"),
-                ("BEFORE_VH_BAND", "Before VH band (empty: detect)", "BEFORE", "vh"),
-                ("AFTER_VV_BAND", "After VV band (empty: detect)", "AFTER", "vv"),
-                ("AFTER_VH_BAND", "After VH band (empty: detect)", "AFTER", "vh"),
-            ),
+            (("VV", "vv", "VV"), ("VH", "vh", "VH")),
             advanced=True,
             optional=("vv", "vh"),
         ),

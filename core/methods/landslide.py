@@ -34,21 +34,13 @@ LANDSLIDE = ClassScheme(
 
 
 @dataclass(frozen=True)
-class LandslideConfig:
+class LandslideConfig(common.OpticalPairConfig):
     """Thresholds (NDVI, reflectance, degrees), minimum landslide area (m²), conversion and resampling."""
 
     ndvi_drop: float = 0.2
     brightness_increase: float = 0.02
     min_slope_deg: float = 10.0
     min_area_m2: float = 500.0
-    radiometry: str = "auto"
-    custom_scale: float = 1.0
-    custom_offset: float = 0.0
-    resampling: str = "bilinear"
-    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
-    radiometry_before: str = "same"
-    radiometry_after: str = "same"
-    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ndvi_drop <= 2.0:
@@ -164,20 +156,10 @@ class Landslide(IndexMethod):
             maximum=1.0,
         ),
         *common.bands(
-            (
-                ("BEFORE_RED_BAND", "Before red band (empty: detect)", "BEFORE", "red"),
-                ("BEFORE_NIR_BAND", "Before NIR band (empty: detect)", "BEFORE", "nir"),
-                ("BEFORE_GREEN_BAND", "Before green band (empty: detect)", "BEFORE", "green"),
-                ("AFTER_RED_BAND", "After red band (empty: detect)", "AFTER", "red"),
-                ("AFTER_NIR_BAND", "After NIR band (empty: detect)", "AFTER", "nir"),
-                ("AFTER_GREEN_BAND", "After green band (empty: detect)", "AFTER", "green"),
-            ),
+            (("RED", "red", "red"), ("NIR", "nir", "NIR"), ("GREEN", "green", "green")),
             advanced=True,
         ),
-        *common.reflectance(
-            "Resampling of the after image onto the before grid",
-            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
-        ),
+        *common.before_after_reflectance(),
         common.pixel_aligned(),
         RasterOut(
             "OUTPUT", "New landslides", "Classes 1 = no landslide, 2 = new landslide (0 = no data).", key="classes"

@@ -33,25 +33,16 @@ VEGETATION_LOSS = ClassScheme(
 
 
 @dataclass(frozen=True)
-class VegetationLossConfig:
+class VegetationLossConfig(common.OpticalPairConfig):
     """Thresholds (index units), how they are found, and the reflectance conversion and resampling."""
 
     threshold_method: str = "ki"
     ndvi_drop: float = 0.1
     ndmi_drop: float = 0.1
     min_ndvi_before: float = 0.4
-    radiometry: str = "auto"
-    custom_scale: float = 1.0
-    custom_offset: float = 0.0
-    resampling: str = "bilinear"
-    pixel_aligned: bool = False  # dates without georeferencing on one pixel grid (areas unknown)
-    radiometry_before: str = "same"
-    radiometry_after: str = "same"
-    cloud_mask: str = "auto"  # the product's mask ("auto"), "none", or ukis-csmask's where none ("csmask")
 
     def __post_init__(self) -> None:
-        if self.threshold_method not in ("otsu", "ki", "user"):
-            raise ParameterError(f"Unknown threshold method '{self.threshold_method}'.")
+        common.check_threshold_method(self.threshold_method)
         if not (0.0 < self.ndvi_drop <= 2.0 and 0.0 < self.ndmi_drop <= 2.0):
             raise ParameterError("The NDVI and NDMI drops must be between 0 and 2.")
 
@@ -117,20 +108,10 @@ class VegetationLoss(IndexMethod):
                "lose vegetation (0.4 is closed canopy or dense crop).", True, field="min_ndvi_before",
                default=0.4, minimum=-1.0, maximum=1.0),
         *common.bands(
-            (
-                ("BEFORE_RED_BAND", "Before red band (empty: detect)", "BEFORE", "red"),
-                ("BEFORE_NIR_BAND", "Before NIR band (empty: detect)", "BEFORE", "nir"),
-                ("BEFORE_SWIR1_BAND", "Before SWIR1 band (empty: detect)", "BEFORE", "swir1"),
-                ("AFTER_RED_BAND", "After red band (empty: detect)", "AFTER", "red"),
-                ("AFTER_NIR_BAND", "After NIR band (empty: detect)", "AFTER", "nir"),
-                ("AFTER_SWIR1_BAND", "After SWIR1 band (empty: detect)", "AFTER", "swir1"),
-            ),
+            (("RED", "red", "red"), ("NIR", "nir", "NIR"), ("SWIR1", "swir1", "SWIR1")),
             advanced=True,
         ),
-        *common.reflectance(
-            "Resampling of the after image onto the before grid",
-            (("BEFORE", "before", "Before image"), ("AFTER", "after", "After image")),
-        ),
+        *common.before_after_reflectance(),
         common.pixel_aligned(),
         RasterOut("OUTPUT", "Vegetation loss", "Classes 1 = no loss, 2 = vegetation loss (0 = no data).",
                   key="classes"),
