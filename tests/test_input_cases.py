@@ -91,6 +91,10 @@ def test_baseline_straddle_converts_each_date_by_its_own_rule(route, request, tm
     post = write(tmp_path / "post_20220207.tif", [s2_dn(post_nir, 1000), s2_dn(post_swir, 1000)], S2_GT, names=names)
     with pytest.raises(RunFailed, match="Choose its reflectance conversion"):
         run(route, request, BURN, {"PRE": pre, "POST": post, **burn_outputs(tmp_path)})
+    for one in ("s2_dn", "s2_dn_offset"):  # one conversion for both dates is right for only one of them
+        with pytest.raises(RunFailed, match="both sides of the Sentinel-2 processing baseline 04.00"):
+            run(route, request, BURN, {"PRE": pre, "POST": post, "RADIOMETRY": RAD[one], **burn_outputs(tmp_path)})
+    assert not (tmp_path / "dnbr.tif").exists() and not (tmp_path / "severity.tif").exists()
     per_date = {"PRE_RADIOMETRY": DATE_RAD["s2_dn"], "POST_RADIOMETRY": DATE_RAD["s2_dn_offset"]}
     out = run(route, request, BURN, {"PRE": pre, "POST": post, **per_date, **burn_outputs(tmp_path)})
     assert_burn_map(out, nodata_cols=0, pixel_m2=400)

@@ -16,7 +16,7 @@ from .datemask import CsmaskInputs, date_cloud_mask
 from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
-from .radiometry import check_plausible, decide_radiometry, own_radiometry
+from .radiometry import check_baseline_straddle, check_plausible, decide_radiometry, own_radiometry
 from .raster import BandReader, BandSpec, Radiometry, band_names, require_bands
 from .sensors import (
     SENTINEL1,
@@ -283,6 +283,7 @@ def open_dates(
     found = [date_bands(d, ds) for d, ds in zip(dates, datasets)]  # every band exists, on every date
     grid_of_overlap(datasets)  # and the dates overlap: before any value is judged
     plans = [plan_date(d, ds, radiometry, custom, True, f) for d, ds, f in zip(dates, datasets, found)]
+    check_baseline_straddle(radiometry, [(p.date.label, p.date.radiometry, p.profile.key, p.info) for p in plans])
     grid, reference_view, others = align_many(
         datasets[0], datasets[1:], resampling, [_warp_nodata(p) for p in plans[1:]]
     )

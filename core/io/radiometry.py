@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .products import ProductInfo
+from .products import S2_OFFSET_DATE, ProductInfo
 from .raster import Radiometry, band_radiometry
 
 RADIOMETRY_CHOICES = (
@@ -239,3 +239,35 @@ def _likely_cause(raw: np.ndarray, rad: Radiometry) -> str:
 def own_radiometry(ds: object, indices: Sequence[int]) -> dict[int, Radiometry | None]:
     """The scale/offset each band declares in its own metadata (None where it declares none)."""
     return {i: band_radiometry(ds.GetRasterBand(i)) for i in indices}  # type: ignore[attr-defined]
+
+
+def check_baseline_straddle(radiometry: str, dates: Sequence[tuple[str, str, str, ProductInfo]]) -> None:
+    """Refuse one fixed Sentinel-2 conversion for dates on both sides of the baseline-04.00 change.
+
+    ``dates`` holds ``(label, the date's own choice, sensor key, product facts)`` per date. Products
+    acquired from 25 January 2022 carry +1000 DN (processing baseline 04.00, ESA's announcement of
+    the change), older ones do not unless reprocessed, and some exports remove it (Earth Engine's
+    HARMONIZED collections). When ``radiometry`` is ``s2_dn`` or ``s2_dn_offset`` for every date, no
+    date has its own choice or product metadata stating its offset, and the known acquisition dates
+    lie on both sides of that day, the one conversion is right for only one date unless the offset was
+    removed: the run asks for a conversion per date. Raises :class:`ParameterError`.
+    """
+    if radiometry not in ("s2_dn", "s2_dn_offset") or len(dates) < 2:
+        return
+    acquired = []
+    for label, own, sensor, info in dates:
+        if own not in ("", "same") or sensor != "sentinel2" or info.offset_dn is not None or not info.acquired:
+            return
+        acquired.append((info.acquired[:10], label))
+    acquired.sort()
+    (first, first_label), (last, last_label) = acquired[0], acquired[-1]
+    if not first < S2_OFFSET_DATE.isoformat() <= last:
+        return
+    raise ParameterError(
+        f"The {first_label} (acquired {first}) and the {last_label} (acquired {last}) lie on both sides of the "
+        "Sentinel-2 processing baseline 04.00 (25 January 2022), which added +1000 DN to later products, so one "
+        "reflectance conversion for both dates is right for only one of them unless your files had the offset "
+        "removed (e.g. Earth Engine's HARMONIZED collections). Choose each date's conversion: <IMAGE>_RADIOMETRY=2 "
+        "('Sentinel-2 DN / 10000') for the earlier date and <IMAGE>_RADIOMETRY=3 ('(DN - 1000) / 10000') for the "
+        "later one, or =2 for both when the offset was removed (s2_dn / s2_dn_offset on the command line)."
+    )

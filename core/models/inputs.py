@@ -22,6 +22,7 @@ from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
 from ..io.grid import Grid, align_many, grid_of, ground_pixel_size_m, metres_per_degree, pixel_size_text, warp_to_grid
 from ..io.pair import DateInput, csmask_inputs, plan_date
+from ..io.radiometry import check_baseline_straddle
 from ..io.raster import BandReader, Radiometry, band_descriptions, find_band_by_name
 from ..io.sensors import SENTINEL1
 from ..io.stack import open_date_raster, stack_for_names
@@ -145,6 +146,8 @@ def prepare_inputs(
         own = date_radiometry[k] if k < len(date_radiometry) else "same"
         date = DateInput(path, label, roles, label, tuple(roles), radiometry=own)
         plans.append(plan_date(date, ds, radiometry, None, convert))
+    if convert:
+        check_baseline_straddle(radiometry, [(p.date.label, p.date.radiometry, p.profile.key, p.info) for p in plans])
     if len(datasets) == 1:
         grid, views = grid_of(datasets[0]), [datasets[0]]
     else:
