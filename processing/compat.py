@@ -94,3 +94,10 @@ FIELD_STRING = QMetaType.Type.QString if _METATYPE_FIELDS else QVariant.Type.Str
 def make_field(name: str, field_type: Any = FIELD_STRING) -> QgsField:
     """A ``QgsField`` of one of the ``FIELD_*`` types, built the way this QGIS expects."""
     return QgsField(name, field_type)
+
+
+def renderer_band(renderer: Any) -> int:
+    """The band a single-band raster renderer draws: ``inputBand()`` where it exists (``band()`` is deprecated
+    from QGIS 3.44 on), else ``band()`` (QGIS 3.22 has only that on the paletted renderer)."""
+    own = getattr(renderer, "inputBand", None)
+    return int(own() if own is not None else renderer.band())

@@ -36,7 +36,7 @@ from ..core.gdal_state import no_side_cars
 from ..core.outputs.products import MapProduct
 from ..core.outputs.report_facts import preview_source
 from ..core.outputs.report_maps import BASEMAP_OPACITY, PREVIEW_WIDTH_PX, RESULT_WIDTH_PX, Frame, Preview
-from .compat import MAP_ANTIALIASING, STRETCH_TO_MIN_MAX
+from .compat import MAP_ANTIALIASING, STRETCH_TO_MIN_MAX, renderer_band
 
 
 def copy_layer(layer: QgsMapLayer | None) -> QgsMapLayer | None:
@@ -121,7 +121,7 @@ def _over_basemap(result: QgsRasterLayer, background: Sequence[int]) -> None:
                 color.setAlpha(0)
                 item.color = color
             classes.append(item)
-        palette = QgsPalettedRasterRenderer(result.dataProvider(), renderer.band(), classes)
+        palette = QgsPalettedRasterRenderer(result.dataProvider(), renderer_band(renderer), classes)
         result.setRenderer(palette)
     result.renderer().setOpacity(BASEMAP_OPACITY)
 
