@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from qgis.core import Qgis, QgsProcessingParameterEnum, QgsProject, QgsRasterLayer, QgsSettings
 from qgis.gui import QgsMessageBar
-from qgis.PyQt.QtCore import QEvent, QObject, Qt, QUrl
+from qgis.PyQt.QtCore import Qt, QUrl
 from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import (
     QDockWidget,
@@ -93,25 +93,6 @@ class ChangeLensPanel(ProductInputs, PanelDialogs, PanelOutputs, PanelLayout):
     # ----- state
     def _open_link(self, link: str) -> None:
         self.open_url(QUrl(link))
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._show_method_name()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """The method combo box resized with the sections around it (not only with the panel)."""
-        if watched is self.method_combo and event.type() == QEvent.Type.Resize:
-            self._show_method_name()
-        return super().eventFilter(watched, event)
-
-    def _show_method_name(self) -> None:
-        """Spell out the method under its combo box when the box is too narrow to show it whole."""
-        name = self.method_combo.currentText()
-        self.method_combo.setToolTip(name)
-        width = self.method_combo.fontMetrics().horizontalAdvance(name)
-        elided = bool(name) and width > self.method_combo.width() - 30
-        self.method_name.setText(name)
-        self.method_name.setVisible(elided)
 
     def reload_methods(self) -> None:
         """Re-read the method table and the installed models (after an import or removal)."""

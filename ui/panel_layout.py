@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QEvent, QObject, Qt
 from qgis.PyQt.QtGui import QStandardItemModel
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -53,6 +55,25 @@ def disable_item(combo: QComboBox, index: int, reason: str) -> None:
 
 class PanelLayout(QWidget):
     """Builds the five choice groups, the Run row and the tools row; subclasses connect the behaviour."""
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._show_method_name()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """The method combo box resized with the sections around it (not only with the panel)."""
+        if watched is self.method_combo and event.type() == QEvent.Type.Resize:
+            self._show_method_name()
+        return super().eventFilter(watched, event)
+
+    def _show_method_name(self) -> None:
+        """Spell out the method under its combo box when the box is too narrow to show it whole."""
+        name = self.method_combo.currentText()
+        self.method_combo.setToolTip(name)
+        width = self.method_combo.fontMetrics().horizontalAdvance(name)
+        elided = bool(name) and width > self.method_combo.width() - 30
+        self.method_name.setText(name)
+        self.method_name.setVisible(elided)
 
     def _section(self, title: str) -> QGroupBox:
         """A titled group, numbered by :meth:`number_sections` among the visible ones."""
