@@ -164,25 +164,25 @@ def _mask_source(mask: _Source, srs: osr.SpatialReference | None, grid: tuple, s
              mask.ds.RasterYSize * abs(mask.gt[5]) / py),
         )  # fmt: skip
         return mask.file.path, mask.file.band, rect
-    path = f"{stem}_{mask.file.name}_mask.vrt"
-    single = mask.ds
-    if mask.ds.RasterCount > 1:
-        band_vrt = f"{stem}_{mask.file.name}_mask_band.vrt"
-        single = gdal.Translate(band_vrt, mask.ds, format="VRT", bandList=[mask.file.band])
-    gdal.Warp(
-        path,
-        single,
-        options=gdal.WarpOptions(
-            format="VRT",
-            outputBounds=(x0, y0 - py * height, x0 + px * width, y0),
-            width=width,
-            height=height,
-            dstSRS=srs.ExportToWkt(),
-            resampleAlg="near",
-            multithread=False,
-        ),
-    )
+    path = _warped_band(mask, f"{stem}_{mask.file.name}_mask", grid, srs.ExportToWkt(), resampleAlg="near")
     return path, 1, ((width, height), (0, 0, width, height))
+
+
+def _warped_band(
+    source: _Source, stem: str, grid: tuple[float, float, float, float, int, int], wkt: str, **options: object
+) -> str:
+    """A warped VRT ``<stem>.vrt`` of ``source``'s band on the stack grid (x0, y0, px, py, width, height) in
+    ``wkt`` (none: the source's); ``options`` are further ``gdal.WarpOptions``. Returns its path."""
+    x0, y0, px, py, width, height = grid
+    single = source.ds
+    if source.ds.RasterCount > 1:  # GDAL before 3.7 warps every band: warp a VRT of the one band
+        single = gdal.Translate(f"{stem}_band.vrt", source.ds, format="VRT", bandList=[source.file.band])
+    bounds = (x0, y0 - py * height, x0 + px * width, y0)
+    warp = gdal.WarpOptions(
+        format="VRT", outputBounds=bounds, width=width, height=height, dstSRS=wkt or None, multithread=False, **options
+    )
+    gdal.Warp(f"{stem}.vrt", single, options=warp)
+    return f"{stem}.vrt"
 
 
 def _pixel_m(px: float, srs: osr.SpatialReference | None) -> str:
@@ -228,25 +228,18 @@ def build_stack(
             as_type, outside = _outside_value(src_band.DataType, nodata, _covers(rect, width, height))
         else:
             as_type, outside = _outside_value(src_band.DataType, nodata, False)
-            source_path, band = f"{stem}_{s.file.name}.vrt", 1
-            single = s.ds
-            if s.ds.RasterCount > 1:  # GDAL before 3.7 warps every band: warp a VRT of the one band
-                single = gdal.Translate(f"{stem}_{s.file.name}_band.vrt", s.ds, format="VRT", bandList=[s.file.band])
-            gdal.Warp(
-                source_path,
-                single,
-                options=gdal.WarpOptions(
-                    format="VRT",
-                    outputBounds=(x0, y0 - py * height, x0 + px * width, y0),
-                    width=width,
-                    height=height,
-                    dstSRS=wkt or None,
+            source_path, band = (
+                _warped_band(
+                    s,
+                    f"{stem}_{s.file.name}",
+                    (x0, y0, px, py, width, height),
+                    wkt,
                     resampleAlg=resampling,
                     outputType=gdal.GetDataTypeByName(as_type) if as_type else gdal.GDT_Unknown,
                     srcNodata=nodata,
                     dstNodata=outside,
-                    multithread=False,
                 ),
+                1,
             )
             rect = ((width, height), (0, 0, width, height))
             resampled.append(f"{s.file.name} ({_pixel_m(abs(s.gt[1]), s.srs)})")
