@@ -1,4 +1,4 @@
-"""Change vectors on products of sensors that number their bands differently (compared by role, as reflectance,
+"""Change vectors on products of sensors that name their bands differently (compared by role, as reflectance,
 or refused in one sentence), and the default band set of Landsat Level-1 products.
 
 Every product is written in ``tmp_path`` (``tests/products.py``); the asserts are pixels, areas and messages.
@@ -19,7 +19,7 @@ from products import (
     s2_safe,
     surface_map,
 )
-from rasters import read
+from rasters import read, write_raster
 from routes import RunFailed, run_logged
 
 L8 = "LC08_L2SP_044033_{}_20230703_02_T1"
@@ -53,7 +53,7 @@ def test_change_vectors_landsat7_with_landsat8_match_bands_by_role(request, tmp_
     changed = read(out["OUTPUT"]) == 2
     assert int(changed.sum()) == BLOCK_30M and changed[8:24, 8:24].all()  # by number: 73 % of the scene
     assert "SR_B3 (red) with SR_B4 (red)" in log and "SR_B4 (nir) with SR_B5 (nir)" in log
-    assert "SR_B5 (swir1) with SR_B6 (swir1)" in log and "number their bands differently" in log
+    assert "SR_B5 (swir1) with SR_B6 (swir1)" in log and "name their bands differently" in log
 
 
 def test_change_vectors_sentinel2_with_landsat8_compare_reflectance_by_role(request, tmp_path) -> None:  # noqa: ANN001
@@ -95,3 +95,52 @@ def test_change_vectors_on_landsat_level1_take_the_reflective_30_m_bands(request
     assert "Illegal band" not in capfd.readouterr().err
     _out, log = run_logged(request, "changelens:burnseverity", _burn(before, after, tmp_path))
     assert "(Landsat 8/9 OLI (Collection 2 Level-1))" in log and "Level-2) L1" not in log
+
+
+# -- 3. stacks that name their bands differently are matched by role, never by band number --------------------
+
+
+def _striped(path: Path, roles: list[str], names: list[str] | None, changed: bool) -> str:
+    """Reflectance stack whose band of each role is bright in its own column stripe (a band compared with another
+    role's band shows as stripes of change) and, when ``changed``, brighter in a 20 px square."""
+    all_roles = ["blue", "green", "red", "nir"]
+    bands = []
+    for role in roles:
+        a = np.full((80, 80), 0.10, np.float32)
+        k = all_roles.index(role)
+        a[:, k * 10 : (k + 1) * 10] = 0.35
+        if changed:
+            a[60:80, 60:80] += 0.25
+        bands.append(a)
+    return write_raster(path, np.stack(bands), descriptions=names, geotransform=(500000.0, 30, 0, 5100000.0, 0, -30))
+
+
+@pytest.mark.parametrize(
+    ("roles", "names"),
+    [
+        (["red", "green", "blue", "nir"], ["red", "green", "blue", "nir"]),  # STAC names, another order
+        (["red", "green", "blue", "nir"], ["Red", "Green", "Blue", "NIR"]),
+        (["nir", "blue", "green", "red"], ["B8A", "B02", "B03", "B04"]),  # B8A beside B08: one name differs
+        (["red", "green", "blue", "nir"], ["B04", "", "B02", "B08"]),  # partly named
+    ],
+)
+def test_stacks_named_differently_are_matched_by_role(roles, names, request, tmp_path) -> None:  # noqa: ANN001
+    s2 = _striped(tmp_path / "s2.tif", ["blue", "green", "red", "nir"], ["B02", "B03", "B04", "B08"], False)
+    other = _striped(tmp_path / "other.tif", roles, names, True)
+    out, log = _cva(request, Path(s2), Path(other), tmp_path)
+    change = read(out["OUTPUT"]) == 2
+    square = np.zeros_like(change)
+    square[60:80, 60:80] = True
+    assert change[square].all() and not change[~square].any()
+    assert "matched by spectral role" in log
+
+
+def test_names_without_roles_are_refused_and_unnamed_bands_are_logged_by_number(request, tmp_path) -> None:  # noqa: ANN001
+    s2 = _striped(tmp_path / "s2.tif", ["blue", "green", "red", "nir"], ["B02", "B03", "B04", "B08"], False)
+    names = ["Band 3", "Band 2", "Band 1", "Band 4"]
+    odd = _striped(tmp_path / "odd.tif", ["red", "green", "blue", "nir"], names, True)
+    with pytest.raises(RunFailed, match="name their bands differently"):
+        _cva(request, Path(s2), Path(odd), tmp_path)
+    unnamed = _striped(tmp_path / "unnamed.tif", ["blue", "green", "red", "nir"], None, True)
+    _out, log = _cva(request, Path(s2), Path(unnamed), tmp_path)
+    assert "date 2 unnamed: band 1 taken by its number" in log

@@ -16,7 +16,7 @@ from .datemask import CsmaskInputs, date_cloud_mask
 from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
-from .radiometry import check_baseline_straddle, check_plausible, decide_radiometry, own_radiometry
+from .radiometry import check_fixed_conversion, check_plausible, decide_radiometry, own_radiometry, s2_offset_of
 from .raster import BandReader, BandSpec, Radiometry, band_names, require_bands
 from .sensors import (
     SENTINEL1,
@@ -205,6 +205,12 @@ def plan_date(
     return DatePlan(date, ds, info, profile, indices, validity, conversions)
 
 
+def check_plan_conversions(radiometry: str, plans: Sequence[DatePlan]) -> None:
+    """:func:`~.radiometry.check_fixed_conversion` on decided dates (raises ``ParameterError``)."""
+    facts = [(p.date.label, p.date.radiometry, p.info, s2_offset_of(p.conversions)) for p in plans]
+    check_fixed_conversion(radiometry, facts)
+
+
 def no_data_rules(ds: gdal.Dataset, indices: Sequence[int]) -> DateValidity:
     """:func:`date_validity` of the bands ``indices`` with the sensor and product read from ``ds`` itself
     (for methods that compare bands as stored and need no reflectance conversion)."""
@@ -283,7 +289,7 @@ def open_dates(
     found = [date_bands(d, ds) for d, ds in zip(dates, datasets)]  # every band exists, on every date
     grid_of_overlap(datasets)  # and the dates overlap: before any value is judged
     plans = [plan_date(d, ds, radiometry, custom, True, f) for d, ds, f in zip(dates, datasets, found)]
-    check_baseline_straddle(radiometry, [(p.date.label, p.date.radiometry, p.profile.key, p.info) for p in plans])
+    check_plan_conversions(radiometry, plans)
     grid, reference_view, others = align_many(
         datasets[0], datasets[1:], resampling, [_warp_nodata(p) for p in plans[1:]]
     )

@@ -30,7 +30,7 @@ _LANDSAT = re.compile(r"(L[COTEM])0?([4-9])_(L1TP|L1GT|L1GS|L2SP|L2SR)_\d{6}_(\d
 _LANDSAT_BAND = re.compile(r"_(SR_B\d|ST_B\d{1,2}|QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|B\d{1,2})\.(tif|tiff)$", re.I)
 _BAND_FILE = re.compile(r"(?:^|[_\-.])(B\d{1,2}A?)(?:_\d{2}m)?\.(tif|tiff|jp2)$", re.I)
 _LANDSAT_SHORT = re.compile(r"(?:^|[_\-. ])(?:landsat[_\- ]?|l[cote]?0?)([4-9])(?=$|[_\-. ])", re.I)
-_DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_DATE = re.compile(r"(?<!\d)(20\d{2})([-_.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")  # 20230801, 2023-08-01
 SOURCES_KEY = "CHANGELENS_SOURCES"  # metadata of a stack ChangeLens built: the product files it reads (JSON)
 LANDSAT_SENSORS = {"8": "landsat_oli", "9": "landsat_oli", "7": "landsat_etm", "4": "landsat_tm", "5": "landsat_tm"}
 
@@ -220,7 +220,7 @@ def _from_name(path: str, info: ProductInfo) -> None:
         info.sensor = info.sensor or "sentinel2"
     date = _DATE.search(name)
     if date and not info.acquired:
-        info.acquired = "-".join(date.groups())
+        info.acquired = f"{date.group(1)}-{date.group(3)}-{date.group(4)}"
         info.note(f"acquired {info.acquired} (date in the file name)")
 
 

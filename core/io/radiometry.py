@@ -241,27 +241,50 @@ def own_radiometry(ds: object, indices: Sequence[int]) -> dict[int, Radiometry |
     return {i: band_radiometry(ds.GetRasterBand(i)) for i in indices}  # type: ignore[attr-defined]
 
 
-def check_baseline_straddle(radiometry: str, dates: Sequence[tuple[str, str, str, ProductInfo]]) -> None:
-    """Refuse one fixed Sentinel-2 conversion for dates on both sides of the baseline-04.00 change.
+def s2_offset_of(conversions: Mapping[int, Radiometry]) -> float | None:
+    """The additive offset (reflectance) of a date's Sentinel-2 DN conversion (``-0.1``: the baseline-04.00
+    +1000 DN removed, ``0.0``: none), or None when its bands are not converted from Sentinel-2 DN / 10000."""
+    offsets = [r.offset for r in conversions.values() if abs(r.scale - S2_DN.scale) < 1e-12]
+    return offsets[0] if offsets else None
 
-    ``dates`` holds ``(label, the date's own choice, sensor key, product facts)`` per date. Products
-    acquired from 25 January 2022 carry +1000 DN (processing baseline 04.00, ESA's announcement of
-    the change), older ones do not unless reprocessed, and some exports remove it (Earth Engine's
-    HARMONIZED collections). When ``radiometry`` is ``s2_dn`` or ``s2_dn_offset`` for every date, no
-    date has its own choice or product metadata stating its offset, and the known acquisition dates
-    lie on both sides of that day, the one conversion is right for only one date unless the offset was
-    removed: the run asks for a conversion per date. Raises :class:`ParameterError`.
+
+def check_fixed_conversion(radiometry: str, dates: Sequence[tuple[str, str, ProductInfo, float | None]]) -> None:
+    """Refuse one fixed Sentinel-2 conversion where the dates contradict it (before any pixel is processed).
+
+    ``dates`` holds ``(label, the date's own choice, product facts, s2_offset_of(its conversions))`` per
+    date. Products processed from baseline 04.00 (acquired from 25 January 2022, ESA's announcement of
+    the change) carry +1000 DN, older ones do not unless reprocessed, and some exports remove it (Earth
+    Engine's HARMONIZED collections). With ``radiometry`` ``s2_dn`` or ``s2_dn_offset`` the run stops
+    when (1) a date that takes this choice (its own choice ``same``) has product metadata or a product
+    name stating the other offset, or (2) the known acquisition dates of the first and last date lie on
+    both sides of that day, neither date's product states its offset, both end up with the same offset
+    and at least one of them takes it from ``radiometry``: one of the two is then probably wrong.
+    Choosing each date's conversion on its own is always accepted. Raises :class:`ParameterError`.
     """
-    if radiometry not in ("s2_dn", "s2_dn_offset") or len(dates) < 2:
+    if radiometry not in ("s2_dn", "s2_dn_offset"):
         return
-    acquired = []
-    for label, own, sensor, info in dates:
-        if own not in ("", "same") or sensor != "sentinel2" or info.offset_dn is not None or not info.acquired:
-            return
-        acquired.append((info.acquired[:10], label))
-    acquired.sort()
-    (first, first_label), (last, last_label) = acquired[0], acquired[-1]
-    if not first < S2_OFFSET_DATE.isoformat() <= last:
+    removes = radiometry == "s2_dn_offset"
+    chosen = S2_CHOICE_HELP[1 if removes else 0].split(" (")[0]
+    for label, own, info, _used in dates:
+        if own in ("", "same") and info.offset_dn is not None and (info.offset_dn < 0) != removes:
+            says = "the +1000 DN offset of processing baseline 04.00 or later" if info.offset_dn < 0 else "no offset"
+            where = "name" if "offset" in info.from_name_only else "metadata"
+            raise ParameterError(
+                f"The {label}'s product {where} says its values carry {says}, but the conversion chosen for every "
+                f"date, {chosen}, assumes {'the offset' if removes else 'none'}. Leave the reflectance conversion "
+                "automatic (RADIOMETRY=0), or, if this file's offset was changed after processing, set this date's "
+                "own conversion (<IMAGE>_RADIOMETRY)."
+            )
+    known = sorted(
+        (info.acquired[:10], label, own, used)
+        for label, own, info, used in dates
+        if info.acquired and info.offset_dn is None and used is not None
+    )
+    if len(known) < 2:
+        return
+    (first, first_label, first_own, first_used), (last, last_label, last_own, last_used) = known[0], known[-1]
+    by_date = first_own not in ("", "same") and last_own not in ("", "same")
+    if by_date or abs(first_used - last_used) > 1e-9 or not first < S2_OFFSET_DATE.isoformat() <= last:
         return
     raise ParameterError(
         f"The {first_label} (acquired {first}) and the {last_label} (acquired {last}) lie on both sides of the "

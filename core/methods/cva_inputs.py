@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..errors import BandCountError
+from ..errors import BandCountError, BandNotFoundError
 from ..io.bandfiles import Product, find_product
 from ..io.bandpick import DEFAULT_RULE, default_names, product_profile
 from ..io.cloudmask import ROLES as CSMASK_ROLES
@@ -31,7 +31,7 @@ from ..io.raster import (
 from ..io.sensors import detect_sensor
 from ..io.stack import open_date_raster, stack_for_names
 from ..progress import Log, recording
-from .cva_roles import DateBands, numbering_differs, pairs_text, role_pairs
+from .cva_roles import DateBands, names_differ, numbering_differs, pairs_text, role_pairs
 
 LABELS = ("date 1 image", "date 2 image")
 MASK_BANDS = {"SCL", "QA_PIXEL", *MSK_CLASSI}
@@ -64,16 +64,26 @@ def pick_bands(ds1: Any, ds2: Any, wanted: Sequence[str]) -> list[tuple[int, int
             i2 = resolve_band(ds2, spec, LABELS[1])
             out.append((i1, i2, names1[i1 - 1] or f"band {i1}"))
         return out
-    named = [n for n in names1 if n and n not in MASK_BANDS]
-    shared = [n for n in named if n in names2]
-    if shared and len(shared) == len(named):
-        return [(names1.index(n) + 1, names2.index(n) + 1, n) for n in shared]
+    keys1, keys2 = ([canonical_band_name(n) if n else "" for n in names] for names in (names1, names2))
+    named = [k for k in keys1 if k and k not in MASK_BANDS]
+    if named and all(k in keys2 for k in named):
+        return [(keys1.index(k) + 1, keys2.index(k) + 1, names1[keys1.index(k)]) for k in named]
+    if any(keys1) and any(keys2):  # both dates name their bands and the names differ: never by position
+        one, two = (", ".join(n or "?" for n in names) for names in (names1, names2))
+        raise BandNotFoundError(
+            f"Date 1's bands ({one}) and date 2's ({two}) are named differently: list the bands to compare "
+            "(BANDS=...) or give both dates the same band names."
+        )
     if ds1.RasterCount != ds2.RasterCount:
         raise BandCountError(
             f"Date 1 has {ds1.RasterCount} bands and date 2 has {ds2.RasterCount}, with no common band names: "
             "list the bands to compare."
         )
-    return [(i, i, names1[i - 1] or f"band {i} (unnamed: taken by its number)") for i in range(1, ds1.RasterCount + 1)]
+    unnamed = "date 2" if any(keys1) else "date 1" if any(keys2) else "both dates"
+    return [
+        (i, i, f"{names1[i - 1] or names2[i - 1] or f'band {i}'} ({unnamed} unnamed: band {i} taken by its number)")
+        for i in range(1, ds1.RasterCount + 1)
+    ]
 
 
 def _date_bands(path: str, product: Product | None, label: str) -> DateBands:
@@ -103,7 +113,9 @@ def _stacked(paths: Sequence[str], wanted: Sequence[str], config: Any, scratch: 
     products = [find_product(p) for p in paths]
     dates = [_date_bands(p, product, label) for p, product, label in zip(paths, products, LABELS)]
     pairs = None
-    if numbering_differs(dates[0].profile, dates[1].profile):
+    if numbering_differs(dates[0].profile, dates[1].profile) or (
+        not any(products) and names_differ(dates[0], dates[1], MASK_BANDS)
+    ):
         pairs = role_pairs(dates[0], dates[1], wanted)
         log(pairs_text(dates[0], dates[1], pairs))
         per_date = [[p[0] for p in pairs], [p[1] for p in pairs]]

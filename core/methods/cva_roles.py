@@ -10,7 +10,7 @@ between the dates or it plays none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from ..errors import BandNotFoundError, InputError
 from ..io.raster import canonical_band_name
@@ -51,6 +51,16 @@ class DateBands:
                 if canonical_band_name(candidate) in present:
                     return present[canonical_band_name(candidate)]
         return None
+
+
+def names_differ(first: DateBands, second: DateBands, masks: Collection[str] = ()) -> bool:
+    """Whether both dates name their bands (cloud-mask layers ``masks`` aside) and some band of the first has
+    no namesake on the second (``B8A`` against ``B08``, ``red`` against ``B04``, another order of other
+    names): such dates are matched by spectral role, never by band number."""
+    named = [
+        [canonical_band_name(n) for n in d.names if n and canonical_band_name(n) not in masks] for d in (first, second)
+    ]
+    return all(named) and not set(named[0]) <= set(named[1])
 
 
 def numbering_differs(first: SensorProfile, second: SensorProfile) -> bool:
@@ -121,8 +131,8 @@ def role_pairs(first: DateBands, second: DateBands, wanted: Sequence[str]) -> li
             )
     if len(pairs) < 2 and not wanted:
         raise BandNotFoundError(
-            f"The {first.label} ({first.profile.label}) and the {second.label} ({second.profile.label}) number "
-            f"their bands differently and share {len(pairs)} of the roles blue, green, red, NIR, SWIR1 and SWIR2: "
+            f"The {first.label} ({first.profile.label}) and the {second.label} ({second.profile.label}) number or "
+            f"name their bands differently and share {len(pairs)} of the roles blue, green, red, NIR, SWIR1 and SWIR2: "
             "give dates with at least two of these bands each."
         )
     return pairs
@@ -132,6 +142,7 @@ def pairs_text(first: DateBands, second: DateBands, pairs: Sequence[tuple[str, s
     """One log sentence: which band of each date is compared with which, and why by role."""
     listed = ", ".join(f"{a} ({r}) with {b} ({r})" for a, b, r in pairs)
     return (
-        f"The {first.label} ({first.profile.label}) and the {second.label} ({second.profile.label}) number their "
-        f"bands differently: bands are matched by spectral role, {listed}; both dates are converted to reflectance."
+        f"The {first.label} ({first.profile.label}) and the {second.label} ({second.profile.label}) number or name "
+        f"their bands differently: bands are matched by spectral role, {listed}; both dates are converted to "
+        "reflectance."
     )

@@ -21,8 +21,7 @@ from ..io.cloudmask import ROLES as CSMASK_ROLES
 from ..io.datemask import date_cloud_mask
 from ..io.georef import georeferenced
 from ..io.grid import Grid, align_many, grid_of, ground_pixel_size_m, metres_per_degree, pixel_size_text, warp_to_grid
-from ..io.pair import DateInput, csmask_inputs, plan_date
-from ..io.radiometry import check_baseline_straddle
+from ..io.pair import DateInput, check_plan_conversions, csmask_inputs, plan_date
 from ..io.raster import BandReader, Radiometry, band_descriptions, find_band_by_name
 from ..io.sensors import SENTINEL1
 from ..io.stack import open_date_raster, stack_for_names
@@ -147,7 +146,7 @@ def prepare_inputs(
         date = DateInput(path, label, roles, label, tuple(roles), radiometry=own)
         plans.append(plan_date(date, ds, radiometry, None, convert))
     if convert:
-        check_baseline_straddle(radiometry, [(p.date.label, p.date.radiometry, p.profile.key, p.info) for p in plans])
+        check_plan_conversions(radiometry, plans)
     if len(datasets) == 1:
         grid, views = grid_of(datasets[0]), [datasets[0]]
     else:
