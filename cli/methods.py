@@ -7,9 +7,11 @@ import json
 import os
 from typing import Any
 
+from ..core.cluster import connect
 from ..core.methods.declaration import BandChoice, Choice, Flag, ImageInput, IndexMethod, Number, Param, Text
 from ..core.methods.outputs import FileOut, LayerIn
 from ..core.runner import run_declared
+from ..core.tiled import TileConfig, TiledPass
 from ..core.values import all_params, is_output, outputs_in_folder, request_from_values
 from .help import param_help, plain
 from .progress import TerminalProgress
@@ -102,6 +104,20 @@ def add_method_command(subparsers: Any, method: IndexMethod) -> None:
     )
     common.add_argument("--json", action="store_true", help="Print the results as JSON (as qgis_process --json).")
     common.add_argument("--quiet", "-q", action="store_true", help="No progress bar and no log lines.")
+    tiles = parser.add_argument_group("one large pair on a Dask cluster (see docs/cli.md)")
+    tiles.add_argument(
+        "--tile-px",
+        metavar="N",
+        type=int,
+        help="Split the classification into tiles of N x N pixels, each one task on a Dask cluster (give "
+        "--workers or --scheduler); the outputs are the same as without tiles.",
+    )
+    tiles.add_argument(
+        "--workers", metavar="N", type=int, help="With --tile-px: a local cluster of N worker processes."
+    )
+    tiles.add_argument(
+        "--scheduler", metavar="ADDRESS", help="With --tile-px: the Dask scheduler at ADDRESS (tcp://host:8786)."
+    )
     parser.set_defaults(command=lambda args: run_method_command(method, args))
 
 
@@ -130,15 +146,40 @@ def method_param(method: IndexMethod, name: str) -> Param:
     return next(p for p in all_params(method) if p.name == name)
 
 
+def tile_config(args: argparse.Namespace) -> TileConfig | None:
+    """The tiling asked for with ``--tile-px`` (None: the single run); raises :class:`UsageError` when
+    ``--tile-px`` and ``--workers``/``--scheduler`` do not come together."""
+    cluster = bool(args.workers or args.scheduler)
+    if args.tile_px is None:
+        if cluster:
+            raise UsageError("--workers and --scheduler go with --tile-px (many pairs: 'changelens batch').")
+        return None
+    if not cluster:
+        raise UsageError("--tile-px needs a cluster: give --workers N (a local one) or --scheduler tcp://HOST:8786.")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1.")
+    return TileConfig(tile_px=args.tile_px)
+
+
 def run_method_command(method: IndexMethod, args: argparse.Namespace) -> int:
     """Run one method from the parsed command line; print what was written and the class areas."""
     values = method_values(method, args)
     request, destinations = request_from_values(method, values)
+    tiles = tile_config(args)
     terminal = TerminalProgress(method.title, quiet=args.quiet)
+    client = cluster = None
     try:
-        outcome = run_declared(method, request, destinations, terminal.progress, terminal.log)
+        second_pass = None
+        if tiles is not None:
+            client, cluster = connect(args.scheduler or "", args.workers or 0, terminal.log)
+            second_pass = TiledPass(client, tiles, terminal.log)
+        outcome = run_declared(method, request, destinations, terminal.progress, terminal.log, second_pass=second_pass)
     finally:
         terminal.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     results = {k: v for k, v in outcome.results.items() if not (isinstance(v, str) and not v)}
     for param in shown_params(method):
         path = results.get(param.name)

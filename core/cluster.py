@@ -47,7 +47,8 @@ def install_hint(python: str = sys.executable) -> str:
     return f"{python} -m pip install distributed"
 
 
-def _distributed() -> Any:
+def distributed_module() -> Any:
+    """The ``distributed`` module; raises :class:`InputError` saying how to install it when it is missing."""
     try:
         import distributed
     except ImportError as exc:
@@ -63,7 +64,7 @@ def connect(scheduler: str = "", workers: int = 0, log: Log = no_log) -> tuple[A
 
     Returns ``(client, cluster)``; ``cluster`` is None for a scheduler given by address.
     """
-    distributed = _distributed()
+    distributed = distributed_module()
     if scheduler:
         try:
             client = distributed.Client(scheduler, timeout="20s")
@@ -93,7 +94,7 @@ def _warn_threads(client: Any, log: Log) -> None:
 
 
 def _on_cluster(client: Any, job: Job, on_done: OnDone, log: Log, stop: Callable[[], bool]) -> list[PairOutcome]:
-    distributed = _distributed()
+    distributed = distributed_module()
     outcomes: dict[str, PairOutcome] = {}
     tasks = []
     for task in tasks_of(job):  # pairs complete before (seen from here) are not sent at all

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -30,13 +30,14 @@ from .engine.parallel import StreamConfig
 from .engine.stream import stream
 from .errors import ParameterError
 from .gdal_state import gdal_exceptions
-from .io.raster import bounded_gdal_cache
+from .io.raster import BandReader, bounded_gdal_cache
 from .methods.declaration import IndexMethod, RunRequest, with_path
+from .methods.request import Opened
 from .outputs.products import MapProduct, with_final_paths
 from .outputs.stats import ClassStats
 from .outputs.transaction import Transaction
 from .outputs.vectorize import MapOutputs, MapResult, PolygonConfig, check_map_outputs, make_map_outputs
-from .outputs.writer import OutputSet, check_output_path
+from .outputs.writer import OutputSet, RasterOutput, check_output_path
 from .progress import Log, Progress, no_log, no_progress, sub_progress
 
 
@@ -72,20 +73,71 @@ def run_method(
     transaction: Transaction | None = None,
     progress: Progress = no_progress,
     log: Log = no_log,
+    second_pass: SecondPassRunner | None = None,
 ) -> MapProduct:
     """Map ``request`` with ``method``; return the product (paths staged in ``transaction``).
 
     Without a ``transaction`` the call owns one: it commits on success, and the product's
-    paths are the final ones. Raises :class:`~changelens.core.errors.InputError` (bad
-    inputs, before any output), :class:`~changelens.core.errors.OutputError` and
+    paths are the final ones. ``second_pass`` replaces the streamed second pass (e.g. tiles on
+    a Dask cluster, :class:`~changelens.core.tiled.TiledPass`); the outputs must be the same.
+    Raises :class:`~changelens.core.errors.InputError` (bad inputs, before any output),
+    :class:`~changelens.core.errors.OutputError` and
     :class:`~changelens.core.errors.CancelledError`; on any of them no output is kept.
     """
     with _in_transaction(transaction) as txn:
-        product = _run(method, request, txn, progress, log)
+        product = _run(method, request, txn, progress, log, second_pass)
     return with_final_paths(product, txn) if transaction is None else product
 
 
-def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: Progress, log: Log) -> MapProduct:
+@dataclasses.dataclass(frozen=True)
+class SecondPass:
+    """What the second pass of a run needs once the inputs are open and the thresholds fitted.
+
+    ``config`` is the method's config as adjusted by :meth:`IndexMethod.open`; ``fitted`` what
+    :meth:`IndexMethod.fit` found plus ``wanted`` (the raster output keys being written); ``stored``
+    the first pass's measures on disk (readers of GeoTIFFs in ``scratch``); ``specs`` every raster
+    output the run can make (None: it cannot; paths not filled in); ``blocks`` the streaming blocks.
+    """
+
+    method: IndexMethod
+    request: RunRequest
+    config: Any
+    opened: Opened
+    fitted: Mapping[str, Any]
+    stored: Mapping[str, BandReader]
+    specs: Mapping[str, RasterOutput | None]
+    blocks: StreamConfig
+    scratch: str
+
+
+# How a run computes its second pass into ``out`` (staged rasters on the run's grid), accumulating the class
+# raster's areas in ``stats``: :func:`stream_second_pass` here, or one tile per Dask task (:mod:`.tiled`).
+SecondPassRunner = Callable[[SecondPass, OutputSet, ClassStats, Progress], None]
+
+
+def stream_second_pass(second: SecondPass, out: OutputSet, stats: ClassStats, progress: Progress) -> None:
+    """The single run's second pass: :meth:`IndexMethod.compute` streamed block by block over the whole grid."""
+    method, config, fitted = second.method, second.config, second.fitted
+    stream(
+        second.opened.grid,
+        method.pass2_readers(second.opened, dict(second.stored)),
+        lambda arrays, hw: method.compute(config, fitted, arrays, hw),
+        out,
+        progress,
+        {method.class_output: stats},
+        halo_px=method.halo_px(config),
+        config=second.blocks,
+    )
+
+
+def _run(
+    method: IndexMethod,
+    request: RunRequest,
+    txn: Transaction,
+    progress: Progress,
+    log: Log,
+    second_pass: SecondPassRunner | None = None,
+) -> MapProduct:
     started = time.monotonic()
     config = request.config
     reserve_outputs(method, request, txn)
@@ -117,16 +169,10 @@ def _run(method: IndexMethod, request: RunRequest, txn: Transaction, progress: P
         }
         fitted = {**fitted, "wanted": frozenset(wanted)}
         stats = ClassStats(method.scheme)
+        second = SecondPass(method, request, config, opened, fitted, stored, specs, blocks, scratch)
         with OutputSet(grid, wanted, txn) as out:
-            stream(
-                grid,
-                method.pass2_readers(opened, stored),
-                lambda arrays, hw: method.compute(config, fitted, arrays, hw),
-                out,
-                sub_progress(progress, 0.5 if two_pass else 0.0, 1.0),
-                {method.class_output: stats},
-                halo_px=method.halo_px(config),
-                config=blocks,
+            (second_pass or stream_second_pass)(
+                second, out, stats, sub_progress(progress, 0.5 if two_pass else 0.0, 1.0)
             )
             staged = {key: out.staged_path(key) for key in wanted}
         opened.keep.clear()
@@ -174,12 +220,14 @@ def run_and_map(
     transaction: Transaction | None = None,
     progress: Progress = no_progress,
     log: Log = no_log,
+    second_pass: SecondPassRunner | None = None,
 ) -> tuple[MapProduct, MapResult]:
     """The whole QGIS-free run: :func:`run_method` (first 60 % of progress), then the minimum mapping
     unit, polygons and area table (:func:`make_map_outputs`), all in one transaction.
 
     ``polygons`` passes through :meth:`IndexMethod.clean_up` (a method may impose its own mapping
-    unit). Without a ``transaction`` the call commits its own and returns final paths.
+    unit). Without a ``transaction`` the call commits its own and returns final paths. ``second_pass``: as
+    :func:`run_method` (the minimum mapping unit and polygons then run here on the assembled class raster).
     """
     config = method.clean_up(request.config, polygons)
     if not request.outputs.get(method.class_output) and config.min_area_px:
@@ -195,7 +243,8 @@ def run_and_map(
         for path, label in ((map_outputs.polygons, "polygons"), (map_outputs.stats_table, "area statistics table")):
             if path:
                 txn.path_for(path, label)
-        product = run_method(method, request, txn, sub_progress(progress, 0.0, 0.6) if wanted else progress, log)
+        first = sub_progress(progress, 0.0, 0.6) if wanted else progress
+        product = run_method(method, request, txn, first, log, second_pass)
         if wanted:
             result = make_map_outputs(product, map_outputs, config, sub_progress(progress, 0.6, 1.0), log, txn)
         else:

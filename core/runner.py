@@ -35,7 +35,7 @@ from .outputs.report_maps import (
 )
 from .outputs.transaction import Transaction
 from .outputs.vectorize import MapOutputs, MapResult, PolygonConfig, check_map_outputs
-from .pipeline import result_values, run_and_map
+from .pipeline import SecondPassRunner, result_values, run_and_map
 from .progress import Log, Progress, no_log, no_progress
 
 
@@ -193,6 +193,7 @@ def run_declared(
     progress: Progress = no_progress,
     log: Log = no_log,
     renderer: MapRenderer = GDAL_RENDERER,
+    second_pass: SecondPassRunner | None = None,
 ) -> RunOutcome:
     """Run ``method`` and write every asked output in one transaction (all committed together, or none).
 
@@ -212,6 +213,7 @@ def run_declared(
             txn,
             progress,
             log,
+            second_pass,
         )
         started = time.perf_counter()
         if (destinations.polygons or destinations.report) and not product.measure_raster:
