@@ -72,12 +72,13 @@ def test_sentinel1_and_generic(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_log_names_sentinel2_level_and_native_resolution(tmp_path) -> None:  # noqa: ANN001
-    from changelens.core.io.pair import DateInput, open_pair
+    from changelens.core.io.pair import DateInput, open_dates
 
     data = np.full((3, 4, 4), 3000, np.uint16)
     before = write_raster(tmp_path / "pre.tif", data, descriptions=["B8", "B12", "SCL"])
     after = write_raster(tmp_path / "post.tif", data, descriptions=["B8", "B12", "SCL"])
     lines: list[str] = []
-    dates = DateInput(before, "pre", {}), DateInput(after, "post", {})
-    open_pair(*dates, ("nir", "swir2"), "test", radiometry="s2_dn", log=lines.append)
+    roles = ("nir", "swir2")
+    dates = [DateInput(before, "pre", {}, "before", roles), DateInput(after, "post", {}, "after", roles)]
+    open_dates(dates, "test", radiometry="s2_dn", log=lines.append)
     assert lines[0].startswith("pre (Sentinel-2 MSI L2A): NIR = band 1 (B8, 10 m native), SWIR2 = band 2 (B12, 20 m")

@@ -330,22 +330,6 @@ def open_dates(
     return opened
 
 
-def open_pair(
-    before: DateInput,
-    after: DateInput,
-    roles: tuple[str, ...],
-    purpose: str,
-    radiometry: str = "auto",
-    custom: Radiometry | None = None,
-    resampling: str = "bilinear",
-    log: Log = no_log,
-    scratch: str | None = None,
-) -> OpenedDates:
-    """Two dates with the same ``roles``; reader keys ``"<role>_before"`` and ``"<role>_after"``."""
-    dates = [replace(d, key=key, roles=roles) for d, key in ((before, "before"), (after, "after"))]
-    return open_dates(dates, purpose, radiometry, custom, resampling, log, scratch)
-
-
 def choose_radiometry(
     ds: gdal.Dataset, index: int, choice: str = "auto", custom: Radiometry | None = None, label: str = "image"
 ) -> Radiometry:
