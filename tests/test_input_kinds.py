@@ -390,3 +390,10 @@ def test_each_date_chosen_on_its_own_is_always_accepted(request, tmp_path) -> No
     per_date = {"PRE_RADIOMETRY": 2, "POST_RADIOMETRY": 2}  # option 0 is "as RADIOMETRY": 2 is s2_dn
     out = run("processing", request, BURN, {"PRE": pre, "POST": post, **per_date, **burn_outputs(tmp_path)})
     assert_burn_map(out, nodata_cols=0, pixel_m2=400)
+
+
+def test_landsat_level1_without_its_mtl_says_so(request, tmp_path) -> None:  # noqa: ANN001
+    """A Level-1 product id in the name but no MTL beside the file: the sentence names the level and the MTL file."""
+    pre, post = landsat_stacks(tmp_path, "LC08_L1TP_044033_20230701_20230703_02_T1", ["B5", "B7"], nodata_cols=0)
+    with pytest.raises(RunFailed, match=r"Landsat Level-1 product \(L1TP in its name\).*keep the MTL file beside it"):
+        run("processing", request, BURN, {"PRE": pre, "POST": post, **burn_outputs(tmp_path)})

@@ -141,6 +141,13 @@ def _landsat_auto(
         for index in missing:
             out[index] = Radiometry(LANDSAT_C2.scale, LANDSAT_C2.offset, f"{LANDSAT_C2.source} ({why})")
         return out
+    if info.level.upper().startswith("L1"):
+        raise ParameterError(
+            f"The {label} is a Landsat Level-1 product ({info.level.upper()} in its name) whose top-of-atmosphere "
+            "scale is only in its _MTL.txt file, which is not with the file: keep the MTL file beside it (or give the "
+            "product folder), or choose a custom conversion with its REFLECTANCE_MULT_BAND / REFLECTANCE_ADD_BAND "
+            "values."
+        )
     raise ParameterError(
         f"Cannot tell how the {label}'s Landsat values become reflectance: no MTL file or product id (LC08_L2SP_ "
         "...) is with the file and the values do not look like Collection 2 Level-2 surface reflectance. Choose its "
