@@ -235,3 +235,14 @@ def landsat_l1_folder(folder: Path, product: str, surfaces: np.ndarray) -> Path:
     _dataset("GTiff", out / f"{product}_QA_PIXEL.TIF", np.full((32, 32), 21824, np.uint16), 30, gdal.GDT_UInt16, 1)
     _mtl(out, product, "LANDSAT_8", "L1TP", (2e-5, -0.1), [*numbers, "8"])
     return out
+
+
+def burn_params(pre: object, post: object, folder: Path, **extra: object) -> dict[str, object]:
+    """``changelens:burnseverity`` parameters: the two dates (paths or products), dNBR and severity in ``folder``."""
+    return {
+        "PRE": str(pre),
+        "POST": str(post),
+        "OUTPUT_DNBR": str(folder / "dnbr.tif"),
+        "OUTPUT_SEVERITY": str(folder / "severity.tif"),
+        **extra,
+    }

@@ -27,6 +27,11 @@ from osgeo import gdal
 from rasters import read
 
 
+def _sar_classes(request, paths: list[str], folder) -> np.ndarray:  # noqa: ANN001
+    """The flood classes of a before/after pair with the focal median filter (``FILTER=3``)."""
+    params = {"BEFORE": paths[0], "AFTER": paths[1], "FILTER": 3, "OUTPUT": str(folder / "f.tif")}
+    return read(run("processing", request, SAR, params)["OUTPUT"])
+
 @pytest.mark.parametrize(
     ("names", "scale"),
     [
@@ -47,13 +52,7 @@ def test_other_sentinel1_band_names(names, scale, request, tmp_path) -> None:  #
         elif scale == "amplitude_dn":  # DN = sqrt(sigma0) x a calibration constant
             bands = [(np.sqrt(10 ** (b / 10)) * 800).astype(np.float32) for b in bands]
         paths.append(write(tmp_path / f"{stem}.tif", bands, source.GetGeoTransform(), 4326, names, gdal.GDT_Float32))
-    out = run(
-        "processing",
-        request,
-        SAR,
-        {"BEFORE": paths[0], "AFTER": paths[1], "FILTER": 3, "OUTPUT": str(tmp_path / "f.tif")},
-    )
-    classes = read(out["OUTPUT"])
+    classes = _sar_classes(request, paths, tmp_path)
     assert int((classes == 2).sum()) == 900 and int((classes == 3).sum()) == 500
 
 
@@ -155,13 +154,7 @@ def test_sentinel1_db_export_zero_outside_is_no_data(request, tmp_path) -> None:
         if stem == "before":
             vv[:, :30] = 0.0
         paths.append(write(tmp_path / f"{stem}.tif", [vv], source.GetGeoTransform(), 4326, ["VV"], gdal.GDT_Float32))
-    out = run(
-        "processing",
-        request,
-        SAR,
-        {"BEFORE": paths[0], "AFTER": paths[1], "FILTER": 3, "OUTPUT": str(tmp_path / "f.tif")},
-    )
-    classes = read(out["OUTPUT"])
+    classes = _sar_classes(request, paths, tmp_path)
     assert (classes[:, :30] == 0).all() and int((classes == 2).sum()) == 900
 
 

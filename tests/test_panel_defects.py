@@ -9,24 +9,7 @@ from pathlib import Path
 import pytest
 from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
-from test_panel import group_layers, select_method, set_pair, wait_for
-
-
-@pytest.fixture()
-def panel(provider, qgis_iface, qgis_new_project):  # noqa: ANN001, ANN201
-    """The panel on the burn task's dNBR index method, with report opening recorded instead of done."""
-    from changelens.ui.panel import ChangeLensPanel
-
-    widget = ChangeLensPanel(qgis_iface.messageBar())
-    widget.task_combo.setCurrentIndex(widget.task_combo.findData("burn"))
-    select_method(widget, "dNBR index")
-    widget.opened = []
-    widget.open_url = widget.opened.append
-    yield widget
-    if widget.run is not None:
-        widget.cancel_run()
-        wait_for(lambda: widget.run is None)
-    widget.deleteLater()
+from test_panel import group_layers, panel, select_method, set_pair, wait_for  # noqa: F401 - the fixture
 
 
 def _flush_deletes() -> None:

@@ -8,7 +8,7 @@ from qgis.core import QgsProject
 from test_panel import add_layer, group_layers, panel, set_pair, wait_for  # noqa: F401 - the fixture
 
 
-def test_products_replace_the_layers_and_run(panel, tmp_path) -> None:  # noqa: ANN001, F811
+def test_products_replace_the_layers_and_run(panel, tmp_path) -> None:  # noqa: ANN001
     pre = s2_safe(tmp_path, "20230801", surface_map(None))
     post = s2_safe(tmp_path, "20230901", surface_map("burned"), scl=scl_with_cloud(slice(0, 6), slice(0, 6)))
     assert panel.status.text() == "Choose the before image (a layer or a product)."
@@ -33,7 +33,7 @@ def test_products_replace_the_layers_and_run(panel, tmp_path) -> None:  # noqa: 
     assert "Burn severity classes" in names
 
 
-def test_a_folder_that_is_no_product_is_named_and_a_layer_replaces_it(panel, tmp_path) -> None:  # noqa: ANN001, F811
+def test_a_folder_that_is_no_product_is_named_and_a_layer_replaces_it(panel, tmp_path) -> None:  # noqa: ANN001
     (tmp_path / "empty").mkdir()
     panel.products[BEFORE].set_path(str(tmp_path / "empty"))
     assert "is no product ChangeLens reads" in panel.product_note.text()

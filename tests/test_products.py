@@ -16,6 +16,7 @@ from osgeo import gdal
 from products import (
     BLOCK,
     band_folder,
+    burn_params,
     landsat_folder,
     s2_safe,
     scl_with_cloud,
@@ -28,16 +29,6 @@ from routes import ROUTES, RunFailed, run, run_logged
 BURN = "changelens:burnseverity"
 HIGH, UNBURNED = 7, 3
 CLOUD_20M = (slice(6, 18), slice(30, 42))  # SCL cloud in 20 m pixels, overlapping the burned square's corner
-
-
-def _burn_params(pre: object, post: object, folder: Path, **extra: object) -> dict[str, object]:
-    return {
-        "PRE": str(pre),
-        "POST": str(post),
-        "OUTPUT_DNBR": str(folder / "dnbr.tif"),
-        "OUTPUT_SEVERITY": str(folder / "severity.tif"),
-        **extra,
-    }
 
 
 def _safe_pair(folder: Path, cloud: bool = True) -> tuple[Path, Path]:
@@ -58,7 +49,7 @@ def _block(shape: tuple[int, int], factor: int) -> np.ndarray:
 @pytest.mark.parametrize("route", ROUTES)
 def test_burn_on_safe_folders_at_20_m_with_the_scl_mask(route, request, tmp_path) -> None:  # noqa: ANN001
     pre, post = _safe_pair(tmp_path)
-    out = run(route, request, BURN, _burn_params(pre, post, tmp_path))
+    out = run(route, request, BURN, burn_params(pre, post, tmp_path))
     ds = gdal.Open(out["OUTPUT_SEVERITY"])
     assert ds.GetGeoTransform()[1] == 20 and (ds.RasterXSize, ds.RasterYSize) == (48, 48)  # B8A and B12: 20 m
     severity = ds.ReadAsArray()
@@ -73,7 +64,7 @@ def test_burn_on_safe_folders_at_20_m_with_the_scl_mask(route, request, tmp_path
 def test_the_log_and_report_say_how_the_product_was_read(request, tmp_path) -> None:  # noqa: ANN001
     pre, post = _safe_pair(tmp_path)
     report = tmp_path / "report.html"
-    _out, log = run_logged(request, BURN, _burn_params(pre, post, tmp_path, OUTPUT_REPORT=str(report)))
+    _out, log = run_logged(request, BURN, burn_params(pre, post, tmp_path, OUTPUT_REPORT=str(report)))
     assert "a stack of B8A, B12 at 20 m; nothing copied" in log
     assert "cloud-mask layers SCL (nearest)" in log
     assert "cloud mask Sentinel-2 SCL (band 3)" in log and "6.2 % of the date's valid pixels masked" in log
@@ -87,7 +78,7 @@ def test_the_log_and_report_say_how_the_product_was_read(request, tmp_path) -> N
 
 def test_cloud_mask_off_keeps_clouds_as_surface(request, tmp_path) -> None:  # noqa: ANN001
     pre, post = _safe_pair(tmp_path)
-    out, log = run_logged(request, BURN, _burn_params(pre, post, tmp_path, CLOUD_MASK=1))
+    out, log = run_logged(request, BURN, burn_params(pre, post, tmp_path, CLOUD_MASK=1))
     assert "cloud mask off" in log and "cloud-mask layers" not in log
     assert not (read(out["OUTPUT_SEVERITY"]) == 0).any()
 
@@ -98,7 +89,7 @@ def test_safe_dn0_is_no_data_through_the_stack(request, tmp_path) -> None:  # no
     dn0[:, :12] = True
     pre = s2_safe(tmp_path, "20230801", surface_map(None), dn0=dn0)
     post = s2_safe(tmp_path, "20230901", surface_map("burned"))
-    out, log = run_logged(request, BURN, _burn_params(pre, post, tmp_path))
+    out, log = run_logged(request, BURN, burn_params(pre, post, tmp_path))
     severity = read(out["OUTPUT_SEVERITY"])
     assert (severity[:, :6] == 0).all() and (severity[:, 6:] != 0).all()
     assert "12.5 %" in log
@@ -111,7 +102,7 @@ def test_safe_as_zip_or_mtd_file(form, request, tmp_path) -> None:  # noqa: ANN0
         pre, post = zip_safe(pre), zip_safe(post)
     else:
         pre, post = pre / "MTD_MSIL2A.xml", post / "MTD_MSIL2A.xml"
-    out = run("processing", request, BURN, _burn_params(pre, post, tmp_path))
+    out = run("processing", request, BURN, burn_params(pre, post, tmp_path))
     severity = read(out["OUTPUT_SEVERITY"])
     assert severity.shape == (48, 48) and int((severity == 0).sum()) == 144
 
@@ -336,7 +327,7 @@ def test_a_vrt_mixing_pixel_sizes_is_refused(request, tmp_path) -> None:  # noqa
             {"DATE1": stacks[0], "DATE2": stacks[1], "OUTPUT": str(tmp_path / "c.tif")},
         )
     with pytest.raises(RunFailed, match="give the product or the folder of band files instead"):
-        run("processing", request, BURN, _burn_params(stacks[0], stacks[1], tmp_path, RADIOMETRY=1))
+        run("processing", request, BURN, burn_params(stacks[0], stacks[1], tmp_path, RADIOMETRY=1))
     assert not list(tmp_path.glob("*.tif"))
 
 
@@ -348,5 +339,5 @@ def test_unnamed_stack_logs_the_band_numbers_used(request, tmp_path) -> None:  #
     a = write(tmp_path / "a.tif", [s2_dn(nir), s2_dn(swir)], grid)
     b = write(tmp_path / "b.tif", [s2_dn(post_nir), s2_dn(post_swir)], grid)
     bands = {"PRE_NIR_BAND": 1, "PRE_SWIR2_BAND": 2, "POST_NIR_BAND": 1, "POST_SWIR2_BAND": 2}
-    _out, log = run_logged(request, BURN, {**_burn_params(a, b, tmp_path), **bands, "RADIOMETRY": 1})
+    _out, log = run_logged(request, BURN, {**burn_params(a, b, tmp_path), **bands, "RADIOMETRY": 1})
     assert "NIR_NARROW = band 1 (unnamed: taken by its number), SWIR2 = band 2 (unnamed: taken by its number)" in log

@@ -15,6 +15,7 @@ from osgeo import gdal
 from products import (
     _dataset,
     band_folder,
+    burn_params,
     reflectance,
     s2_safe,
     scl_with_cloud,
@@ -22,17 +23,6 @@ from products import (
 )
 from rasters import read
 from routes import RunFailed, run_logged
-
-
-def _burn(pre: object, post: object, folder: Path, **extra: object) -> dict[str, object]:
-    return {
-        "PRE": str(pre),
-        "POST": str(post),
-        "OUTPUT_DNBR": str(folder / "dnbr.tif"),
-        "OUTPUT_SEVERITY": str(folder / "severity.tif"),
-        **extra,
-    }
-
 
 # -- 2. pixels outside a band file's footprint are no data, never 0 ------------------------------------------
 
@@ -52,7 +42,7 @@ def _stac_folders(folder: Path, bands: dict[str, str], partial: tuple[str, str])
 
 def test_burn_where_a_band_file_does_not_reach_is_no_data(request, tmp_path) -> None:  # noqa: ANN001
     pre, post = _stac_folders(tmp_path, {"nir08": "B8A", "swir22": "B12"}, ("pre", "swir22"))
-    out, _log = run_logged(request, "changelens:burnseverity", _burn(pre, post, tmp_path))
+    out, _log = run_logged(request, "changelens:burnseverity", burn_params(pre, post, tmp_path))
     severity = read(out["OUTPUT_SEVERITY"])
     assert (severity[:, :48] == 3).all() and (severity[:, 48:] == 0).all()  # was 46 ha moderate-high
     assert out["BURNED_AREA_HA"] == 0 and abs(out["VALID_AREA_HA"] - 96 * 48 * 0.01) < 1e-6
@@ -89,7 +79,7 @@ def test_a_mask_file_in_another_crs_masks_its_clouds(request, tmp_path) -> None:
     post = band_folder(tmp_path / "t2", surface_map("burned"))
     _dataset("GTiff", tmp_path / "scl_utm.tif", scl_with_cloud(slice(0, 12), slice(0, 12)), 20, gdal.GDT_Byte)
     gdal.Warp(str(post / "SCL.tif"), str(tmp_path / "scl_utm.tif"), dstSRS="EPSG:4326", resampleAlg="near")
-    out, _log = run_logged(request, "changelens:burnseverity", _burn(pre, post, tmp_path, RADIOMETRY=1))
+    out, _log = run_logged(request, "changelens:burnseverity", burn_params(pre, post, tmp_path, RADIOMETRY=1))
     severity = read(out["OUTPUT_SEVERITY"])
     assert int((severity[:12, :12] == 0).sum()) >= 130  # was 0 of 144; the rest lost to the round trip's edges
     assert int((severity == 0).sum()) <= 150
@@ -103,13 +93,13 @@ def test_two_files_for_one_band_are_refused_naming_both(request, tmp_path) -> No
     post = band_folder(tmp_path / "t2", surface_map("burned"), {"B8A": 20, "B12": 20})
     (pre / "A_B8A.tif").write_bytes((post / "B8A.tif").read_bytes())  # the other date's band, dropped beside
     with pytest.raises(RunFailed, match=r"2 files for band B8A \('A_B8A.tif' and 'B8A.tif'\).*band list file"):
-        run_logged(request, "changelens:burnseverity", _burn(pre, post, tmp_path, RADIOMETRY=1))
+        run_logged(request, "changelens:burnseverity", burn_params(pre, post, tmp_path, RADIOMETRY=1))
     listing = tmp_path / "pre.txt"
     listing.write_text("t1/B8A.tif\nt1/B12.tif\nt1/A_B8A.tif\n", encoding="utf-8")
     with pytest.raises(RunFailed, match=r"2 files for band B8A"):
-        run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+        run_logged(request, "changelens:burnseverity", burn_params(listing, post, tmp_path, RADIOMETRY=1))
     listing.write_text("t1/B8A.tif\nt1/B12.tif\n", encoding="utf-8")  # how to choose: a list
-    out, _log = run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+    out, _log = run_logged(request, "changelens:burnseverity", burn_params(listing, post, tmp_path, RADIOMETRY=1))
     assert int((read(out["OUTPUT_SEVERITY"]) == 7).sum()) == 24 * 24
     assert not list(tmp_path.glob(".changelens-*"))
 
@@ -169,10 +159,10 @@ def test_a_safe_zipped_one_folder_down_is_read_and_deeper_is_explained(request, 
         with zipfile.ZipFile(tmp_path / archive, "w") as handle:
             for path in post.rglob("*"):
                 handle.write(path, wrapper + str(path.relative_to(tmp_path)))
-    out, log = run_logged(request, "changelens:burnseverity", _burn(pre, tmp_path / "nested.zip", tmp_path))
+    out, log = run_logged(request, "changelens:burnseverity", burn_params(pre, tmp_path / "nested.zip", tmp_path))
     assert int((read(out["OUTPUT_SEVERITY"]) == 7).sum()) == 24 * 24 and "Sentinel-2 SAFE" in log
     with pytest.raises(RunFailed, match=r"'deep.zip' holds a Sentinel-2 product, but deeper .*unzip it"):
-        run_logged(request, "changelens:burnseverity", _burn(pre, tmp_path / "deep.zip", tmp_path / "x"))
+        run_logged(request, "changelens:burnseverity", burn_params(pre, tmp_path / "deep.zip", tmp_path / "x"))
 
 
 def test_band_lists_with_a_bom_a_header_or_a_bad_line(request, tmp_path) -> None:  # noqa: ANN001
@@ -181,9 +171,9 @@ def test_band_lists_with_a_bom_a_header_or_a_bad_line(request, tmp_path) -> None
     listing = tmp_path / "pre.csv"
     for text in ("\ufefft1/B8A.tif\nt1/B12.tif\n", "\ufeffpath,band\nt1/B8A.tif,B8A\r\nt1/B12.tif,B12\r\n"):
         listing.write_text(text, encoding="utf-8")
-        out, _log = run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+        out, _log = run_logged(request, "changelens:burnseverity", burn_params(listing, post, tmp_path, RADIOMETRY=1))
         assert int((read(out["OUTPUT_SEVERITY"]) == 7).sum()) == 24 * 24
     listing.write_text("t1/B8A.tif\nt1/B12.tif.aux.xml\n", encoding="utf-8")
     with pytest.raises(RunFailed, match=r"'pre.csv', line 2 \('t1/B12.tif.aux.xml'\), is not a band file line: a band"):
-        run_logged(request, "changelens:burnseverity", _burn(listing, post, tmp_path, RADIOMETRY=1))
+        run_logged(request, "changelens:burnseverity", burn_params(listing, post, tmp_path, RADIOMETRY=1))
     assert pre.is_dir()

@@ -13,6 +13,7 @@ import pytest
 from osgeo import gdal
 from products import (
     band_folder,
+    burn_params,
     landsat7_folder,
     landsat_folder,
     landsat_l1_folder,
@@ -31,16 +32,6 @@ BLOCK_30M = 16 * 16  # the changed square (10 m pixels 24-72) in 30 m pixels
 def _cva(request, a: Path, b: Path, folder: Path, **extra: object) -> tuple[dict, str]:  # noqa: ANN001
     params = {"DATE1": str(a), "DATE2": str(b), "SMOOTH": 1, "OUTPUT": str(folder / "c.tif"), **extra}
     return run_logged(request, "changelens:cva", params)
-
-
-def _burn(pre: object, post: object, folder: Path, **extra: object) -> dict[str, object]:
-    return {
-        "PRE": str(pre),
-        "POST": str(post),
-        "OUTPUT_DNBR": str(folder / "dnbr.tif"),
-        "OUTPUT_SEVERITY": str(folder / "severity.tif"),
-        **extra,
-    }
 
 
 # -- 1. sensors that number bands differently are compared band by band through their roles -----------------
@@ -93,7 +84,7 @@ def test_change_vectors_on_landsat_level1_take_the_reflective_30_m_bands(request
     assert "BANDS empty: the reflective bands at the sensor's multispectral pixel size" in log
     assert int((read(out["OUTPUT"]) == 2).sum()) == BLOCK_30M
     assert "Illegal band" not in capfd.readouterr().err
-    _out, log = run_logged(request, "changelens:burnseverity", _burn(before, after, tmp_path))
+    _out, log = run_logged(request, "changelens:burnseverity", burn_params(before, after, tmp_path))
     assert "(Landsat 8/9 OLI (Collection 2 Level-1))" in log and "Level-2) L1" not in log
 
 

@@ -18,38 +18,25 @@ if ! have_qgis; then
   fi
 fi
 
+# apt_optional PACKAGE WHAT: install PACKAGE from apt as root on Debian/Ubuntu, else say what is skipped without it.
+apt_optional() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing $1 from apt ($2)..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+  else
+    echo "$1 is missing: $2 (as root: apt-get install $1)." >&2
+  fi
+}
+
 # Headless Chromium renders the HTML report in tests/test_report.py (skipped without it, except on CI).
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing chromium from apt (report screenshot test)..." >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
-    echo "chromium is missing: the report screenshot test will be skipped (as root: apt-get install chromium)." >&2
-  fi
-fi
-
-# scipy from Debian (built for the system numpy) for ukis-csmask, the optional cloud masks (tests/test_cloud_masks.py).
-if ! "$SYS_PY" -c "import scipy" >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing python3-scipy from apt (ukis-csmask cloud masks)..." >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scipy >/dev/null
-  else
-    echo "python3-scipy is missing: pip would build scipy against another numpy (as root: apt-get install python3-scipy)." >&2
-  fi
-fi
-
-# poppler-utils (pdftoppm, pdftotext, pdfimages) render the PDF report in tests/test_report_pdf.py (skipped without it, except on CI).
-if ! command -v pdftoppm >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing poppler-utils from apt (PDF report test)..." >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null
-  else
-    echo "poppler-utils is missing: the PDF report test will be skipped (as root: apt-get install poppler-utils)." >&2
-  fi
-fi
+command -v chromium >/dev/null 2>&1 || apt_optional chromium "the report screenshot test is skipped without it"
+# scipy from Debian (built for the system numpy) for ukis-csmask, the optional cloud masks (tests/test_cloud_masks.py);
+# pip would build scipy against another numpy.
+"$SYS_PY" -c "import scipy" >/dev/null 2>&1 || apt_optional python3-scipy "ukis-csmask cloud masks need it"
+# poppler-utils (pdftoppm, pdftotext, pdfimages) render the PDF report in tests/test_report_pdf.py (skipped without it,
+# except on CI).
+command -v pdftoppm >/dev/null 2>&1 || apt_optional poppler-utils "the PDF report test is skipped without it"
 
 if [ ! -x "$VENV/bin/python" ]; then
   "$SYS_PY" -m venv --system-site-packages "$VENV"

@@ -23,10 +23,11 @@ import data
 import numpy as np
 import onnx
 import torch
+from export import onnx_export
 from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from core.model_meta import write_metadata  # noqa: E402
+from core.models.meta import write_metadata  # noqa: E402
 
 MODELS = pathlib.Path(__file__).resolve().parents[1] / "models"
 STEPS = 300
@@ -107,21 +108,7 @@ def main() -> None:
     print(f"trained on {len(names)} fires in {time.time() - t0:.0f} s", flush=True)
     net = BurnRefineNet(refiner).eval()
     dest = pathlib.Path(args.out)
-    torch.onnx.export(
-        net,
-        torch.rand(1, 4, 64, 64) * 0.4,
-        str(dest),
-        input_names=["input"],
-        output_names=["probability"],
-        dynamic_axes={
-            "input": {0: "batch", 2: "height", 3: "width"},
-            "probability": {0: "batch", 2: "height", 3: "width"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
-    model = onnx.load(str(dest))
-    del model.metadata_props[:]
+    model = onnx_export(net, torch.rand(1, 4, 64, 64) * 0.4, dest)
     write_metadata(model, document(0.5))
     model.producer_name = "changelens-training"
     onnx.checker.check_model(model)

@@ -20,19 +20,11 @@ from train import build
 MODELS = pathlib.Path(__file__).resolve().parents[1] / "models"
 
 
-def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: str, dest: pathlib.Path) -> str:
-    net = build(task)
-    net.load_state_dict(torch.load(weights, map_location="cpu"))
-    # Per-tile standardisation was the training stand-in for the runtime's per-scene
-    # normalisation (metadata "normalization": "per_scene"): the exported graph leaves it out.
-    if hasattr(net, "norm"):
-        net.norm.per_tile = False
-    net.eval()
-    channels = len(task.bands) * (2 if task.two_dates else 1) + len(task.terrain)
-    dummy = torch.zeros(1, channels, 64, 64)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+def onnx_export(module: torch.nn.Module, dummy: torch.Tensor, dest: pathlib.Path) -> onnx.ModelProto:
+    """Export ``module`` (input ``(N, C, H, W)`` float32 -> ``probability``, any batch and tile size) to ``dest``
+    with opset 17 and return the loaded model with its metadata cleared, ready for ChangeLens metadata."""
     torch.onnx.export(
-        WithActivation(net, task.classes),
+        module,
         dummy,
         str(dest),
         input_names=["input"],
@@ -46,6 +38,21 @@ def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: s
     )
     model = onnx.load(str(dest))
     del model.metadata_props[:]
+    return model
+
+
+def export(task: tasks.Task, weights: pathlib.Path, threshold: float, version: str, dest: pathlib.Path) -> str:
+    net = build(task)
+    net.load_state_dict(torch.load(weights, map_location="cpu"))
+    # Per-tile standardisation was the training stand-in for the runtime's per-scene
+    # normalisation (metadata "normalization": "per_scene"): the exported graph leaves it out.
+    if hasattr(net, "norm"):
+        net.norm.per_tile = False
+    net.eval()
+    channels = len(task.bands) * (2 if task.two_dates else 1) + len(task.terrain)
+    dummy = torch.zeros(1, channels, 64, 64)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    model = onnx_export(WithActivation(net, task.classes), dummy, dest)
     metadata.apply(model, task, threshold, version)
     model.producer_name = "changelens-training"
     onnx.checker.check_model(model)
