@@ -32,6 +32,7 @@ def _sar_classes(request, paths: list[str], folder) -> np.ndarray:  # noqa: ANN0
     params = {"BEFORE": paths[0], "AFTER": paths[1], "FILTER": 3, "OUTPUT": str(folder / "f.tif")}
     return read(run("processing", request, SAR, params)["OUTPUT"])
 
+
 @pytest.mark.parametrize(
     ("names", "scale"),
     [
