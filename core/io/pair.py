@@ -16,7 +16,14 @@ from .datemask import CsmaskInputs, date_cloud_mask
 from .georef import georeferenced
 from .grid import Grid, align_many, grid_of_overlap, warp_to_grid
 from .products import ProductInfo, product_info
-from .radiometry import check_fixed_conversion, check_plausible, decide_radiometry, own_radiometry, s2_offset_of
+from .radiometry import (
+    check_fixed_conversion,
+    check_plausible,
+    decide_radiometry,
+    offset_ruled_out,
+    own_radiometry,
+    s2_offset_of,
+)
 from .raster import BandReader, BandSpec, Radiometry, band_names, require_bands
 from .sensors import (
     SENTINEL1,
@@ -205,9 +212,16 @@ def plan_date(
     return DatePlan(date, ds, info, profile, indices, validity, conversions)
 
 
+def _rules_offset_out(plan: DatePlan) -> bool:
+    """Whether the raw values of a date's converted bands cannot carry the Sentinel-2 +1000 DN offset."""
+    return bool(offset_ruled_out([plan.validity.samples[i] for i in plan.conversions if i in plan.validity.samples]))
+
+
 def check_plan_conversions(radiometry: str, plans: Sequence[DatePlan]) -> None:
     """:func:`~.radiometry.check_fixed_conversion` on decided dates (raises ``ParameterError``)."""
-    facts = [(p.date.label, p.date.radiometry, p.info, s2_offset_of(p.conversions)) for p in plans]
+    facts = [
+        (p.date.label, p.date.radiometry, p.info, s2_offset_of(p.conversions), _rules_offset_out(p)) for p in plans
+    ]
     check_fixed_conversion(radiometry, facts)
 
 

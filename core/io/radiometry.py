@@ -255,27 +255,33 @@ def s2_offset_of(conversions: Mapping[int, Radiometry]) -> float | None:
     return offsets[0] if offsets else None
 
 
-def check_fixed_conversion(radiometry: str, dates: Sequence[tuple[str, str, ProductInfo, float | None]]) -> None:
+def check_fixed_conversion(radiometry: str, dates: Sequence[tuple[str, str, ProductInfo, float | None, bool]]) -> None:
     """Refuse one fixed Sentinel-2 conversion where the dates contradict it (before any pixel is processed).
 
-    ``dates`` holds ``(label, the date's own choice, product facts, s2_offset_of(its conversions))`` per
-    date. Products processed from baseline 04.00 (acquired from 25 January 2022, ESA's announcement of
-    the change) carry +1000 DN, older ones do not unless reprocessed, and some exports remove it (Earth
-    Engine's HARMONIZED collections). With ``radiometry`` ``s2_dn`` or ``s2_dn_offset`` the run stops
-    when (1) a date that takes this choice (its own choice ``same``) has product metadata or a product
-    name stating the other offset, or (2) the known acquisition dates of the first and last date lie on
-    both sides of that day, neither date's product states its offset, both end up with the same offset
-    and at least one of them takes it from ``radiometry``: one of the two is then probably wrong.
-    Choosing each date's conversion on its own is always accepted. Raises :class:`ParameterError`.
+    ``dates`` holds, per date, ``(label, its own choice, product facts, s2_offset_of(its conversions),
+    whether its values rule the offset out (:func:`offset_ruled_out`))``. Products processed from
+    baseline 04.00 (acquired from 25 January 2022, ESA's announcement of the change) carry +1000 DN,
+    older ones do not unless reprocessed, and some exports remove it (Earth Engine's HARMONIZED
+    collections). With ``radiometry`` ``s2_dn`` or ``s2_dn_offset`` the run stops when (1) a date that
+    takes this choice (its own choice ``same``) has product metadata or a product name stating the
+    other offset, or (2) the known acquisition dates of the first and last date lie on both sides of
+    that day, neither date's product states its offset, both end up with the same offset and at least
+    one of them takes it from ``radiometry``: one of the two is then probably wrong. Values that rule
+    the offset out settle it: ``s2_dn`` is then accepted against a product *name* (not its metadata)
+    and across the baseline day. Choosing each date's conversion on its own is always accepted.
+    Raises :class:`ParameterError`.
     """
     if radiometry not in ("s2_dn", "s2_dn_offset"):
         return
     removes = radiometry == "s2_dn_offset"
     chosen = S2_CHOICE_HELP[1 if removes else 0].split(" (")[0]
-    for label, own, info, _used in dates:
+    for label, own, info, _used, ruled_out in dates:
+        name_only = "offset" in info.from_name_only
+        if name_only and ruled_out and not removes:
+            continue  # the values say no offset, as the choice does: a product name does not outweigh them
         if own in ("", "same") and info.offset_dn is not None and (info.offset_dn < 0) != removes:
             says = "the +1000 DN offset of processing baseline 04.00 or later" if info.offset_dn < 0 else "no offset"
-            where = "name" if "offset" in info.from_name_only else "metadata"
+            where = "name" if name_only else "metadata"
             raise ParameterError(
                 f"The {label}'s product {where} says its values carry {says}, but the conversion chosen for every "
                 f"date, {chosen}, assumes {'the offset' if removes else 'none'}. Leave the reflectance conversion "
@@ -283,15 +289,17 @@ def check_fixed_conversion(radiometry: str, dates: Sequence[tuple[str, str, Prod
                 "own conversion (<IMAGE>_RADIOMETRY)."
             )
     known = sorted(
-        (info.acquired[:10], label, own, used)
-        for label, own, info, used in dates
+        (info.acquired[:10], label, own, used, ruled_out)
+        for label, own, info, used, ruled_out in dates
         if info.acquired and info.offset_dn is None and used is not None
     )
     if len(known) < 2:
         return
-    (first, first_label, first_own, first_used), (last, last_label, last_own, last_used) = known[0], known[-1]
+    first, first_label, first_own, first_used, _ = known[0]
+    last, last_label, last_own, last_used, settled = known[-1]
     by_date = first_own not in ("", "same") and last_own not in ("", "same")
-    if by_date or abs(first_used - last_used) > 1e-9 or not first < S2_OFFSET_DATE.isoformat() <= last:
+    settled = settled and last_used == 0.0  # the later date's values rule the offset out, as the choice does
+    if by_date or settled or abs(first_used - last_used) > 1e-9 or not first < S2_OFFSET_DATE.isoformat() <= last:
         return
     raise ParameterError(
         f"The {first_label} (acquired {first}) and the {last_label} (acquired {last}) lie on both sides of the "
